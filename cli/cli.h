@@ -1,0 +1,48 @@
+/*
+ * cli/cli.h: what the rnnkit program's commands share: reporting errors,
+ * checked number parsing, and the entry points of each command.
+ *
+ * Conventions (all commands): results on stdout, progress and diagnostics on
+ * stderr; `--help` prints usage to stdout and exits 0; a usage error prints
+ * "rnnkit: <what>" and the usage to stderr and exits 2; a failure prints
+ * "rnnkit: <file>:<line>: <what>" (from the library's rnnkit_error) and
+ * exits 1.
+ */
+#ifndef RNNKIT_CLI_H
+#define RNNKIT_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rnnkit/status.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/* Prints "rnnkit: <err->msg>" to stderr; returns CLI_EXIT_FAIL (or 130/143
+ * for an interruption). */
+int cli_fail(const rnnkit_error *err);
+/* Prints "rnnkit: <formatted>" to stderr; returns CLI_EXIT_FAIL. */
+int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "rnnkit: <formatted>", then `usage`, to stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Checked parsing of a flag's value: the whole string must be a number in
+ * [lo, hi]. On failure prints "rnnkit: <flag>: ..." and returns nonzero. */
+int cli_parse_i64(const char *flag, const char *s, int64_t lo, int64_t hi, int64_t *out);
+int cli_parse_int(const char *flag, const char *s, int lo, int hi, int *out);
+int cli_parse_double(const char *flag, const char *s, double lo, double hi, double *out);
+int cli_parse_u64(const char *flag, const char *s, uint64_t *out);
+
+/* 1 when `fd` is a terminal (progress lines are redrawn in place then). */
+int cli_isatty(int fd);
+/* Monotonic seconds. */
+double cli_now(void);
+
+int cmd_vocab(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,43 @@
+/* cli/main.c: the rnnkit program: dispatch to a command, nothing else. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+    "usage: rnnkit <command> <verb> [options]\n"
+    "\n"
+    "commands:\n"
+    "  vocab      build | show | encode | decode   vocabularies from corpora (SQLite)\n"
+    "  classify   train | predict | eval           text classification (sentiment)\n"
+    "  generate   train | sample | eval            character-level text generation\n"
+    "\n"
+    "options:\n"
+    "  -h, --help       this help; `rnnkit <command> --help` for a command\n"
+    "  -V, --version    print the version\n"
+    "\n"
+    "Exit status: 0 success, 1 failure (bad input, I/O), 2 usage error.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error(usage, "missing command");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+        printf("rnnkit %s\n", rnnkit_version());
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(cmd, "vocab"))
+        return cmd_vocab(argc - 1, argv + 1);
+    if (!strcmp(cmd, "classify"))
+        return cmd_classify(argc - 1, argv + 1);
+    if (!strcmp(cmd, "generate"))
+        return cmd_generate(argc - 1, argv + 1);
+    if (cmd[0] == '-')
+        return cli_usage_error(usage, "unknown option '%s'", cmd);
+    return cli_usage_error(usage, "unknown command '%s'", cmd);
+}

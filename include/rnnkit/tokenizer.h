@@ -1,0 +1,74 @@
+/*
+ * rnnkit/tokenizer.h: UTF-8 text to tokens (words or grapheme clusters),
+ * with utf8proc normalisation, and Keras-compatible padding of sequences.
+ *
+ * CONTRACT (used by model/, cli/): the declarations in this file marked
+ * [core] must keep their signatures; more may be added.
+ */
+#ifndef RNNKIT_TOKENIZER_H
+#define RNNKIT_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rnnkit/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum rnnkit_level { RNNKIT_LEVEL_WORD = 0, RNNKIT_LEVEL_CHAR = 1 } rnnkit_level;
+typedef enum rnnkit_norm { RNNKIT_NORM_NONE = 0, RNNKIT_NORM_NFC = 1, RNNKIT_NORM_NFKC = 2 } rnnkit_norm;
+typedef enum rnnkit_invalid {
+    RNNKIT_INVALID_ERROR = 0,   /* invalid UTF-8 is an error naming line and byte offset */
+    RNNKIT_INVALID_REPLACE = 1, /* each invalid sequence becomes U+FFFD (counted) */
+    RNNKIT_INVALID_SKIP = 2     /* invalid bytes are dropped (counted) */
+} rnnkit_invalid;
+
+/* [core] How text becomes tokens. Stored in every vocabulary file. */
+typedef struct rnnkit_tok_config {
+    rnnkit_level level;
+    rnnkit_norm normalize;
+    int lowercase;      /* Unicode case folding */
+    int drop_punct;     /* word level: drop punctuation/symbol tokens */
+    rnnkit_invalid invalid;
+} rnnkit_tok_config;
+
+/* [core] Defaults for a level: word: NFKC, lowercase, keep punctuation;
+ * char: no normalisation, no case folding. invalid = ERROR. */
+void rnnkit_tok_config_default(rnnkit_tok_config *cfg, rnnkit_level level);
+
+/* [core] Tokenizer with its own scratch buffers (reused, no per-token malloc).
+ * Not thread-safe: one per thread. */
+typedef struct rnnkit_tokenizer rnnkit_tokenizer;
+
+rnnkit_status rnnkit_tokenizer_new(const rnnkit_tok_config *cfg, rnnkit_tokenizer **out,
+                                   rnnkit_error *err);
+void rnnkit_tokenizer_free(rnnkit_tokenizer *tok);
+
+/* [core] Called once per token: `tok` is UTF-8, `len` bytes, valid only for
+ * the call. Return 0 to go on, nonzero to stop (rnnkit_tokenizer_run then
+ * returns RNNKIT_ERR_INTERRUPTED). */
+typedef int (*rnnkit_token_fn)(void *ctx, const char *tok, size_t len);
+
+/* [core] Tokenizes `text` [len bytes] (one document; may hold newlines).
+ * `where` names the source in error messages ("train.tsv:12"), may be NULL.
+ * Invalid UTF-8 is handled per cfg->invalid; with ERROR the message names
+ * `where` and the byte offset. */
+rnnkit_status rnnkit_tokenizer_run(rnnkit_tokenizer *tok, const char *text, size_t len,
+                                   const char *where, rnnkit_token_fn fn, void *ctx,
+                                   rnnkit_error *err);
+
+/* Number of invalid sequences replaced or skipped so far. */
+uint64_t rnnkit_tokenizer_invalid_count(const rnnkit_tokenizer *tok);
+
+/* [core] Keras pad_sequences on one sequence: writes exactly `maxlen` ids to
+ * `out`. padding_pre/truncating_pre nonzero = 'pre' (Keras's defaults).
+ * Returns the number of ids cut (0 if none). */
+size_t rnnkit_pad_sequence(const int32_t *ids, size_t n, size_t maxlen, int padding_pre,
+                           int truncating_pre, int32_t value, int32_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,79 @@
+/*
+ * rnnkit/vocab.h: vocabularies, counted from corpora and stored in SQLite.
+ *
+ * Ids: 0 = "<pad>", 1 = "<unk>", then tokens by count descending, ties by
+ * the token's bytes ascending. A vocabulary remembers the rnnkit_tok_config
+ * that made it; encoding always uses that, never a caller's.
+ *
+ * CONTRACT (used by model/, cli/): declarations marked [core] keep their
+ * signatures; more may be added.
+ */
+#ifndef RNNKIT_VOCAB_H
+#define RNNKIT_VOCAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rnnkit/status.h"
+#include "rnnkit/tokenizer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sqlite3;
+
+#define RNNKIT_PAD_ID 0
+#define RNNKIT_UNK_ID 1
+
+typedef struct rnnkit_vocab rnnkit_vocab;
+typedef struct rnnkit_vocab_builder rnnkit_vocab_builder;
+
+/* [core] Counting. Memory grows with distinct tokens only. */
+rnnkit_status rnnkit_vocab_builder_new(const rnnkit_tok_config *cfg, rnnkit_vocab_builder **out,
+                                       rnnkit_error *err);
+void rnnkit_vocab_builder_free(rnnkit_vocab_builder *b);
+/* [core] Counts one document (`where` for error messages, may be NULL). */
+rnnkit_status rnnkit_vocab_builder_add(rnnkit_vocab_builder *b, const char *text, size_t len,
+                                       const char *where, rnnkit_error *err);
+/* [core] Freezes the counts into a vocabulary: tokens with count < min_count
+ * dropped (min_count <= 1 keeps all), at most max_size ids in all INCLUDING
+ * the two reserved ones (max_size <= 0: no cap). The builder stays usable. */
+rnnkit_status rnnkit_vocab_builder_finish(rnnkit_vocab_builder *b, int64_t min_count,
+                                          int64_t max_size, rnnkit_vocab **out,
+                                          rnnkit_error *err);
+
+/* [core] Loads a vocabulary file (read-only). Errors for a missing file, a
+ * non-SQLite file, a SQLite file without our schema, a newer schema version,
+ * missing reserved ids. */
+rnnkit_status rnnkit_vocab_open(const char *path, rnnkit_vocab **out, rnnkit_error *err);
+/* [core] Same, from an open database (e.g. a model file holding a copy). */
+rnnkit_status rnnkit_vocab_load_db(struct sqlite3 *db, const char *path_for_errors,
+                                   rnnkit_vocab **out, rnnkit_error *err);
+/* [core] Writes the vocabulary tables (config, tokens, sources) into `db`,
+ * replacing any there; runs inside the caller's transaction if one is open. */
+rnnkit_status rnnkit_vocab_save_db(const rnnkit_vocab *v, struct sqlite3 *db, rnnkit_error *err);
+void rnnkit_vocab_free(rnnkit_vocab *v);
+
+/* [core] Accessors. */
+int64_t rnnkit_vocab_size(const rnnkit_vocab *v); /* ids in all, reserved included */
+const rnnkit_tok_config *rnnkit_vocab_config(const rnnkit_vocab *v);
+/* Token bytes of `id` (NUL-terminated, owned by v); NULL if out of range. */
+const char *rnnkit_vocab_token(const rnnkit_vocab *v, int64_t id, size_t *len);
+/* Id of a token, RNNKIT_UNK_ID when absent. */
+int64_t rnnkit_vocab_lookup(const rnnkit_vocab *v, const char *tok, size_t len);
+int64_t rnnkit_vocab_count(const rnnkit_vocab *v, int64_t id);
+
+/* [core] Encodes one document with the vocabulary's own rules. Writes at most
+ * `cap` ids to `ids`; *n receives the total number of tokens (which may exceed
+ * cap). When more than cap, keep_last nonzero keeps the LAST cap tokens
+ * (Keras truncating='pre'), zero the first cap. Uses an internal tokenizer:
+ * one rnnkit_vocab must not be used to encode from two threads at once. */
+rnnkit_status rnnkit_vocab_encode(rnnkit_vocab *v, const char *text, size_t len,
+                                  const char *where, int32_t *ids, size_t cap, int keep_last,
+                                  size_t *n, rnnkit_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,109 @@
+/*
+ * model/optim.c: optimisers over a whole parameter block, with torch.optim's
+ * update rules, and gradient clipping by global norm.
+ *
+ *   Adam  (Kingma & Ba 2015; torch.optim.Adam, L2 weight decay added to g):
+ *     m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+ *     p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
+ *   AdamW (Loshchilov & Hutter 2019; torch.optim.AdamW): p *= 1 - lr*wd first,
+ *     then the Adam step without decay in g.
+ *   SGD with momentum (torch.optim.SGD, dampening 0): b = mu b + g (b = g on
+ *     the first step); p -= lr b.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rnnkit/nn.h"
+
+rnnkit_status rnnkit_optim_init(rnnkit_optim *o, rnnkit_optim_kind kind, float lr, size_t n,
+                                rnnkit_error *err)
+{
+    memset(o, 0, sizeof *o);
+    if (!(lr > 0.0f) || !isfinite(lr))
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "learning rate must be > 0 (got %g)", (double)lr);
+    o->kind = kind;
+    o->lr = lr;
+    o->beta1 = 0.9f;
+    o->beta2 = 0.999f;
+    o->eps = 1e-8f;
+    o->weight_decay = kind == RNNKIT_OPT_ADAMW ? 0.01f : 0.0f;
+    o->momentum = 0.0f;
+    o->n = n;
+    size_t bytes = (n ? n : 1) * sizeof(float);
+    o->m = calloc(1, bytes);
+    o->v = kind == RNNKIT_OPT_SGD ? NULL : calloc(1, bytes);
+    if (!o->m || (kind != RNNKIT_OPT_SGD && !o->v)) {
+        rnnkit_optim_free(o);
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for optimiser state (%zu floats)", n);
+    }
+    return RNNKIT_OK;
+}
+
+void rnnkit_optim_free(rnnkit_optim *o)
+{
+    if (!o)
+        return;
+    free(o->m);
+    free(o->v);
+    o->m = o->v = NULL;
+}
+
+void rnnkit_optim_step(rnnkit_optim *o, float *value, const float *grad)
+{
+    o->step++;
+    const size_t n = o->n;
+    if (o->kind == RNNKIT_OPT_SGD) {
+        const float lr = o->lr, mu = o->momentum, wd = o->weight_decay;
+        float *b = o->m;
+        for (size_t i = 0; i < n; i++) {
+            float g = grad[i] + wd * value[i];
+            if (mu != 0.0f) {
+                b[i] = o->step == 1 ? g : mu * b[i] + g;
+                g = b[i];
+            }
+            value[i] -= lr * g;
+        }
+        return;
+    }
+    const float b1 = o->beta1, b2 = o->beta2, eps = o->eps, lr = o->lr;
+    /* torch computes the bias corrections in double from the step count, then
+     * step_size = lr / bc1 and denom = sqrt(v)/sqrt(bc2) + eps. */
+    const double bc1 = 1.0 - pow((double)b1, (double)o->step);
+    const double bc2 = 1.0 - pow((double)b2, (double)o->step);
+    const float step_size = (float)(lr / bc1);
+    const float sqrt_bc2 = (float)sqrt(bc2);
+    const float wd = o->weight_decay;
+    const int decoupled = o->kind == RNNKIT_OPT_ADAMW;
+    const float decay = 1.0f - lr * wd;
+    float *m = o->m, *v = o->v;
+    for (size_t i = 0; i < n; i++) {
+        float g = grad[i];
+        float p = value[i];
+        if (decoupled)
+            p *= decay;
+        else if (wd != 0.0f)
+            g += wd * p;
+        float mi = b1 * m[i] + (1.0f - b1) * g;
+        float vi = b2 * v[i] + (1.0f - b2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        p -= step_size * mi / (sqrtf(vi) / sqrt_bc2 + eps);
+        value[i] = p;
+    }
+}
+
+double rnnkit_clip_grad_norm(float *grad, size_t n, double max_norm)
+{
+    double ss = 0.0;
+    for (size_t i = 0; i < n; i++)
+        ss += (double)grad[i] * (double)grad[i];
+    double norm = sqrt(ss);
+    if (max_norm > 0.0 && norm > max_norm && isfinite(norm)) {
+        /* as torch.nn.utils.clip_grad_norm_: coefficient max/(norm+1e-6) */
+        float coef = (float)(max_norm / (norm + 1e-6));
+        for (size_t i = 0; i < n; i++)
+            grad[i] *= coef;
+    }
+    return norm;
+}

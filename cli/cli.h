@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "rnnkit/model.h"
 #include "rnnkit/status.h"
 
 #define CLI_EXIT_OK 0
@@ -46,3 +47,21 @@ int cmd_classify(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 
 #endif
+
+/* ---------------------------------------------------------------------- */
+/* Progress on stderr: a line redrawn in place on a terminal, one line per
+ * epoch/evaluation otherwise, nothing with quiet. */
+typedef struct cli_progress {
+    int quiet;
+    int tty;
+    double last_draw;
+    const char *unit; /* "ex/s", "char/s" */
+    int generator;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generator);
+/* rnnkit_progress_fn */
+int cli_progress_cb(void *ctx, const rnnkit_progress *p);
+
+/* Sets the BLAS thread count (1..64). */
+void cli_set_threads(int n);

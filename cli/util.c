@@ -119,3 +119,82 @@ double cli_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+/* ---------------------------------------------------------------------- */
+
+#include <cblas.h>
+
+void cli_set_threads(int n)
+{
+    openblas_set_num_threads(n);
+}
+
+void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generator)
+{
+    p->quiet = quiet;
+    p->tty = isatty(2);
+    p->last_draw = 0;
+    p->unit = unit;
+    p->generator = generator;
+}
+
+static void fmt_eta(double s, char *buf, size_t cap)
+{
+    if (!(s >= 0) || s > 1e7) {
+        snprintf(buf, cap, "--:--");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, cap, "%ld:%02ld", t / 60, t % 60);
+}
+
+int cli_progress_cb(void *ctx, const rnnkit_progress *p)
+{
+    cli_progress *cp = ctx;
+    if (cp->quiet)
+        return 0;
+    if (p->end_of_epoch || p->end_of_eval) {
+        const rnnkit_log_row *r = &p->row;
+        if (cp->tty)
+            fputs("\r\033[K", stderr);
+        if (cp->generator)
+            fprintf(stderr,
+                    "step %lld  train %.4f nats (%.3f bpc)  valid %.4f nats (%.3f bpc)%s  %.0f %s  %.0fs\n",
+                    (long long)r->step, r->train_loss, r->train_loss / 0.69314718055994530942, r->valid_loss,
+                    r->valid_loss / 0.69314718055994530942, p->improved ? " *" : "", p->items_per_s, cp->unit,
+                    p->elapsed);
+        else
+            fprintf(stderr,
+                    "epoch %d/%d  train loss %.4f acc %.2f%%  valid loss %.4f acc %.2f%%%s  %.0f %s  %.1fs\n",
+                    r->epoch, p->epochs, r->train_loss, 100 * r->train_acc, r->valid_loss,
+                    100 * r->valid_acc, p->improved ? " *" : "", p->items_per_s, cp->unit, r->seconds);
+        fflush(stderr);
+        return 0;
+    }
+    if (!cp->tty)
+        return 0;
+    double t = cli_now();
+    if (t - cp->last_draw < 0.2 && p->batch != p->batches)
+        return 0;
+    cp->last_draw = t;
+    char eta[32];
+    double frac = p->batches > 0 ? (double)p->batch / (double)p->batches : 0;
+    if (cp->generator)
+        fmt_eta(frac > 0 ? p->elapsed * (1 - frac) / frac : -1, eta, sizeof eta);
+    else {
+        double done = (double)(p->epoch - 1) + frac;
+        fmt_eta(done > 0 ? p->elapsed * ((double)p->epochs - done) / done : -1, eta, sizeof eta);
+    }
+    if (cp->generator)
+        fprintf(stderr, "\r\033[Kstep %lld/%lld  loss %.4f  %.0f %s  ETA %s", (long long)p->batch,
+                (long long)p->batches, p->loss, p->items_per_s, cp->unit, eta);
+    else
+        fprintf(stderr, "\r\033[Kepoch %d/%d  step %lld/%lld  loss %.4f  %.0f %s  ETA %s", p->epoch,
+                p->epochs, (long long)p->batch, (long long)p->batches, p->loss, p->items_per_s,
+                cp->unit, eta);
+    fflush(stderr);
+    return 0;
+}

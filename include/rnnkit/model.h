@@ -1,0 +1,212 @@
+/*
+ * rnnkit/model.h: whole networks (a text classifier, a character generator),
+ * their training loops, and their one-file SQLite storage.
+ *
+ *   classifier: Embedding -> (bi)LSTM/GRU/RNN x L -> pool (last|mean|max)
+ *               -> dropout -> Dense -> softmax over the labels
+ *   generator:  Embedding -> LSTM/GRU/RNN x L -> dropout -> Dense -> softmax
+ *               over the characters, trained by truncated BPTT on B streams
+ *
+ * A model file is self-contained: configuration, labels, a copy of the
+ * vocabulary tables, tensors (little-endian f32 BLOBs with checksums), the
+ * optimiser state and a training log. Loading treats the file as untrusted:
+ * every shape, size and checksum is verified against the configuration.
+ * Saving writes a temporary file in the same directory and renames it over
+ * the target, so a model on disk is never half written.
+ */
+#ifndef RNNKIT_MODEL_H
+#define RNNKIT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rnnkit/nn.h"
+#include "rnnkit/status.h"
+#include "rnnkit/vocab.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum rnnkit_task { RNNKIT_TASK_CLASSIFY = 0, RNNKIT_TASK_GENERATE = 1 } rnnkit_task;
+
+typedef struct rnnkit_model_config {
+    rnnkit_task task;
+    rnnkit_cell cell;
+    int embed;          /* E */
+    int hidden;         /* H */
+    int layers;         /* L */
+    int bidirectional;  /* classifier only */
+    rnnkit_pool pool;   /* classifier only */
+    float dropout;      /* between RNN layers and before the output layer */
+    float embed_dropout;/* on embeddings (training only) */
+    float forget_bias;  /* LSTM forget-gate bias at init (0: PyTorch's default) */
+    int maxlen;         /* classifier: tokens kept per document in training and use (0 = all) */
+    int keep_last;      /* classifier: a longer document keeps its last maxlen tokens */
+} rnnkit_model_config;
+
+/* Sensible defaults for a task (see the `--help` of each command). */
+void rnnkit_model_config_default(rnnkit_model_config *cfg, rnnkit_task task);
+
+typedef struct rnnkit_model rnnkit_model;
+
+/*
+ * Creates a model with freshly initialised weights (deterministic in seed).
+ * Takes ownership of `vocab` (also on failure). `labels`: nlabels >= 2
+ * strings (copied) for a classifier; NULL/0 for a generator.
+ */
+rnnkit_status rnnkit_model_create(const rnnkit_model_config *cfg, rnnkit_vocab *vocab,
+                                  const char *const *labels, int nlabels, uint64_t seed,
+                                  rnnkit_model **out, rnnkit_error *err);
+void rnnkit_model_free(rnnkit_model *m);
+
+const rnnkit_model_config *rnnkit_model_get_config(const rnnkit_model *m);
+rnnkit_vocab *rnnkit_model_vocab(rnnkit_model *m);
+int rnnkit_model_num_labels(const rnnkit_model *m);
+const char *rnnkit_model_label(const rnnkit_model *m, int k);
+/* Class index of a label string, -1 if unknown. */
+int rnnkit_model_find_label(const rnnkit_model *m, const char *label);
+rnnkit_params *rnnkit_model_params(rnnkit_model *m);
+size_t rnnkit_model_num_params(const rnnkit_model *m);
+
+/* ---------------------------------------------------------------------- */
+/* Storage */
+
+/* One row of the training log (stored in the model file). NaN = not measured. */
+typedef struct rnnkit_log_row {
+    int epoch;
+    int64_t step;
+    double train_loss, train_acc, valid_loss, valid_acc, seconds, lr;
+} rnnkit_log_row;
+
+/* Optimiser and progress state saved with a checkpoint (may be NULL). */
+typedef struct rnnkit_train_state {
+    const rnnkit_optim *optim; /* moments saved when non-NULL */
+    int64_t step;
+    int epoch;
+    double best_metric;
+    rnnkit_rng rng;
+    const rnnkit_log_row *log; /* training log rows */
+    int nlog;
+} rnnkit_train_state;
+
+/* Writes the model (and `state` when non-NULL) to `path` atomically. */
+rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path,
+                                const rnnkit_train_state *state, rnnkit_error *err);
+
+/* Loads and verifies a model file. `expect_task` < 0 accepts either task;
+ * otherwise a model of the other task is an error saying what it is. */
+rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model **out,
+                                rnnkit_error *err);
+
+/* Reads back the optimiser moments / counters saved with the model (for
+ * --resume). `optim` must be initialised for rnnkit_model_num_params floats.
+ * RNNKIT_ERR_EMPTY when the file holds no optimiser state. */
+rnnkit_status rnnkit_model_load_train_state(const char *path, rnnkit_optim *optim,
+                                            int64_t *step, int *epoch, rnnkit_rng *rng,
+                                            rnnkit_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Training and using a classifier */
+
+/* Called during training; return nonzero to stop (RNNKIT_ERR_INTERRUPTED). */
+typedef struct rnnkit_progress {
+    int epoch, epochs;          /* 1-based */
+    int64_t batch, batches;     /* within the epoch, 1-based */
+    int64_t step;               /* optimiser steps so far */
+    double loss;                /* running mean training loss this epoch */
+    double items_per_s;         /* examples/s (classifier), characters/s (generator) */
+    double elapsed;             /* seconds since training started */
+    int end_of_epoch;           /* 1: the fields below are set */
+    int end_of_eval;            /* generator: an evaluation just ran */
+    rnnkit_log_row row;         /* at end of epoch / evaluation */
+    int improved;               /* the validation metric improved (weights kept) */
+} rnnkit_progress;
+typedef int (*rnnkit_progress_fn)(void *ctx, const rnnkit_progress *p);
+
+/* A labelled data set in encoded form: doc i has ids[off[i] .. off[i+1]) and
+ * class label[i]. Owned by the caller. */
+typedef struct rnnkit_dataset {
+    size_t n;
+    const size_t *off;   /* [n+1] */
+    const int32_t *ids;
+    const int32_t *label;/* [n] */
+} rnnkit_dataset;
+
+typedef struct rnnkit_train_options {
+    int epochs;
+    int batch;
+    double lr;
+    double clip;        /* global-norm clip; 0 = off */
+    int patience;       /* epochs without validation improvement before stopping; 0 = never */
+    uint64_t seed;
+    int maxlen;         /* classifier: cap on tokens per document (0 = none) */
+    int keep_last;      /* classifier: truncate keeping the last maxlen tokens */
+    rnnkit_optim_kind optimizer;
+    double weight_decay;
+    /* generator */
+    int seq_len;
+    int64_t steps;      /* 0: run `epochs` passes instead */
+    int eval_every;     /* steps between validation runs */
+    double lr_decay;    /* multiply lr by this at each evaluation without improvement (1 = none) */
+    rnnkit_progress_fn progress;
+    void *progress_ctx;
+} rnnkit_train_options;
+
+void rnnkit_train_options_default(rnnkit_train_options *o, rnnkit_task task);
+
+/* Trains; with a validation set the weights of the best epoch are kept (by
+ * validation accuracy, ties by loss). The training log is written into
+ * `log`/`nlog` (malloc'd, caller frees) when log != NULL. */
+rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *train,
+                                      const rnnkit_dataset *valid,
+                                      const rnnkit_train_options *opt, rnnkit_log_row **log,
+                                      int *nlog, rnnkit_error *err);
+
+/* Class probabilities of `n` documents: probs [n][K]. Batched internally. */
+rnnkit_status rnnkit_classifier_predict(rnnkit_model *m, const rnnkit_dataset *docs,
+                                        int maxlen, int keep_last, float *probs,
+                                        rnnkit_error *err);
+
+/* Mean loss and accuracy of a labelled set. */
+rnnkit_status rnnkit_classifier_evaluate(rnnkit_model *m, const rnnkit_dataset *docs,
+                                         int maxlen, int keep_last, double *loss,
+                                         double *acc, rnnkit_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Training and using a generator */
+
+/* Trains on a token stream (ids [n]); `valid` may be NULL/0. Best weights
+ * (by validation loss) are kept. */
+rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size_t ntrain,
+                                     const int32_t *valid, size_t nvalid,
+                                     const rnnkit_train_options *opt, rnnkit_log_row **log,
+                                     int *nlog, rnnkit_error *err);
+
+/* Mean loss in nats per token of a stream under the model. */
+rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, size_t n,
+                                        double *loss, rnnkit_error *err);
+
+/* Sampling state: the recurrent state of one stream. */
+typedef struct rnnkit_sampler rnnkit_sampler;
+
+typedef struct rnnkit_sample_options {
+    float temperature; /* > 0 */
+    int top_k;         /* 0 = off */
+    float top_p;       /* 1 = off */
+    int argmax;        /* greedy */
+} rnnkit_sample_options;
+
+rnnkit_status rnnkit_sampler_new(rnnkit_model *m, rnnkit_sampler **out, rnnkit_error *err);
+void rnnkit_sampler_free(rnnkit_sampler *s);
+/* Resets the state to zero. */
+void rnnkit_sampler_reset(rnnkit_sampler *s);
+/* Feeds one token; the distribution of the next one is then available. */
+rnnkit_status rnnkit_sampler_feed(rnnkit_sampler *s, int32_t id, rnnkit_error *err);
+/* Draws the next token from the last distribution (never <pad>/<unk>). */
+int32_t rnnkit_sampler_draw(rnnkit_sampler *s, const rnnkit_sample_options *o, rnnkit_rng *rng);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

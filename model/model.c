@@ -1,0 +1,676 @@
+/*
+ * model/model.c: building a network from its configuration, its workspace,
+ * and the classifier's forward/backward, training loop and prediction.
+ * The generator's loop is in model/generator.c, storage in model/store.c.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model/model_internal.h"
+
+void rnnkit_model_config_default(rnnkit_model_config *cfg, rnnkit_task task)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->task = task;
+    cfg->cell = RNNKIT_CELL_LSTM;
+    cfg->layers = 1;
+    if (task == RNNKIT_TASK_CLASSIFY) {
+        cfg->embed = 128;
+        cfg->hidden = 128;
+        cfg->bidirectional = 1;
+        cfg->pool = RNNKIT_POOL_MAX;
+        cfg->dropout = 0.5f;
+        cfg->embed_dropout = 0.0f;
+        cfg->maxlen = 400;
+        cfg->keep_last = 1;
+    } else {
+        cfg->embed = 64;
+        cfg->hidden = 512;
+        cfg->layers = 2;
+        cfg->dropout = 0.2f;
+    }
+}
+
+static rnnkit_status check_config(const rnnkit_model_config *c, rnnkit_error *err)
+{
+    if (c->task != RNNKIT_TASK_CLASSIFY && c->task != RNNKIT_TASK_GENERATE)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "unknown task %d", (int)c->task);
+    if (c->cell < RNNKIT_CELL_RNN || c->cell > RNNKIT_CELL_GRU)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "unknown cell %d", (int)c->cell);
+    if (c->embed < 1 || c->embed > 65536)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "embedding size %d outside [1, 65536]", c->embed);
+    if (c->hidden < 1 || c->hidden > 65536)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "hidden size %d outside [1, 65536]", c->hidden);
+    if (c->layers < 1 || c->layers > 64)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "layers %d outside [1, 64]", c->layers);
+    if (c->bidirectional != 0 && c->bidirectional != 1)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "bidirectional must be 0 or 1");
+    if (c->task == RNNKIT_TASK_GENERATE && c->bidirectional)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "a generator cannot be bidirectional");
+    if (c->pool < RNNKIT_POOL_LAST || c->pool > RNNKIT_POOL_MAX)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "unknown pooling %d", (int)c->pool);
+    if (!(c->dropout >= 0.0f && c->dropout < 1.0f) ||
+        !(c->embed_dropout >= 0.0f && c->embed_dropout < 1.0f))
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "dropout must be in [0, 1)");
+    if (c->maxlen < 0 || c->maxlen > 100000000 || (c->keep_last != 0 && c->keep_last != 1))
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "maxlen %d out of range", c->maxlen);
+    if (!isfinite(c->forget_bias) || fabsf(c->forget_bias) > 100.0f)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "forget bias %g out of range",
+                                (double)c->forget_bias);
+    return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit_model_create(const rnnkit_model_config *cfg, rnnkit_vocab *vocab,
+                                  const char *const *labels, int nlabels, uint64_t seed,
+                                  rnnkit_model **out, rnnkit_error *err)
+{
+    *out = NULL;
+    rnnkit_status st = check_config(cfg, err);
+    if (st) {
+        rnnkit_vocab_free(vocab);
+        return st;
+    }
+    rnnkit_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        rnnkit_vocab_free(vocab);
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the model");
+    }
+    m->cfg = *cfg;
+    m->vocab = vocab;
+    rnnkit_params_init(&m->params);
+    int64_t V = rnnkit_vocab_size(vocab);
+    if (V < 3 || V > (int64_t)1 << 24) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                              "vocabulary of %lld ids: need at least one token besides <pad> "
+                              "and <unk>, at most 2^24",
+                              (long long)V);
+        goto fail;
+    }
+    m->V = (int)V;
+    if (cfg->task == RNNKIT_TASK_CLASSIFY) {
+        if (nlabels < 2 || nlabels > 1000000) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                                  "a classifier needs 2 or more labels (got %d)", nlabels);
+            goto fail;
+        }
+        m->K = nlabels;
+        m->labels = calloc((size_t)nlabels, sizeof *m->labels);
+        if (!m->labels) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for labels");
+            goto fail;
+        }
+        for (int k = 0; k < nlabels; k++) {
+            m->labels[k] = strdup(labels[k]);
+            if (!m->labels[k]) {
+                st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for labels");
+                goto fail;
+            }
+        }
+    } else {
+        m->K = m->V;
+    }
+    if ((st = rnnkit_embedding_create(&m->emb, &m->params, "embedding.weight", m->V, cfg->embed,
+                                      err)))
+        goto fail;
+    rnnkit_rnn_config rc = {.cell = cfg->cell,
+                            .input_size = cfg->embed,
+                            .hidden_size = cfg->hidden,
+                            .num_layers = cfg->layers,
+                            .bidirectional = cfg->bidirectional,
+                            .dropout = cfg->dropout};
+    if ((st = rnnkit_rnn_create(&rc, &m->params, "rnn", &m->rnn, err)))
+        goto fail;
+    m->C = rnnkit_rnn_output_size(m->rnn);
+    m->LD = cfg->layers * (cfg->bidirectional ? 2 : 1);
+    if ((st = rnnkit_dense_create(&m->fc, &m->params, "fc", m->C, m->K, err)))
+        goto fail;
+    if ((st = rnnkit_params_alloc(&m->params, err)))
+        goto fail;
+    /* Fixed draw order: embedding, recurrent layers, output layer. */
+    rnnkit_rng rng;
+    rnnkit_rng_seed(&rng, seed);
+    rnnkit_embedding_init(&m->emb, &rng);
+    rnnkit_rnn_init(m->rnn, &rng, cfg->forget_bias);
+    rnnkit_dense_init(&m->fc, &rng);
+    *out = m;
+    return RNNKIT_OK;
+fail:
+    rnnkit_model_free(m);
+    return st;
+}
+
+static void free_workspace(rnnkit_model *m)
+{
+    void *bufs[] = {m->ids, m->mask, m->x, m->xmask, m->dx, m->feat, m->featmask, m->dfeat,
+                    m->dy, m->logits, m->dlogits, m->h0, m->c0, m->hn, m->cn, m->dhn,
+                    m->argmax, m->targets};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        free(bufs[i]);
+    m->ids = NULL;
+    m->mask = m->x = m->xmask = m->dx = m->feat = m->featmask = m->dfeat = m->dy = NULL;
+    m->logits = m->dlogits = m->h0 = m->c0 = m->hn = m->cn = m->dhn = NULL;
+    m->argmax = m->targets = NULL;
+    m->capT = m->capB = 0;
+}
+
+void rnnkit_model_free(rnnkit_model *m)
+{
+    if (!m)
+        return;
+    free_workspace(m);
+    rnnkit_rnn_free(m->rnn);
+    rnnkit_params_free(&m->params);
+    if (m->labels)
+        for (int k = 0; k < m->K; k++)
+            free(m->labels[k]);
+    free(m->labels);
+    rnnkit_vocab_free(m->vocab);
+    free(m);
+}
+
+rnnkit_status rnnkit__model_reserve(rnnkit_model *m, int T, int B, rnnkit_error *err)
+{
+    if (T <= m->capT && B <= m->capB)
+        return RNNKIT_OK;
+    if (T < m->capT)
+        T = m->capT;
+    if (B < m->capB)
+        B = m->capB;
+    free_workspace(m);
+    const size_t TB = (size_t)T * (size_t)B;
+    const size_t rows = m->cfg.task == RNNKIT_TASK_GENERATE ? TB : (size_t)B;
+    const size_t E = (size_t)m->cfg.embed, C = (size_t)m->C, K = (size_t)m->K;
+    const size_t S = (size_t)m->LD * (size_t)B * (size_t)m->cfg.hidden;
+    if (TB > ((size_t)1 << 31) || rows * K > ((size_t)1 << 33) || TB * (E > C ? E : C) > ((size_t)1 << 33))
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "batch of %d x %d steps is too large", B, T);
+    m->ids = malloc(TB * sizeof(int32_t));
+    m->mask = malloc(TB * sizeof(float));
+    m->x = malloc(TB * E * sizeof(float));
+    m->xmask = malloc(TB * E * sizeof(float));
+    m->dx = malloc(TB * E * sizeof(float));
+    m->feat = malloc(rows * C * sizeof(float));
+    m->featmask = malloc(rows * C * sizeof(float));
+    m->dfeat = malloc(rows * C * sizeof(float));
+    m->dy = malloc(TB * C * sizeof(float));
+    m->logits = malloc(rows * K * sizeof(float));
+    m->dlogits = malloc(rows * K * sizeof(float));
+    m->h0 = calloc(S, sizeof(float));
+    m->c0 = calloc(S, sizeof(float));
+    m->hn = calloc(S, sizeof(float));
+    m->cn = calloc(S, sizeof(float));
+    m->dhn = calloc(S, sizeof(float));
+    m->argmax = malloc((size_t)B * C * sizeof(int32_t));
+    m->targets = malloc(rows * sizeof(int32_t));
+    if (!m->ids || !m->mask || !m->x || !m->xmask || !m->dx || !m->feat || !m->featmask ||
+        !m->dfeat || !m->dy || !m->logits || !m->dlogits || !m->h0 || !m->c0 || !m->hn ||
+        !m->cn || !m->dhn || !m->argmax || !m->targets) {
+        free_workspace(m);
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM,
+                                "out of memory for a batch of %d x %d steps", B, T);
+    }
+    m->capT = T;
+    m->capB = B;
+    return rnnkit_rnn_reserve(m->rnn, T, B, err);
+}
+
+const rnnkit_model_config *rnnkit_model_get_config(const rnnkit_model *m) { return &m->cfg; }
+rnnkit_vocab *rnnkit_model_vocab(rnnkit_model *m) { return m->vocab; }
+int rnnkit_model_num_labels(const rnnkit_model *m) { return m->cfg.task == RNNKIT_TASK_CLASSIFY ? m->K : 0; }
+rnnkit_params *rnnkit_model_params(rnnkit_model *m) { return &m->params; }
+size_t rnnkit_model_num_params(const rnnkit_model *m) { return m->params.count; }
+
+const char *rnnkit_model_label(const rnnkit_model *m, int k)
+{
+    if (!m->labels || k < 0 || k >= m->K)
+        return NULL;
+    return m->labels[k];
+}
+
+int rnnkit_model_find_label(const rnnkit_model *m, const char *label)
+{
+    if (!m->labels)
+        return -1;
+    for (int k = 0; k < m->K; k++)
+        if (!strcmp(m->labels[k], label))
+            return k;
+    return -1;
+}
+
+void rnnkit_train_options_default(rnnkit_train_options *o, rnnkit_task task)
+{
+    memset(o, 0, sizeof *o);
+    o->optimizer = RNNKIT_OPT_ADAM;
+    o->seed = 1;
+    o->lr_decay = 1.0;
+    if (task == RNNKIT_TASK_CLASSIFY) {
+        o->epochs = 8;
+        o->batch = 32;
+        o->lr = 2e-3;
+        o->clip = 5.0;
+        o->patience = 3;
+        o->maxlen = 400;
+        o->keep_last = 1;
+    } else {
+        o->epochs = 1;
+        o->batch = 64;
+        o->lr = 2e-3;
+        o->clip = 5.0;
+        o->seq_len = 100;
+        o->steps = 2000;
+        o->eval_every = 100;
+        o->lr_decay = 0.5;
+        o->patience = 0;
+    }
+}
+
+/* ====================================================================== */
+/* Classifier: batches */
+
+/* Effective length of doc i under maxlen. */
+static size_t doc_len(const rnnkit_dataset *d, size_t i, int maxlen)
+{
+    size_t n = d->off[i + 1] - d->off[i];
+    return (maxlen > 0 && n > (size_t)maxlen) ? (size_t)maxlen : n;
+}
+
+/* Fills ids/mask [T][B] (post-padded) for the docs in idx[0..B). Returns T. */
+static int fill_batch(rnnkit_model *m, const rnnkit_dataset *d, const size_t *idx, int B,
+                      int maxlen, int keep_last, rnnkit_error *err, rnnkit_status *st)
+{
+    size_t T = 1;
+    for (int b = 0; b < B; b++) {
+        size_t n = doc_len(d, idx[b], maxlen);
+        T = n > T ? n : T;
+    }
+    if ((*st = rnnkit__model_reserve(m, (int)T, B, err)))
+        return 0;
+    for (int b = 0; b < B; b++) {
+        size_t i = idx[b], full = d->off[i + 1] - d->off[i], n = doc_len(d, i, maxlen);
+        const int32_t *src = d->ids + d->off[i] + ((keep_last && full > n) ? full - n : 0);
+        for (size_t t = 0; t < T; t++) {
+            m->ids[t * (size_t)B + (size_t)b] = t < n ? src[t] : RNNKIT_PAD_ID;
+            m->mask[t * (size_t)B + (size_t)b] = t < n ? 1.0f : 0.0f;
+        }
+        if (d->label)
+            m->targets[b] = d->label[i];
+    }
+    return (int)T;
+}
+
+/* Forward of a classifier batch already in m->ids/mask: logits [B][K]. */
+static rnnkit_status classifier_forward(rnnkit_model *m, int T, int B, int train,
+                                        rnnkit_rng *rng, rnnkit_error *err)
+{
+    const size_t TB = (size_t)T * (size_t)B, E = (size_t)m->cfg.embed, C = (size_t)m->C;
+    const int H = m->cfg.hidden, D = m->cfg.bidirectional ? 2 : 1;
+    rnnkit_status st = rnnkit_embedding_forward(&m->emb, m->ids, TB, m->x, err);
+    if (st)
+        return st;
+    if (train && m->cfg.embed_dropout > 0.0f)
+        rnnkit_dropout_forward(TB * E, m->cfg.embed_dropout, rng, m->x, m->xmask);
+    const float *y = NULL;
+    st = rnnkit_rnn_forward(m->rnn, T, B, m->x, m->mask, NULL, NULL, train, rng, &y, m->hn,
+                            m->cfg.cell == RNNKIT_CELL_LSTM ? m->cn : NULL, err);
+    if (st)
+        return st;
+    if (m->cfg.pool == RNNKIT_POOL_LAST) {
+        /* feat[b] = [h_fwd(last layer), h_rev(last layer)] */
+        for (int b = 0; b < B; b++)
+            for (int d = 0; d < D; d++)
+                memcpy(m->feat + (size_t)b * C + (size_t)d * H,
+                       m->hn + (((size_t)(m->cfg.layers - 1) * D + d) * B + b) * H,
+                       (size_t)H * sizeof(float));
+    } else {
+        rnnkit_pool_forward(m->cfg.pool, T, B, (int)C, y, m->mask, m->feat, m->argmax);
+    }
+    if (train && m->cfg.dropout > 0.0f)
+        rnnkit_dropout_forward((size_t)B * C, m->cfg.dropout, rng, m->feat, m->featmask);
+    rnnkit_dense_forward(&m->fc, (size_t)B, m->feat, m->logits);
+    return RNNKIT_OK;
+}
+
+static rnnkit_status classifier_backward(rnnkit_model *m, int T, int B, rnnkit_error *err)
+{
+    const size_t TB = (size_t)T * (size_t)B, E = (size_t)m->cfg.embed, C = (size_t)m->C;
+    const int H = m->cfg.hidden, D = m->cfg.bidirectional ? 2 : 1;
+    rnnkit_dense_backward(&m->fc, (size_t)B, m->feat, m->dlogits, m->dfeat);
+    if (m->cfg.dropout > 0.0f)
+        rnnkit_dropout_backward((size_t)B * C, m->featmask, m->dfeat);
+    rnnkit_status st;
+    if (m->cfg.pool == RNNKIT_POOL_LAST) {
+        memset(m->dhn, 0, (size_t)m->LD * B * H * sizeof(float));
+        for (int b = 0; b < B; b++)
+            for (int d = 0; d < D; d++)
+                memcpy(m->dhn + (((size_t)(m->cfg.layers - 1) * D + d) * B + b) * H,
+                       m->dfeat + (size_t)b * C + (size_t)d * H, (size_t)H * sizeof(float));
+        st = rnnkit_rnn_backward(m->rnn, NULL, m->dhn, NULL, m->dx, NULL, NULL, err);
+    } else {
+        rnnkit_pool_backward(m->cfg.pool, T, B, (int)C, m->mask, m->argmax, m->dfeat, m->dy);
+        st = rnnkit_rnn_backward(m->rnn, m->dy, NULL, NULL, m->dx, NULL, NULL, err);
+    }
+    if (st)
+        return st;
+    if (m->cfg.embed_dropout > 0.0f)
+        rnnkit_dropout_backward(TB * E, m->xmask, m->dx);
+    rnnkit_embedding_backward(&m->emb, m->ids, TB, m->dx);
+    return RNNKIT_OK;
+}
+
+static int argmax_row(const float *z, int K)
+{
+    int best = 0;
+    for (int k = 1; k < K; k++)
+        if (z[k] > z[best])
+            best = k;
+    return best;
+}
+
+/* Order of docs for evaluation: by length, so batches hold similar lengths. */
+static size_t *order_by_length(const rnnkit_dataset *d, int maxlen, rnnkit_rng *shuffle)
+{
+    size_t n = d->n;
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    size_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    if (!idx || !tmp) {
+        free(idx);
+        free(tmp);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    if (shuffle)
+        for (size_t i = n; i > 1; i--) {
+            size_t j = (size_t)rnnkit_rng_below(shuffle, i);
+            size_t t = idx[i - 1];
+            idx[i - 1] = idx[j];
+            idx[j] = t;
+        }
+    /* Stable counting sort by effective length keeps the shuffled order within
+     * a length. */
+    size_t maxn = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = doc_len(d, i, maxlen);
+        maxn = l > maxn ? l : maxn;
+    }
+    size_t *cnt = calloc(maxn + 2, sizeof *cnt);
+    if (!cnt) {
+        free(idx);
+        free(tmp);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        cnt[doc_len(d, i, maxlen) + 1]++;
+    for (size_t l = 1; l <= maxn + 1; l++)
+        cnt[l] += cnt[l - 1];
+    for (size_t i = 0; i < n; i++)
+        tmp[cnt[doc_len(d, idx[i], maxlen)]++] = idx[i];
+    free(cnt);
+    free(idx);
+    return tmp;
+}
+
+/* Runs the model over docs in length order; calls back per batch. */
+static rnnkit_status classifier_run(rnnkit_model *m, const rnnkit_dataset *d, int maxlen,
+                                    int keep_last, float *probs, double *loss, double *acc,
+                                    rnnkit_error *err)
+{
+    if (d->n == 0) {
+        if (loss)
+            *loss = NAN;
+        if (acc)
+            *acc = NAN;
+        return RNNKIT_OK;
+    }
+    size_t *order = order_by_length(d, maxlen, NULL);
+    if (!order)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory ordering %zu documents", d->n);
+    /* Batches bounded in tokens so long documents do not blow up memory. */
+    const size_t max_tokens = 64 * 400;
+    double total = 0.0;
+    size_t correct = 0;
+    rnnkit_status st = RNNKIT_OK;
+    for (size_t s = 0; s < d->n;) {
+        size_t len = doc_len(d, order[s], maxlen);
+        size_t B = max_tokens / (len ? len : 1);
+        B = B < 1 ? 1 : B > 256 ? 256 : B;
+        if (B > d->n - s)
+            B = d->n - s;
+        /* order is ascending in length, so the last doc of the batch is longest */
+        while (B > 1 && doc_len(d, order[s + B - 1], maxlen) * B > max_tokens * 2)
+            B /= 2;
+        int T = fill_batch(m, d, order + s, (int)B, maxlen, keep_last, err, &st);
+        if (st)
+            break;
+        if ((st = classifier_forward(m, T, (int)B, 0, NULL, err)))
+            break;
+        if (d->label) {
+            total += rnnkit_softmax_xent(B, m->K, m->logits, m->targets, NULL) * (double)B;
+            for (size_t b = 0; b < B; b++)
+                correct += argmax_row(m->logits + b * (size_t)m->K, m->K) == m->targets[b];
+        }
+        if (probs) {
+            rnnkit_softmax(B, m->K, m->logits);
+            for (size_t b = 0; b < B; b++)
+                memcpy(probs + order[s + b] * (size_t)m->K, m->logits + b * (size_t)m->K,
+                       (size_t)m->K * sizeof(float));
+        }
+        s += B;
+    }
+    free(order);
+    if (st)
+        return st;
+    if (loss)
+        *loss = d->label ? total / (double)d->n : NAN;
+    if (acc)
+        *acc = d->label ? (double)correct / (double)d->n : NAN;
+    return RNNKIT_OK;
+}
+
+static rnnkit_status check_dataset(const rnnkit_model *m, const rnnkit_dataset *d,
+                                   const char *what, rnnkit_error *err)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->off[i + 1] < d->off[i])
+            return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: document %zu has negative length", what, i);
+        if (d->label && (d->label[i] < 0 || d->label[i] >= m->K))
+            return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: document %zu has label %d outside [0, %d)",
+                                    what, i, d->label[i], m->K);
+    }
+    return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit_classifier_predict(rnnkit_model *m, const rnnkit_dataset *docs, int maxlen,
+                                        int keep_last, float *probs, rnnkit_error *err)
+{
+    if (m->cfg.task != RNNKIT_TASK_CLASSIFY)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "this model is a generator, not a classifier");
+    rnnkit_dataset d = *docs;
+    d.label = NULL;
+    rnnkit_status st = check_dataset(m, &d, "predict", err);
+    return st ? st : classifier_run(m, &d, maxlen, keep_last, probs, NULL, NULL, err);
+}
+
+rnnkit_status rnnkit_classifier_evaluate(rnnkit_model *m, const rnnkit_dataset *docs, int maxlen,
+                                         int keep_last, double *loss, double *acc,
+                                         rnnkit_error *err)
+{
+    if (m->cfg.task != RNNKIT_TASK_CLASSIFY)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "this model is a generator, not a classifier");
+    if (!docs->label)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "evaluation needs labels");
+    rnnkit_status st = check_dataset(m, docs, "evaluate", err);
+    return st ? st : classifier_run(m, docs, maxlen, keep_last, NULL, loss, acc, err);
+}
+
+/* ====================================================================== */
+/* Classifier: training */
+
+static rnnkit_status push_log(rnnkit_log_row **log, int *nlog, const rnnkit_log_row *row,
+                              rnnkit_error *err)
+{
+    if (!log)
+        return RNNKIT_OK;
+    rnnkit_log_row *l = realloc(*log, (size_t)(*nlog + 1) * sizeof *l);
+    if (!l)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the training log");
+    l[*nlog] = *row;
+    *log = l;
+    (*nlog)++;
+    return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *train,
+                                      const rnnkit_dataset *valid, const rnnkit_train_options *opt,
+                                      rnnkit_log_row **log, int *nlog, rnnkit_error *err)
+{
+    if (log) {
+        *log = NULL;
+        *nlog = 0;
+    }
+    if (m->cfg.task != RNNKIT_TASK_CLASSIFY)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "this model is a generator, not a classifier");
+    if (!train || train->n == 0 || !train->label)
+        return rnnkit_error_set(err, RNNKIT_ERR_EMPTY, "no labelled training documents");
+    if (opt->epochs < 1 || opt->batch < 1 || opt->batch > 65536 || !(opt->lr > 0) ||
+        opt->maxlen < 0)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "invalid training options (epochs %d, batch %d, lr %g, maxlen %d)",
+                                opt->epochs, opt->batch, opt->lr, opt->maxlen);
+    rnnkit_status st = check_dataset(m, train, "train", err);
+    if (!st && valid)
+        st = check_dataset(m, valid, "valid", err);
+    if (st)
+        return st;
+
+    rnnkit_optim optim;
+    if ((st = rnnkit_optim_init(&optim, opt->optimizer, (float)opt->lr, m->params.count, err)))
+        return st;
+    if (opt->weight_decay > 0)
+        optim.weight_decay = (float)opt->weight_decay;
+    float *best = NULL;
+    size_t *order = NULL;
+    size_t *batches = NULL;
+    rnnkit_rng rng;
+    rnnkit_rng_seed(&rng, opt->seed ^ 0x5eedc1a55ULL);
+    const size_t nb = (train->n + (size_t)opt->batch - 1) / (size_t)opt->batch;
+    batches = malloc(nb * sizeof *batches);
+    if (valid && valid->n)
+        best = malloc(m->params.count * sizeof(float));
+    if (!batches || (valid && valid->n && !best)) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for training state");
+        goto done;
+    }
+    double best_acc = -1.0, best_loss = INFINITY;
+    int since_best = 0;
+    int64_t step = 0;
+    struct timespec ts0;
+    clock_gettime(CLOCK_MONOTONIC, &ts0);
+    for (int epoch = 1; epoch <= opt->epochs; epoch++) {
+        struct timespec te0;
+        clock_gettime(CLOCK_MONOTONIC, &te0);
+        free(order);
+        order = order_by_length(train, opt->maxlen, &rng);
+        if (!order) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory shuffling");
+            goto done;
+        }
+        for (size_t b = 0; b < nb; b++)
+            batches[b] = b * (size_t)opt->batch;
+        for (size_t i = nb; i > 1; i--) {
+            size_t j = (size_t)rnnkit_rng_below(&rng, i);
+            size_t t = batches[i - 1];
+            batches[i - 1] = batches[j];
+            batches[j] = t;
+        }
+        double loss_sum = 0.0;
+        size_t seen = 0, correct = 0;
+        for (size_t bi = 0; bi < nb; bi++) {
+            size_t s = batches[bi];
+            int B = (int)((train->n - s) < (size_t)opt->batch ? train->n - s : (size_t)opt->batch);
+            int T = fill_batch(m, train, order + s, B, opt->maxlen, opt->keep_last, err, &st);
+            if (st)
+                goto done;
+            if ((st = classifier_forward(m, T, B, 1, &rng, err)))
+                goto done;
+            double loss = rnnkit_softmax_xent((size_t)B, m->K, m->logits, m->targets, m->dlogits);
+            for (int b = 0; b < B; b++)
+                correct += argmax_row(m->logits + (size_t)b * m->K, m->K) == m->targets[b];
+            rnnkit_params_zero_grad(&m->params);
+            if ((st = classifier_backward(m, T, B, err)))
+                goto done;
+            double gnorm = rnnkit_clip_grad_norm(m->params.grad, m->params.count, opt->clip);
+            step++;
+            if (!isfinite(loss) || !isfinite(gnorm)) {
+                st = rnnkit_error_set(err, RNNKIT_ERR_NUMERIC,
+                                      "step %lld (epoch %d): loss %g, gradient norm %g: "
+                                      "training diverged; try a lower --lr or --clip",
+                                      (long long)step, epoch, loss, gnorm);
+                goto done;
+            }
+            rnnkit_optim_step(&optim, m->params.value, m->params.grad);
+            loss_sum += loss * B;
+            seen += (size_t)B;
+            if (opt->progress) {
+                struct timespec tn;
+                clock_gettime(CLOCK_MONOTONIC, &tn);
+                double el = (double)(tn.tv_sec - ts0.tv_sec) + 1e-9 * (double)(tn.tv_nsec - ts0.tv_nsec);
+                double ee = (double)(tn.tv_sec - te0.tv_sec) + 1e-9 * (double)(tn.tv_nsec - te0.tv_nsec);
+                rnnkit_progress p = {.epoch = epoch, .epochs = opt->epochs, .batch = (int64_t)bi + 1,
+                                     .batches = (int64_t)nb, .step = step, .loss = loss_sum / (double)seen,
+                                     .items_per_s = ee > 0 ? (double)seen / ee : 0, .elapsed = el};
+                if (opt->progress(opt->progress_ctx, &p)) {
+                    st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted at step %lld",
+                                          (long long)step);
+                    goto done;
+                }
+            }
+        }
+        rnnkit_log_row row = {.epoch = epoch, .step = step, .train_loss = loss_sum / (double)seen,
+                              .train_acc = (double)correct / (double)seen, .valid_loss = NAN,
+                              .valid_acc = NAN, .lr = opt->lr};
+        int improved = 0;
+        if (valid && valid->n) {
+            if ((st = classifier_run(m, valid, opt->maxlen, opt->keep_last, NULL, &row.valid_loss,
+                                     &row.valid_acc, err)))
+                goto done;
+            if (row.valid_acc > best_acc || (row.valid_acc == best_acc && row.valid_loss < best_loss)) {
+                best_acc = row.valid_acc;
+                best_loss = row.valid_loss;
+                memcpy(best, m->params.value, m->params.count * sizeof(float));
+                since_best = 0;
+                improved = 1;
+            } else {
+                since_best++;
+            }
+        }
+        struct timespec tn;
+        clock_gettime(CLOCK_MONOTONIC, &tn);
+        row.seconds = (double)(tn.tv_sec - te0.tv_sec) + 1e-9 * (double)(tn.tv_nsec - te0.tv_nsec);
+        if ((st = push_log(log, nlog, &row, err)))
+            goto done;
+        if (opt->progress) {
+            rnnkit_progress p = {.epoch = epoch, .epochs = opt->epochs, .batch = (int64_t)nb,
+                                 .batches = (int64_t)nb, .step = step, .loss = row.train_loss,
+                                 .items_per_s = row.seconds > 0 ? (double)seen / row.seconds : 0,
+                                 .end_of_epoch = 1, .row = row, .improved = improved};
+            p.elapsed = (double)(tn.tv_sec - ts0.tv_sec) + 1e-9 * (double)(tn.tv_nsec - ts0.tv_nsec);
+            if (opt->progress(opt->progress_ctx, &p)) {
+                st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted after epoch %d", epoch);
+                goto done;
+            }
+        }
+        if (opt->patience > 0 && since_best >= opt->patience)
+            break;
+    }
+    if (best)
+        memcpy(m->params.value, best, m->params.count * sizeof(float));
+done:
+    free(order);
+    free(batches);
+    free(best);
+    rnnkit_optim_free(&optim);
+    return st;
+}

@@ -1,0 +1,75 @@
+#!/bin/sh
+# End-to-end: `rnnkit classify` on the bundled sentiment corpus: trains in
+# seconds, learns it (accuracy well above chance), predicts files and stdin,
+# evaluates; and the bad-input cases exit 1 with a message naming file/line.
+# usage: classify.sh RNNKIT SOURCE_DIR
+set -eu
+R=$1
+S=$2
+D=$S/corpora/data/sentiment
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_rc() { # expect_rc CODE PATTERN cmd...
+    want=$1; pat=$2; shift 2
+    set +e; "$@" >"$T/out" 2>"$T/err"; rc=$?; set -e
+    [ "$rc" -eq "$want" ] || { cat "$T/err" >&2; fail "exit $rc, want $want: $*"; }
+    [ -z "$pat" ] || grep -q -- "$pat" "$T/err" || { cat "$T/err" >&2; fail "stderr lacks '$pat': $*"; }
+}
+
+"$R" classify train --train "$D/train.tsv" -o "$T/m.db" --epochs 3 --embed 32 --hidden 32 \
+    --batch 32 --seed 3 --quiet
+[ -s "$T/m.db" ] || fail "no model written"
+
+# eval: accuracy well above chance (0.5) on held-out text
+"$R" classify eval -m "$T/m.db" "$D/test.tsv" >"$T/eval"
+acc=$(awk -F'\t' '$1=="accuracy"{print $2}' "$T/eval")
+awk -v a="$acc" 'BEGIN{exit !(a >= 0.8)}' || fail "accuracy $acc < 0.8"
+grep -q "macro F1" "$T/eval" || fail "eval lacks macro F1"
+"$R" classify eval -m "$T/m.db" --json "$D/test.tsv" | grep -q '"confusion":\[\[' || fail "eval --json"
+
+# predict: files, a directory (walked), stdin lines, jsonl
+"$R" classify predict -m "$T/m.db" "$D/docs/pos" >"$T/pred"
+n=$(wc -l <"$T/pred")
+[ "$n" -ge 5 ] || fail "predict on a directory printed $n lines"
+pos=$(awk -F'\t' '$2=="pos"' "$T/pred" | wc -l)
+[ $((pos * 10)) -ge $((n * 7)) ] || fail "only $pos of $n positive documents predicted pos"
+awk -F'\t' 'NF!=3 || $3<0.5 || $3>1 {exit 1}' "$T/pred" || fail "predict lines are not path<TAB>label<TAB>prob"
+printf 'a wonderful and moving film\nnot good at all , a dull mess\n' | "$R" classify predict -m "$T/m.db" - >"$T/stdin"
+[ "$(wc -l <"$T/stdin")" -eq 2 ] || fail "stdin: one line per document"
+"$R" classify predict -m "$T/m.db" --format jsonl --top-k 2 - <"$T/stdin" | grep -q '"probability"' || fail jsonl
+
+# same seed, same model, bit for bit
+"$R" classify train --train "$D/train.tsv" -o "$T/m2.db" --epochs 1 --embed 16 --hidden 16 --seed 9 --quiet
+"$R" classify train --train "$D/train.tsv" -o "$T/m3.db" --epochs 1 --embed 16 --hidden 16 --seed 9 --quiet
+a=$(sqlite3 "$T/m2.db" "select group_concat(fnv1a64) from (select fnv1a64 from tensors order by name)" 2>/dev/null || echo x)
+b=$(sqlite3 "$T/m3.db" "select group_concat(fnv1a64) from (select fnv1a64 from tensors order by name)" 2>/dev/null || echo y)
+if command -v sqlite3 >/dev/null 2>&1; then [ "$a" = "$b" ] || fail "same seed gave different weights"; fi
+
+# bad input
+printf 'pos\tgood film\nthis line has no tab\n' >"$T/notab.tsv"
+expect_rc 1 "notab.tsv:2" "$R" classify train --train "$T/notab.tsv" -o "$T/x.db" --quiet
+printf 'pos\tgood film\npos\tgreat film\n' >"$T/one.tsv"
+expect_rc 1 "only one label" "$R" classify train --train "$T/one.tsv" -o "$T/x.db" --quiet
+printf 'pos\tgood film\nneg\t\n' >"$T/empty.tsv"
+expect_rc 1 "empty.tsv:2" "$R" classify train --train "$T/empty.tsv" -o "$T/x.db" --quiet
+printf 'pos\tgood \377 film\n' >"$T/bad8.tsv"
+expect_rc 1 "bad8.tsv:1" "$R" classify eval -m "$T/m.db" "$T/bad8.tsv"
+printf 'meh\tan unknown label\n' >"$T/unk.tsv"
+expect_rc 1 "label 'meh'" "$R" classify eval -m "$T/m.db" "$T/unk.tsv"
+[ ! -e "$T/x.db" ] || fail "a failed training left a model behind"
+printf 'not a database at all' >"$T/junk.db"
+expect_rc 1 "not an rnnkit model" "$R" classify predict -m "$T/junk.db" -
+expect_rc 1 "cannot open" "$R" classify predict -m "$T/missing.db" -
+"$R" generate train --text "$S/corpora/data/text/repeat.txt" -o "$T/gen.db" --hidden 8 --layers 1 \
+    --embed 4 --batch 2 --seq-len 8 --steps 2 --quiet
+expect_rc 1 "generator model" "$R" classify predict -m "$T/gen.db" -
+expect_rc 1 "classifier model" "$R" generate sample -m "$T/m.db"
+expect_rc 2 "" "$R" classify train --train "$D/train.tsv" -o "$T/x.db" --hidden 0
+expect_rc 2 "" "$R" classify train --train "$D/train.tsv" -o "$T/x.db" --maxlen -1
+expect_rc 2 "" "$R" classify train --train "$D/train.tsv" -o "$T/x.db" --batch 1000000000
+expect_rc 2 "" "$R" classify train --nosuchflag
+expect_rc 2 "" "$R" classify nosuchverb
+"$R" classify --help | grep -q "train" || fail "classify --help"
+"$R" classify train --help | grep -q -- "--bidirectional" || fail "classify train --help"
+echo "classify e2e: ok (accuracy $acc)"

@@ -421,9 +421,10 @@ static int cmd_train(int argc, char **argv)
     if (rnnkit_corpus_skipped(corpus) && !a.quiet)
         fprintf(stderr, "rnnkit: %s: skipped %zu malformed rows\n", a.train, rnnkit_corpus_skipped(corpus));
     if (rnnkit_corpus_num_labels(corpus) < 2) {
+        cli_failf("%s: only one label ('%s'): a classifier needs two or more", a.train,
+                  rnnkit_corpus_label_name(corpus, 0));
         rnnkit_corpus_free(corpus);
-        return cli_failf("%s: only one label ('%s'): a classifier needs two or more", a.train,
-                         rnnkit_corpus_label_name(corpus, 0));
+        return CLI_EXIT_FAIL;
     }
     if (a.valid && rnnkit_corpus_load(a.valid, &co, &vcorpus, &err)) {
         rnnkit_corpus_free(corpus);

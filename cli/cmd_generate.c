@@ -296,7 +296,7 @@ typedef struct seed_ctx {
     int32_t *ids;
     size_t n, cap, pos;
     int skip;
-    rnnkit_error *err;
+    rnnkit_error err; /* the callback's own failure */
     int failed;
 } seed_ctx;
 
@@ -308,7 +308,7 @@ static int seed_token(void *ctx, const char *tok, size_t len)
     if (id == RNNKIT_UNK_ID) {
         if (s->skip)
             return 0;
-        rnnkit_error_set(s->err, RNNKIT_ERR_ARG,
+        rnnkit_error_set(&s->err, RNNKIT_ERR_ARG,
                          "--seed: character '%.*s' at position %zu is not in the model's vocabulary "
                          "(use --unknown skip to drop it)",
                          (int)len, tok, s->pos);
@@ -319,7 +319,7 @@ static int seed_token(void *ctx, const char *tok, size_t len)
         size_t cap = s->cap ? 2 * s->cap : 64;
         int32_t *g = realloc(s->ids, cap * sizeof *g);
         if (!g) {
-            rnnkit_error_set(s->err, RNNKIT_ERR_NOMEM, "out of memory");
+            rnnkit_error_set(&s->err, RNNKIT_ERR_NOMEM, "out of memory");
             s->failed = 1;
             return 1;
         }
@@ -425,15 +425,17 @@ static int cmd_sample(int argc, char **argv)
     if (copy_file)
         st = rnnkit_read_text_file(copy_file, &copy_text, &copy_len, &err);
     /* The seed is split with the model's own rules. */
-    seed_ctx sc = {.v = v, .skip = skip, .err = &err};
+    seed_ctx sc = {.v = v, .skip = skip};
     rnnkit_tokenizer *tk = NULL;
     if (!st)
         st = rnnkit_tokenizer_new(rnnkit_vocab_config(v), &tk, &err);
     const char *seed_text = seed ? seed : "\n";
     if (!st) {
         st = rnnkit_tokenizer_run(tk, seed_text, strlen(seed_text), "--seed", seed_token, &sc, &err);
-        if (sc.failed)
+        if (sc.failed) {
+            err = sc.err;
             st = err.status;
+        }
     }
     rnnkit_tokenizer_free(tk);
     if (!st && sc.n == 0) {

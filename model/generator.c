@@ -392,6 +392,11 @@ rnnkit_status rnnkit_sampler_feed(rnnkit_sampler *s, int32_t id, rnnkit_error *e
 }
 
 
+const float *rnnkit_sampler_logits(const rnnkit_sampler *s)
+{
+    return s->probs;
+}
+
 int32_t rnnkit_sampler_draw(rnnkit_sampler *s, const rnnkit_sample_options *o, rnnkit_rng *rng)
 {
     const int V = s->m->V;

@@ -203,8 +203,55 @@ void rnnkit_sampler_free(rnnkit_sampler *s);
 void rnnkit_sampler_reset(rnnkit_sampler *s);
 /* Feeds one token; the distribution of the next one is then available. */
 rnnkit_status rnnkit_sampler_feed(rnnkit_sampler *s, int32_t id, rnnkit_error *err);
+/* Logits [V] of the next token after the last feed (owned by s). */
+const float *rnnkit_sampler_logits(const rnnkit_sampler *s);
 /* Draws the next token from the last distribution (never <pad>/<unk>). */
 int32_t rnnkit_sampler_draw(rnnkit_sampler *s, const rnnkit_sample_options *o, rnnkit_rng *rng);
+
+/* ---------------------------------------------------------------------- */
+/* Interchange: weights as safetensors (model/export.c)
+ *
+ * The safetensors layout: an 8-byte little-endian header length, a JSON
+ * header naming each tensor's dtype, shape and byte range, then the raw
+ * little-endian tensor bytes. Tensor names are PyTorch state_dict names
+ * ("embedding.weight", "rnn.weight_ih_l0", "rnn.bias_hh_l0_reverse", ...,
+ * "fc.weight", "fc.bias"), so torch.nn.Embedding + LSTM/GRU/RNN + Linear
+ * modules named embedding, rnn and fc load them as they are. */
+
+/* Writes every tensor of `m` as F32 to `path`, atomically (temporary file in
+ * the same directory, then rename), with the configuration as string
+ * metadata under the keys of the model file's configuration: format
+ * ("rnnkit"), task, cell, embed, hidden, layers, bidirectional, pool,
+ * dropout, embed_dropout, forget_bias, maxlen, keep_last, vocab_size,
+ * num_labels, and labels (a JSON array of strings, "[]" for a generator).
+ * The vocabulary is not included. Returns RNNKIT_OK, or RNNKIT_ERR_IO /
+ * RNNKIT_ERR_NOMEM with `path` in the message; `path` is untouched then. */
+rnnkit_status rnnkit_model_export_safetensors(const rnnkit_model *m, const char *path,
+                                              rnnkit_error *err);
+
+/* Reads the "__metadata__" pairs of a safetensors file (the header is
+ * checked whole, tensors included). On RNNKIT_OK *keys and *values are
+ * malloc'd arrays of *n malloc'd NUL-terminated UTF-8 strings (*n may be 0,
+ * the arrays NULL then), in file order; release them with
+ * rnnkit_safetensors_metadata_free. On failure (RNNKIT_ERR_IO,
+ * RNNKIT_ERR_FORMAT naming the byte offset, RNNKIT_ERR_NOMEM) they are
+ * NULL/0. */
+rnnkit_status rnnkit_safetensors_metadata(const char *path, char ***keys, char ***values, int *n,
+                                          rnnkit_error *err);
+/* Frees what rnnkit_safetensors_metadata returned; NULL arrays are fine. */
+void rnnkit_safetensors_metadata_free(char **keys, char **values, int n);
+
+/* Overwrites every parameter of `m` with the tensor of the same name in the
+ * safetensors file `path`. Tensors may be F32, F64, F16 or BF16 (converted
+ * to f32). All or nothing: each of the model's tensors must be present with
+ * exactly its shape, the file may hold no other tensor, and no value may be
+ * NaN or Inf; otherwise RNNKIT_ERR_SHAPE / RNNKIT_ERR_FORMAT /
+ * RNNKIT_ERR_NUMERIC names the tensor and `m` is unchanged. Row 0 of
+ * embedding.weight (padding, never read for a real token) is set to zero.
+ * The metadata is not consulted: build `m` with the matching configuration
+ * first (rnnkit_safetensors_metadata reads it). */
+rnnkit_status rnnkit_model_import_safetensors(rnnkit_model *m, const char *path,
+                                              rnnkit_error *err);
 
 #ifdef __cplusplus
 }

@@ -140,7 +140,10 @@ rnnkit_status rnnkit_rnn_reserve(rnnkit_rnn *rnn, int T, int B, rnnkit_error *er
  *   train nonzero: apply inter-layer dropout (draws from rng) and keep what
  *         backward needs; zero: inference.
  *   y     out: points at [T][B][D*H] inside the workspace, valid until the
- *         next forward.
+ *         next forward or a rnnkit_rnn_reserve that grows the workspace.
+ *   A training forward copies x and mask, so the caller may reuse them
+ *   before backward. h0 may alias hn and c0 may alias cn. For GRU/RNN a
+ *   non-NULL cn is filled with zeros.
  *   hn,cn [L*D][B][H] final states, written when non-NULL.
  */
 rnnkit_status rnnkit_rnn_forward(rnnkit_rnn *rnn, int T, int B, const float *x,
@@ -149,7 +152,9 @@ rnnkit_status rnnkit_rnn_forward(rnnkit_rnn *rnn, int T, int B, const float *x,
                                  float *cn, rnnkit_error *err);
 
 /*
- * Backward of the last training forward. Any of dy [T][B][D*H], dhn, dcn
+ * Backward of the last forward, which must have been a training forward
+ * (otherwise RNNKIT_ERR_ARG: any later forward, inference included, ends the
+ * possibility of a backward). Any of dy [T][B][D*H], dhn, dcn
  * [L*D][B][H] may be NULL (zero). Adds weight gradients into params->grad;
  * writes (overwrites) dx [T][B][E], dh0, dc0 when non-NULL.
  */

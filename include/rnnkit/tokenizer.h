@@ -59,6 +59,12 @@ rnnkit_status rnnkit_tokenizer_run(rnnkit_tokenizer *tok, const char *text, size
                                    const char *where, rnnkit_token_fn fn, void *ctx,
                                    rnnkit_error *err);
 
+/* Tells the tokenizer where the next texts start in their source (line
+ * 1-based, byte offset from the file's start), so that an invalid-UTF-8
+ * error says "file:LINE: invalid UTF-8 at byte offset N" in file terms.
+ * line 0 = unknown (the default): positions are then relative to the text. */
+void rnnkit_tokenizer_set_origin(rnnkit_tokenizer *tok, uint64_t line, uint64_t offset);
+
 /* Number of invalid sequences replaced or skipped so far. */
 uint64_t rnnkit_tokenizer_invalid_count(const rnnkit_tokenizer *tok);
 

@@ -73,6 +73,36 @@ rnnkit_status rnnkit_vocab_encode(rnnkit_vocab *v, const char *text, size_t len,
                                   const char *where, int32_t *ids, size_t cap, int keep_last,
                                   size_t *n, rnnkit_error *err);
 
+/* ---------------------------------------------------------------------- */
+/* More of the vocabulary API. */
+
+/* Records a counted source (path, size in bytes, lines, FNV-1a 64 of its
+ * bytes) in the sources table of the vocabulary that finish() makes. */
+rnnkit_status rnnkit_vocab_builder_add_source(rnnkit_vocab_builder *b, const char *path, int64_t bytes,
+                                              int64_t lines, uint64_t hash, rnnkit_error *err);
+/* The builder's tokenizer (for rnnkit_tokenizer_set_origin), owned by b. */
+rnnkit_tokenizer *rnnkit_vocab_builder_tokenizer(rnnkit_vocab_builder *b);
+/* A builder that starts from a vocabulary's counts, rules and sources (for
+ * --append). Tokens cut by the earlier min_count / max_size are gone. */
+rnnkit_status rnnkit_vocab_builder_from_vocab(const rnnkit_vocab *v, rnnkit_vocab_builder **out,
+                                              rnnkit_error *err);
+/* Writes a standalone vocabulary file atomically (temporary file + rename;
+ * an existing file is untouched on failure). */
+rnnkit_status rnnkit_vocab_write_file(const rnnkit_vocab *v, const char *path, rnnkit_error *err);
+
+/* Tokens counted (before min_count/max_size) and documents counted. */
+int64_t rnnkit_vocab_total_tokens(const rnnkit_vocab *v);
+int64_t rnnkit_vocab_documents(const rnnkit_vocab *v);
+int64_t rnnkit_vocab_doc_count(const rnnkit_vocab *v, int64_t id);
+/* Sources counted: path (owned by v) and its bytes, lines and hash (hex). */
+size_t rnnkit_vocab_num_sources(const rnnkit_vocab *v);
+const char *rnnkit_vocab_source(const rnnkit_vocab *v, size_t i, int64_t *bytes, int64_t *lines,
+                                const char **hash);
+const char *rnnkit_vocab_unicode_version(const rnnkit_vocab *v);
+const char *rnnkit_vocab_utf8proc_version(const rnnkit_vocab *v);
+/* The vocabulary's own tokenizer (its recorded rules), owned by v; NULL on OOM. */
+rnnkit_tokenizer *rnnkit_vocab_tokenizer(rnnkit_vocab *v, rnnkit_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,339 @@
+/*
+ * tests/test_model.c: whole networks: save/load round trip (bit-exact),
+ * untrusted model files rejected with the tensor named, determinism of a
+ * seed, a classifier that learns a toy task, a generator whose one-step
+ * sampler agrees with its batched evaluation.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "rnnkit/model.h"
+#include "rnnkit/vocab.h"
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/rnnkit-test-model-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *tmp(const char *name)
+{
+    static char buf[4][320];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    return buf[k];
+}
+
+static rnnkit_vocab *word_vocab(const char *text)
+{
+    rnnkit_tok_config cfg;
+    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
+    rnnkit_vocab_builder *b = NULL;
+    rnnkit_vocab *v = NULL;
+    assert_int_equal(rnnkit_vocab_builder_new(&cfg, &b, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_vocab_builder_add(b, text, strlen(text), "test", NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_vocab_builder_finish(b, 1, 0, &v, NULL), RNNKIT_OK);
+    rnnkit_vocab_builder_free(b);
+    return v;
+}
+
+static rnnkit_model *small_classifier(rnnkit_cell cell, int bidi, rnnkit_pool pool, uint64_t seed)
+{
+    rnnkit_model_config c;
+    rnnkit_model_config_default(&c, RNNKIT_TASK_CLASSIFY);
+    c.cell = cell;
+    c.embed = 8;
+    c.hidden = 6;
+    c.layers = 2;
+    c.bidirectional = bidi;
+    c.pool = pool;
+    c.dropout = 0.1f;
+    const char *labels[] = {"neg", "pos"};
+    rnnkit_model *m = NULL;
+    rnnkit_error err;
+    rnnkit_status st = rnnkit_model_create(&c, word_vocab("good bad great awful fine film plot not very"),
+                                           labels, 2, seed, &m, &err);
+    if (st)
+        fail_msg("%s", err.msg);
+    return m;
+}
+
+static void test_save_load_round_trip_is_bit_exact(void **state)
+{
+    (void)state;
+    rnnkit_cell cells[] = {RNNKIT_CELL_LSTM, RNNKIT_CELL_GRU, RNNKIT_CELL_RNN};
+    for (int i = 0; i < 3; i++) {
+        rnnkit_model *m = small_classifier(cells[i], i != 1, (rnnkit_pool)i, 7);
+        rnnkit_error err;
+        assert_int_equal(rnnkit_model_save(m, tmp("m.db"), NULL, &err), RNNKIT_OK);
+        rnnkit_model *l = NULL;
+        if (rnnkit_model_load(tmp("m.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
+            fail_msg("%s", err.msg);
+        const rnnkit_params *a = rnnkit_model_params(m), *b = rnnkit_model_params(l);
+        assert_int_equal(a->count, b->count);
+        assert_memory_equal(a->value, b->value, a->count * sizeof(float));
+        assert_memory_equal(rnnkit_model_get_config(m), rnnkit_model_get_config(l), sizeof(rnnkit_model_config));
+        assert_string_equal(rnnkit_model_label(l, 1), "pos");
+        assert_int_equal(rnnkit_vocab_size(rnnkit_model_vocab(l)), rnnkit_vocab_size(rnnkit_model_vocab(m)));
+        rnnkit_model_free(l);
+        rnnkit_model_free(m);
+    }
+}
+
+static void test_same_seed_same_weights_other_seed_other(void **state)
+{
+    (void)state;
+    rnnkit_model *a = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 11);
+    rnnkit_model *b = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 11);
+    rnnkit_model *c = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 12);
+    size_t n = rnnkit_model_params(a)->count;
+    assert_memory_equal(rnnkit_model_params(a)->value, rnnkit_model_params(b)->value, n * sizeof(float));
+    assert_memory_not_equal(rnnkit_model_params(a)->value, rnnkit_model_params(c)->value, n * sizeof(float));
+    rnnkit_model_free(a);
+    rnnkit_model_free(b);
+    rnnkit_model_free(c);
+}
+
+static void exec_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+static void expect_load_error(const char *path, rnnkit_status want, const char *needle)
+{
+    rnnkit_model *m = NULL;
+    rnnkit_error err;
+    rnnkit_error_clear(&err);
+    rnnkit_status st = rnnkit_model_load(path, -1, &m, &err);
+    assert_null(m);
+    if (st != want || !strstr(err.msg, needle))
+        fail_msg("want status %d with '%s', got %d: %s", want, needle, st, err.msg);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
+{
+    (void)state;
+    rnnkit_model *m = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 3);
+    assert_int_equal(rnnkit_model_save(m, tmp("good.db"), NULL, NULL), RNNKIT_OK);
+    rnnkit_model_free(m);
+
+    /* a tampered tensor: one byte changed, the checksum no longer matches */
+    copy_file(tmp("good.db"), tmp("t1.db"));
+    exec_sql(tmp("t1.db"), "UPDATE tensors SET data = zeroblob(length(data)) WHERE name = 'rnn.weight_hh_l1'");
+    expect_load_error(tmp("t1.db"), RNNKIT_ERR_CORRUPT, "rnn.weight_hh_l1");
+    /* a truncated tensor */
+    copy_file(tmp("good.db"), tmp("t2.db"));
+    exec_sql(tmp("t2.db"), "UPDATE tensors SET data = substr(data, 1, 8) WHERE name = 'fc.weight'");
+    expect_load_error(tmp("t2.db"), RNNKIT_ERR_CORRUPT, "fc.weight");
+    /* a tensor of the wrong shape */
+    copy_file(tmp("good.db"), tmp("t3.db"));
+    exec_sql(tmp("t3.db"), "UPDATE tensors SET shape = '5x3' WHERE name = 'fc.weight'");
+    expect_load_error(tmp("t3.db"), RNNKIT_ERR_SHAPE, "fc.weight");
+    /* a missing tensor */
+    copy_file(tmp("good.db"), tmp("t4.db"));
+    exec_sql(tmp("t4.db"), "DELETE FROM tensors WHERE name = 'rnn.bias_ih_l0_reverse'");
+    expect_load_error(tmp("t4.db"), RNNKIT_ERR_CORRUPT, "rnn.bias_ih_l0_reverse");
+    /* a configuration that does not match the tensors */
+    copy_file(tmp("good.db"), tmp("t5.db"));
+    exec_sql(tmp("t5.db"), "UPDATE model_meta SET value = '7' WHERE key = 'hidden'");
+    expect_load_error(tmp("t5.db"), RNNKIT_ERR_SHAPE, "shape");
+    /* absurd sizes in the configuration */
+    copy_file(tmp("good.db"), tmp("t6.db"));
+    exec_sql(tmp("t6.db"), "UPDATE model_meta SET value = '-4' WHERE key = 'layers'");
+    expect_load_error(tmp("t6.db"), RNNKIT_ERR_CORRUPT, "layers");
+    /* a future schema version */
+    copy_file(tmp("good.db"), tmp("t7.db"));
+    exec_sql(tmp("t7.db"), "PRAGMA user_version = 99");
+    expect_load_error(tmp("t7.db"), RNNKIT_ERR_VERSION, "newer");
+    /* a SQLite file from elsewhere */
+    exec_sql(tmp("other.db"), "CREATE TABLE t(x); INSERT INTO t VALUES(1);");
+    expect_load_error(tmp("other.db"), RNNKIT_ERR_FORMAT, "not an rnnkit model");
+    /* random bytes, and a truncated file */
+    FILE *f = fopen(tmp("junk.db"), "wb");
+    for (int i = 0; i < 4096; i++)
+        fputc((i * 7919) & 255, f);
+    fclose(f);
+    expect_load_error(tmp("junk.db"), RNNKIT_ERR_FORMAT, "not an rnnkit model");
+    copy_file(tmp("good.db"), tmp("t8.db"));
+    assert_int_equal(truncate(tmp("t8.db"), 3000), 0);
+    rnnkit_model *x = NULL;
+    assert_int_not_equal(rnnkit_model_load(tmp("t8.db"), -1, &x, NULL), RNNKIT_OK);
+    assert_null(x);
+    /* NaN weights */
+    copy_file(tmp("good.db"), tmp("t9.db"));
+    rnnkit_model *g = NULL;
+    assert_int_equal(rnnkit_model_load(tmp("good.db"), -1, &g, NULL), RNNKIT_OK);
+    rnnkit_model_params(g)->value[rnnkit_params_find(rnnkit_model_params(g), "fc.bias")->offset] = NAN;
+    assert_int_equal(rnnkit_model_save(g, tmp("t9.db"), NULL, NULL), RNNKIT_OK);
+    rnnkit_model_free(g);
+    expect_load_error(tmp("t9.db"), RNNKIT_ERR_CORRUPT, "NaN");
+    /* the wrong task */
+    rnnkit_model *w = NULL;
+    rnnkit_error err;
+    assert_int_equal(rnnkit_model_load(tmp("good.db"), RNNKIT_TASK_GENERATE, &w, &err), RNNKIT_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "classifier"));
+    expect_load_error(tmp("does-not-exist.db"), RNNKIT_ERR_IO, "cannot open");
+}
+
+static void test_failed_save_leaves_the_old_file(void **state)
+{
+    (void)state;
+    rnnkit_model *m = small_classifier(RNNKIT_CELL_GRU, 0, RNNKIT_POOL_LAST, 5);
+    rnnkit_error err;
+    assert_int_equal(rnnkit_model_save(m, "/nonexistent-dir/x/m.db", NULL, &err), RNNKIT_ERR_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent-dir/x/m.db"));
+    rnnkit_model_free(m);
+}
+
+/* Toy task: a sentence is positive iff it contains "good" and no "not". */
+static void test_classifier_learns_a_toy_task(void **state)
+{
+    (void)state;
+    rnnkit_model *m = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 1);
+    rnnkit_vocab *v = rnnkit_model_vocab(m);
+    enum { N = 200, L = 6 };
+    static size_t off[N + 1];
+    static int32_t ids[N * L], lab[N];
+    rnnkit_rng r;
+    rnnkit_rng_seed(&r, 99);
+    const char *fill[] = {"film", "plot", "very", "fine"};
+    size_t pos = 0;
+    for (int i = 0; i < N; i++) {
+        off[i] = pos;
+        int len = 2 + (int)rnnkit_rng_below(&r, L - 1);
+        int good = (int)rnnkit_rng_below(&r, 2), neg = good && rnnkit_rng_below(&r, 3) == 0;
+        int gpos = (int)rnnkit_rng_below(&r, (uint64_t)len);
+        for (int t = 0; t < len; t++) {
+            const char *w = fill[rnnkit_rng_below(&r, 4)];
+            if (t == gpos)
+                w = good ? "good" : "bad";
+            else if (neg && t == (gpos + 1) % len)
+                w = "not";
+            ids[pos++] = (int32_t)rnnkit_vocab_lookup(v, w, strlen(w));
+        }
+        lab[i] = good && !neg;
+    }
+    off[N] = pos;
+    rnnkit_dataset d = {.n = N, .off = off, .ids = ids, .label = lab};
+    rnnkit_train_options o;
+    rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
+    o.epochs = 25;
+    o.batch = 16;
+    o.lr = 0.01;
+    o.patience = 0;
+    rnnkit_error err;
+    if (rnnkit_classifier_train(m, &d, NULL, &o, NULL, NULL, &err))
+        fail_msg("%s", err.msg);
+    double loss, acc;
+    assert_int_equal(rnnkit_classifier_evaluate(m, &d, 0, 1, &loss, &acc, &err), RNNKIT_OK);
+    if (acc < 0.95)
+        fail_msg("toy accuracy %.3f", acc);
+    float probs[N * 2];
+    assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, probs, &err), RNNKIT_OK);
+    for (int i = 0; i < N; i++)
+        assert_float_equal(probs[2 * i] + probs[2 * i + 1], 1.0, 1e-5);
+    rnnkit_model_free(m);
+}
+
+static void test_generator_sampler_agrees_with_batched_evaluation(void **state)
+{
+    (void)state;
+    rnnkit_tok_config cfg;
+    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_CHAR);
+    rnnkit_vocab_builder *b = NULL;
+    rnnkit_vocab *v = NULL;
+    const char *text = "abcabcabd\n春眠不觉晓\n";
+    assert_int_equal(rnnkit_vocab_builder_new(&cfg, &b, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_vocab_builder_add(b, text, strlen(text), NULL, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_vocab_builder_finish(b, 1, 0, &v, NULL), RNNKIT_OK);
+    rnnkit_vocab_builder_free(b);
+    rnnkit_model_config c;
+    rnnkit_model_config_default(&c, RNNKIT_TASK_GENERATE);
+    c.embed = 5;
+    c.hidden = 7;
+    c.layers = 2;
+    rnnkit_model *m = NULL;
+    assert_int_equal(rnnkit_model_create(&c, v, NULL, 0, 4, &m, NULL), RNNKIT_OK);
+    int32_t ids[64];
+    size_t n = 0;
+    assert_int_equal(rnnkit_vocab_encode(rnnkit_model_vocab(m), text, strlen(text), NULL, ids, 64, 0, &n, NULL),
+                     RNNKIT_OK);
+    assert_int_equal(n, 16);
+    double batched;
+    assert_int_equal(rnnkit_generator_evaluate(m, ids, n, &batched, NULL), RNNKIT_OK);
+    /* the same loss token by token through the sampler */
+    rnnkit_sampler *s = NULL;
+    assert_int_equal(rnnkit_sampler_new(m, &s, NULL), RNNKIT_OK);
+    double total = 0;
+    int V = (int)rnnkit_vocab_size(rnnkit_model_vocab(m));
+    for (size_t i = 0; i + 1 < n; i++) {
+        assert_int_equal(rnnkit_sampler_feed(s, ids[i], NULL), RNNKIT_OK);
+        /* greedy draw is never a reserved id */
+        rnnkit_sample_options so = {.temperature = 1, .argmax = 1};
+        rnnkit_rng r;
+        rnnkit_rng_seed(&r, 1);
+        int32_t g = rnnkit_sampler_draw(s, &so, &r);
+        assert_true(g >= 2 && g < V);
+        const float *z = rnnkit_sampler_logits(s);
+        double mx = z[0], se = 0;
+        for (int k = 1; k < V; k++)
+            mx = z[k] > mx ? z[k] : mx;
+        for (int k = 0; k < V; k++)
+            se += exp(z[k] - mx);
+        total += mx + log(se) - z[ids[i + 1]];
+    }
+    rnnkit_sampler_free(s);
+    /* one stream of n-1 predictions (n-1 < 100 gives a single stream) */
+    double stepwise = total / (double)(n - 1);
+    if (fabs(stepwise - batched) > 1e-5 * fabs(batched))
+        fail_msg("sampler loss %.8f vs batched %.8f", stepwise, batched);
+    rnnkit_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_save_load_round_trip_is_bit_exact),
+        cmocka_unit_test(test_same_seed_same_weights_other_seed_other),
+        cmocka_unit_test(test_untrusted_model_files_are_rejected_with_a_reason),
+        cmocka_unit_test(test_failed_save_leaves_the_old_file),
+        cmocka_unit_test(test_classifier_learns_a_toy_task),
+        cmocka_unit_test(test_generator_sampler_agrees_with_batched_evaluation),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

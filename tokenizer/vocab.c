@@ -1,0 +1,823 @@
+/*
+ * tokenizer/vocab.c: counting tokens and the vocabulary file.
+ *
+ * Counting uses an open-addressing hash table whose keys live in one growing
+ * arena: memory grows with the number of distinct tokens, and adding a token
+ * that is already known allocates nothing.
+ *
+ * Ids: 0 "<pad>", 1 "<unk>", then tokens by count descending, ties by the
+ * token's bytes ascending (memcmp, then the shorter first), so the ids do not
+ * depend on the order the corpus was read in.
+ *
+ * Schema (tables that can live beside a model's own):
+ *   vocab_config(key TEXT PRIMARY KEY, value TEXT)
+ *     schema_version, level, normalize, lowercase, drop_punct, invalid,
+ *     utf8proc_version, unicode_version, total_tokens, documents, min_count, max_size
+ *   tokens(id INTEGER PRIMARY KEY, token TEXT UNIQUE, count INTEGER, doc_count INTEGER)
+ *   sources(path TEXT, bytes INTEGER, lines INTEGER, fnv1a64 TEXT)
+ * A standalone vocabulary file also has PRAGMA application_id 0x524e4b56
+ * ("RNKV") and PRAGMA user_version = the schema version.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <utf8proc.h>
+
+#include "rnnkit/vocab.h"
+#include "tokenizer/tokenizer_internal.h"
+
+#define VOCAB_SCHEMA_VERSION 1
+#define VOCAB_APP_ID 0x524e4b56
+
+/* ---------------------------------------------------------------------- */
+/* A string table: arena of bytes + open addressing. */
+
+typedef struct entry {
+    uint64_t hash;
+    size_t off;     /* into arena */
+    uint32_t len;
+    int64_t count, docs, last_doc;
+} entry;
+
+typedef struct table {
+    entry *e;       /* entries in insertion order */
+    size_t n, cap;
+    uint32_t *slot; /* index+1 into e, 0 = empty */
+    size_t nslot;   /* power of two */
+    char *arena;
+    size_t used, acap;
+} table;
+
+static void table_free(table *t)
+{
+    free(t->e);
+    free(t->slot);
+    free(t->arena);
+    memset(t, 0, sizeof *t);
+}
+
+static int table_rehash(table *t, size_t nslot)
+{
+    uint32_t *s = calloc(nslot, sizeof *s);
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t h = (size_t)t->e[i].hash & (nslot - 1);
+        while (s[h])
+            h = (h + 1) & (nslot - 1);
+        s[h] = (uint32_t)(i + 1);
+    }
+    free(t->slot);
+    t->slot = s;
+    t->nslot = nslot;
+    return 0;
+}
+
+/* Finds or inserts; returns the entry index, or -1 on OOM / too many. */
+static int64_t table_get(table *t, const char *s, size_t len, int insert)
+{
+    uint64_t h = rnnkit__tok_hash(s, len);
+    if (t->nslot) {
+        size_t i = (size_t)h & (t->nslot - 1);
+        while (t->slot[i]) {
+            entry *e = &t->e[t->slot[i] - 1];
+            if (e->hash == h && e->len == len && !memcmp(t->arena + e->off, s, len))
+                return (int64_t)(t->slot[i] - 1);
+            i = (i + 1) & (t->nslot - 1);
+        }
+    }
+    if (!insert)
+        return -2;
+    if (len > UINT32_MAX || t->n >= UINT32_MAX - 1)
+        return -1;
+    if ((t->n + 1) * 2 > t->nslot && table_rehash(t, t->nslot ? t->nslot * 2 : 1024))
+        return -1;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        entry *e = realloc(t->e, cap * sizeof *e);
+        if (!e)
+            return -1;
+        t->e = e;
+        t->cap = cap;
+    }
+    if (t->used + len + 1 > t->acap) {
+        size_t cap = t->acap ? t->acap : 1 << 16;
+        while (cap < t->used + len + 1)
+            cap *= 2;
+        char *a = realloc(t->arena, cap);
+        if (!a)
+            return -1;
+        t->arena = a;
+        t->acap = cap;
+    }
+    memcpy(t->arena + t->used, s, len);
+    t->arena[t->used + len] = '\0';
+    entry *e = &t->e[t->n];
+    e->hash = h;
+    e->off = t->used;
+    e->len = (uint32_t)len;
+    e->count = e->docs = 0;
+    e->last_doc = -1;
+    t->used += len + 1;
+    size_t i = (size_t)h & (t->nslot - 1);
+    while (t->slot[i])
+        i = (i + 1) & (t->nslot - 1);
+    t->slot[i] = (uint32_t)(t->n + 1);
+    return (int64_t)t->n++;
+}
+
+/* ---------------------------------------------------------------------- */
+
+typedef struct source {
+    char *path;
+    int64_t bytes, lines;
+    char hash[17];
+} source;
+
+struct rnnkit_vocab_builder {
+    rnnkit_tok_config cfg;
+    rnnkit_tokenizer *tok;
+    table t;
+    int64_t doc;          /* documents added */
+    int64_t total;        /* tokens counted */
+    int oom;
+    source *src;
+    size_t nsrc, capsrc;
+};
+
+struct rnnkit_vocab {
+    rnnkit_tok_config cfg;
+    table t;              /* entry i = id i; count/docs filled */
+    int64_t total, documents, min_count, max_size;
+    char utf8proc_version[64], unicode_version[64];
+    source *src;
+    size_t nsrc;
+    rnnkit_tokenizer *tok; /* for encode, created on first use */
+};
+
+static rnnkit_status add_sources(source **dst, size_t *n, size_t *cap, const source *s, size_t k,
+                                 rnnkit_error *err)
+{
+    for (size_t i = 0; i < k; i++) {
+        if (*n == *cap) {
+            size_t c = *cap ? *cap * 2 : 8;
+            source *g = realloc(*dst, c * sizeof *g);
+            if (!g)
+                return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+            *dst = g;
+            *cap = c;
+        }
+        source *d = &(*dst)[*n];
+        *d = s[i];
+        d->path = strdup(s[i].path);
+        if (!d->path)
+            return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+        (*n)++;
+    }
+    return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit_vocab_builder_new(const rnnkit_tok_config *cfg, rnnkit_vocab_builder **out, rnnkit_error *err)
+{
+    *out = NULL;
+    rnnkit_vocab_builder *b = calloc(1, sizeof *b);
+    if (!b)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the vocabulary builder");
+    b->cfg = *cfg;
+    rnnkit_status st = rnnkit_tokenizer_new(cfg, &b->tok, err);
+    if (st) {
+        free(b);
+        return st;
+    }
+    *out = b;
+    return RNNKIT_OK;
+}
+
+void rnnkit_vocab_builder_free(rnnkit_vocab_builder *b)
+{
+    if (!b)
+        return;
+    rnnkit_tokenizer_free(b->tok);
+    table_free(&b->t);
+    for (size_t i = 0; i < b->nsrc; i++)
+        free(b->src[i].path);
+    free(b->src);
+    free(b);
+}
+
+rnnkit_tokenizer *rnnkit_vocab_builder_tokenizer(rnnkit_vocab_builder *b)
+{
+    return b->tok;
+}
+
+static int count_token(void *ctx, const char *tok, size_t len)
+{
+    rnnkit_vocab_builder *b = ctx;
+    int64_t i = table_get(&b->t, tok, len, 1);
+    if (i < 0) {
+        b->oom = 1;
+        return 1;
+    }
+    entry *e = &b->t.e[i];
+    e->count++;
+    if (e->last_doc != b->doc) {
+        e->last_doc = b->doc;
+        e->docs++;
+    }
+    b->total++;
+    return 0;
+}
+
+rnnkit_status rnnkit_vocab_builder_add(rnnkit_vocab_builder *b, const char *text, size_t len, const char *where,
+                                       rnnkit_error *err)
+{
+    rnnkit_status st = rnnkit_tokenizer_run(b->tok, text, len, where, count_token, b, err);
+    b->doc++;
+    if (b->oom)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory counting tokens", where ? where : "<text>");
+    return st;
+}
+
+rnnkit_status rnnkit_vocab_builder_add_source(rnnkit_vocab_builder *b, const char *path, int64_t bytes,
+                                              int64_t lines, uint64_t hash, rnnkit_error *err)
+{
+    source s = {.path = (char *)path, .bytes = bytes, .lines = lines};
+    snprintf(s.hash, sizeof s.hash, "%016" PRIx64, hash);
+    return add_sources(&b->src, &b->nsrc, &b->capsrc, &s, 1, err);
+}
+
+static int cmp_entries(const void *pa, const void *pb, void *ctx)
+{
+    const table *t = ctx;
+    const entry *a = &t->e[*(const uint32_t *)pa], *b = &t->e[*(const uint32_t *)pb];
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(t->arena + a->off, t->arena + b->off, n);
+    if (c)
+        return c;
+    return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* qsort with a context, as a merge sort of our own (qsort_r is not C17). */
+static void sort_ids(uint32_t *v, uint32_t *tmp, size_t n, const table *t)
+{
+    if (n < 2)
+        return;
+    size_t h = n / 2;
+    sort_ids(v, tmp, h, t);
+    sort_ids(v + h, tmp, n - h, t);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = cmp_entries(&v[j], &v[i], (void *)t) < 0 ? v[j++] : v[i++];
+    while (i < h)
+        tmp[k++] = v[i++];
+    while (j < n)
+        tmp[k++] = v[j++];
+    memcpy(v, tmp, n * sizeof *v);
+}
+
+static rnnkit_vocab *vocab_alloc(const rnnkit_tok_config *cfg)
+{
+    rnnkit_vocab *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    v->cfg = *cfg;
+    snprintf(v->utf8proc_version, sizeof v->utf8proc_version, "%s", utf8proc_version());
+    snprintf(v->unicode_version, sizeof v->unicode_version, "%s", utf8proc_unicode_version());
+    return v;
+}
+
+/* Appends token `s` with counts as the next id. */
+static int vocab_push(rnnkit_vocab *v, const char *s, size_t len, int64_t count, int64_t docs)
+{
+    size_t before = v->t.n;
+    int64_t i = table_get(&v->t, s, len, 1);
+    if (i < 0 || (size_t)i != before)
+        return -1; /* OOM, or a duplicate token */
+    v->t.e[i].count = count;
+    v->t.e[i].docs = docs;
+    return 0;
+}
+
+rnnkit_status rnnkit_vocab_builder_finish(rnnkit_vocab_builder *b, int64_t min_count, int64_t max_size,
+                                          rnnkit_vocab **out, rnnkit_error *err)
+{
+    *out = NULL;
+    size_t n = b->t.n;
+    uint32_t *ord = malloc((n ? n : 1) * sizeof *ord), *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    rnnkit_vocab *v = vocab_alloc(&b->cfg);
+    if (!ord || !tmp || !v) {
+        free(ord);
+        free(tmp);
+        free(v);
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory sorting the vocabulary");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (b->t.e[i].count >= (min_count > 1 ? min_count : 1))
+            ord[k++] = (uint32_t)i;
+    sort_ids(ord, tmp, k, &b->t);
+    free(tmp);
+    if (max_size > 0 && (int64_t)k > max_size - 2)
+        k = max_size > 2 ? (size_t)(max_size - 2) : 0;
+    rnnkit_status st = RNNKIT_OK;
+    if (vocab_push(v, "<pad>", 5, 0, 0) || vocab_push(v, "<unk>", 5, 0, 0))
+        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < k; i++) {
+        const entry *e = &b->t.e[ord[i]];
+        if (vocab_push(v, b->t.arena + e->off, e->len, e->count, e->docs))
+            st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+    }
+    free(ord);
+    size_t capsrc = 0;
+    if (!st)
+        st = add_sources(&v->src, &v->nsrc, &capsrc, b->src, b->nsrc, err);
+    if (st) {
+        rnnkit_vocab_free(v);
+        return st;
+    }
+    v->total = b->total;
+    v->documents = b->doc;
+    v->min_count = min_count;
+    v->max_size = max_size;
+    *out = v;
+    return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit_vocab_builder_from_vocab(const rnnkit_vocab *v, rnnkit_vocab_builder **out, rnnkit_error *err)
+{
+    rnnkit_status st = rnnkit_vocab_builder_new(&v->cfg, out, err);
+    if (st)
+        return st;
+    rnnkit_vocab_builder *b = *out;
+    for (size_t i = 2; i < v->t.n; i++) {
+        const entry *e = &v->t.e[i];
+        int64_t j = table_get(&b->t, v->t.arena + e->off, e->len, 1);
+        if (j < 0) {
+            rnnkit_vocab_builder_free(b);
+            *out = NULL;
+            return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+        }
+        b->t.e[j].count = e->count;
+        b->t.e[j].docs = e->docs;
+    }
+    b->total = v->total;
+    b->doc = v->documents;
+    st = add_sources(&b->src, &b->nsrc, &b->capsrc, v->src, v->nsrc, err);
+    if (st) {
+        rnnkit_vocab_builder_free(b);
+        *out = NULL;
+    }
+    return st;
+}
+
+void rnnkit_vocab_free(rnnkit_vocab *v)
+{
+    if (!v)
+        return;
+    table_free(&v->t);
+    for (size_t i = 0; i < v->nsrc; i++)
+        free(v->src[i].path);
+    free(v->src);
+    rnnkit_tokenizer_free(v->tok);
+    free(v);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Accessors and encoding */
+
+int64_t rnnkit_vocab_size(const rnnkit_vocab *v) { return (int64_t)v->t.n; }
+const rnnkit_tok_config *rnnkit_vocab_config(const rnnkit_vocab *v) { return &v->cfg; }
+int64_t rnnkit_vocab_total_tokens(const rnnkit_vocab *v) { return v->total; }
+int64_t rnnkit_vocab_documents(const rnnkit_vocab *v) { return v->documents; }
+
+const char *rnnkit_vocab_token(const rnnkit_vocab *v, int64_t id, size_t *len)
+{
+    if (id < 0 || (size_t)id >= v->t.n)
+        return NULL;
+    if (len)
+        *len = v->t.e[id].len;
+    return v->t.arena + v->t.e[id].off;
+}
+
+int64_t rnnkit_vocab_count(const rnnkit_vocab *v, int64_t id)
+{
+    return (id < 0 || (size_t)id >= v->t.n) ? 0 : v->t.e[id].count;
+}
+
+int64_t rnnkit_vocab_doc_count(const rnnkit_vocab *v, int64_t id)
+{
+    return (id < 0 || (size_t)id >= v->t.n) ? 0 : v->t.e[id].docs;
+}
+
+int64_t rnnkit_vocab_lookup(const rnnkit_vocab *v, const char *tok, size_t len)
+{
+    int64_t i = table_get((table *)&v->t, tok, len, 0);
+    return i < 2 ? RNNKIT_UNK_ID : i; /* "<pad>"/"<unk>" as text are unknown words */
+}
+
+typedef struct enc_ctx {
+    const rnnkit_vocab *v;
+    int32_t *ids;
+    size_t cap, n;
+    int keep_last;
+} enc_ctx;
+
+static int enc_token(void *ctx, const char *tok, size_t len)
+{
+    enc_ctx *c = ctx;
+    int32_t id = (int32_t)rnnkit_vocab_lookup(c->v, tok, len);
+    if (c->n < c->cap)
+        c->ids[c->n] = id;
+    else if (c->keep_last && c->cap)
+        c->ids[c->n % c->cap] = id; /* ring: the last cap tokens survive */
+    c->n++;
+    return 0;
+}
+
+rnnkit_status rnnkit_vocab_encode(rnnkit_vocab *v, const char *text, size_t len, const char *where, int32_t *ids,
+                                  size_t cap, int keep_last, size_t *n, rnnkit_error *err)
+{
+    if (!v->tok) {
+        rnnkit_status st = rnnkit_tokenizer_new(&v->cfg, &v->tok, err);
+        if (st)
+            return st;
+    }
+    enc_ctx c = {.v = v, .ids = ids, .cap = cap, .n = 0, .keep_last = keep_last};
+    rnnkit_status st = rnnkit_tokenizer_run(v->tok, text, len, where, enc_token, &c, err);
+    if (st)
+        return st;
+    if (keep_last && c.n > cap && cap) {
+        /* rotate the ring so the oldest kept token comes first */
+        size_t r = c.n % cap;
+        int32_t *tmp = malloc(r * sizeof *tmp);
+        if (!tmp && r)
+            return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+        memcpy(tmp, ids, r * sizeof *tmp);
+        memmove(ids, ids + r, (cap - r) * sizeof *ids);
+        memcpy(ids + cap - r, tmp, r * sizeof *tmp);
+        free(tmp);
+    }
+    *n = c.n;
+    return RNNKIT_OK;
+}
+
+rnnkit_tokenizer *rnnkit_vocab_tokenizer(rnnkit_vocab *v, rnnkit_error *err)
+{
+    if (!v->tok && rnnkit_tokenizer_new(&v->cfg, &v->tok, err))
+        return NULL;
+    return v->tok;
+}
+
+/* ---------------------------------------------------------------------- */
+/* SQLite */
+
+static const char *level_name(rnnkit_level l) { return l == RNNKIT_LEVEL_CHAR ? "char" : "word"; }
+static const char *norm_name(rnnkit_norm n)
+{
+    return n == RNNKIT_NORM_NFKC ? "nfkc" : n == RNNKIT_NORM_NFC ? "nfc" : "none";
+}
+static const char *invalid_name(rnnkit_invalid i)
+{
+    return i == RNNKIT_INVALID_REPLACE ? "replace" : i == RNNKIT_INVALID_SKIP ? "skip" : "error";
+}
+
+static rnnkit_status sql_fail(sqlite3 *db, const char *what, rnnkit_error *err)
+{
+    return rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+rnnkit_status rnnkit_vocab_save_db(const rnnkit_vocab *v, sqlite3 *db, rnnkit_error *err)
+{
+    static const char ddl[] =
+        "CREATE TABLE IF NOT EXISTS vocab_config(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS tokens(id INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE,"
+        " count INTEGER NOT NULL, doc_count INTEGER NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS sources(path TEXT NOT NULL, bytes INTEGER, lines INTEGER, fnv1a64 TEXT);"
+        "DELETE FROM vocab_config; DELETE FROM tokens; DELETE FROM sources;";
+    if (sqlite3_exec(db, ddl, NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(db, "writing the vocabulary tables", err);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO vocab_config(key, value) VALUES(?, ?)", -1, &s, NULL))
+        return sql_fail(db, "writing the vocabulary configuration", err);
+    char buf[8][32];
+    snprintf(buf[0], 32, "%d", VOCAB_SCHEMA_VERSION);
+    snprintf(buf[1], 32, "%d", v->cfg.lowercase);
+    snprintf(buf[2], 32, "%d", v->cfg.drop_punct);
+    snprintf(buf[3], 32, "%" PRId64, v->total);
+    snprintf(buf[4], 32, "%" PRId64, v->documents);
+    snprintf(buf[5], 32, "%" PRId64, v->min_count);
+    snprintf(buf[6], 32, "%" PRId64, v->max_size);
+    const char *kv[][2] = {{"schema_version", buf[0]},      {"level", level_name(v->cfg.level)},
+                           {"normalize", norm_name(v->cfg.normalize)}, {"lowercase", buf[1]},
+                           {"drop_punct", buf[2]},          {"invalid", invalid_name(v->cfg.invalid)},
+                           {"utf8proc_version", v->utf8proc_version}, {"unicode_version", v->unicode_version},
+                           {"total_tokens", buf[3]},        {"documents", buf[4]},
+                           {"min_count", buf[5]},           {"max_size", buf[6]}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+        sqlite3_bind_text(s, 1, kv[i][0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, kv[i][1], -1, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            sqlite3_finalize(s);
+            return sql_fail(db, "writing the vocabulary configuration", err);
+        }
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    if (sqlite3_prepare_v2(db, "INSERT INTO tokens(id, token, count, doc_count) VALUES(?, ?, ?, ?)", -1, &s, NULL))
+        return sql_fail(db, "writing tokens", err);
+    for (size_t i = 0; i < v->t.n; i++) {
+        const entry *e = &v->t.e[i];
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)i);
+        sqlite3_bind_text(s, 2, v->t.arena + e->off, (int)e->len, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, e->count);
+        sqlite3_bind_int64(s, 4, e->docs);
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            sqlite3_finalize(s);
+            return sql_fail(db, "writing tokens", err);
+        }
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    if (sqlite3_prepare_v2(db, "INSERT INTO sources(path, bytes, lines, fnv1a64) VALUES(?, ?, ?, ?)", -1, &s, NULL))
+        return sql_fail(db, "writing sources", err);
+    for (size_t i = 0; i < v->nsrc; i++) {
+        sqlite3_bind_text(s, 1, v->src[i].path, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, v->src[i].bytes);
+        sqlite3_bind_int64(s, 3, v->src[i].lines);
+        sqlite3_bind_text(s, 4, v->src[i].hash, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            sqlite3_finalize(s);
+            return sql_fail(db, "writing sources", err);
+        }
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    return RNNKIT_OK;
+}
+
+static int get_cfg(sqlite3 *db, const char *key, char *out, size_t cap)
+{
+    sqlite3_stmt *s = NULL;
+    int ok = 0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM vocab_config WHERE key = ?", -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
+            snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+            ok = 1;
+        }
+    }
+    sqlite3_finalize(s);
+    return ok;
+}
+
+rnnkit_status rnnkit_vocab_load_db(sqlite3 *db, const char *path, rnnkit_vocab **out, rnnkit_error *err)
+{
+    *out = NULL;
+    sqlite3_stmt *s = NULL;
+    int has = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN"
+                               " ('vocab_config','tokens','sources')", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        has = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (has != 3)
+        return rnnkit_error_set(err, RNNKIT_ERR_FORMAT, "%s: a SQLite file but not an rnnkit vocabulary (no vocabulary tables)",
+                                path);
+    char val[64];
+    rnnkit_tok_config cfg;
+    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
+    if (!get_cfg(db, "schema_version", val, sizeof val))
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: vocabulary configuration lacks schema_version", path);
+    long ver = strtol(val, NULL, 10);
+    if (ver > VOCAB_SCHEMA_VERSION)
+        return rnnkit_error_set(err, RNNKIT_ERR_VERSION,
+                                "%s: vocabulary schema version %ld is newer than this rnnkit reads (%d); upgrade rnnkit",
+                                path, ver, VOCAB_SCHEMA_VERSION);
+    if (ver < 1)
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: vocabulary schema version '%s' is invalid", path, val);
+    char lv[16] = "", nm[16] = "", lc[16] = "", dp[16] = "", iv[16] = "";
+    if (!get_cfg(db, "level", lv, sizeof lv) || !get_cfg(db, "normalize", nm, sizeof nm) ||
+        !get_cfg(db, "lowercase", lc, sizeof lc) || !get_cfg(db, "drop_punct", dp, sizeof dp) ||
+        !get_cfg(db, "invalid", iv, sizeof iv))
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: vocabulary configuration is incomplete", path);
+    if (!strcmp(lv, "word"))
+        cfg.level = RNNKIT_LEVEL_WORD;
+    else if (!strcmp(lv, "char"))
+        cfg.level = RNNKIT_LEVEL_CHAR;
+    else
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: vocabulary level '%s' is unknown", path, lv);
+    if (!strcmp(nm, "nfkc"))
+        cfg.normalize = RNNKIT_NORM_NFKC;
+    else if (!strcmp(nm, "nfc"))
+        cfg.normalize = RNNKIT_NORM_NFC;
+    else if (!strcmp(nm, "none"))
+        cfg.normalize = RNNKIT_NORM_NONE;
+    else
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: vocabulary normalisation '%s' is unknown", path, nm);
+    cfg.lowercase = !strcmp(lc, "1");
+    cfg.drop_punct = !strcmp(dp, "1");
+    cfg.invalid = !strcmp(iv, "replace") ? RNNKIT_INVALID_REPLACE : !strcmp(iv, "skip") ? RNNKIT_INVALID_SKIP
+                                                                                       : RNNKIT_INVALID_ERROR;
+    rnnkit_vocab *v = vocab_alloc(&cfg);
+    if (!v)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+    if (get_cfg(db, "utf8proc_version", val, sizeof val))
+        snprintf(v->utf8proc_version, sizeof v->utf8proc_version, "%s", val);
+    if (get_cfg(db, "unicode_version", val, sizeof val))
+        snprintf(v->unicode_version, sizeof v->unicode_version, "%s", val);
+    if (get_cfg(db, "total_tokens", val, sizeof val))
+        v->total = strtoll(val, NULL, 10);
+    if (get_cfg(db, "documents", val, sizeof val))
+        v->documents = strtoll(val, NULL, 10);
+    if (get_cfg(db, "min_count", val, sizeof val))
+        v->min_count = strtoll(val, NULL, 10);
+    if (get_cfg(db, "max_size", val, sizeof val))
+        v->max_size = strtoll(val, NULL, 10);
+    rnnkit_status st = RNNKIT_OK;
+    if (sqlite3_prepare_v2(db, "SELECT id, token, count, doc_count FROM tokens ORDER BY id", -1, &s, NULL)) {
+        st = sql_fail(db, path, err);
+        goto fail;
+    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(s, 0);
+        const char *tok = (const char *)sqlite3_column_text(s, 1);
+        int len = sqlite3_column_bytes(s, 1);
+        if ((size_t)id != v->t.n || !tok) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: token ids are not contiguous at id %lld", path,
+                                  (long long)v->t.n);
+            goto fail;
+        }
+        if ((id == 0 && strcmp(tok, "<pad>")) || (id == 1 && strcmp(tok, "<unk>"))) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: reserved id %lld is '%s', expected '%s'", path,
+                                  (long long)id, tok, id ? "<unk>" : "<pad>");
+            goto fail;
+        }
+        if (vocab_push(v, tok, (size_t)len, sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3))) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: token %lld is a duplicate (or out of memory)", path,
+                                  (long long)id);
+            goto fail;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        st = sql_fail(db, path, err);
+        goto fail;
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (v->t.n < 2) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: reserved ids <pad> (0) and <unk> (1) are missing", path);
+        goto fail;
+    }
+    size_t capsrc = 0;
+    if (sqlite3_prepare_v2(db, "SELECT path, bytes, lines, fnv1a64 FROM sources", -1, &s, NULL) == SQLITE_OK) {
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            source x = {.path = (char *)(sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : ""),
+                        .bytes = sqlite3_column_int64(s, 1), .lines = sqlite3_column_int64(s, 2)};
+            snprintf(x.hash, sizeof x.hash, "%s",
+                     sqlite3_column_text(s, 3) ? (const char *)sqlite3_column_text(s, 3) : "");
+            if ((st = add_sources(&v->src, &v->nsrc, &capsrc, &x, 1, err)))
+                goto fail;
+        }
+    }
+    sqlite3_finalize(s);
+    *out = v;
+    return RNNKIT_OK;
+fail:
+    sqlite3_finalize(s);
+    rnnkit_vocab_free(v);
+    return st;
+}
+
+static rnnkit_status check_sqlite_header(const char *path, const char *what, rnnkit_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    char head[16] = {0};
+    size_t got = fread(head, 1, sizeof head, f);
+    int isdir = got == 0 && ferror(f);
+    fclose(f);
+    if (isdir)
+        return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot read (a directory?)", path);
+    if (got < 16 || memcmp(head, "SQLite format 3", 16))
+        return rnnkit_error_set(err, RNNKIT_ERR_FORMAT, "%s: not an rnnkit %s (not a SQLite database)", path, what);
+    return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit_vocab_open(const char *path, rnnkit_vocab **out, rnnkit_error *err)
+{
+    *out = NULL;
+    rnnkit_status st = check_sqlite_header(path, "vocabulary", err);
+    if (st)
+        return st;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: cannot open: %s", path, db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        return st;
+    }
+    sqlite3_stmt *s = NULL;
+    int ver = -1, app = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        ver = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        app = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (ver < 0)
+        st = rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: not readable as a database: %s", path, sqlite3_errmsg(db));
+    else if (app == VOCAB_APP_ID && ver > VOCAB_SCHEMA_VERSION)
+        st = rnnkit_error_set(err, RNNKIT_ERR_VERSION,
+                              "%s: vocabulary schema version %d is newer than this rnnkit reads (%d); upgrade rnnkit",
+                              path, ver, VOCAB_SCHEMA_VERSION);
+    else
+        st = rnnkit_vocab_load_db(db, path, out, err); /* a model file holds a vocabulary too */
+    sqlite3_close(db);
+    return st;
+}
+
+static void fsync_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+rnnkit_status rnnkit_vocab_write_file(const rnnkit_vocab *v, const char *path, rnnkit_error *err)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 16);
+    if (!tmp)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+    snprintf(tmp, n + 16, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        rnnkit_status st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot create a temporary file beside it: %s",
+                                            path, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    close(fd);
+    sqlite3 *db = NULL;
+    rnnkit_status st = RNNKIT_OK;
+    char pragmas[128];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA application_id=%d; PRAGMA user_version=%d; BEGIN;",
+             VOCAB_APP_ID, VOCAB_SCHEMA_VERSION);
+    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+        st = rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: cannot write: %s", path, db ? sqlite3_errmsg(db) : "?");
+    if (!st && (st = rnnkit_vocab_save_db(v, db, err)))
+        rnnkit_error_prefix(err, "%s", path);
+    if (!st && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        st = rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: cannot write: %s", path, sqlite3_errmsg(db));
+    if (sqlite3_close(db) != SQLITE_OK && !st)
+        st = rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: closing failed", path);
+    if (!st) {
+        fd = open(tmp, O_RDONLY);
+        if (fd < 0 || fsync(fd))
+            st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot flush to disk: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    if (!st && rename(tmp, path))
+        st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot replace: %s", path, strerror(errno));
+    if (st)
+        unlink(tmp);
+    else
+        fsync_dir(path);
+    free(tmp);
+    return st;
+}
+
+size_t rnnkit_vocab_num_sources(const rnnkit_vocab *v) { return v->nsrc; }
+
+const char *rnnkit_vocab_source(const rnnkit_vocab *v, size_t i, int64_t *bytes, int64_t *lines, const char **hash)
+{
+    if (i >= v->nsrc)
+        return NULL;
+    if (bytes)
+        *bytes = v->src[i].bytes;
+    if (lines)
+        *lines = v->src[i].lines;
+    if (hash)
+        *hash = v->src[i].hash;
+    return v->src[i].path;
+}
+
+const char *rnnkit_vocab_unicode_version(const rnnkit_vocab *v) { return v->unicode_version; }
+const char *rnnkit_vocab_utf8proc_version(const rnnkit_vocab *v) { return v->utf8proc_version; }

@@ -316,7 +316,7 @@ static int cmd_train(int argc, char **argv)
         {"min-count", required_argument, 0, O_MINC}, {"max-vocab", required_argument, 0, O_MAXV},
         {"cell", required_argument, 0, O_CELL}, {"embed", required_argument, 0, O_EMBED},
         {"hidden", required_argument, 0, O_HIDDEN}, {"layers", required_argument, 0, O_LAYERS},
-        {"bidirectional", optional_argument, 0, O_BIDI}, {"pool", required_argument, 0, O_POOL},
+        {"bidirectional", required_argument, 0, O_BIDI}, {"pool", required_argument, 0, O_POOL},
         {"dropout", required_argument, 0, O_DROP}, {"embed-dropout", required_argument, 0, O_EDROP},
         {"maxlen", required_argument, 0, O_MAXLEN}, {"truncating", required_argument, 0, O_TRUNC},
         {"batch", required_argument, 0, O_BATCH}, {"epochs", required_argument, 0, O_EPOCHS},

@@ -11,6 +11,9 @@ static const char usage[] =
     "  vocab      build | show | encode | decode   vocabularies from corpora (SQLite)\n"
     "  classify   train | predict | eval           text classification (sentiment)\n"
     "  generate   train | sample | eval            character-level text generation\n"
+    "  export     -m MODEL --format F OUT          weights as safetensors; vocab.txt, Keras, HF tokenizer\n"
+    "  import     --format safetensors IN ...      weights trained elsewhere -> a model file\n"
+    "  report     -m MODEL -o REPORT.html          training curves, configuration, scores (HTML)\n"
     "\n"
     "options:\n"
     "  -h, --help       this help; `rnnkit <command> --help` for a command\n"
@@ -37,6 +40,12 @@ int main(int argc, char **argv)
         return cmd_classify(argc - 1, argv + 1);
     if (!strcmp(cmd, "generate"))
         return cmd_generate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return cmd_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "import"))
+        return cmd_import(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return cmd_report(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_usage_error(usage, "unknown option '%s'", cmd);
     return cli_usage_error(usage, "unknown command '%s'", cmd);

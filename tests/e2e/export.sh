@@ -1,0 +1,74 @@
+#!/bin/sh
+# End-to-end: `rnnkit export` and `rnnkit import` without other tools: a
+# model exported to safetensors and imported back predicts exactly as
+# before; the vocabulary formats hold every id; damaged or mismatched input
+# fails with exit 1 and a message naming the file and tensor; usage errors
+# exit 2; nothing half-written is left behind.
+# usage: export.sh RNNKIT SOURCE_DIR
+set -eu
+R=$1
+S=$2
+D=$S/corpora/data/sentiment
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_rc() { # expect_rc CODE PATTERN cmd...
+    want=$1; pat=$2; shift 2
+    set +e; "$@" >"$T/out" 2>"$T/err"; rc=$?; set -e
+    [ "$rc" -eq "$want" ] || { cat "$T/err" >&2; fail "exit $rc, want $want: $*"; }
+    [ -z "$pat" ] || grep -q -- "$pat" "$T/err" || { cat "$T/err" >&2; fail "stderr lacks '$pat': $*"; }
+}
+
+"$R" vocab build --tsv -o "$T/v.db" "$D/train.tsv"
+"$R" classify train --train "$D/train.tsv" --vocab "$T/v.db" -o "$T/m.db" --epochs 2 --embed 16 --hidden 8 --cell gru \
+    --pool mean --seed 2 --quiet
+"$R" export -m "$T/m.db" --format safetensors "$T/m.st"
+# safetensors: 8-byte length, then a JSON header starting with '{'
+[ "$(head -c 9 "$T/m.st" | tail -c 1)" = "{" ] || fail "no JSON header after the length"
+for name in embedding.weight rnn.weight_ih_l0 rnn.weight_hh_l0_reverse fc.weight fc.bias '"labels"'; do
+    head -c 4096 "$T/m.st" | grep -q -- "$name" || fail "header lacks $name"
+done
+
+# vocabulary formats: one line per id; JSON documents with every id
+"$R" export -m "$T/m.db" --format vocab-txt "$T/vocab.txt"
+"$R" export -m "$T/m.db" --format keras-tokenizer "$T/keras.json"
+"$R" export -m "$T/m.db" --format hf-tokenizer "$T/tokenizer.json"
+[ "$(sed -n 1p "$T/vocab.txt")" = "<pad>" ] && [ "$(sed -n 2p "$T/vocab.txt")" = "<unk>" ] ||
+    fail "vocab.txt does not start with <pad>, <unk>"
+n=$(wc -l <"$T/vocab.txt")
+grep -q "\"vocab_size\":\"$n\"" "$T/m.st" || fail "vocab.txt has $n lines, the weights another size"
+grep -q '"type": "WordLevel"' "$T/tokenizer.json" || fail "tokenizer.json is not WordLevel"
+grep -q '"class_name": "Tokenizer"' "$T/keras.json" || fail "keras JSON lacks class_name"
+"$R" export -m "$T/m.db" --format vocab-txt - | cmp -s - "$T/vocab.txt" || fail "export to stdout differs"
+
+# round trip inside rnnkit: same probabilities, digit for digit
+"$R" export --vocab "$T/v.db" --format vocab-txt "$T/v.txt"
+cmp -s "$T/v.txt" "$T/vocab.txt" || fail "the model's vocabulary differs from the one it was trained with"
+"$R" import --format safetensors "$T/m.st" --vocab "$T/v.db" -o "$T/back.db" 2>"$T/err" ||
+    { cat "$T/err" >&2; fail "import of an export failed"; }
+"$R" classify predict -m "$T/m.db" --top-k 2 "$D/docs/pos" >"$T/p1"
+"$R" classify predict -m "$T/back.db" --top-k 2 "$D/docs/pos" >"$T/p2"
+cmp -s "$T/p1" "$T/p2" || fail "imported model predicts differently"
+
+# failures: exit 1, the file and what is wrong
+head -c 100 "$T/m.st" >"$T/trunc.st"
+expect_rc 1 "trunc.st" "$R" import --format safetensors "$T/trunc.st" --vocab "$T/v.db" -o "$T/x.db"
+printf 'not a model' >"$T/junk"
+expect_rc 1 "junk" "$R" export -m "$T/junk" --format safetensors "$T/x.st"
+expect_rc 1 "rnn.weight_ih_l1" "$R" import --format safetensors "$T/m.st" --vocab "$T/v.db" -o "$T/x.db" \
+    --config layers=2
+expect_rc 1 "has shape" "$R" import --format safetensors "$T/m.st" --vocab "$T/v.db" -o "$T/x.db" \
+    --config hidden=9
+[ ! -e "$T/x.db" ] || fail "a failed import left $T/x.db"
+ls "$T" | grep -q tmp- && fail "a temporary file was left behind"
+
+# usage errors: exit 2
+expect_rc 2 "--format" "$R" export -m "$T/m.db" "$T/x.st"
+expect_rc 2 "unknown format" "$R" export -m "$T/m.db" --format onnx "$T/x.st"
+expect_rc 2 "needs -m" "$R" export --vocab "$T/v.db" --format safetensors "$T/x.st"
+expect_rc 2 "--vocab" "$R" import --format safetensors "$T/m.st" -o "$T/x.db"
+expect_rc 2 "unknown configuration key" "$R" import --format safetensors "$T/m.st" --vocab "$T/v.db" \
+    -o "$T/x.db" --config colour=red
+expect_rc 2 "-o REPORT.html" "$R" report -m "$T/m.db"
+"$R" export --help | grep -q safetensors || fail "export --help"
+echo "export/import: ok"

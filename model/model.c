@@ -24,7 +24,7 @@ void rnnkit_model_config_default(rnnkit_model_config *cfg, rnnkit_task task)
         cfg->bidirectional = 1;
         cfg->pool = RNNKIT_POOL_MAX;
         cfg->dropout = 0.5f;
-        cfg->embed_dropout = 0.0f;
+        cfg->embed_dropout = 0.4f;
         cfg->maxlen = 400;
         cfg->keep_last = 1;
     } else {
@@ -247,7 +247,7 @@ void rnnkit_train_options_default(rnnkit_train_options *o, rnnkit_task task)
     o->seed = 1;
     o->lr_decay = 1.0;
     if (task == RNNKIT_TASK_CLASSIFY) {
-        o->epochs = 8;
+        o->epochs = 10;
         o->batch = 32;
         o->lr = 2e-3;
         o->clip = 5.0;

@@ -61,9 +61,12 @@ typedef struct cli_progress {
     double last_draw;
     const char *unit; /* "ex/s", "char/s" */
     int generator;
+    int jsonl;        /* --log-format jsonl: one JSON object per event */
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generator);
+/* Parses a --log-format value (text|jsonl) into p; nonzero if unknown. */
+int cli_progress_format(cli_progress *p, const char *value);
 /* rnnkit_progress_fn */
 int cli_progress_cb(void *ctx, const rnnkit_progress *p);
 

@@ -64,7 +64,8 @@ static const char usage_train[] =
     "  --threads N           BLAS threads (default 1)\n"
     "  --folds K             K-fold cross-validation over --train: prints mean and spread,\n"
     "                        writes no model\n"
-    "  -q, --quiet           no progress output\n";
+    "  -q, --quiet           no progress output\n"
+    "  --log-format F        text|jsonl: progress as text or one JSON object per line\n";
 
 static const char usage_predict[] =
     "usage: rnnkit classify predict -m MODEL.db [options] FILE|DIR|- ...\n"
@@ -323,9 +324,10 @@ static int cmd_train(int argc, char **argv)
         {"lr", required_argument, 0, O_LR}, {"clip", required_argument, 0, O_CLIP},
         {"patience", required_argument, 0, O_PAT}, {"seed", required_argument, 0, O_SEED},
         {"threads", required_argument, 0, O_THREADS}, {"folds", required_argument, 0, O_FOLDS},
-        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"log-format", required_argument, 0, 'L'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     double d;
+    const char *log_format = "text";
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":o:qh", opts, NULL)) != -1) {
@@ -395,6 +397,7 @@ static int cmd_train(int argc, char **argv)
         case O_THREADS: bad = cli_parse_int("--threads", optarg, 1, 64, &a.threads); break;
         case O_FOLDS: bad = cli_parse_int("--folds", optarg, 2, 100, &a.folds); break;
         case 'q': a.quiet = 1; break;
+        case 'L': log_format = optarg; break;
         case 'h': fputs(usage_train, stdout); return CLI_EXIT_OK;
         case ':': return cli_usage_error(usage_train, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(usage_train, "unknown option '%s'", argv[optind - 1]);
@@ -408,6 +411,8 @@ static int cmd_train(int argc, char **argv)
         return cli_usage_error(usage_train, "--train is required");
     if (!a.out && !a.folds)
         return cli_usage_error(usage_train, "-o MODEL.db is required");
+    if (strcmp(log_format, "text") && strcmp(log_format, "jsonl"))
+        return cli_usage_error(usage_train, "--log-format: '%s' is not text or jsonl", log_format);
     cli_set_threads(a.threads);
     if (a.valid_split < 0)
         a.valid_split = a.valid ? 0 : 0.1;
@@ -442,6 +447,7 @@ static int cmd_train(int argc, char **argv)
     shuffle(idx, n, a.to.seed ^ 0x5b1175ULL);
     cli_progress prog;
     cli_progress_init(&prog, a.quiet, "ex/s", 0);
+    cli_progress_format(&prog, log_format);
     int rc = CLI_EXIT_OK;
     if (a.folds) {
         double accs[100], sum = 0, sq = 0;

@@ -54,7 +54,8 @@ static const char usage_train[] =
     "  --clip F            clip the gradient's global norm (default 5)\n"
     "  --seed N            random seed (default 1)\n"
     "  --threads N         BLAS threads (default 1)\n"
-    "  -q, --quiet         no progress output\n";
+    "  -q, --quiet         no progress output\n"
+    "  --log-format F      text|jsonl: progress as text or one JSON object per line\n";
 
 static const char usage_sample[] =
     "usage: rnnkit generate sample -m MODEL.db [options]\n"
@@ -115,7 +116,7 @@ static int cmd_train(int argc, char **argv)
 {
     const char *texts[64];
     int ntexts = 0, threads = 1, quiet = 0;
-    const char *out = NULL, *valid = NULL;
+    const char *out = NULL, *valid = NULL, *log_format = "text";
     double valid_frac = 0.05, d;
     rnnkit_tok_config tok;
     rnnkit_tok_config_default(&tok, RNNKIT_LEVEL_CHAR);
@@ -136,7 +137,7 @@ static int cmd_train(int argc, char **argv)
         {"lr", required_argument, 0, O_LR}, {"lr-decay", required_argument, 0, O_DECAY},
         {"eval-every", required_argument, 0, O_EVAL}, {"patience", required_argument, 0, O_PAT},
         {"clip", required_argument, 0, O_CLIP}, {"seed", required_argument, 0, O_SEED},
-        {"threads", required_argument, 0, O_THREADS}, {"quiet", no_argument, 0, 'q'},
+        {"threads", required_argument, 0, O_THREADS}, {"log-format", required_argument, 0, 'L'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -188,6 +189,7 @@ static int cmd_train(int argc, char **argv)
         case O_SEED: bad = cli_parse_u64("--seed", optarg, &to.seed); break;
         case O_THREADS: bad = cli_parse_int("--threads", optarg, 1, 64, &threads); break;
         case 'q': quiet = 1; break;
+        case 'L': log_format = optarg; break;
         case 'h': fputs(usage_train, stdout); return CLI_EXIT_OK;
         case ':': return cli_usage_error(usage_train, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(usage_train, "unknown option '%s'", argv[optind - 1]);
@@ -201,6 +203,8 @@ static int cmd_train(int argc, char **argv)
         return cli_usage_error(usage_train, "--text is required");
     if (!out)
         return cli_usage_error(usage_train, "-o MODEL.db is required");
+    if (strcmp(log_format, "text") && strcmp(log_format, "jsonl"))
+        return cli_usage_error(usage_train, "--log-format: '%s' is not text or jsonl", log_format);
     cli_set_threads(threads);
 
     rnnkit_error err;
@@ -265,6 +269,7 @@ static int cmd_train(int argc, char **argv)
     if (!st) {
         cli_progress prog;
         cli_progress_init(&prog, quiet, "char/s", 1);
+        cli_progress_format(&prog, log_format);
         to.progress = cli_progress_cb;
         to.progress_ctx = &prog;
         if (!quiet)

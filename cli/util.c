@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -136,6 +137,52 @@ void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generat
     p->last_draw = 0;
     p->unit = unit;
     p->generator = generator;
+    p->jsonl = 0;
+}
+
+int cli_progress_format(cli_progress *p, const char *value)
+{
+    if (!strcmp(value, "jsonl"))
+        p->jsonl = 1;
+    else if (!strcmp(value, "text"))
+        p->jsonl = 0;
+    else
+        return 1;
+    return 0;
+}
+
+static void json_num(const char *key, double v)
+{
+    if (isfinite(v))
+        fprintf(stderr, ",\"%s\":%.6g", key, v);
+    else
+        fprintf(stderr, ",\"%s\":null", key);
+}
+
+/* One JSON object per event on stderr: batch events at most every 0.5 s. */
+static int progress_jsonl(cli_progress *cp, const rnnkit_progress *p)
+{
+    int end = p->end_of_epoch || p->end_of_eval;
+    double t = cli_now();
+    if (!end && t - cp->last_draw < 0.5 && p->batch != p->batches)
+        return 0;
+    cp->last_draw = t;
+    fprintf(stderr, "{\"event\":\"%s\",\"epoch\":%d,\"step\":%lld,\"batch\":%lld,\"batches\":%lld",
+            end ? (cp->generator ? "eval" : "epoch") : "batch", p->epoch, (long long)p->step, (long long)p->batch,
+            (long long)p->batches);
+    json_num("loss", p->loss);
+    json_num("items_per_s", p->items_per_s);
+    json_num("elapsed_s", p->elapsed);
+    if (end) {
+        json_num("train_loss", p->row.train_loss);
+        json_num("train_acc", p->row.train_acc);
+        json_num("valid_loss", p->row.valid_loss);
+        json_num("valid_acc", p->row.valid_acc);
+        fprintf(stderr, ",\"improved\":%s", p->improved ? "true" : "false");
+    }
+    fputs("}\n", stderr);
+    fflush(stderr);
+    return 0;
 }
 
 static void fmt_eta(double s, char *buf, size_t cap)
@@ -156,6 +203,8 @@ int cli_progress_cb(void *ctx, const rnnkit_progress *p)
     cli_progress *cp = ctx;
     if (cp->quiet)
         return 0;
+    if (cp->jsonl)
+        return progress_jsonl(cp, p);
     if (p->end_of_epoch || p->end_of_eval) {
         const rnnkit_log_row *r = &p->row;
         if (cp->tty)

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Sentiment accuracy of rnnkit's defaults on ../shared/data, beside fastText
+# (Debian package `fasttext`, default settings, wordNgrams 2) on the same splits.
+#   sh bench/bench_classify.sh [BUILD_DIR] [DATASETS...]
+#   DATASETS: any of mr sst2 chnsenticorp imdb (default: all four)
+# rnnkit: default flags; model selection on --valid (dev split) where the
+# data set has one, else on a seeded 10 % of train. Test split never seen
+# before the final eval.
+set -eu
+cd "$(dirname "$0")/.."
+B=${1:-build}
+shift 2>/dev/null || true
+sets=${*:-mr sst2 chnsenticorp imdb}
+D=${RNNKIT_DATA:-../shared/data}
+R=$B/rnnkit
+[ -x "$R" ] || { echo "build rnnkit first (sh scripts/test.sh)" >&2; exit 1; }
+[ -d "$D" ] || { echo "no $D: this benchmark needs the shared data sets" >&2; exit 1; }
+sh scripts/install-deps.sh --ref
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+threads=${THREADS:-2}
+printf '%-14s %10s %10s %12s %14s\n' "data set" "rnnkit" "fastText" "rnnkit time" "fastText time"
+for s in $sets; do
+    valid=""
+    [ -f "$D/$s/dev.tsv" ] && valid="--valid $D/$s/dev.tsv"
+    t0=$(date +%s.%N)
+    # shellcheck disable=SC2086
+    "$R" classify train --train "$D/$s/train.tsv" $valid -o "$T/$s.db" --threads "$threads" --quiet
+    t1=$(date +%s.%N)
+    acc=$("$R" classify eval -m "$T/$s.db" "$D/$s/test.tsv" | awk -F'\t' '$1=="accuracy"{print $2}')
+    for split in train test; do
+        awk -F'\t' '{print "__label__" $1 " " $2}' "$D/$s/$split.tsv" >"$T/$s.$split.ft"
+    done
+    t2=$(date +%s.%N)
+    fasttext supervised -input "$T/$s.train.ft" -output "$T/$s.ft" -wordNgrams 2 -thread "$threads" -verbose 0 >/dev/null
+    t3=$(date +%s.%N)
+    ft=$(fasttext test "$T/$s.ft.bin" "$T/$s.test.ft" | awk '$1=="P@1"{print $2}')
+    printf '%-14s %9.2f%% %9.2f%% %11.0fs %13.1fs\n' "$s" "$(echo "$acc * 100" | bc -l)" \
+        "$(echo "$ft * 100" | bc -l)" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$t3 - $t2" | bc -l)"
+done

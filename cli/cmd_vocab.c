@@ -57,8 +57,9 @@ static const char usage_encode[] =
     "  --padding S            pre|post: where padding goes (default pre, as Keras)\n"
     "  --truncating S         pre|post: which end loses ids (default pre, as Keras)\n"
     "  --value V              the padding id (default 0)\n"
+    "  --tsv                  the input is label<TAB>text: encode the text column\n"
     "  --report               print to stderr how many sequences and ids were cut and\n"
-    "                         the length that covers 95 %% of the lines\n";
+    "                         the length that covers 95 % of the lines\n";
 
 static const char usage_decode[] =
     "usage: rnnkit vocab decode VOCAB.db [FILE...|-]\n"
@@ -73,6 +74,7 @@ typedef struct line_reader {
     FILE *f;
     char *buf;
     size_t cap;
+    size_t raw; /* bytes of the last line read, its line end included */
 } line_reader;
 
 /* Returns the line length (without the newline and a CR before it), -1 at
@@ -82,6 +84,7 @@ static ssize_t read_line(line_reader *r)
     ssize_t n = getline(&r->buf, &r->cap, r->f);
     if (n < 0)
         return ferror(r->f) ? -2 : -1;
+    r->raw = (size_t)n;
     if (n && r->buf[n - 1] == '\n')
         n--;
     if (n && r->buf[n - 1] == '\r')
@@ -202,8 +205,10 @@ static int cmd_build(int argc, char **argv)
     if (append) {
         rnnkit_vocab *old = NULL;
         st = rnnkit_vocab_open(out, &old, &err);
-        if (!st)
+        if (!st) {
+            cfg = *rnnkit_vocab_config(old); /* the file's rules, not the command line's */
             st = rnnkit_vocab_builder_from_vocab(old, &b, &err);
+        }
         rnnkit_vocab_free(old);
     } else {
         st = rnnkit_vocab_builder_new(&cfg, &b, &err);
@@ -242,8 +247,12 @@ static int cmd_build(int argc, char **argv)
                 n--;
             if (n && r.buf[n - 1] == '\r')
                 n--;
+            /* char level: the line end is a token ("\n"; CRLF counts as "\n") */
+            int keep_nl = cfg.level == RNNKIT_LEVEL_CHAR && !tsv && n < raw;
+            if (keep_nl)
+                r.buf[n] = '\n';
             const char *text = r.buf;
-            size_t len = (size_t)n;
+            size_t len = (size_t)n + (size_t)keep_nl;
             size_t skip = 0;
             if (line == 1 && len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
                 skip = 3;
@@ -431,11 +440,12 @@ static int cmp_size(const void *a, const void *b)
 static int cmd_encode(int argc, char **argv)
 {
     int64_t maxlen = -1;
-    int pad_pre = 1, trunc_pre = 1, report = 0;
+    int pad_pre = 1, trunc_pre = 1, report = 0, tsv = 0;
     int64_t value = 0;
     static const struct option opts[] = {{"maxlen", required_argument, 0, 'm'}, {"padding", required_argument, 0, 'p'},
                                           {"truncating", required_argument, 0, 't'}, {"value", required_argument, 0, 'v'},
-                                          {"report", no_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+                                          {"report", no_argument, 0, 'r'}, {"tsv", no_argument, 0, 's'},
+                                          {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -458,6 +468,7 @@ static int cmd_encode(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             break;
         case 'r': report = 1; break;
+        case 's': tsv = 1; break;
         case 'h': fputs(usage_encode, stdout); return CLI_EXIT_OK;
         case ':': return cli_usage_error(usage_encode, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(usage_encode, "unknown option '%s'", argv[optind - 1]);
@@ -490,13 +501,31 @@ static int cmd_encode(int argc, char **argv)
             st = err.status;
             break;
         }
-        uint64_t line = 0;
+        uint64_t line = 0, offset = 0;
         ssize_t n;
         while ((n = read_line(&r)) >= 0) {
             line++;
             const char *text = r.buf;
             size_t len = (size_t)n;
-            rnnkit_tokenizer_set_origin(tk, line, 0);
+            uint64_t start = offset;
+            offset += r.raw;
+            if (line == 1 && len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+                text += 3;
+                len -= 3;
+                start += 3;
+            }
+            if (tsv) {
+                const char *tab = memchr(text, '\t', len);
+                if (!tab) {
+                    st = rnnkit_error_set(&err, RNNKIT_ERR_FORMAT, "%s:%llu: no tab after the label (--tsv)", name,
+                                          (unsigned long long)line);
+                    break;
+                }
+                start += (uint64_t)(tab + 1 - text);
+                len -= (size_t)(tab + 1 - text);
+                text = tab + 1;
+            }
+            rnnkit_tokenizer_set_origin(tk, line, start);
             size_t total = 0;
             for (;;) {
                 st = rnnkit_vocab_encode(v, text, len, name, ids, cap, trunc_pre, &total, &err);

@@ -22,9 +22,9 @@ step "1. a vocabulary from the training text" \
 "$R" vocab show "$O/vocab.db" --top 10
 
 step "2. a sentiment classifier (embedding + biLSTM + max pooling)" \
-     "rnnkit classify train --train $D/sentiment/train.tsv --vocab $O/vocab.db -o $O/sentiment.db --epochs 4"
+     "rnnkit classify train --train $D/sentiment/train.tsv --vocab $O/vocab.db -o $O/sentiment.db --epochs 6 ..."
 "$R" classify train --train "$D/sentiment/train.tsv" --vocab "$O/vocab.db" -o "$O/sentiment.db" \
-    --epochs 4 --embed 64 --hidden 64
+    --epochs 6 --lr 0.005 --embed-dropout 0.1 --embed 64 --hidden 64
 
 step "3. classify some files" "rnnkit classify predict -m $O/sentiment.db $D/sentiment/docs/pos $D/sentiment/docs/neg | head"
 "$R" classify predict -m "$O/sentiment.db" "$D/sentiment/docs/pos" "$D/sentiment/docs/neg" | head -n 6

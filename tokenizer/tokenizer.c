@@ -498,3 +498,19 @@ size_t rnnkit_pad_sequence(const int32_t *ids, size_t n, size_t maxlen, int padd
         p[k] = value;
     return cut;
 }
+
+size_t rnnkit_pad_batch(const int32_t *const *seqs, const size_t *lens, size_t nseq, size_t maxlen,
+                        int padding_pre, int truncating_pre, int32_t value, int32_t *out, uint64_t *cut_ids)
+{
+    size_t cut_seqs = 0;
+    uint64_t cut = 0;
+    for (size_t i = 0; i < nseq; i++) {
+        size_t c = rnnkit_pad_sequence(seqs[i], lens[i], maxlen, padding_pre, truncating_pre, value,
+                                       out + i * maxlen);
+        cut_seqs += c > 0;
+        cut += c;
+    }
+    if (cut_ids)
+        *cut_ids = cut;
+    return cut_seqs;
+}

@@ -18,8 +18,12 @@ static inline uint64_t rnnkit__tok_hash(const char *s, size_t n)
         h = (h ^ w) * 0x100000001b3ULL;
         h ^= h >> 29;
     }
-    for (; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+    if (i < n) { /* the 1..7 tail bytes as one word: one multiply, not one per byte */
+        uint64_t w = 0;
+        __builtin_memcpy(&w, s + i, n - i);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
     h ^= h >> 32;
     h *= 0xd6e8feb86659fd93ULL;
     h ^= h >> 32;

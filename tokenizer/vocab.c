@@ -48,7 +48,8 @@ typedef struct entry {
 typedef struct table {
     entry *e;       /* entries in insertion order */
     size_t n, cap;
-    uint32_t *slot; /* index+1 into e, 0 = empty */
+    uint64_t *slot; /* 0 = empty, else (hash >> 32) << 32 | (index + 1): the
+                     * high hash bits let a probe skip other entries unread */
     size_t nslot;   /* power of two */
     char *arena;
     size_t used, acap;
@@ -64,14 +65,14 @@ static void table_free(table *t)
 
 static int table_rehash(table *t, size_t nslot)
 {
-    uint32_t *s = calloc(nslot, sizeof *s);
+    uint64_t *s = calloc(nslot, sizeof *s);
     if (!s)
         return -1;
     for (size_t i = 0; i < t->n; i++) {
         size_t h = (size_t)t->e[i].hash & (nslot - 1);
         while (s[h])
             h = (h + 1) & (nslot - 1);
-        s[h] = (uint32_t)(i + 1);
+        s[h] = (t->e[i].hash >> 32) << 32 | (uint64_t)(i + 1);
     }
     free(t->slot);
     t->slot = s;
@@ -79,16 +80,33 @@ static int table_rehash(table *t, size_t nslot)
     return 0;
 }
 
-/* Finds or inserts; returns the entry index, or -1 on OOM / too many. */
+/* Byte equality; short tokens (most of them) without a library call. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return !memcmp(a, b, n);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* Finds or inserts; returns the entry index, -2 when absent (insert = 0),
+ * or -1 on OOM / too many. */
 static int64_t table_get(table *t, const char *s, size_t len, int insert)
 {
     uint64_t h = rnnkit__tok_hash(s, len);
     if (t->nslot) {
+        const uint64_t tag = h >> 32;
         size_t i = (size_t)h & (t->nslot - 1);
-        while (t->slot[i]) {
-            entry *e = &t->e[t->slot[i] - 1];
-            if (e->hash == h && e->len == len && !memcmp(t->arena + e->off, s, len))
-                return (int64_t)(t->slot[i] - 1);
+        uint64_t sl;
+        while ((sl = t->slot[i])) {
+            if (sl >> 32 == tag) {
+                size_t k = (size_t)(uint32_t)sl - 1;
+                const entry *e = &t->e[k];
+                if (e->len == len && same_bytes(t->arena + e->off, s, len))
+                    return (int64_t)k;
+            }
             i = (i + 1) & (t->nslot - 1);
         }
     }
@@ -128,7 +146,7 @@ static int64_t table_get(table *t, const char *s, size_t len, int insert)
     size_t i = (size_t)h & (t->nslot - 1);
     while (t->slot[i])
         i = (i + 1) & (t->nslot - 1);
-    t->slot[i] = (uint32_t)(t->n + 1);
+    t->slot[i] = (h >> 32) << 32 | (uint64_t)(t->n + 1);
     return (int64_t)t->n++;
 }
 

@@ -74,6 +74,16 @@ uint64_t rnnkit_tokenizer_invalid_count(const rnnkit_tokenizer *tok);
 size_t rnnkit_pad_sequence(const int32_t *ids, size_t n, size_t maxlen, int padding_pre,
                            int truncating_pre, int32_t value, int32_t *out);
 
+/* Keras pad_sequences on a batch: sequence i is seqs[i][0..lens[i]); writes
+ * nseq rows of exactly `maxlen` ids to out[nseq * maxlen], row-major, with
+ * the same rules as rnnkit_pad_sequence (Keras's maxlen=None is
+ * maxlen = the largest lens[i]; an empty sequence is a row of `value`).
+ * Returns the number of sequences that lost ids; *cut_ids (may be NULL)
+ * receives the number of ids cut in all. */
+size_t rnnkit_pad_batch(const int32_t *const *seqs, const size_t *lens, size_t nseq, size_t maxlen,
+                        int padding_pre, int truncating_pre, int32_t value, int32_t *out,
+                        uint64_t *cut_ids);
+
 #ifdef __cplusplus
 }
 #endif

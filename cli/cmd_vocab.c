@@ -217,8 +217,14 @@ static int cmd_build(int argc, char **argv)
         return cli_fail(&err);
     rnnkit_tokenizer *tk = rnnkit_vocab_builder_tokenizer(b);
     line_reader r = {0};
-    double t0 = cli_now();
-    uint64_t bytes_all = 0;
+    double t0 = cli_now(), last_draw = 0;
+    uint64_t bytes_all = 0, bytes_expected = 0;
+    const int show = !quiet && cli_isatty(2);
+    for (int i = optind; show && i < argc; i++) { /* for the ETA: sizes of the regular files */
+        struct stat sb;
+        if (strcmp(argv[i], "-") && stat(argv[i], &sb) == 0 && S_ISREG(sb.st_mode))
+            bytes_expected += (uint64_t)sb.st_size;
+    }
     for (int i = optind; !st && i < argc; i++) {
         const char *path = argv[i];
         const char *name = strcmp(path, "-") ? path : "<stdin>";
@@ -275,6 +281,16 @@ static int cmd_build(int argc, char **argv)
             offset += (uint64_t)raw;
             if (st)
                 break;
+            if (show && (line & 1023) == 0) {
+                double now = cli_now();
+                if (now - last_draw >= 0.2) {
+                    last_draw = now;
+                    double done = (double)(bytes_all + offset), rate = done / (now - t0 + 1e-9);
+                    double eta = bytes_expected > done ? ((double)bytes_expected - done) / (rate + 1e-9) : 0;
+                    fprintf(stderr, "\r\033[Kfile %d/%d  %.1f MB  %.1f MB/s  ETA %.0fs", i - optind + 1,
+                            argc - optind, done / 1e6, rate / 1e6, eta);
+                }
+            }
         }
         bytes_all += offset;
         if (!st)
@@ -286,6 +302,8 @@ static int cmd_build(int argc, char **argv)
     rnnkit_vocab *v = NULL;
     if (!st)
         st = rnnkit_vocab_builder_finish(b, min_count, max_size, &v, &err);
+    if (show && last_draw > 0)
+        fputs("\r\033[K", stderr);
     if (!st && rnnkit_vocab_size(v) <= 2 && !quiet)
         fprintf(stderr, "rnnkit: warning: no tokens counted (empty input?)\n");
     if (!st)

@@ -11,6 +11,7 @@
 #ifndef RNNKIT_CLI_H
 #define RNNKIT_CLI_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -69,6 +70,18 @@ void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generat
 int cli_progress_format(cli_progress *p, const char *value);
 /* rnnkit_progress_fn */
 int cli_progress_cb(void *ctx, const rnnkit_progress *p);
+
+/* Training under signals: SIGINT and SIGTERM set the flag returned by
+ * cli_stop_flag() (the training finishes its step, writes a checkpoint and
+ * stops); a second one ends the process at once (the model file is still
+ * consistent). SIGXFSZ is ignored so that a file-size limit is a write
+ * error, not a crash. cli_stop_status() is 130 (SIGINT) or 143 (SIGTERM). */
+void cli_install_stop_handlers(void);
+const volatile sig_atomic_t *cli_stop_flag(void);
+int cli_stop_status(void);
+/* Testing hook: the step whose loss training poisons with NaN, from the
+ * environment variable RNNKIT_FAULT_NAN_STEP (0 = none). Returns *out > 0. */
+int cli_fault_nan_step(int64_t *out);
 
 /* Sets the BLAS thread count (1..64). */
 void cli_set_threads(int n);

@@ -64,6 +64,14 @@ static const char usage_train[] =
     "  --threads N           BLAS threads (default 1)\n"
     "  --folds K             K-fold cross-validation over --train: prints mean and spread,\n"
     "                        writes no model\n"
+    "checkpoints:\n"
+    "  --checkpoint-minutes M  also checkpoint every M minutes (default 10; fractions allowed;\n"
+    "                        0 = only at epoch ends)\n"
+    "  --checkpoint-steps N  also checkpoint every N optimiser steps (default 0 = off)\n"
+    "  --resume              continue the run checkpointed in -o MODEL.db (same data and\n"
+    "                        seed; --epochs is the total). The model file is written at\n"
+    "                        the start and at every checkpoint; SIGINT/SIGTERM checkpoint\n"
+    "                        and stop (exit 130/143)\n"
     "  -q, --quiet           no progress output\n"
     "  --log-format F        text|jsonl: progress as text or one JSON object per line\n";
 
@@ -211,7 +219,7 @@ static rnnkit_status encode_rows(rnnkit_model *m, const rnnkit_corpus *c, const 
 typedef struct train_args {
     const char *train, *valid, *out, *vocab;
     rnnkit_corpus_format format;
-    int skip_bad, quiet, threads, folds;
+    int skip_bad, quiet, threads, folds, resume, seed_set, batch_set;
     double valid_split;
     rnnkit_tok_config tok;
     int64_t min_count, max_vocab;
@@ -243,23 +251,30 @@ static rnnkit_status train_one(const train_args *a, const rnnkit_corpus *c, cons
                                rnnkit_log_row **log, int *nlog, cli_progress *prog, rnnkit_error *err)
 {
     *out = NULL;
-    rnnkit_vocab *vocab = NULL;
-    rnnkit_status st = build_vocab(a, c, tr, ntr, &vocab, err);
-    if (st)
-        return st;
-    size_t K = rnnkit_corpus_num_labels(c);
-    const char **labels = malloc(K * sizeof *labels);
-    if (!labels) {
-        rnnkit_vocab_free(vocab);
-        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
-    }
-    for (size_t k = 0; k < K; k++)
-        labels[k] = rnnkit_corpus_label_name(c, k);
     rnnkit_model *m = NULL;
-    st = rnnkit_model_create(&a->mc, vocab, labels, (int)K, a->to.seed, &m, err);
-    free(labels);
-    if (st)
-        return st;
+    rnnkit_status st;
+    if (a->resume) {
+        /* the model, its vocabulary and labels come from the checkpoint */
+        if ((st = rnnkit_model_load(a->out, RNNKIT_TASK_CLASSIFY, &m, err)))
+            return st;
+    } else {
+        rnnkit_vocab *vocab = NULL;
+        if ((st = build_vocab(a, c, tr, ntr, &vocab, err)))
+            return st;
+        size_t K = rnnkit_corpus_num_labels(c);
+        const char **labels = malloc(K * sizeof *labels);
+        if (!labels) {
+            rnnkit_vocab_free(vocab);
+            return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+        }
+        for (size_t k = 0; k < K; k++)
+            labels[k] = rnnkit_corpus_label_name(c, k);
+        st = rnnkit_model_create(&a->mc, vocab, labels, (int)K, a->to.seed, &m, err);
+        free(labels);
+        if (st)
+            return st;
+    }
+    const rnnkit_model_config *mc = rnnkit_model_get_config(m);
     encoded etr = {0}, eva = {0};
     if ((st = encode_rows(m, c, tr, ntr, &etr, err)))
         goto done;
@@ -267,10 +282,16 @@ static rnnkit_status train_one(const train_args *a, const rnnkit_corpus *c, cons
         goto done;
     rnnkit_dataset dtr = encoded_view(&etr), dva = encoded_view(&eva);
     rnnkit_train_options to = a->to;
-    to.maxlen = a->mc.maxlen;
-    to.keep_last = a->mc.keep_last;
+    to.maxlen = mc->maxlen;
+    to.keep_last = mc->keep_last;
     to.progress = cli_progress_cb;
     to.progress_ctx = prog;
+    if (log) { /* a real run (not a fold): checkpointed into the model file */
+        to.checkpoint_path = a->out;
+        to.resume = a->resume;
+        to.stop = cli_stop_flag();
+        cli_fault_nan_step(&to.fault_nan_step);
+    }
     st = rnnkit_classifier_train(m, &dtr, vc && nva ? &dva : NULL, &to, log, nlog, err);
 done:
     encoded_free(&etr);
@@ -306,9 +327,10 @@ static int cmd_train(int argc, char **argv)
     rnnkit_tok_config_default(&a.tok, RNNKIT_LEVEL_WORD);
     rnnkit_model_config_default(&a.mc, RNNKIT_TASK_CLASSIFY);
     rnnkit_train_options_default(&a.to, RNNKIT_TASK_CLASSIFY);
+    a.to.checkpoint_seconds = 600;
     enum { O_TRAIN = 256, O_VALID, O_SPLIT, O_FORMAT, O_SKIP, O_VOCAB, O_LEVEL, O_MINC, O_MAXV, O_CELL,
            O_EMBED, O_HIDDEN, O_LAYERS, O_BIDI, O_POOL, O_DROP, O_EDROP, O_MAXLEN, O_TRUNC, O_BATCH,
-           O_EPOCHS, O_LR, O_CLIP, O_PAT, O_SEED, O_THREADS, O_FOLDS };
+           O_EPOCHS, O_LR, O_CLIP, O_PAT, O_SEED, O_THREADS, O_FOLDS, O_CKMIN, O_CKSTEPS, O_RESUME };
     static const struct option opts[] = {
         {"train", required_argument, 0, O_TRAIN}, {"valid", required_argument, 0, O_VALID},
         {"valid-split", required_argument, 0, O_SPLIT}, {"format", required_argument, 0, O_FORMAT},
@@ -324,6 +346,8 @@ static int cmd_train(int argc, char **argv)
         {"lr", required_argument, 0, O_LR}, {"clip", required_argument, 0, O_CLIP},
         {"patience", required_argument, 0, O_PAT}, {"seed", required_argument, 0, O_SEED},
         {"threads", required_argument, 0, O_THREADS}, {"folds", required_argument, 0, O_FOLDS},
+        {"checkpoint-minutes", required_argument, 0, O_CKMIN}, {"checkpoint-steps", required_argument, 0, O_CKSTEPS},
+        {"resume", no_argument, 0, O_RESUME},
         {"log-format", required_argument, 0, 'L'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     double d;
@@ -388,14 +412,26 @@ static int cmd_train(int argc, char **argv)
                 return cli_usage_error(usage_train, "--truncating: '%s' is not pre or post", optarg);
             a.mc.keep_last = !strcmp(optarg, "pre");
             break;
-        case O_BATCH: bad = cli_parse_int("--batch", optarg, 1, 4096, &a.to.batch); break;
+        case O_BATCH:
+            bad = cli_parse_int("--batch", optarg, 1, 4096, &a.to.batch);
+            a.batch_set = 1;
+            break;
         case O_EPOCHS: bad = cli_parse_int("--epochs", optarg, 1, 100000, &a.to.epochs); break;
         case O_LR: bad = cli_parse_double("--lr", optarg, 1e-8, 10, &a.to.lr); break;
         case O_CLIP: bad = cli_parse_double("--clip", optarg, 0, 1e6, &a.to.clip); break;
         case O_PAT: bad = cli_parse_int("--patience", optarg, 0, 100000, &a.to.patience); break;
-        case O_SEED: bad = cli_parse_u64("--seed", optarg, &a.to.seed); break;
+        case O_SEED:
+            bad = cli_parse_u64("--seed", optarg, &a.to.seed);
+            a.seed_set = 1;
+            break;
         case O_THREADS: bad = cli_parse_int("--threads", optarg, 1, 64, &a.threads); break;
         case O_FOLDS: bad = cli_parse_int("--folds", optarg, 2, 100, &a.folds); break;
+        case O_CKMIN:
+            bad = cli_parse_double("--checkpoint-minutes", optarg, 0, 1e6, &d);
+            a.to.checkpoint_seconds = 60.0 * d;
+            break;
+        case O_CKSTEPS: bad = cli_parse_i64("--checkpoint-steps", optarg, 0, INT64_MAX, &a.to.checkpoint_steps); break;
+        case O_RESUME: a.resume = 1; break;
         case 'q': a.quiet = 1; break;
         case 'L': log_format = optarg; break;
         case 'h': fputs(usage_train, stdout); return CLI_EXIT_OK;
@@ -413,9 +449,34 @@ static int cmd_train(int argc, char **argv)
         return cli_usage_error(usage_train, "-o MODEL.db is required");
     if (strcmp(log_format, "text") && strcmp(log_format, "jsonl"))
         return cli_usage_error(usage_train, "--log-format: '%s' is not text or jsonl", log_format);
+    if (a.resume && a.folds)
+        return cli_usage_error(usage_train, "--resume and --folds do not go together");
     cli_set_threads(a.threads);
     if (a.valid_split < 0)
         a.valid_split = a.valid ? 0 : 0.1;
+    if (a.resume) {
+        rnnkit_checkpoint_info info;
+        rnnkit_error e;
+        if (rnnkit_checkpoint_info_read(a.out, &info, &e)) {
+            rnnkit_error_prefix(&e, "--resume");
+            return cli_fail(&e);
+        }
+        if (info.task != RNNKIT_TASK_CLASSIFY)
+            return cli_failf("%s: this is a generator's checkpoint; use `rnnkit generate train --resume`", a.out);
+        if (a.seed_set && a.to.seed != info.seed)
+            return cli_usage_error(usage_train, "--seed %llu: the checkpoint in %s was trained with seed %llu",
+                                   (unsigned long long)a.to.seed, a.out, (unsigned long long)info.seed);
+        if (a.batch_set && a.to.batch != info.batch)
+            return cli_usage_error(usage_train, "--batch %d: the checkpoint in %s was trained with batch %d",
+                                   a.to.batch, a.out, info.batch);
+        a.to.seed = info.seed;
+        a.to.batch = info.batch;
+        if (!a.quiet)
+            fprintf(stderr, "rnnkit: resuming %s at step %lld (epoch %d)\n", a.out, (long long)info.step,
+                    info.epoch);
+    }
+    if (!a.folds)
+        cli_install_stop_handlers();
 
     rnnkit_error err;
     rnnkit_error_clear(&err);
@@ -504,13 +565,13 @@ static int cmd_train(int argc, char **argv)
                     rnnkit_corpus_num_labels(corpus));
         rnnkit_status st = train_one(&a, corpus, tr, ntr, vcorpus ? vcorpus : (nva ? corpus : NULL), va, nva, &m,
                                      &log, &nlog, &prog, &err);
-        if (!st) {
-            rnnkit_train_state ts = {.step = nlog ? log[nlog - 1].step : 0, .epoch = nlog, .log = log,
-                                     .nlog = nlog, .best_metric = NAN};
-            st = rnnkit_model_save(m, a.out, &ts, &err);
-        }
-        if (st)
+        /* the training wrote the model file itself (checkpoints, final model) */
+        if (st) {
             rc = cli_fail(&err);
+            if (st == RNNKIT_ERR_INTERRUPTED)
+                fprintf(stderr, "rnnkit: %s holds the checkpoint; continue with the same command and --resume\n",
+                        a.out);
+        }
         else if (!a.quiet)
             fprintf(stderr, "rnnkit: wrote %s (%zu parameters, vocabulary %lld)\n", a.out,
                     rnnkit_model_num_params(m), (long long)rnnkit_vocab_size(rnnkit_model_vocab(m)));

@@ -55,7 +55,15 @@ static const char usage_train[] =
     "  --seed N            random seed (default 1)\n"
     "  --threads N         BLAS threads (default 1)\n"
     "  -q, --quiet         no progress output\n"
-    "  --log-format F      text|jsonl: progress as text or one JSON object per line\n";
+    "  --log-format F      text|jsonl: progress as text or one JSON object per line\n"
+    "checkpoints:\n"
+    "  --checkpoint-minutes M  also checkpoint every M minutes (default 10; fractions allowed;\n"
+    "                      0 = only at evaluations)\n"
+    "  --checkpoint-steps N  also checkpoint every N steps (default 0 = off)\n"
+    "  --resume            continue the run checkpointed in -o MODEL.db (same text, seed,\n"
+    "                      batch and seq-len; --steps is the total). The model file is\n"
+    "                      written at the start and at every checkpoint; SIGINT/SIGTERM\n"
+    "                      checkpoint and stop (exit 130/143)\n";
 
 static const char usage_sample[] =
     "usage: rnnkit generate sample -m MODEL.db [options]\n"
@@ -115,7 +123,7 @@ static rnnkit_status encode_file(rnnkit_vocab *v, const char *path, int32_t **id
 static int cmd_train(int argc, char **argv)
 {
     const char *texts[64];
-    int ntexts = 0, threads = 1, quiet = 0;
+    int ntexts = 0, threads = 1, quiet = 0, resume = 0, seed_set = 0, batch_set = 0, seq_set = 0;
     const char *out = NULL, *valid = NULL, *log_format = "text";
     double valid_frac = 0.05, d;
     rnnkit_tok_config tok;
@@ -124,8 +132,10 @@ static int cmd_train(int argc, char **argv)
     rnnkit_model_config_default(&mc, RNNKIT_TASK_GENERATE);
     rnnkit_train_options to;
     rnnkit_train_options_default(&to, RNNKIT_TASK_GENERATE);
+    to.checkpoint_seconds = 600;
     enum { O_TEXT = 256, O_VALID, O_VFRAC, O_NORM, O_CELL, O_EMBED, O_HIDDEN, O_LAYERS, O_DROP, O_SEQ, O_BATCH,
-           O_STEPS, O_EPOCHS, O_LR, O_DECAY, O_EVAL, O_PAT, O_CLIP, O_SEED, O_THREADS };
+           O_STEPS, O_EPOCHS, O_LR, O_DECAY, O_EVAL, O_PAT, O_CLIP, O_SEED, O_THREADS, O_CKMIN, O_CKSTEPS,
+           O_RESUME };
     static const struct option opts[] = {
         {"text", required_argument, 0, O_TEXT}, {"valid", required_argument, 0, O_VALID},
         {"valid-frac", required_argument, 0, O_VFRAC}, {"normalize", required_argument, 0, O_NORM},
@@ -138,6 +148,8 @@ static int cmd_train(int argc, char **argv)
         {"eval-every", required_argument, 0, O_EVAL}, {"patience", required_argument, 0, O_PAT},
         {"clip", required_argument, 0, O_CLIP}, {"seed", required_argument, 0, O_SEED},
         {"threads", required_argument, 0, O_THREADS}, {"log-format", required_argument, 0, 'L'}, {"quiet", no_argument, 0, 'q'},
+        {"checkpoint-minutes", required_argument, 0, O_CKMIN}, {"checkpoint-steps", required_argument, 0, O_CKSTEPS},
+        {"resume", no_argument, 0, O_RESUME},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -177,8 +189,14 @@ static int cmd_train(int argc, char **argv)
             bad = cli_parse_double("--dropout", optarg, 0, 0.95, &d);
             mc.dropout = (float)d;
             break;
-        case O_SEQ: bad = cli_parse_int("--seq-len", optarg, 1, 100000, &to.seq_len); break;
-        case O_BATCH: bad = cli_parse_int("--batch", optarg, 1, 4096, &to.batch); break;
+        case O_SEQ:
+            bad = cli_parse_int("--seq-len", optarg, 1, 100000, &to.seq_len);
+            seq_set = 1;
+            break;
+        case O_BATCH:
+            bad = cli_parse_int("--batch", optarg, 1, 4096, &to.batch);
+            batch_set = 1;
+            break;
         case O_STEPS: bad = cli_parse_i64("--steps", optarg, 0, INT64_C(1) << 40, &to.steps); break;
         case O_EPOCHS: bad = cli_parse_int("--epochs", optarg, 1, 100000, &to.epochs); break;
         case O_LR: bad = cli_parse_double("--lr", optarg, 1e-8, 10, &to.lr); break;
@@ -186,8 +204,17 @@ static int cmd_train(int argc, char **argv)
         case O_EVAL: bad = cli_parse_int("--eval-every", optarg, 1, 100000000, &to.eval_every); break;
         case O_PAT: bad = cli_parse_int("--patience", optarg, 0, 100000, &to.patience); break;
         case O_CLIP: bad = cli_parse_double("--clip", optarg, 0, 1e6, &to.clip); break;
-        case O_SEED: bad = cli_parse_u64("--seed", optarg, &to.seed); break;
+        case O_SEED:
+            bad = cli_parse_u64("--seed", optarg, &to.seed);
+            seed_set = 1;
+            break;
         case O_THREADS: bad = cli_parse_int("--threads", optarg, 1, 64, &threads); break;
+        case O_CKMIN:
+            bad = cli_parse_double("--checkpoint-minutes", optarg, 0, 1e6, &d);
+            to.checkpoint_seconds = 60.0 * d;
+            break;
+        case O_CKSTEPS: bad = cli_parse_i64("--checkpoint-steps", optarg, 0, INT64_MAX, &to.checkpoint_steps); break;
+        case O_RESUME: resume = 1; break;
         case 'q': quiet = 1; break;
         case 'L': log_format = optarg; break;
         case 'h': fputs(usage_train, stdout); return CLI_EXIT_OK;
@@ -216,9 +243,31 @@ static int cmd_train(int argc, char **argv)
     size_t nall = 0, nv = 0;
     rnnkit_log_row *log = NULL;
     int nlog = 0, rc = CLI_EXIT_OK;
-    rnnkit_status st = rnnkit_vocab_builder_new(&tok, &b, &err);
+    rnnkit_status st = RNNKIT_OK;
+    if (resume) {
+        rnnkit_checkpoint_info info;
+        if (rnnkit_checkpoint_info_read(out, &info, &err)) {
+            rnnkit_error_prefix(&err, "--resume");
+            return cli_fail(&err);
+        }
+        if (info.task != RNNKIT_TASK_GENERATE)
+            return cli_failf("%s: this is a classifier's checkpoint; use `rnnkit classify train --resume`", out);
+        if ((seed_set && to.seed != info.seed) || (batch_set && to.batch != info.batch) ||
+            (seq_set && to.seq_len != info.seq_len))
+            return cli_usage_error(usage_train,
+                                   "the checkpoint in %s was trained with --seed %llu --batch %d --seq-len %d",
+                                   out, (unsigned long long)info.seed, info.batch, info.seq_len);
+        to.seed = info.seed;
+        to.batch = info.batch;
+        to.seq_len = info.seq_len;
+        if (!quiet)
+            fprintf(stderr, "rnnkit: resuming %s at step %lld\n", out, (long long)info.step);
+        st = rnnkit_model_load(out, RNNKIT_TASK_GENERATE, &m, &err);
+    }
+    if (!st && !m)
+        st = rnnkit_vocab_builder_new(&tok, &b, &err);
     /* The vocabulary: every grapheme cluster of the training and validation text. */
-    for (int i = 0; !st && i <= ntexts; i++) {
+    for (int i = 0; !st && !m && i <= ntexts; i++) {
         const char *path = i < ntexts ? texts[i] : valid;
         if (!path)
             continue;
@@ -229,15 +278,16 @@ static int cmd_train(int argc, char **argv)
             st = rnnkit_vocab_builder_add(b, text, len, path, &err);
         free(text);
     }
-    if (!st)
+    if (!st && !m) {
         st = rnnkit_vocab_builder_finish(b, 1, 0, &vocab, &err);
+        if (!st && rnnkit_vocab_size(vocab) < 3)
+            st = rnnkit_error_set(&err, RNNKIT_ERR_EMPTY, "%s: the training text is empty", texts[0]);
+        if (!st)
+            st = rnnkit_model_create(&mc, vocab, NULL, 0, to.seed, &m, &err);
+        else
+            rnnkit_vocab_free(vocab);
+    }
     rnnkit_vocab_builder_free(b);
-    if (!st && rnnkit_vocab_size(vocab) < 3)
-        st = rnnkit_error_set(&err, RNNKIT_ERR_EMPTY, "%s: the training text is empty", texts[0]);
-    if (!st)
-        st = rnnkit_model_create(&mc, vocab, NULL, 0, to.seed, &m, &err);
-    else
-        rnnkit_vocab_free(vocab);
     for (int i = 0; !st && i < ntexts; i++) {
         int32_t *ids = NULL;
         size_t n = 0;
@@ -276,14 +326,19 @@ static int cmd_train(int argc, char **argv)
             fprintf(stderr,
                     "rnnkit: %zu training and %zu validation characters, %lld symbols, %zu parameters\n", ntr,
                     nva, (long long)rnnkit_vocab_size(rnnkit_model_vocab(m)), rnnkit_model_num_params(m));
+        to.checkpoint_path = out;
+        to.resume = resume;
+        to.stop = cli_stop_flag();
+        cli_fault_nan_step(&to.fault_nan_step);
+        cli_install_stop_handlers();
         st = rnnkit_generator_train(m, tr, ntr, va, nva, &to, &log, &nlog, &err);
     }
-    if (!st) {
-        rnnkit_train_state ts = {.step = nlog ? log[nlog - 1].step : 0, .log = log, .nlog = nlog, .best_metric = NAN};
-        st = rnnkit_model_save(m, out, &ts, &err);
-    }
-    if (st)
+    /* the training wrote the model file itself (checkpoints, final model) */
+    if (st) {
         rc = cli_fail(&err);
+        if (st == RNNKIT_ERR_INTERRUPTED)
+            fprintf(stderr, "rnnkit: %s holds the checkpoint; continue with the same command and --resume\n", out);
+    }
     else if (!quiet)
         fprintf(stderr, "rnnkit: wrote %s\n", out);
     free(log);

@@ -10,10 +10,42 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The one piece of process-wide state the program keeps: what a signal
+ * handler may touch. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+    signal(sig, SIG_DFL); /* a second one ends the process at once */
+}
+
+void cli_install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+const volatile sig_atomic_t *cli_stop_flag(void) { return &stop_signal; }
+
+int cli_stop_status(void) { return stop_signal == SIGTERM ? 143 : 130; }
+
+int cli_fault_nan_step(int64_t *out)
+{
+    const char *v = getenv("RNNKIT_FAULT_NAN_STEP");
+    *out = v ? strtoll(v, NULL, 10) : 0;
+    return *out > 0;
+}
+
 int cli_fail(const rnnkit_error *err)
 {
     fprintf(stderr, "rnnkit: %s\n", err->msg[0] ? err->msg : rnnkit_status_str(err->status));
-    return err->status == RNNKIT_ERR_INTERRUPTED ? 130 : CLI_EXIT_FAIL;
+    return err->status == RNNKIT_ERR_INTERRUPTED ? cli_stop_status() : CLI_EXIT_FAIL;
 }
 
 int cli_failf(const char *fmt, ...)

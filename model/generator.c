@@ -148,6 +148,17 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
     return RNNKIT_OK;
 }
 
+static rnnkit_status push_row(rnnkit_log_row **rows, int *n, const rnnkit_log_row *row, rnnkit_error *err)
+{
+    rnnkit_log_row *l = realloc(*rows, (size_t)(*n + 1) * sizeof *l);
+    if (!l)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the training log");
+    l[*n] = *row;
+    *rows = l;
+    (*n)++;
+    return RNNKIT_OK;
+}
+
 rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size_t ntrain,
                                      const int32_t *valid, size_t nvalid, const rnnkit_train_options *opt,
                                      rnnkit_log_row **log, int *nlog, rnnkit_error *err)
@@ -162,6 +173,8 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
     if (T < 1 || B < 1 || T > 100000 || B > 65536 || !(opt->lr > 0))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "invalid training options (seq-len %d, batch %d, lr %g)", T, B,
                                 opt->lr);
+    if (opt->resume && !opt->checkpoint_path)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "resume needs the checkpoint's path");
     if (ntrain < (size_t)B * (size_t)T + 1)
         return rnnkit_error_set(err, RNNKIT_ERR_EMPTY,
                                 "training text of %zu tokens is too short for %d streams of %d steps; "
@@ -172,38 +185,112 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
         st = check_ids(m, valid, nvalid, "valid", err);
     if (st)
         return st;
+    const int have_valid = valid && nvalid >= 2;
     const size_t seg = (ntrain - 1) / (size_t)B;
     const int64_t per_epoch = (int64_t)(seg / (size_t)T);
     const int64_t total_steps = opt->steps > 0 ? opt->steps : per_epoch * (opt->epochs > 0 ? opt->epochs : 1);
-    const int eval_every = opt->eval_every > 0 ? opt->eval_every : (int)(per_epoch > 0 ? per_epoch : 1);
+    const int64_t eval_every = opt->eval_every > 0 ? opt->eval_every : (per_epoch > 0 ? per_epoch : 1);
+    const char *ckpath = opt->checkpoint_path;
 
     rnnkit_optim optim;
     if ((st = rnnkit_optim_init(&optim, opt->optimizer, (float)opt->lr, m->params.count, err)))
         return st;
+    if (opt->weight_decay > 0)
+        optim.weight_decay = (float)opt->weight_decay;
     const size_t S = (size_t)m->LD * (size_t)B * (size_t)m->cfg.hidden;
     float *best = malloc(m->params.count * sizeof(float));
+    float *final_w = NULL; /* an off-schedule final evaluation that beat the best */
     float *hsave = malloc(S * sizeof(float)), *csave = malloc(S * sizeof(float));
+    rnnkit_log_row *rows = NULL;
+    int nrows = 0;
     if (!best || !hsave || !csave) {
-        free(best);
-        free(hsave);
-        free(csave);
-        rnnkit_optim_free(&optim);
-        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the best weights");
+        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the best weights");
+        goto done;
     }
     memcpy(best, m->params.value, m->params.count * sizeof(float));
-    rnnkit_rng rng;
-    rnnkit_rng_seed(&rng, opt->seed ^ 0x9e4e7a7e5ULL);
-    double best_loss = INFINITY, loss_sum = 0.0;
-    int64_t loss_n = 0, since_best = 0;
-    size_t pos = 0;
-    int epoch = 1;
-    const double t0 = now();
-    double tlast = t0;
-    int64_t tokens_since = 0;
     if ((st = rnnkit__model_reserve(m, T, B, err)))
         goto done;
     zero_state(m, B);
-    for (int64_t step = 1; step <= total_steps; step++) {
+    rnnkit_rng rng;
+    rnnkit_rng_seed(&rng, opt->seed ^ 0x9e4e7a7e5ULL);
+    rnnkit__ckpt ck;
+    memset(&ck, 0, sizeof ck);
+    ck.task = RNNKIT_TASK_GENERATE;
+    ck.seed = opt->seed;
+    ck.batch_size = B;
+    ck.seq_len = T;
+    ck.eval_every = eval_every;
+    ck.optim = &optim;
+    ck.weights = m->params.value;
+    ck.best = best;
+    ck.nstate = S;
+    {
+        uint64_t h = 0xcbf29ce484222325ULL, n = ntrain;
+        h = rnnkit__fnv1a64_more(h, &n, sizeof n);
+        h = rnnkit__fnv1a64_more(h, train, ntrain * sizeof *train);
+        n = have_valid ? nvalid : 0;
+        h = rnnkit__fnv1a64_more(h, &n, sizeof n);
+        if (have_valid)
+            h = rnnkit__fnv1a64_more(h, valid, nvalid * sizeof *valid);
+        ck.data_fp = h;
+    }
+    double best_loss = INFINITY, loss_sum = 0.0, elapsed0 = 0.0;
+    int64_t loss_n = 0, since_best = 0, tokens_since = 0, step0 = 0;
+    size_t pos = 0;
+    int epoch = 1, has_best = 0;
+    if (opt->resume) {
+        ck.h = m->h0;
+        ck.c = m->c0;
+        uint64_t fp = ck.data_fp;
+        if ((st = rnnkit__ckpt_read(m, ckpath, &ck, err)))
+            goto done;
+        rows = ck.log;
+        nrows = ck.nlog;
+        if (ck.seed != opt->seed || ck.batch_size != B || ck.seq_len != T) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                                  "%s: the checkpoint was trained with seed %llu, batch %d, seq-len %d "
+                                  "(not %llu, %d, %d); resume with the same",
+                                  ckpath, (unsigned long long)ck.seed, ck.batch_size, ck.seq_len,
+                                  (unsigned long long)opt->seed, B, T);
+            goto done;
+        }
+        if (ck.data_fp != fp) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                                  "%s: the training or validation text differs from the checkpoint's; "
+                                  "resume with the same text", ckpath);
+            goto done;
+        }
+        if ((uint64_t)ck.pos > (uint64_t)seg) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint position %lld outside the streams",
+                                  ckpath, (long long)ck.pos);
+            goto done;
+        }
+        step0 = ck.step;
+        pos = (size_t)ck.pos;
+        epoch = ck.epoch;
+        rng = ck.rng;
+        best_loss = ck.best_loss;
+        since_best = ck.since_best;
+        has_best = ck.has_best;
+        loss_sum = ck.loss_sum;
+        loss_n = ck.seen;
+        tokens_since = ck.tokens;
+        elapsed0 = ck.elapsed;
+        if (!has_best)
+            memcpy(best, m->params.value, m->params.count * sizeof(float));
+    } else if (ckpath) {
+        ck.rng = rng;
+        ck.h = m->h0;
+        ck.c = m->c0;
+        ck.best_loss = INFINITY;
+        ck.epoch = 1;
+        if ((st = rnnkit__ckpt_write(m, ckpath, m->params.value, &ck, 1, 0, err)))
+            goto done;
+    }
+    const double t0 = now();
+    double tlast = t0, last_ckpt = t0;
+    int stopped = opt->patience > 0 && since_best >= opt->patience && have_valid;
+    for (int64_t step = step0 + 1; !stopped && step <= total_steps; step++) {
         if (pos + (size_t)T > seg) { /* next pass over the text: fresh state */
             pos = 0;
             epoch++;
@@ -216,10 +303,12 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
         if ((st = gen_chunk(m, T, B, 1, &rng, &loss, err)))
             goto done;
         double gnorm = rnnkit_clip_grad_norm(m->params.grad, m->params.count, opt->clip);
+        if (opt->fault_nan_step == step)
+            loss = NAN;
         if (!isfinite(loss) || !isfinite(gnorm)) {
             st = rnnkit_error_set(err, RNNKIT_ERR_NUMERIC,
-                                  "step %lld: loss %g, gradient norm %g: training diverged; try a lower --lr",
-                                  (long long)step, loss, gnorm);
+                                  "step %lld: loss %g, gradient norm %g: training diverged; try a lower --lr%s",
+                                  (long long)step, loss, gnorm, ckpath ? "; the last checkpoint is intact" : "");
             goto done;
         }
         rnnkit_optim_step(&optim, m->params.value, m->params.grad);
@@ -227,27 +316,29 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
         loss_sum += loss;
         loss_n++;
         tokens_since += (int64_t)T * B;
-        int last = step == total_steps;
+        const int last = step == total_steps, scheduled = step % eval_every == 0;
+        int stop = opt->stop && *opt->stop;
         if (opt->progress) {
             double tn = now();
             rnnkit_progress p = {.epoch = epoch, .epochs = 0, .batch = step, .batches = total_steps,
                                  .step = step, .loss = loss_sum / (double)loss_n,
                                  .items_per_s = tn > tlast ? (double)tokens_since / (tn - tlast) : 0,
-                                 .elapsed = tn - t0};
-            if (opt->progress(opt->progress_ctx, &p)) {
-                st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted at step %lld",
-                                      (long long)step);
-                goto done;
-            }
+                                 .elapsed = elapsed0 + tn - t0};
+            if (opt->progress(opt->progress_ctx, &p))
+                stop = 1;
         }
-        if (step % eval_every == 0 || last) {
+        if (scheduled || last) {
+            /* An evaluation. Off the schedule (the last step of a run whose
+             * length is not a multiple of eval_every) it is reported and may
+             * give the final model, but changes nothing a longer run would
+             * carry on with: that keeps a resumed run exact. */
             double tn = now();
             rnnkit_log_row row = {.epoch = epoch, .step = step, .train_loss = loss_sum / (double)loss_n,
                                   .train_acc = NAN, .valid_loss = NAN, .valid_acc = NAN,
-                                  .seconds = tn - t0, .lr = optim.lr};
+                                  .seconds = elapsed0 + tn - t0, .lr = optim.lr};
             double ips = tn > tlast ? (double)tokens_since / (tn - tlast) : 0;
             int improved = 0;
-            if (valid && nvalid >= 2) {
+            if (have_valid) {
                 /* evaluation reuses the workspace and the state buffers: keep
                  * the training streams' state aside meanwhile */
                 memcpy(hsave, m->h0, S * sizeof(float));
@@ -258,49 +349,92 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
                 if (st)
                     goto done;
                 if (row.valid_loss < best_loss) {
-                    best_loss = row.valid_loss;
-                    memcpy(best, m->params.value, m->params.count * sizeof(float));
                     improved = 1;
-                    since_best = 0;
-                } else {
+                    if (scheduled) {
+                        best_loss = row.valid_loss;
+                        memcpy(best, m->params.value, m->params.count * sizeof(float));
+                        has_best = 1;
+                        since_best = 0;
+                    } else if (!final_w && !(final_w = malloc(m->params.count * sizeof(float)))) {
+                        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the final weights");
+                        goto done;
+                    }
+                    if (!scheduled)
+                        memcpy(final_w, m->params.value, m->params.count * sizeof(float));
+                } else if (scheduled) {
                     since_best++;
                     if (opt->lr_decay > 0 && opt->lr_decay < 1)
                         optim.lr *= (float)opt->lr_decay;
                 }
-            } else {
+            } else if (scheduled) {
                 memcpy(best, m->params.value, m->params.count * sizeof(float));
-            }
-            if (log) {
-                rnnkit_log_row *l = realloc(*log, (size_t)(*nlog + 1) * sizeof *l);
-                if (!l) {
-                    st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the training log");
+                has_best = 1;
+            } else {
+                if (!final_w && !(final_w = malloc(m->params.count * sizeof(float)))) {
+                    st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the final weights");
                     goto done;
                 }
-                l[*nlog] = row;
-                *log = l;
-                (*nlog)++;
+                memcpy(final_w, m->params.value, m->params.count * sizeof(float));
             }
+            if ((st = push_row(&rows, &nrows, &row, err)))
+                goto done;
             if (opt->progress) {
                 rnnkit_progress p = {.epoch = epoch, .batch = step, .batches = total_steps, .step = step,
-                                     .loss = row.train_loss, .items_per_s = ips, .elapsed = now() - t0,
+                                     .loss = row.train_loss, .items_per_s = ips, .elapsed = elapsed0 + now() - t0,
                                      .end_of_eval = 1, .row = row, .improved = improved};
-                if (opt->progress(opt->progress_ctx, &p)) {
-                    st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted at step %lld",
-                                          (long long)step);
-                    goto done;
-                }
+                if (opt->progress(opt->progress_ctx, &p))
+                    stop = 1;
             }
-            loss_sum = 0.0;
-            loss_n = 0;
-            tokens_since = 0;
-            tlast = now();
-            if (opt->patience > 0 && since_best >= opt->patience)
-                break;
+            if (scheduled) {
+                loss_sum = 0.0;
+                loss_n = 0;
+                tokens_since = 0;
+                tlast = now();
+                if (opt->patience > 0 && since_best >= opt->patience && have_valid)
+                    stopped = 1;
+            }
+        }
+        int fin = last || stopped;
+        int due = fin || scheduled || stop || (opt->checkpoint_steps > 0 && step % opt->checkpoint_steps == 0) ||
+                  (opt->checkpoint_seconds > 0 && now() - last_ckpt >= opt->checkpoint_seconds);
+        if (due && ckpath) {
+            ck.step = step;
+            ck.epoch = epoch;
+            ck.pos = (int64_t)pos;
+            ck.rng = rng;
+            ck.best_loss = best_loss;
+            ck.since_best = since_best;
+            ck.has_best = has_best;
+            ck.loss_sum = loss_sum;
+            ck.seen = loss_n;
+            ck.tokens = tokens_since;
+            ck.elapsed = elapsed0 + now() - t0;
+            ck.finished = fin;
+            ck.h = m->h0;
+            ck.c = m->c0;
+            ck.log = rows;
+            ck.nlog = nrows;
+            const float *model_w = final_w ? final_w : has_best ? best : m->params.value;
+            if ((st = rnnkit__ckpt_write(m, ckpath, model_w, &ck, 0, fin, err)))
+                goto done;
+            last_ckpt = now();
+        }
+        if (stop && !fin) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted at step %lld%s",
+                                  (long long)step, ckpath ? ", checkpoint written" : "");
+            goto done;
         }
     }
-    memcpy(m->params.value, best, m->params.count * sizeof(float));
+    memcpy(m->params.value, final_w ? final_w : best, m->params.count * sizeof(float));
 done:
+    if (log && !st) {
+        *log = rows;
+        *nlog = nrows;
+    } else {
+        free(rows);
+    }
     free(best);
+    free(final_w);
     free(hsave);
     free(csave);
     rnnkit_optim_free(&optim);

@@ -523,6 +523,44 @@ static rnnkit_status push_log(rnnkit_log_row **log, int *nlog, const rnnkit_log_
     return RNNKIT_OK;
 }
 
+/* Fingerprint of a data set (lengths, ids, labels) for checkpoints. */
+static uint64_t dataset_fp(uint64_t h, const rnnkit_dataset *d)
+{
+    if (!d)
+        return rnnkit__fnv1a64_more(h, "-", 1);
+    uint64_t n = d->n;
+    h = rnnkit__fnv1a64_more(h, &n, sizeof n);
+    if (d->n)
+        h = rnnkit__fnv1a64_more(h, d->ids + d->off[0], (d->off[d->n] - d->off[0]) * sizeof *d->ids);
+    for (size_t i = 0; i < d->n; i++) {
+        uint64_t len = d->off[i + 1] - d->off[i];
+        h = rnnkit__fnv1a64_more(h, &len, sizeof len);
+    }
+    if (d->label)
+        h = rnnkit__fnv1a64_more(h, d->label, d->n * sizeof *d->label);
+    return h;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The settings a checkpoint must agree with to resume exactly. */
+static rnnkit_status check_resume(const rnnkit__ckpt *ck, const rnnkit_train_options *opt, const char *path,
+                                  rnnkit_error *err)
+{
+    if (ck->seed != opt->seed)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with seed %llu, not %llu",
+                                path, (unsigned long long)ck->seed, (unsigned long long)opt->seed);
+    if (ck->batch_size != opt->batch)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with batch %d, not %d", path,
+                                ck->batch_size, opt->batch);
+    return RNNKIT_OK;
+}
+
 rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *train,
                                       const rnnkit_dataset *valid, const rnnkit_train_options *opt,
                                       rnnkit_log_row **log, int *nlog, rnnkit_error *err)
@@ -539,38 +577,112 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
         opt->maxlen < 0)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "invalid training options (epochs %d, batch %d, lr %g, maxlen %d)",
                                 opt->epochs, opt->batch, opt->lr, opt->maxlen);
+    if (opt->resume && !opt->checkpoint_path)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "resume needs the checkpoint's path");
     rnnkit_status st = check_dataset(m, train, "train", err);
     if (!st && valid)
         st = check_dataset(m, valid, "valid", err);
     if (st)
         return st;
+    if (valid && valid->n == 0)
+        valid = NULL;
 
     rnnkit_optim optim;
     if ((st = rnnkit_optim_init(&optim, opt->optimizer, (float)opt->lr, m->params.count, err)))
         return st;
     if (opt->weight_decay > 0)
         optim.weight_decay = (float)opt->weight_decay;
+    const char *ckpath = opt->checkpoint_path;
     float *best = NULL;
     size_t *order = NULL;
     size_t *batches = NULL;
+    rnnkit_log_row *rows = NULL;
+    int nrows = 0;
     rnnkit_rng rng;
     rnnkit_rng_seed(&rng, opt->seed ^ 0x5eedc1a55ULL);
     const size_t nb = (train->n + (size_t)opt->batch - 1) / (size_t)opt->batch;
     batches = malloc(nb * sizeof *batches);
-    if (valid && valid->n)
-        best = malloc(m->params.count * sizeof(float));
-    if (!batches || (valid && valid->n && !best)) {
+    best = malloc(m->params.count * sizeof(float));
+    if (!batches || !best) {
         st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for training state");
         goto done;
     }
+    rnnkit__ckpt ck;
+    memset(&ck, 0, sizeof ck);
+    ck.task = RNNKIT_TASK_CLASSIFY;
+    ck.seed = opt->seed;
+    ck.batch_size = opt->batch;
+    ck.maxlen = opt->maxlen;
+    ck.keep_last = opt->keep_last;
+    ck.optim = &optim;
+    ck.weights = m->params.value;
+    ck.best = best;
+    ck.data_fp = dataset_fp(dataset_fp(0xcbf29ce484222325ULL, train), valid);
+    ck.best_acc = -1.0;
+    ck.best_loss = INFINITY;
+    ck.epoch = 1;
     double best_acc = -1.0, best_loss = INFINITY;
-    int since_best = 0;
+    int since_best = 0, has_best = 0;
     int64_t step = 0;
-    struct timespec ts0;
-    clock_gettime(CLOCK_MONOTONIC, &ts0);
-    for (int epoch = 1; epoch <= opt->epochs; epoch++) {
-        struct timespec te0;
-        clock_gettime(CLOCK_MONOTONIC, &te0);
+    int first_epoch = 1;
+    size_t first_batch = 0;
+    double loss_sum0 = 0.0, elapsed0 = 0.0;
+    size_t seen0 = 0, correct0 = 0;
+    rnnkit_rng resume_rng = rng;
+    if (opt->resume) {
+        uint64_t fp = ck.data_fp;
+        if ((st = rnnkit__ckpt_read(m, ckpath, &ck, err)))
+            goto done;
+        rows = ck.log;
+        nrows = ck.nlog;
+        if ((st = check_resume(&ck, opt, ckpath, err)))
+            goto done;
+        if (ck.maxlen != opt->maxlen || ck.keep_last != opt->keep_last) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with maxlen %d (%s), not %d",
+                                  ckpath, ck.maxlen, ck.keep_last ? "pre" : "post", opt->maxlen);
+            goto done;
+        }
+        if (ck.data_fp != fp) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                                  "%s: the training or validation data differ from the checkpoint's; "
+                                  "resume with the same data", ckpath);
+            goto done;
+        }
+        if ((uint64_t)ck.batch_index >= (uint64_t)nb) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint batch %lld outside the epoch's %zu",
+                                  ckpath, (long long)ck.batch_index, nb);
+            goto done;
+        }
+        step = ck.step;
+        first_epoch = ck.epoch;
+        first_batch = (size_t)ck.batch_index;
+        best_acc = ck.best_acc;
+        best_loss = ck.best_loss;
+        since_best = (int)ck.since_best;
+        has_best = ck.has_best && valid;
+        loss_sum0 = ck.loss_sum;
+        seen0 = (size_t)ck.seen;
+        correct0 = (size_t)ck.correct;
+        elapsed0 = ck.elapsed;
+        rng = ck.epoch_rng;
+        resume_rng = ck.rng;
+        if (!has_best)
+            memcpy(best, m->params.value, m->params.count * sizeof(float));
+    } else {
+        memcpy(best, m->params.value, m->params.count * sizeof(float));
+        if (ckpath) {
+            ck.epoch_rng = rng;
+            ck.rng = rng;
+            if ((st = rnnkit__ckpt_write(m, ckpath, m->params.value, &ck, 1, 0, err)))
+                goto done;
+        }
+    }
+    const double t0 = mono_now();
+    double last_ckpt = t0;
+    int stopped = opt->patience > 0 && since_best >= opt->patience && valid;
+    for (int epoch = first_epoch; !stopped && epoch <= opt->epochs; epoch++) {
+        const double te0 = mono_now();
+        const rnnkit_rng epoch_rng = rng;
         free(order);
         order = order_by_length(train, opt->maxlen, &rng);
         if (!order) {
@@ -586,8 +698,19 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
             batches[j] = t;
         }
         double loss_sum = 0.0;
-        size_t seen = 0, correct = 0;
-        for (size_t bi = 0; bi < nb; bi++) {
+        size_t seen = 0, correct = 0, bi0 = 0;
+        if (epoch == first_epoch && opt->resume && first_batch > 0) {
+            /* mid-epoch: where the dropout stream stood after this epoch's
+             * shuffles and first batches (at an epoch boundary the shuffles
+             * above have just reproduced it) */
+            rng = resume_rng;
+            bi0 = first_batch;
+            loss_sum = loss_sum0;
+            seen = seen0;
+            correct = correct0;
+        }
+        const size_t seen_start = seen;
+        for (size_t bi = bi0; bi < nb; bi++) {
             size_t s = batches[bi];
             int B = (int)((train->n - s) < (size_t)opt->batch ? train->n - s : (size_t)opt->batch);
             int T = fill_batch(m, train, order + s, B, opt->maxlen, opt->keep_last, err, &st);
@@ -603,36 +726,65 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                 goto done;
             double gnorm = rnnkit_clip_grad_norm(m->params.grad, m->params.count, opt->clip);
             step++;
+            if (opt->fault_nan_step == step)
+                loss = NAN;
             if (!isfinite(loss) || !isfinite(gnorm)) {
                 st = rnnkit_error_set(err, RNNKIT_ERR_NUMERIC,
                                       "step %lld (epoch %d): loss %g, gradient norm %g: "
-                                      "training diverged; try a lower --lr or --clip",
-                                      (long long)step, epoch, loss, gnorm);
+                                      "training diverged; try a lower --lr or --clip%s",
+                                      (long long)step, epoch, loss, gnorm,
+                                      ckpath ? "; the last checkpoint is intact" : "");
                 goto done;
             }
             rnnkit_optim_step(&optim, m->params.value, m->params.grad);
             loss_sum += loss * B;
             seen += (size_t)B;
+            const double tn = mono_now();
+            int stop = opt->stop && *opt->stop;
             if (opt->progress) {
-                struct timespec tn;
-                clock_gettime(CLOCK_MONOTONIC, &tn);
-                double el = (double)(tn.tv_sec - ts0.tv_sec) + 1e-9 * (double)(tn.tv_nsec - ts0.tv_nsec);
-                double ee = (double)(tn.tv_sec - te0.tv_sec) + 1e-9 * (double)(tn.tv_nsec - te0.tv_nsec);
                 rnnkit_progress p = {.epoch = epoch, .epochs = opt->epochs, .batch = (int64_t)bi + 1,
                                      .batches = (int64_t)nb, .step = step, .loss = loss_sum / (double)seen,
-                                     .items_per_s = ee > 0 ? (double)seen / ee : 0, .elapsed = el};
-                if (opt->progress(opt->progress_ctx, &p)) {
-                    st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted at step %lld",
-                                          (long long)step);
+                                     .items_per_s = tn > te0 ? (double)(seen - seen_start) / (tn - te0) : 0,
+                                     .elapsed = elapsed0 + tn - t0};
+                if (opt->progress(opt->progress_ctx, &p))
+                    stop = 1;
+            }
+            if (bi + 1 == nb)
+                break; /* the end of the epoch checkpoints (and stops) below */
+            int due = stop || (opt->checkpoint_steps > 0 && step % opt->checkpoint_steps == 0) ||
+                      (opt->checkpoint_seconds > 0 && tn - last_ckpt >= opt->checkpoint_seconds);
+            if (due && ckpath) {
+                ck.step = step;
+                ck.epoch = epoch;
+                ck.batch_index = (int64_t)bi + 1;
+                ck.rng = rng;
+                ck.epoch_rng = epoch_rng;
+                ck.best_acc = best_acc;
+                ck.best_loss = best_loss;
+                ck.since_best = since_best;
+                ck.has_best = has_best;
+                ck.loss_sum = loss_sum;
+                ck.seen = (int64_t)seen;
+                ck.correct = (int64_t)correct;
+                ck.elapsed = elapsed0 + tn - t0;
+                ck.finished = 0;
+                ck.log = rows;
+                ck.nlog = nrows;
+                if ((st = rnnkit__ckpt_write(m, ckpath, has_best ? best : m->params.value, &ck, 0, 0, err)))
                     goto done;
-                }
+                last_ckpt = mono_now();
+            }
+            if (stop) {
+                st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted at step %lld (epoch %d)%s",
+                                      (long long)step, epoch, ckpath ? ", checkpoint written" : "");
+                goto done;
             }
         }
         rnnkit_log_row row = {.epoch = epoch, .step = step, .train_loss = loss_sum / (double)seen,
                               .train_acc = (double)correct / (double)seen, .valid_loss = NAN,
-                              .valid_acc = NAN, .lr = opt->lr};
+                              .valid_acc = NAN, .lr = optim.lr};
         int improved = 0;
-        if (valid && valid->n) {
+        if (valid) {
             if ((st = classifier_run(m, valid, opt->maxlen, opt->keep_last, NULL, &row.valid_loss,
                                      &row.valid_acc, err)))
                 goto done;
@@ -640,34 +792,65 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                 best_acc = row.valid_acc;
                 best_loss = row.valid_loss;
                 memcpy(best, m->params.value, m->params.count * sizeof(float));
+                has_best = 1;
                 since_best = 0;
                 improved = 1;
             } else {
                 since_best++;
             }
         }
-        struct timespec tn;
-        clock_gettime(CLOCK_MONOTONIC, &tn);
-        row.seconds = (double)(tn.tv_sec - te0.tv_sec) + 1e-9 * (double)(tn.tv_nsec - te0.tv_nsec);
-        if ((st = push_log(log, nlog, &row, err)))
+        double tn = mono_now();
+        row.seconds = tn - te0;
+        if ((st = push_log(&rows, &nrows, &row, err)))
             goto done;
+        int stop = opt->stop && *opt->stop;
         if (opt->progress) {
             rnnkit_progress p = {.epoch = epoch, .epochs = opt->epochs, .batch = (int64_t)nb,
                                  .batches = (int64_t)nb, .step = step, .loss = row.train_loss,
-                                 .items_per_s = row.seconds > 0 ? (double)seen / row.seconds : 0,
+                                 .items_per_s = row.seconds > 0 ? (double)(seen - seen_start) / row.seconds : 0,
                                  .end_of_epoch = 1, .row = row, .improved = improved};
-            p.elapsed = (double)(tn.tv_sec - ts0.tv_sec) + 1e-9 * (double)(tn.tv_nsec - ts0.tv_nsec);
-            if (opt->progress(opt->progress_ctx, &p)) {
-                st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted after epoch %d", epoch);
-                goto done;
-            }
+            p.elapsed = elapsed0 + tn - t0;
+            if (opt->progress(opt->progress_ctx, &p))
+                stop = 1;
         }
-        if (opt->patience > 0 && since_best >= opt->patience)
-            break;
+        if (opt->patience > 0 && since_best >= opt->patience && valid)
+            stopped = 1;
+        if (ckpath) {
+            int fin = stopped || epoch == opt->epochs;
+            ck.step = step;
+            ck.epoch = epoch + 1;
+            ck.batch_index = 0;
+            ck.rng = rng;
+            ck.epoch_rng = rng;
+            ck.best_acc = best_acc;
+            ck.best_loss = best_loss;
+            ck.since_best = since_best;
+            ck.has_best = has_best;
+            ck.loss_sum = 0;
+            ck.seen = ck.correct = 0;
+            ck.elapsed = elapsed0 + tn - t0;
+            ck.finished = fin;
+            ck.log = rows;
+            ck.nlog = nrows;
+            if ((st = rnnkit__ckpt_write(m, ckpath, has_best ? best : m->params.value, &ck, 0, fin, err)))
+                goto done;
+            last_ckpt = mono_now();
+        }
+        if (stop && epoch < opt->epochs && !stopped) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted after epoch %d%s", epoch,
+                                  ckpath ? ", checkpoint written" : "");
+            goto done;
+        }
     }
-    if (best)
+    if (has_best)
         memcpy(m->params.value, best, m->params.count * sizeof(float));
 done:
+    if (log && !st) {
+        *log = rows;
+        *nlog = nrows;
+    } else {
+        free(rows);
+    }
     free(order);
     free(batches);
     free(best);

@@ -31,6 +31,49 @@ struct rnnkit_model {
     int32_t *targets;    /* [rows] */
 };
 
+/* Everything a checkpoint holds (model/store.c writes and reads it; the
+ * training loops fill and use it). Arrays are owned by the caller. */
+typedef struct rnnkit__ckpt {
+    rnnkit_task task;
+    int64_t step;           /* optimiser steps done */
+    int epoch;              /* current epoch, 1-based */
+    int64_t batch_index;    /* classifier: batches of the current epoch done */
+    uint64_t seed;
+    rnnkit_rng rng;         /* the training RNG now */
+    rnnkit_rng epoch_rng;   /* classifier: the RNG as the current epoch began */
+    double best_acc, best_loss;
+    int64_t since_best;
+    double loss_sum;        /* running sums since the epoch / evaluation began */
+    int64_t seen, correct;
+    int64_t pos, tokens;    /* generator: position in the streams; tokens since the last evaluation */
+    double elapsed;         /* seconds of training so far */
+    int finished;
+    int batch_size, seq_len, maxlen, keep_last;
+    int64_t eval_every;
+    uint64_t data_fp;       /* fingerprint of the training and validation data */
+    float *weights;         /* [n] current weights */
+    float *best;            /* [n] best weights (valid when has_best) */
+    int has_best;
+    float *h, *c;           /* [nstate] generator: carried recurrent state */
+    size_t nstate;
+    rnnkit_optim *optim;
+    rnnkit_log_row *log;    /* read: malloc'd by the reader */
+    int nlog;
+} rnnkit__ckpt;
+
+/* Writes `model_weights` as the model and `ck` as its checkpoint to `path`.
+ * create: a new file (temporary file, then rename), left in WAL mode unless
+ * final; otherwise one transaction on the existing file. final: the file
+ * goes back to a single-file journal when nobody else has it open. */
+rnnkit_status rnnkit__ckpt_write(const rnnkit_model *m, const char *path, const float *model_weights,
+                                 const rnnkit__ckpt *ck, int create, int final, rnnkit_error *err);
+/* Reads the checkpoint of `path` into ck (arrays preallocated for m's sizes;
+ * ck->log is malloc'd). Verifies checksums and that it matches m. */
+rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit__ckpt *ck,
+                                rnnkit_error *err);
+/* FNV-1a 64 continued from h. */
+uint64_t rnnkit__fnv1a64_more(uint64_t h, const void *data, size_t n);
+
 /* Grows the workspace to T x B (rows = T*B for a generator, B otherwise). */
 rnnkit_status rnnkit__model_reserve(rnnkit_model *m, int T, int B, rnnkit_error *err);
 

@@ -8,7 +8,9 @@
  *                                   weights under PyTorch state_dict names;
  *                                   data = little-endian f32, shape "R" or "RxC"
  *   optim_state(name, data, fnv1a64)  Adam moments 'm' and 'v' (whole block)
- *   train_state(key, value)         step, epoch, rng words, best metric
+ *   train_state(key, value)         step, epoch, rng words, best metric, and the
+ *                                   counters of a checkpoint
+ *   checkpoint(name, data, fnv1a64) current and best weights, carried state
  *   training_log(epoch, step, train_loss, train_acc, valid_loss, valid_acc,
  *                seconds, lr)
  *   + the vocabulary tables (see docs/tokenizer.md), so the file stands alone.
@@ -35,18 +37,22 @@
 #error "model/store.c writes tensors as native floats: add byte swapping for this platform"
 #endif
 
-#define MODEL_SCHEMA_VERSION 1
+#define MODEL_SCHEMA_VERSION 2 /* 2: checkpoint table, WAL during training */
 #define MODEL_APP_ID 0x524e4b4d
 
-uint64_t rnnkit__fnv1a64(const void *data, size_t n)
+uint64_t rnnkit__fnv1a64_more(uint64_t h, const void *data, size_t n)
 {
     const unsigned char *p = data;
-    uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) {
         h ^= p[i];
         h *= 0x100000001b3ULL;
     }
     return h;
+}
+
+uint64_t rnnkit__fnv1a64(const void *data, size_t n)
+{
+    return rnnkit__fnv1a64_more(0xcbf29ce484222325ULL, data, n);
 }
 
 static rnnkit_status db_error(rnnkit_error *err, sqlite3 *db, const char *path, const char *what)
@@ -77,7 +83,8 @@ static const char schema_sql[] =
     "CREATE TABLE optim_state(name TEXT PRIMARY KEY, data BLOB NOT NULL, fnv1a64 TEXT NOT NULL);"
     "CREATE TABLE train_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE training_log(epoch INTEGER, step INTEGER, train_loss REAL, train_acc REAL,"
-    " valid_loss REAL, valid_acc REAL, seconds REAL, lr REAL);";
+    " valid_loss REAL, valid_acc REAL, seconds REAL, lr REAL);"
+    "CREATE TABLE checkpoint(name TEXT PRIMARY KEY, data BLOB NOT NULL, fnv1a64 TEXT NOT NULL);";
 
 static rnnkit_status put_kv(sqlite3 *db, const char *path, const char *table, const char *key,
                             const char *value, rnnkit_error *err)
@@ -106,19 +113,134 @@ static rnnkit_status put_blob(sqlite3 *db, const char *path, sqlite3_stmt *s, in
     return rc == SQLITE_DONE ? RNNKIT_OK : db_error(err, db, path, "writing a tensor");
 }
 
-static rnnkit_status write_model(sqlite3 *db, const char *path, const rnnkit_model *m,
-                                 const rnnkit_train_state *ts, rnnkit_error *err)
+static rnnkit_status write_log(sqlite3 *db, const char *path, const rnnkit_log_row *log, int nlog,
+                               rnnkit_error *err)
+{
+    if (nlog <= 0)
+        return RNNKIT_OK;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO training_log VALUES(?, ?, ?, ?, ?, ?, ?, ?)", -1, &s, NULL))
+        return db_error(err, db, path, "writing the training log");
+    for (int i = 0; i < nlog; i++) {
+        const rnnkit_log_row *r = &log[i];
+        double vals[6] = {r->train_loss, r->train_acc, r->valid_loss, r->valid_acc, r->seconds, r->lr};
+        sqlite3_bind_int(s, 1, r->epoch);
+        sqlite3_bind_int64(s, 2, r->step);
+        for (int j = 0; j < 6; j++) {
+            if (isfinite(vals[j]))
+                sqlite3_bind_double(s, 3 + j, vals[j]);
+            else
+                sqlite3_bind_null(s, 3 + j);
+        }
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            sqlite3_finalize(s);
+            return db_error(err, db, path, "writing the training log");
+        }
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    return RNNKIT_OK;
+}
+
+static rnnkit_status put_optim(sqlite3 *db, const char *path, const rnnkit_optim *o, rnnkit_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO optim_state(name, data, fnv1a64) VALUES(?, ?, ?)", -1, &s, NULL))
+        return db_error(err, db, path, "writing optimiser state");
+    sqlite3_bind_text(s, 1, "m", -1, SQLITE_STATIC);
+    rnnkit_status st = put_blob(db, path, s, 2, o->m, o->n, err);
+    if (!st && o->v) {
+        sqlite3_bind_text(s, 1, "v", -1, SQLITE_STATIC);
+        st = put_blob(db, path, s, 2, o->v, o->n, err);
+    }
+    sqlite3_finalize(s);
+    if (st)
+        return st;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%" PRId64, o->step);
+    return put_kv(db, path, "train_state", "optim_step", buf, err);
+}
+
+/* The counters and arrays of a checkpoint (train_state keys, checkpoint blobs). */
+static rnnkit_status write_ckpt(sqlite3 *db, const char *path, const rnnkit_model *m,
+                                const rnnkit__ckpt *ck, rnnkit_error *err)
 {
     rnnkit_status st;
-    char sql[96];
-    snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", MODEL_APP_ID,
-             MODEL_SCHEMA_VERSION);
-    if ((st = exec(db, path, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", err)) ||
-        (st = exec(db, path, sql, err)) || (st = exec(db, path, "BEGIN", err)) ||
-        (st = exec(db, path, schema_sql, err)))
+    if (ck->optim && ck->optim->m && ck->optim->n == m->params.count && (st = put_optim(db, path, ck->optim, err)))
         return st;
+    struct {
+        const char *k;
+        char v[48];
+    } kv[48];
+    int n = 0;
+#define KV(key, ...) (kv[n].k = key, snprintf(kv[n].v, sizeof kv[n].v, __VA_ARGS__), n++)
+    KV("ckpt_version", "1");
+    KV("task", "%s", ck->task == RNNKIT_TASK_CLASSIFY ? "classify" : "generate");
+    KV("step", "%" PRId64, ck->step);
+    KV("epoch", "%d", ck->epoch);
+    KV("batch_index", "%" PRId64, ck->batch_index);
+    KV("seed", "%" PRIu64, ck->seed);
+    static const char *rk[4] = {"rng0", "rng1", "rng2", "rng3"};
+    static const char *ek[4] = {"epoch_rng0", "epoch_rng1", "epoch_rng2", "epoch_rng3"};
+    for (int i = 0; i < 4; i++) {
+        KV(rk[i], "%" PRIu64, ck->rng.s[i]);
+        KV(ek[i], "%" PRIu64, ck->epoch_rng.s[i]);
+    }
+    KV("best_metric", "%.17g", ck->task == RNNKIT_TASK_CLASSIFY ? ck->best_acc : ck->best_loss);
+    KV("best_acc", "%.17g", ck->best_acc);
+    KV("best_loss", "%.17g", ck->best_loss);
+    KV("since_best", "%" PRId64, ck->since_best);
+    KV("loss_sum", "%.17g", ck->loss_sum);
+    KV("seen", "%" PRId64, ck->seen);
+    KV("correct", "%" PRId64, ck->correct);
+    KV("pos", "%" PRId64, ck->pos);
+    KV("tokens", "%" PRId64, ck->tokens);
+    KV("elapsed", "%.17g", ck->elapsed);
+    KV("finished", "%d", ck->finished);
+    KV("batch_size", "%d", ck->batch_size);
+    KV("seq_len", "%d", ck->seq_len);
+    KV("maxlen", "%d", ck->maxlen);
+    KV("keep_last", "%d", ck->keep_last);
+    KV("eval_every", "%" PRId64, ck->eval_every);
+    KV("data_fp", "%016" PRIx64, ck->data_fp);
+    KV("has_best", "%d", ck->has_best);
+    KV("nstate", "%zu", ck->nstate);
+    if (ck->optim) {
+        KV("optim_kind", "%d", (int)ck->optim->kind);
+        KV("optim_lr", "%.9g", (double)ck->optim->lr);
+    }
+#undef KV
+    for (int i = 0; i < n; i++)
+        if ((st = put_kv(db, path, "train_state", kv[i].k, kv[i].v, err)))
+            return st;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO checkpoint(name, data, fnv1a64) VALUES(?, ?, ?)", -1, &s, NULL))
+        return db_error(err, db, path, "writing the checkpoint");
+    struct {
+        const char *name;
+        const float *data;
+        size_t n;
+    } blobs[4] = {{"weights", ck->weights, m->params.count},
+                  {"best", ck->has_best ? ck->best : NULL, m->params.count},
+                  {"h", ck->nstate ? ck->h : NULL, ck->nstate},
+                  {"c", ck->nstate ? ck->c : NULL, ck->nstate}};
+    st = RNNKIT_OK;
+    for (int i = 0; i < 4 && !st; i++) {
+        if (!blobs[i].data)
+            continue;
+        sqlite3_bind_text(s, 1, blobs[i].name, -1, SQLITE_STATIC);
+        st = put_blob(db, path, s, 2, blobs[i].data, blobs[i].n, err);
+    }
+    sqlite3_finalize(s);
+    if (st)
+        return st;
+    return write_log(db, path, ck->log, ck->nlog, err);
+}
+
+static rnnkit_status write_header(sqlite3 *db, const char *path, const rnnkit_model *m, rnnkit_error *err)
+{
+    rnnkit_status st;
     const rnnkit_model_config *c = &m->cfg;
-    char buf[64];
     struct {
         const char *k;
         char v[64];
@@ -160,9 +282,47 @@ static rnnkit_status write_model(sqlite3 *db, const char *path, const rnnkit_mod
         }
         sqlite3_finalize(s);
     }
+    if ((st = rnnkit_vocab_save_db(m->vocab, db, err)))
+        return st;
+    return RNNKIT_OK;
+}
+
+static rnnkit_status write_model(sqlite3 *db, const char *path, const rnnkit_model *m,
+                                 const float *weights, const rnnkit_train_state *ts,
+                                 const rnnkit__ckpt *ck, int full, rnnkit_error *err)
+{
+    rnnkit_status st;
+    char sql[96];
+    if (!full) {
+        /* one transaction replacing everything training changes */
+        if ((st = exec(db, path, "BEGIN IMMEDIATE", err)))
+            return st;
+        if ((st = exec(db, path,
+                       "CREATE TABLE IF NOT EXISTS checkpoint(name TEXT PRIMARY KEY, data BLOB NOT NULL,"
+                       " fnv1a64 TEXT NOT NULL);"
+                       "DELETE FROM tensors; DELETE FROM optim_state; DELETE FROM train_state;"
+                       "DELETE FROM training_log; DELETE FROM checkpoint;",
+                       err))) {
+            exec(db, path, "ROLLBACK", NULL);
+            return st;
+        }
+    } else {
+        snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", MODEL_APP_ID,
+                 MODEL_SCHEMA_VERSION);
+        if ((st = exec(db, path, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", err)) ||
+            (st = exec(db, path, sql, err)) || (st = exec(db, path, "BEGIN", err)) ||
+            (st = exec(db, path, schema_sql, err)))
+            return st;
+        if ((st = write_header(db, path, m, err)))
+            goto fail;
+    }
+    char buf[64];
+    sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, "INSERT INTO tensors(name, dtype, shape, data, fnv1a64) VALUES(?, 'f32', ?, ?, ?)",
-                           -1, &s, NULL))
-        return db_error(err, db, path, "writing tensors");
+                           -1, &s, NULL)) {
+        st = db_error(err, db, path, "writing tensors");
+        goto fail;
+    }
     for (int i = 0; i < m->params.nviews; i++) {
         const rnnkit_param_view *v = &m->params.views[i];
         if (v->ndim == 2)
@@ -171,71 +331,45 @@ static rnnkit_status write_model(sqlite3 *db, const char *path, const rnnkit_mod
             snprintf(buf, sizeof buf, "%" PRId64, v->shape[0]);
         sqlite3_bind_text(s, 1, v->name, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, buf, -1, SQLITE_TRANSIENT);
-        if ((st = put_blob(db, path, s, 3, m->params.value + v->offset, v->numel, err))) {
+        if ((st = put_blob(db, path, s, 3, weights + v->offset, v->numel, err))) {
             sqlite3_finalize(s);
-            return st;
+            goto fail;
         }
     }
     sqlite3_finalize(s);
-    if (ts) {
-        if (ts->optim && ts->optim->n == m->params.count && ts->optim->m) {
-            if (sqlite3_prepare_v2(db, "INSERT INTO optim_state(name, data, fnv1a64) VALUES(?, ?, ?)", -1, &s, NULL))
-                return db_error(err, db, path, "writing optimiser state");
-            sqlite3_bind_text(s, 1, "m", -1, SQLITE_STATIC);
-            st = put_blob(db, path, s, 2, ts->optim->m, ts->optim->n, err);
-            if (!st && ts->optim->v) {
-                sqlite3_bind_text(s, 1, "v", -1, SQLITE_STATIC);
-                st = put_blob(db, path, s, 2, ts->optim->v, ts->optim->n, err);
-            }
-            sqlite3_finalize(s);
-            if (st)
-                return st;
-            snprintf(buf, sizeof buf, "%" PRId64, ts->optim->step);
-            if ((st = put_kv(db, path, "train_state", "optim_step", buf, err)))
-                return st;
-        }
-        snprintf(buf, sizeof buf, "%" PRId64, ts->step);
-        if ((st = put_kv(db, path, "train_state", "step", buf, err)))
-            return st;
-        snprintf(buf, sizeof buf, "%d", ts->epoch);
-        if ((st = put_kv(db, path, "train_state", "epoch", buf, err)))
-            return st;
-        snprintf(buf, sizeof buf, "%.17g", ts->best_metric);
-        if ((st = put_kv(db, path, "train_state", "best_metric", buf, err)))
-            return st;
-        for (int i = 0; i < 4; i++) {
-            char key[16];
-            snprintf(key, sizeof key, "rng%d", i);
-            snprintf(buf, sizeof buf, "%" PRIu64, ts->rng.s[i]);
-            if ((st = put_kv(db, path, "train_state", key, buf, err)))
-                return st;
-        }
-        if (ts->nlog > 0) {
-            if (sqlite3_prepare_v2(db, "INSERT INTO training_log VALUES(?, ?, ?, ?, ?, ?, ?, ?)", -1, &s, NULL))
-                return db_error(err, db, path, "writing the training log");
-            for (int i = 0; i < ts->nlog; i++) {
-                const rnnkit_log_row *r = &ts->log[i];
-                double vals[6] = {r->train_loss, r->train_acc, r->valid_loss, r->valid_acc, r->seconds, r->lr};
-                sqlite3_bind_int(s, 1, r->epoch);
-                sqlite3_bind_int64(s, 2, r->step);
-                for (int j = 0; j < 6; j++) {
-                    if (isfinite(vals[j]))
-                        sqlite3_bind_double(s, 3 + j, vals[j]);
-                    else
-                        sqlite3_bind_null(s, 3 + j);
-                }
-                if (sqlite3_step(s) != SQLITE_DONE) {
-                    sqlite3_finalize(s);
-                    return db_error(err, db, path, "writing the training log");
-                }
-                sqlite3_reset(s);
-            }
-            sqlite3_finalize(s);
-        }
+    if (ck) {
+        if ((st = write_ckpt(db, path, m, ck, err)))
+            goto fail;
+    } else if (ts) {
+        if (ts->optim && ts->optim->n == m->params.count && ts->optim->m &&
+            (st = put_optim(db, path, ts->optim, err)))
+            goto fail;
+        struct {
+            const char *k;
+            char v[48];
+        } kv[8];
+        int n = 0;
+#define KV(key, ...) (kv[n].k = key, snprintf(kv[n].v, sizeof kv[n].v, __VA_ARGS__), n++)
+        KV("step", "%" PRId64, ts->step);
+        KV("epoch", "%d", ts->epoch);
+        KV("best_metric", "%.17g", ts->best_metric);
+        KV("rng0", "%" PRIu64, ts->rng.s[0]);
+        KV("rng1", "%" PRIu64, ts->rng.s[1]);
+        KV("rng2", "%" PRIu64, ts->rng.s[2]);
+        KV("rng3", "%" PRIu64, ts->rng.s[3]);
+#undef KV
+        for (int i = 0; i < n; i++)
+            if ((st = put_kv(db, path, "train_state", kv[i].k, kv[i].v, err)))
+                goto fail;
+        if ((st = write_log(db, path, ts->log, ts->nlog, err)))
+            goto fail;
     }
-    if ((st = rnnkit_vocab_save_db(m->vocab, db, err)))
-        return st;
-    return exec(db, path, "COMMIT", err);
+    if ((st = exec(db, path, "COMMIT", err)))
+        goto fail;
+    return RNNKIT_OK;
+fail:
+    exec(db, path, "ROLLBACK", NULL);
+    return st;
 }
 
 static void fsync_dir_of(const char *path)
@@ -253,8 +387,26 @@ static void fsync_dir_of(const char *path)
     }
 }
 
-rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path,
-                                const rnnkit_train_state *state, rnnkit_error *err)
+/* Removes "<path>-wal" and "<path>-shm" left by an earlier (killed) run, so
+ * a file renamed into place is never paired with a stranger's journal. */
+static void remove_stale_journal(const char *path)
+{
+    size_t n = strlen(path);
+    char *j = malloc(n + 5);
+    if (!j)
+        return;
+    memcpy(j, path, n);
+    memcpy(j + n, "-wal", 5);
+    unlink(j);
+    memcpy(j + n, "-shm", 5);
+    unlink(j);
+    free(j);
+}
+
+/* A whole new file: "<path>.tmp-XXXXXX", fsync, rename over path. */
+static rnnkit_status write_new_file(const rnnkit_model *m, const char *path, const float *weights,
+                                    const rnnkit_train_state *ts, const rnnkit__ckpt *ck, int wal,
+                                    rnnkit_error *err)
 {
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16);
@@ -275,7 +427,9 @@ rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path,
     if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
         st = db_error(err, db, path, "cannot write");
     if (!st)
-        st = write_model(db, path, m, state, err);
+        st = write_model(db, path, m, weights, ts, ck, 1, err);
+    if (!st && wal)
+        st = exec(db, path, "PRAGMA journal_mode=WAL", err);
     if (db && sqlite3_close(db) != SQLITE_OK && !st)
         st = rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: closing failed", path);
     if (!st) {
@@ -285,13 +439,48 @@ rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path,
         if (fd >= 0)
             close(fd);
     }
-    if (!st && rename(tmp, path) != 0)
-        st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot replace: %s", path, strerror(errno));
+    if (!st) {
+        remove_stale_journal(path);
+        if (rename(tmp, path) != 0)
+            st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot replace: %s", path, strerror(errno));
+    }
     if (st)
         unlink(tmp);
     else
         fsync_dir_of(path);
     free(tmp);
+    return st;
+}
+
+rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path,
+                                const rnnkit_train_state *state, rnnkit_error *err)
+{
+    return write_new_file(m, path, m->params.value, state, NULL, 0, err);
+}
+
+rnnkit_status rnnkit__ckpt_write(const rnnkit_model *m, const char *path, const float *model_weights,
+                                 const rnnkit__ckpt *ck, int create, int final, rnnkit_error *err)
+{
+    if (create)
+        return write_new_file(m, path, model_weights, NULL, ck, !final, err);
+    sqlite3 *db = NULL;
+    rnnkit_status st = RNNKIT_OK;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        st = db_error(err, db, path, "cannot open for the checkpoint");
+        sqlite3_close(db);
+        return st;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    if (!(st = exec(db, path, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err)))
+        st = write_model(db, path, m, model_weights, NULL, ck, 0, err);
+    if (!st) {
+        /* fold the log back into the file; a reader may hold it back (fine) */
+        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+        if (final) /* a plain single file again, unless someone else has it open */
+            sqlite3_exec(db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+    }
+    if (sqlite3_close(db) != SQLITE_OK && !st)
+        st = rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: closing failed", path);
     return st;
 }
 
@@ -383,6 +572,7 @@ static rnnkit_status open_model_db(const char *path, sqlite3 **out, rnnkit_error
         sqlite3_close(db);
         return st;
     }
+    sqlite3_busy_timeout(db, 10000); /* a training run may be writing a checkpoint */
     sqlite3_stmt *s = NULL;
     int version = -1, has_meta = 0;
     if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
@@ -628,5 +818,313 @@ rnnkit_status rnnkit_model_load_train_state(const char *path, rnnkit_optim *opti
 done:
     sqlite3_finalize(s);
     sqlite3_close(db);
+    return st;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Checkpoints */
+
+typedef struct kv_table {
+    char (*key)[32];
+    char (*val)[48];
+    int n;
+} kv_table;
+
+static void kv_free(kv_table *t)
+{
+    free(t->key);
+    free(t->val);
+}
+
+static rnnkit_status kv_read(sqlite3 *db, const char *path, kv_table *t, rnnkit_error *err)
+{
+    memset(t, 0, sizeof *t);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT key, value FROM train_state LIMIT 256", -1, &s, NULL) != SQLITE_OK)
+        return db_error(err, db, path, "reading the training state");
+    t->key = calloc(256, sizeof *t->key);
+    t->val = calloc(256, sizeof *t->val);
+    if (!t->key || !t->val) {
+        sqlite3_finalize(s);
+        kv_free(t);
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *k = sqlite3_column_text(s, 0), *v = sqlite3_column_text(s, 1);
+        if (!k || !v)
+            continue;
+        snprintf(t->key[t->n], sizeof t->key[0], "%s", (const char *)k);
+        snprintf(t->val[t->n], sizeof t->val[0], "%s", (const char *)v);
+        t->n++;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        kv_free(t);
+        return db_error(err, db, path, "reading the training state");
+    }
+    return RNNKIT_OK;
+}
+
+static const char *kv_get(const kv_table *t, const char *key)
+{
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->key[i], key))
+            return t->val[i];
+    return NULL;
+}
+
+/* Parses key as a signed integer in [lo, hi] (or hex when base 16). */
+static rnnkit_status kv_i64(const kv_table *t, const char *path, const char *key, int64_t lo, int64_t hi,
+                            int64_t *out, rnnkit_error *err)
+{
+    const char *v = kv_get(t, key);
+    if (!v)
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint lacks '%s'", path, key);
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (*end || end == v || errno || x < lo || x > hi)
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint '%s' = '%s' is invalid", path, key, v);
+    *out = (int64_t)x;
+    return RNNKIT_OK;
+}
+
+static rnnkit_status kv_u64(const kv_table *t, const char *path, const char *key, int base, uint64_t *out,
+                            rnnkit_error *err)
+{
+    const char *v = kv_get(t, key);
+    if (!v)
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint lacks '%s'", path, key);
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, base);
+    if (*end || end == v || errno || *v == '-')
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint '%s' = '%s' is invalid", path, key, v);
+    *out = (uint64_t)x;
+    return RNNKIT_OK;
+}
+
+static rnnkit_status kv_f64(const kv_table *t, const char *path, const char *key, double *out, rnnkit_error *err)
+{
+    const char *v = kv_get(t, key);
+    if (!v)
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint lacks '%s'", path, key);
+    char *end;
+    double x = strtod(v, &end);
+    if (*end || end == v)
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint '%s' = '%s' is invalid", path, key, v);
+    *out = x;
+    return RNNKIT_OK;
+}
+
+static rnnkit_status read_named_blob(sqlite3 *db, const char *path, const char *table, const char *name,
+                                     float *dst, size_t n, int required, int *found, rnnkit_error *err)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT data, fnv1a64 FROM %s WHERE name = ?", table);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_error(err, db, path, "reading the checkpoint");
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rnnkit_status st = RNNKIT_OK;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        char what[64];
+        snprintf(what, sizeof what, "%s:%s", table, name);
+        st = read_blob(s, 0, 1, path, what, dst, n, 1, err);
+        if (found)
+            *found = 1;
+    } else if (required) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint lacks '%s' in %s", path, name, table);
+    } else if (found) {
+        *found = 0;
+    }
+    sqlite3_finalize(s);
+    return st;
+}
+
+/* Reads the header fields of a checkpoint from an open model file. */
+static rnnkit_status read_ckpt_header(sqlite3 *db, const char *path, const kv_table *t, rnnkit__ckpt *ck,
+                                      rnnkit_error *err)
+{
+    rnnkit_status st;
+    const char *task = kv_get(t, "task");
+    if (!kv_get(t, "ckpt_version"))
+        return rnnkit_error_set(err, RNNKIT_ERR_EMPTY,
+                                "%s: holds no checkpoint (written without one, or by an older rnnkit)", path);
+    int64_t v, x;
+    if ((st = kv_i64(t, path, "ckpt_version", 1, 1, &v, err)))
+        return st;
+    if (!task || (strcmp(task, "classify") && strcmp(task, "generate")))
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint task missing or unknown", path);
+    ck->task = !strcmp(task, "classify") ? RNNKIT_TASK_CLASSIFY : RNNKIT_TASK_GENERATE;
+    if ((st = kv_i64(t, path, "step", 0, INT64_MAX, &ck->step, err)) ||
+        (st = kv_i64(t, path, "epoch", 1, INT32_MAX, &x, err)))
+        return st;
+    ck->epoch = (int)x;
+    if ((st = kv_u64(t, path, "seed", 10, &ck->seed, err)) ||
+        (st = kv_i64(t, path, "finished", 0, 1, &x, err)))
+        return st;
+    ck->finished = (int)x;
+    if ((st = kv_i64(t, path, "batch_size", 1, 1 << 20, &x, err)))
+        return st;
+    ck->batch_size = (int)x;
+    if ((st = kv_i64(t, path, "seq_len", 0, 1 << 20, &x, err)))
+        return st;
+    ck->seq_len = (int)x;
+    (void)db;
+    return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit_checkpoint_info_read(const char *path, rnnkit_checkpoint_info *info, rnnkit_error *err)
+{
+    memset(info, 0, sizeof *info);
+    sqlite3 *db = NULL;
+    rnnkit_status st = open_model_db(path, &db, err);
+    if (st)
+        return st;
+    kv_table t;
+    if (!(st = kv_read(db, path, &t, err))) {
+        rnnkit__ckpt ck;
+        memset(&ck, 0, sizeof ck);
+        if (!(st = read_ckpt_header(db, path, &t, &ck, err))) {
+            info->task = ck.task;
+            info->step = ck.step;
+            info->epoch = ck.epoch;
+            info->seed = ck.seed;
+            info->finished = ck.finished;
+            info->batch = ck.batch_size;
+            info->seq_len = ck.seq_len;
+        }
+        kv_free(&t);
+    }
+    sqlite3_close(db);
+    return st;
+}
+
+rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit__ckpt *ck, rnnkit_error *err)
+{
+    sqlite3 *db = NULL;
+    rnnkit_status st = open_model_db(path, &db, err);
+    if (st)
+        return st;
+    kv_table t;
+    if ((st = kv_read(db, path, &t, err))) {
+        sqlite3_close(db);
+        return st;
+    }
+    ck->log = NULL;
+    ck->nlog = 0;
+    int64_t x;
+    sqlite3_stmt *s = NULL;
+    if ((st = read_ckpt_header(db, path, &t, ck, err)))
+        goto done;
+    if (ck->task != m->cfg.task) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: the checkpoint is for another task than its model", path);
+        goto done;
+    }
+    if ((st = kv_i64(&t, path, "batch_index", 0, INT64_MAX, &ck->batch_index, err)) ||
+        (st = kv_f64(&t, path, "best_acc", &ck->best_acc, err)) ||
+        (st = kv_f64(&t, path, "best_loss", &ck->best_loss, err)) ||
+        (st = kv_i64(&t, path, "since_best", 0, INT64_MAX, &ck->since_best, err)) ||
+        (st = kv_f64(&t, path, "loss_sum", &ck->loss_sum, err)) ||
+        (st = kv_i64(&t, path, "seen", 0, INT64_MAX, &ck->seen, err)) ||
+        (st = kv_i64(&t, path, "correct", 0, INT64_MAX, &ck->correct, err)) ||
+        (st = kv_i64(&t, path, "pos", 0, INT64_MAX, &ck->pos, err)) ||
+        (st = kv_i64(&t, path, "tokens", 0, INT64_MAX, &ck->tokens, err)) ||
+        (st = kv_f64(&t, path, "elapsed", &ck->elapsed, err)) ||
+        (st = kv_i64(&t, path, "eval_every", 0, INT64_MAX, &ck->eval_every, err)) ||
+        (st = kv_u64(&t, path, "data_fp", 16, &ck->data_fp, err)))
+        goto done;
+    if ((st = kv_i64(&t, path, "maxlen", 0, INT32_MAX, &x, err)))
+        goto done;
+    ck->maxlen = (int)x;
+    if ((st = kv_i64(&t, path, "keep_last", 0, 1, &x, err)))
+        goto done;
+    ck->keep_last = (int)x;
+    if ((st = kv_i64(&t, path, "has_best", 0, 1, &x, err)))
+        goto done;
+    ck->has_best = (int)x;
+    if ((st = kv_i64(&t, path, "nstate", 0, INT64_MAX, &x, err)))
+        goto done;
+    if ((size_t)x != ck->nstate) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_SHAPE, "%s: checkpoint carries %lld state values, this run needs %zu",
+                              path, (long long)x, ck->nstate);
+        goto done;
+    }
+    static const char *rk[4] = {"rng0", "rng1", "rng2", "rng3"};
+    static const char *ek[4] = {"epoch_rng0", "epoch_rng1", "epoch_rng2", "epoch_rng3"};
+    for (int i = 0; i < 4; i++)
+        if ((st = kv_u64(&t, path, rk[i], 10, &ck->rng.s[i], err)) ||
+            (st = kv_u64(&t, path, ek[i], 10, &ck->epoch_rng.s[i], err)))
+            goto done;
+    if (ck->optim) {
+        double lr;
+        if ((st = kv_i64(&t, path, "optim_kind", 0, 16, &x, err)))
+            goto done;
+        if ((int)x != (int)ck->optim->kind) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with another optimiser", path);
+            goto done;
+        }
+        if ((st = kv_f64(&t, path, "optim_lr", &lr, err)) ||
+            (st = kv_i64(&t, path, "optim_step", 0, INT64_MAX, &ck->optim->step, err)))
+            goto done;
+        if (!(lr > 0) || !isfinite(lr)) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint learning rate %g is invalid", path, lr);
+            goto done;
+        }
+        ck->optim->lr = (float)lr;
+        if ((st = read_named_blob(db, path, "optim_state", "m", ck->optim->m, ck->optim->n, 1, NULL, err)))
+            goto done;
+        if (ck->optim->v &&
+            (st = read_named_blob(db, path, "optim_state", "v", ck->optim->v, ck->optim->n, 1, NULL, err)))
+            goto done;
+    }
+    if ((st = read_named_blob(db, path, "checkpoint", "weights", ck->weights, m->params.count, 1, NULL, err)))
+        goto done;
+    if (ck->has_best && ck->best &&
+        (st = read_named_blob(db, path, "checkpoint", "best", ck->best, m->params.count, 1, NULL, err)))
+        goto done;
+    if (ck->nstate &&
+        ((st = read_named_blob(db, path, "checkpoint", "h", ck->h, ck->nstate, 1, NULL, err)) ||
+         (st = read_named_blob(db, path, "checkpoint", "c", ck->c, ck->nstate, 1, NULL, err))))
+        goto done;
+    /* the training log */
+    if (sqlite3_prepare_v2(db, "SELECT epoch, step, train_loss, train_acc, valid_loss, valid_acc, seconds, lr"
+                           " FROM training_log ORDER BY rowid", -1, &s, NULL) != SQLITE_OK) {
+        st = db_error(err, db, path, "reading the training log");
+        goto done;
+    }
+    int cap = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (ck->nlog == cap) {
+            cap = cap ? 2 * cap : 64;
+            if (cap > 1 << 24) {
+                st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: training log is absurdly long", path);
+                goto done;
+            }
+            rnnkit_log_row *g = realloc(ck->log, (size_t)cap * sizeof *g);
+            if (!g) {
+                st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory reading the training log");
+                goto done;
+            }
+            ck->log = g;
+        }
+        rnnkit_log_row *r = &ck->log[ck->nlog++];
+        r->epoch = sqlite3_column_int(s, 0);
+        r->step = sqlite3_column_int64(s, 1);
+        double *f[6] = {&r->train_loss, &r->train_acc, &r->valid_loss, &r->valid_acc, &r->seconds, &r->lr};
+        for (int j = 0; j < 6; j++)
+            *f[j] = sqlite3_column_type(s, 2 + j) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 2 + j);
+    }
+done:
+    sqlite3_finalize(s);
+    kv_free(&t);
+    sqlite3_close(db);
+    if (st) {
+        free(ck->log);
+        ck->log = NULL;
+        ck->nlog = 0;
+    }
     return st;
 }

@@ -17,6 +17,7 @@
 #ifndef RNNKIT_MODEL_H
 #define RNNKIT_MODEL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,6 +108,36 @@ rnnkit_status rnnkit_model_load_train_state(const char *path, rnnkit_optim *opti
                                             rnnkit_error *err);
 
 /* ---------------------------------------------------------------------- */
+/* Checkpoints
+ *
+ * A checkpoint lives inside the model file, next to the model it describes:
+ * the model tables hold the weights to use (the best so far when there is
+ * validation data), the checkpoint tables hold everything needed to carry on
+ * exactly: current weights, best weights, optimiser moments and counters,
+ * the learning rate, step/epoch/batch position, the data order and dropout
+ * RNG states, the carried recurrent state (generator), running sums, the
+ * training log, and fingerprints of the data and settings it was trained
+ * with. Every checkpoint after the first is one SQLite transaction on the
+ * file in WAL mode: a kill at any moment leaves the previous checkpoint, and
+ * readers (predict, sample) may open the file while it is being trained.
+ * Resuming on one BLAS thread with the same data gives bit-identical weights
+ * to a run that was never interrupted. */
+
+typedef struct rnnkit_checkpoint_info {
+    rnnkit_task task;
+    int64_t step;      /* optimiser steps done */
+    int epoch;         /* current epoch (1-based) */
+    uint64_t seed;     /* the training seed */
+    int finished;      /* 1: the run ended normally (it may still be extended) */
+    int batch, seq_len;/* settings the run used */
+} rnnkit_checkpoint_info;
+
+/* Reads the checkpoint header of a model file. RNNKIT_ERR_EMPTY when the
+ * file holds no checkpoint (a model written without one). */
+rnnkit_status rnnkit_checkpoint_info_read(const char *path, rnnkit_checkpoint_info *info,
+                                          rnnkit_error *err);
+
+/* ---------------------------------------------------------------------- */
 /* Training and using a classifier */
 
 /* Called during training; return nonzero to stop (RNNKIT_ERR_INTERRUPTED). */
@@ -151,6 +182,22 @@ typedef struct rnnkit_train_options {
     double lr_decay;    /* multiply lr by this at each evaluation without improvement (1 = none) */
     rnnkit_progress_fn progress;
     void *progress_ctx;
+
+    /* Checkpoints (see "Checkpoints" below). With checkpoint_path set, the
+     * training writes the model file itself: once at the start, at every
+     * epoch end (classifier) or evaluation (generator), every
+     * checkpoint_steps optimiser steps, every checkpoint_seconds of wall
+     * time, when *stop becomes nonzero, and at the end. */
+    const char *checkpoint_path;
+    int64_t checkpoint_steps;   /* 0: only at epoch ends / evaluations */
+    double checkpoint_seconds;  /* 0: no time-based checkpoints */
+    int resume;                 /* continue from the checkpoint in checkpoint_path */
+    /* Polled after every step: nonzero finishes the step, writes a
+     * checkpoint (when checkpoint_path is set) and returns
+     * RNNKIT_ERR_INTERRUPTED. A signal handler may set it. */
+    const volatile sig_atomic_t *stop;
+    /* Testing hook: the loss of this step (1-based) is made NaN (0 = off). */
+    int64_t fault_nan_step;
 } rnnkit_train_options;
 
 void rnnkit_train_options_default(rnnkit_train_options *o, rnnkit_task task);

@@ -492,6 +492,12 @@ static int cmd_train(int argc, char **argv)
         rnnkit_corpus_free(corpus);
         return CLI_EXIT_FAIL;
     }
+    if (rnnkit_corpus_num_labels(corpus) > RNNKIT_MAX_LABELS) {
+        cli_failf("%s: %zu distinct labels (at most %d): is the first column really the label?", a.train,
+                  rnnkit_corpus_num_labels(corpus), RNNKIT_MAX_LABELS);
+        rnnkit_corpus_free(corpus);
+        return CLI_EXIT_FAIL;
+    }
     if (a.valid && rnnkit_corpus_load(a.valid, &co, &vcorpus, &err)) {
         rnnkit_corpus_free(corpus);
         return cli_fail(&err);

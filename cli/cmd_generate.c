@@ -274,6 +274,15 @@ static int cmd_train(int argc, char **argv)
         char *text = NULL;
         size_t len = 0;
         st = rnnkit_read_text_file(path, &text, &len, &err);
+        if (!st && i < ntexts) {
+            size_t k = 0;
+            while (k < len && (text[k] == ' ' || text[k] == '\t' || text[k] == '\n' || text[k] == '\r' ||
+                               text[k] == '\f' || text[k] == '\v'))
+                k++;
+            if (k == len)
+                st = rnnkit_error_set(&err, RNNKIT_ERR_EMPTY, "%s: %s", path,
+                                      len ? "holds only whitespace: nothing to learn" : "the training text is empty");
+        }
         if (!st)
             st = rnnkit_vocab_builder_add(b, text, len, path, &err);
         free(text);
@@ -332,6 +341,8 @@ static int cmd_train(int argc, char **argv)
         cli_fault_nan_step(&to.fault_nan_step);
         cli_install_stop_handlers();
         st = rnnkit_generator_train(m, tr, ntr, va, nva, &to, &log, &nlog, &err);
+        if (st == RNNKIT_ERR_EMPTY)
+            rnnkit_error_prefix(&err, "%s%s", texts[0], ntexts > 1 ? " (and the other --text files)" : "");
     }
     /* the training wrote the model file itself (checkpoints, final model) */
     if (st) {

@@ -1,5 +1,6 @@
 /* cli/main.c: the rnnkit program: dispatch to a command, nothing else. */
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -23,6 +24,8 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+    /* a file-size limit (ulimit -f) is a write error to report, not a crash */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2)
         return cli_usage_error(usage, "missing command");
     const char *cmd = argv[1];

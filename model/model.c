@@ -92,9 +92,9 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_config *cfg, rnnkit_vocab *
     }
     m->V = (int)V;
     if (cfg->task == RNNKIT_TASK_CLASSIFY) {
-        if (nlabels < 2 || nlabels > 1000000) {
+        if (nlabels < 2 || nlabels > RNNKIT_MAX_LABELS) {
             st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
-                                  "a classifier needs 2 or more labels (got %d)", nlabels);
+                                  "a classifier needs 2 to %d labels (got %d)", RNNKIT_MAX_LABELS, nlabels);
             goto fail;
         }
         m->K = nlabels;

@@ -648,7 +648,7 @@ rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model 
         (st = meta_int(db, path, "vocab_size", 3, 1 << 24, &vocab_size, err)) ||
         (st = meta_int(db, path, "maxlen", 0, 100000000, &c.maxlen, err)) ||
         (st = meta_int(db, path, "keep_last", 0, 1, &c.keep_last, err)) ||
-        (st = meta_int(db, path, "num_labels", 0, 1000000, &nlabels, err)) ||
+        (st = meta_int(db, path, "num_labels", 0, RNNKIT_MAX_LABELS, &nlabels, err)) ||
         (st = meta_float(db, path, "dropout", 0, 0.999999, &c.dropout, err)) ||
         (st = meta_float(db, path, "embed_dropout", 0, 0.999999, &c.embed_dropout, err)) ||
         (st = meta_float(db, path, "forget_bias", -100, 100, &c.forget_bias, err)))

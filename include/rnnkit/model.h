@@ -51,6 +51,9 @@ void rnnkit_model_config_default(rnnkit_model_config *cfg, rnnkit_task task);
 
 typedef struct rnnkit_model rnnkit_model;
 
+/* The most labels a classifier may have (its output layer is a full softmax). */
+#define RNNKIT_MAX_LABELS 100000
+
 /*
  * Creates a model with freshly initialised weights (deterministic in seed).
  * Takes ownership of `vocab` (also on failure). `labels`: nlabels >= 2

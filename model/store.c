@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "model/model_internal.h"
@@ -420,6 +421,16 @@ static rnnkit_status write_new_file(const rnnkit_model *m, const char *path, con
                                             path, strerror(errno));
         free(tmp);
         return st;
+    }
+    /* mkstemp makes the file 0600; a model is an ordinary file: the mode an
+     * existing one had, or 0666 less the umask */
+    struct stat sb;
+    if (stat(path, &sb) == 0) {
+        fchmod(fd, sb.st_mode & 07777);
+    } else {
+        mode_t um = umask(0);
+        umask(um);
+        fchmod(fd, 0666 & ~um);
     }
     close(fd);
     sqlite3 *db = NULL;

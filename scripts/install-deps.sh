@@ -13,6 +13,8 @@ for arg in "$@"; do
     case "$arg" in
         --ref) pkgs="$pkgs python3-torch python3-numpy python3-keras-preprocessing fasttext" ;;
         --clang) pkgs="$pkgs clang" ;;
+        --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+        --valgrind) pkgs="$pkgs valgrind" ;;
         *) echo "install-deps.sh: unknown option '$arg'" >&2; exit 2 ;;
     esac
 done

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <utf8proc.h>
 
@@ -789,6 +790,7 @@ rnnkit_status rnnkit_vocab_write_file(const rnnkit_vocab *v, const char *path, r
         free(tmp);
         return st;
     }
+    fchmod(fd, 0644); /* mkstemp makes 0600; a vocabulary is an ordinary file */
     close(fd);
     sqlite3 *db = NULL;
     rnnkit_status st = RNNKIT_OK;

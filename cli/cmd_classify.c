@@ -36,7 +36,7 @@ static const char usage_train[] =
     "                        no --valid; 0 = none)\n"
     "  --format F            auto|tsv|fasttext|dir (default auto)\n"
     "  --skip-bad            count and skip malformed rows instead of failing\n"
-    "  -o, --output FILE     the model file to write (atomically)\n"
+    "  -o, --output FILE     the model file (created at the start, then checkpointed)\n"
     "vocabulary:\n"
     "  --vocab FILE          use this vocabulary (from `rnnkit vocab build`); otherwise one\n"
     "                        is built from the training text with the options below\n"

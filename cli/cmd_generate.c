@@ -35,7 +35,7 @@ static const char usage_train[] =
     "  --valid FILE        validation text (default: the tail of the training text)\n"
     "  --valid-frac F      fraction of the text held out as validation (default 0.05)\n"
     "  --normalize N       none|nfc|nfkc (default none)\n"
-    "  -o, --output FILE   the model file to write (atomically)\n"
+    "  -o, --output FILE   the model file (created at the start, then checkpointed)\n"
     "model:\n"
     "  --cell C            lstm|gru|rnn (default lstm)\n"
     "  --embed N           embedding size (default 64)\n"

@@ -41,7 +41,6 @@
 
 #include "rnnkit/nn.h"
 #include "rnn_internal.h"
-#include "model/gemm.h"
 
 #if defined(__GNUC__)
 #define RNN_INLINE static inline __attribute__((always_inline))
@@ -191,8 +190,6 @@ struct rnnkit_rnn {
     float *dh2;    /* [B][H] state gradients, next */
     float *dc;     /* [B][H] LSTM cell gradient */
     float *rh;     /* GRU: [B][GH] h_{t-1} W_hh^T */
-    float *wpack;  /* W^T of one unit packed for the AVX-512 product (model/gemm.h) */
-    size_t wpack_floats;
 
     /* The last training forward, for backward. */
     int fwdT, fwdB, have_mask;
@@ -303,26 +300,8 @@ rnnkit_status rnnkit_rnn_create(const rnnkit_rnn_config *cfg, rnnkit_params *par
             }
         }
     }
-    /* Room for the largest W^T of a unit in packed form (W_ih or W_hh). */
-    size_t pk = 0;
-    for (int i = 0; i < rnn->L * rnn->D; i++) {
-        size_t a = rnnkit__gemm_packed_floats((int)GH, rnn->units[i].in);
-        size_t b = rnnkit__gemm_packed_floats((int)GH, rnn->H);
-        pk = a > pk ? a : pk;
-        pk = b > pk ? b : pk;
-    }
-    rnn->wpack_floats = pk;
     *out = rnn;
     return RNNKIT_OK;
-}
-
-/* The packed-weight buffer, allocated on first use (only the AVX-512 path
- * needs it). Returns NULL when out of memory (the caller uses BLAS then). */
-static float *wpack(rnnkit_rnn *rnn)
-{
-    if (!rnn->wpack && rnn->wpack_floats)
-        rnn->wpack = aligned_alloc(64, (rnn->wpack_floats * sizeof(float) + 63) / 64 * 64);
-    return rnn->wpack;
 }
 
 void rnnkit_rnn_free(rnnkit_rnn *rnn)
@@ -330,7 +309,6 @@ void rnnkit_rnn_free(rnnkit_rnn *rnn)
     if (!rnn)
         return;
     free(rnn->ws);
-    free(rnn->wpack);
     free(rnn->units);
     free(rnn->y);
     free(rnn->drop);
@@ -517,12 +495,6 @@ static void gemm_xwt(int M, int N, int K, const float *A, const float *W, float 
     }
 }
 
-/* The same with W^T already packed (the AVX-512 path). */
-static void gemm_xwt_packed(int M, int N, int K, const float *A, const float *Wp, float beta, float *C)
-{
-    rnnkit__gemm_packed(0, M, N, K, A, K, Wp, beta, C, N);
-}
-
 /* C[M][K] = A[M][N] W + beta C, W [N][K]: the transpose map (gradients). */
 static void gemm_xw(int M, int N, int K, const float *A, const float *W, float beta, float *C)
 {
@@ -531,7 +503,7 @@ static void gemm_xw(int M, int N, int K, const float *A, const float *W, float b
             memset(C, 0, (size_t)K * sizeof(float));
         cblas_sgemv(CblasRowMajor, CblasTrans, N, K, 1.0f, W, K, A, 1, beta, C, 1);
     } else {
-        rnnkit__gemm(-1, 0, 0, M, K, N, A, N, W, K, beta, C, K);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, K, N, 1.0f, A, N, W, K, beta, C, K);
     }
 }
 
@@ -798,16 +770,8 @@ static void unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int B, const floa
     const rnnkit_cell cell = rnn->cfg.cell;
     const int exact = rnn->exact_math;
 
-    /* Input projection of every step at once; then W_hh^T packed once for
-     * all the steps when the AVX-512 product is in use. */
-    float *wp = rnnkit__gemm_fast() ? wpack(rnn) : NULL;
-    if (wp) {
-        rnnkit__gemm_pack_wt(GH, u->in, Wih, u->in, wp);
-        gemm_xwt_packed(T * B, GH, u->in, in, wp, 0.0f, u->z);
-        rnnkit__gemm_pack_wt(GH, H, Whh, H, wp);
-    } else {
-        gemm_xwt(T * B, GH, u->in, in, Wih, 0.0f, u->z);
-    }
+    /* Input projection of every step at once. */
+    gemm_xwt(T * B, GH, u->in, in, Wih, 0.0f, u->z);
 
     float *s0 = u->s + (d ? (size_t)T : 0) * BH;
     if (h0)
@@ -830,10 +794,7 @@ static void unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int B, const floa
         const float *mt = mask ? mask + (size_t)t * B : NULL;
         float *yt = y + (size_t)t * B * DH;
         /* LSTM, RNN: z_t += h_{t-1} W_hh^T.  GRU: rh = h_{t-1} W_hh^T apart. */
-        if (wp && B > 1)
-            gemm_xwt_packed(B, GH, H, hp, wp, cell == RNNKIT_CELL_GRU ? 0.0f : 1.0f,
-                            cell == RNNKIT_CELL_GRU ? rnn->rh : zt);
-        else if (cell == RNNKIT_CELL_GRU)
+        if (cell == RNNKIT_CELL_GRU)
             gemm_xwt(B, GH, H, hp, Whh, 0.0f, rnn->rh);
         else
             gemm_xwt(B, GH, H, hp, Whh, 1.0f, zt);
@@ -902,8 +863,10 @@ static void unit_backward(rnnkit_rnn *rnn, int l, int d, int T, int B, const flo
     /* Weight gradients over all steps: dW_ih += dz^T X, dW_hh += dzr^T H_prev,
      * db_ih += Σ_rows dz, db_hh += Σ_rows dzr. */
     const float *Hprev = u->s + (d ? BH : 0);
-    rnnkit__gemm(-1, 1, 0, GH, u->in, TB, rnn->dz, GH, in, u->in, 1.0f, Gr + u->w_ih, u->in);
-    rnnkit__gemm(-1, 1, 0, GH, H, TB, dzr, GH, Hprev, H, 1.0f, Gr + u->w_hh, H);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, u->in, TB, 1.0f, rnn->dz, GH, in,
+                u->in, 1.0f, Gr + u->w_ih, u->in);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, TB, 1.0f, dzr, GH, Hprev, H, 1.0f,
+                Gr + u->w_hh, H);
     cblas_sgemv(CblasRowMajor, CblasTrans, TB, GH, 1.0f, rnn->dz, GH, rnn->ones, 1, 1.0f,
                 Gr + u->b_ih, 1);
     cblas_sgemv(CblasRowMajor, CblasTrans, TB, GH, 1.0f, dzr, GH, rnn->ones, 1, 1.0f, Gr + u->b_hh,

@@ -28,7 +28,6 @@
 
 #include <cmocka.h>
 
-#include "model/gemm.h"
 #include "model/rnn_internal.h"
 #include "rnnkit/nn.h"
 
@@ -826,64 +825,6 @@ static void test_fast_and_libm_layers_agree(void **state)
     GC(cellname, cell, "bidirectional, two layers, post-padded, h0/c0 given", 2, 1, 0.0f, 1, 1), \
     GC(cellname, cell, "bidirectional, two layers, dropout, pre-padded, h0/c0", 2, 1, 0.25f, 2, 1)
 
-/* The AVX-512 product against cblas_sgemm: every transpose case, packed and
- * unpacked, ragged edges (M % 8, N % 32), K across the K-blocking, beta 0
- * and 1. Tolerance: float rounding of a K-term sum, 1e-5 * (K * max|a||b|). */
-static void test_avx512_gemm_matches_blas(void **state)
-{
-    (void)state;
-    if (!__builtin_cpu_supports("avx512f"))
-        skip(); /* this CPU has no AVX-512: the kernel is never used here */
-    static const int shapes[][3] = {{1, 1, 1},   {7, 5, 3},    {8, 32, 16},  {9, 33, 385},
-                                    {64, 512, 128}, {33, 100, 17}, {100, 2048, 9}, {3, 65, 800}};
-    rnnkit_rng r;
-    rnnkit_rng_seed(&r, 99);
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-        float *A = malloc(sizeof(float) * (size_t)M * K), *B = malloc(sizeof(float) * (size_t)K * N);
-        float *W = malloc(sizeof(float) * (size_t)N * K);
-        float *P = malloc(sizeof(float) * rnnkit__gemm_packed_floats(N, K));
-        float *C0 = malloc(sizeof(float) * (size_t)M * N), *C1 = malloc(sizeof(float) * (size_t)M * N);
-        float *Cin = malloc(sizeof(float) * (size_t)M * N);
-        assert_non_null(A && B && W && P && C0 && C1 && Cin);
-        for (size_t i = 0; i < (size_t)M * K; i++)
-            A[i] = rnnkit_rng_uniform(&r) - 0.5f;
-        for (size_t i = 0; i < (size_t)K * N; i++)
-            B[i] = rnnkit_rng_uniform(&r) - 0.5f;
-        for (size_t i = 0; i < (size_t)N * K; i++)
-            W[i] = rnnkit_rng_uniform(&r) - 0.5f;
-        for (size_t i = 0; i < (size_t)M * N; i++)
-            Cin[i] = rnnkit_rng_uniform(&r) - 0.5f;
-        rnnkit__gemm_pack_wt(N, K, W, K, P);
-        const double tol = 1e-5 * (K + 1) * 0.25 + 1e-6;
-        for (int ta = 0; ta < 2; ta++)
-            for (int beta = 0; beta < 2; beta++)
-                for (int packed = 0; packed < 2; packed++) {
-                    memcpy(C0, Cin, sizeof(float) * (size_t)M * N);
-                    memcpy(C1, Cin, sizeof(float) * (size_t)M * N);
-                    const int lda = ta ? M : K;
-                    if (packed) {
-                        rnnkit__gemm(0, ta, 1, M, N, K, A, lda, W, K, (float)beta, C0, N);
-                        rnnkit__gemm_packed(ta, M, N, K, A, lda, P, (float)beta, C1, N);
-                    } else {
-                        rnnkit__gemm(0, ta, 0, M, N, K, A, lda, B, N, (float)beta, C0, N);
-                        rnnkit__gemm(1, ta, 0, M, N, K, A, lda, B, N, (float)beta, C1, N);
-                    }
-                    for (size_t i = 0; i < (size_t)M * N; i++)
-                        if (fabs((double)C0[i] - C1[i]) > tol)
-                            fail_msg("M %d N %d K %d transA %d beta %d packed %d: C[%zu] %g vs BLAS %g", M, N, K,
-                                     ta, beta, packed, i, (double)C1[i], (double)C0[i]);
-                }
-        free(A);
-        free(B);
-        free(W);
-        free(P);
-        free(C0);
-        free(C1);
-        free(Cin);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -903,7 +844,6 @@ int main(void)
         cmocka_unit_test(test_init_is_uniform_deterministic_with_forget_bias),
         cmocka_unit_test(test_fast_activations_match_libm),
         cmocka_unit_test(test_fast_and_libm_layers_agree),
-        cmocka_unit_test(test_avx512_gemm_matches_blas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

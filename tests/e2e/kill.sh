@@ -23,7 +23,7 @@ digest() {
         select name, fnv1a64 from tensors order by name;
         select key, value from train_state where key not in ('elapsed') order by key" | md5sum
 }
-wait_for() { w=0; while [ ! -s "$1" ] && [ $w -lt 250 ]; do sleep 0.02; w=$((w + 1)); done; }
+wait_for() { w=0; while [ ! -s "$1" ] && [ $w -lt 750 ]; do sleep 0.02; w=$((w + 1)); done; }
 
 G="generate train --text $TXT --hidden 48 --embed 16 --layers 2 --batch 16 --seq-len 32 --eval-every 40 --steps 200 --checkpoint-steps 3 -q"
 C="classify train --train $TSV --embed 32 --hidden 32 --patience 0 --epochs 8 --checkpoint-steps 3 -q"
@@ -46,6 +46,15 @@ while [ $i -le "$ROUNDS" ]; do
     sleep "$delay"
     if kill -9 $pid 2>/dev/null; then killed=$((killed + 1)); else late=$((late + 1)); fi
     wait $pid 2>/dev/null || true
+    if [ ! -e "$m" ]; then # killed before the first checkpoint: nothing to resume
+        # shellcheck disable=SC2086
+        "$R" $args -o "$m"
+        [ "$(digest "$m")" = "$ref" ] || fail "round $i: fresh run differs"
+        echo "ok round $i: killed before the first checkpoint; no file left, a fresh run is exact"
+        rm -f "$m" "$m-wal" "$m-shm"
+        i=$((i + 1))
+        continue
+    fi
     [ "$(sqlite3 "$m" 'pragma integrity_check')" = ok ] || fail "round $i: integrity check failed"
     step=$(sqlite3 "$m" "select value from train_state where key = 'step'")
     if [ $kind = generate ]; then

@@ -5,11 +5,11 @@
 # the file passes SQLite's integrity check and opens as a model, resume it
 # with --resume to the end, and check that the finished model equals an
 # uninterrupted run bit for bit. Generator and classifier runs alternate.
-# usage: kill.sh RNNKIT SOURCE_DIR [ROUNDS]
+# usage: kill.sh RNNKIT SOURCE_DIR [ROUNDS]   (default 20, or $RNNKIT_KILL_ROUNDS)
 set -eu
 R=$1
 S=$2
-ROUNDS=${3:-20}
+ROUNDS=${3:-${RNNKIT_KILL_ROUNDS:-20}}
 TXT=$S/corpora/data/text/verse.txt
 TSV=$S/corpora/data/sentiment/train.tsv
 T=$(mktemp -d)

@@ -8,16 +8,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "model/model_internal.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /*
  * Forward (and, when train, backward) of one chunk: inputs ids [T][B] and
@@ -148,17 +140,6 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
     return RNNKIT_OK;
 }
 
-static rnnkit_status push_row(rnnkit_log_row **rows, int *n, const rnnkit_log_row *row, rnnkit_error *err)
-{
-    rnnkit_log_row *l = realloc(*rows, (size_t)(*n + 1) * sizeof *l);
-    if (!l)
-        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the training log");
-    l[*n] = *row;
-    *rows = l;
-    (*n)++;
-    return RNNKIT_OK;
-}
-
 rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size_t ntrain,
                                      const int32_t *valid, size_t nvalid, const rnnkit_train_options *opt,
                                      rnnkit_log_row **log, int *nlog, rnnkit_error *err)
@@ -199,7 +180,9 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
         optim.weight_decay = (float)opt->weight_decay;
     const size_t S = (size_t)m->LD * (size_t)B * (size_t)m->cfg.hidden;
     float *best = malloc(m->params.count * sizeof(float));
-    float *final_w = NULL; /* an off-schedule final evaluation that beat the best */
+    /* 1: an off-schedule final evaluation beat the best (or there is no
+     * validation): the last step's weights, still in place, are the model */
+    int final_current = 0;
     float *hsave = malloc(S * sizeof(float)), *csave = malloc(S * sizeof(float));
     rnnkit_log_row *rows = NULL;
     int nrows = 0;
@@ -246,14 +229,8 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
             goto done;
         rows = ck.log;
         nrows = ck.nlog;
-        if (ck.seed != opt->seed || ck.batch_size != B || ck.seq_len != T) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
-                                  "%s: the checkpoint was trained with seed %llu, batch %d, seq-len %d "
-                                  "(not %llu, %d, %d); resume with the same",
-                                  ckpath, (unsigned long long)ck.seed, ck.batch_size, ck.seq_len,
-                                  (unsigned long long)opt->seed, B, T);
+        if ((st = rnnkit__check_resume(&ck, opt, ckpath, err)))
             goto done;
-        }
         if (ck.data_fp != fp) {
             st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
                                   "%s: the training or validation text differs from the checkpoint's; "
@@ -287,7 +264,7 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
         if ((st = rnnkit__ckpt_write(m, ckpath, m->params.value, &ck, 1, 0, err)))
             goto done;
     }
-    const double t0 = now();
+    const double t0 = rnnkit__now();
     double tlast = t0, last_ckpt = t0;
     int stopped = opt->patience > 0 && since_best >= opt->patience && have_valid;
     for (int64_t step = step0 + 1; !stopped && step <= total_steps; step++) {
@@ -319,7 +296,7 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
         const int last = step == total_steps, scheduled = step % eval_every == 0;
         int stop = opt->stop && *opt->stop;
         if (opt->progress) {
-            double tn = now();
+            double tn = rnnkit__now();
             rnnkit_progress p = {.epoch = epoch, .epochs = 0, .batch = step, .batches = total_steps,
                                  .step = step, .loss = loss_sum / (double)loss_n,
                                  .items_per_s = tn > tlast ? (double)tokens_since / (tn - tlast) : 0,
@@ -332,7 +309,7 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
              * length is not a multiple of eval_every) it is reported and may
              * give the final model, but changes nothing a longer run would
              * carry on with: that keeps a resumed run exact. */
-            double tn = now();
+            double tn = rnnkit__now();
             rnnkit_log_row row = {.epoch = epoch, .step = step, .train_loss = loss_sum / (double)loss_n,
                                   .train_acc = NAN, .valid_loss = NAN, .valid_acc = NAN,
                                   .seconds = elapsed0 + tn - t0, .lr = optim.lr};
@@ -355,12 +332,9 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
                         memcpy(best, m->params.value, m->params.count * sizeof(float));
                         has_best = 1;
                         since_best = 0;
-                    } else if (!final_w && !(final_w = malloc(m->params.count * sizeof(float)))) {
-                        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the final weights");
-                        goto done;
+                    } else {
+                        final_current = 1;
                     }
-                    if (!scheduled)
-                        memcpy(final_w, m->params.value, m->params.count * sizeof(float));
                 } else if (scheduled) {
                     since_best++;
                     if (opt->lr_decay > 0 && opt->lr_decay < 1)
@@ -370,17 +344,13 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
                 memcpy(best, m->params.value, m->params.count * sizeof(float));
                 has_best = 1;
             } else {
-                if (!final_w && !(final_w = malloc(m->params.count * sizeof(float)))) {
-                    st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the final weights");
-                    goto done;
-                }
-                memcpy(final_w, m->params.value, m->params.count * sizeof(float));
+                final_current = 1;
             }
-            if ((st = push_row(&rows, &nrows, &row, err)))
+            if ((st = rnnkit__push_log(&rows, &nrows, &row, err)))
                 goto done;
             if (opt->progress) {
                 rnnkit_progress p = {.epoch = epoch, .batch = step, .batches = total_steps, .step = step,
-                                     .loss = row.train_loss, .items_per_s = ips, .elapsed = elapsed0 + now() - t0,
+                                     .loss = row.train_loss, .items_per_s = ips, .elapsed = elapsed0 + rnnkit__now() - t0,
                                      .end_of_eval = 1, .row = row, .improved = improved};
                 if (opt->progress(opt->progress_ctx, &p))
                     stop = 1;
@@ -389,14 +359,14 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
                 loss_sum = 0.0;
                 loss_n = 0;
                 tokens_since = 0;
-                tlast = now();
+                tlast = rnnkit__now();
                 if (opt->patience > 0 && since_best >= opt->patience && have_valid)
                     stopped = 1;
             }
         }
         int fin = last || stopped;
         int due = fin || scheduled || stop || (opt->checkpoint_steps > 0 && step % opt->checkpoint_steps == 0) ||
-                  (opt->checkpoint_seconds > 0 && now() - last_ckpt >= opt->checkpoint_seconds);
+                  (opt->checkpoint_seconds > 0 && rnnkit__now() - last_ckpt >= opt->checkpoint_seconds);
         if (due && ckpath) {
             ck.step = step;
             ck.epoch = epoch;
@@ -408,16 +378,16 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
             ck.loss_sum = loss_sum;
             ck.seen = loss_n;
             ck.tokens = tokens_since;
-            ck.elapsed = elapsed0 + now() - t0;
+            ck.elapsed = elapsed0 + rnnkit__now() - t0;
             ck.finished = fin;
             ck.h = m->h0;
             ck.c = m->c0;
             ck.log = rows;
             ck.nlog = nrows;
-            const float *model_w = final_w ? final_w : has_best ? best : m->params.value;
+            const float *model_w = final_current || !has_best ? m->params.value : best;
             if ((st = rnnkit__ckpt_write(m, ckpath, model_w, &ck, 0, fin, err)))
                 goto done;
-            last_ckpt = now();
+            last_ckpt = rnnkit__now();
         }
         if (stop && !fin) {
             st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted at step %lld%s",
@@ -425,7 +395,8 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
             goto done;
         }
     }
-    memcpy(m->params.value, final_w ? final_w : best, m->params.count * sizeof(float));
+    if (!final_current && has_best)
+        memcpy(m->params.value, best, m->params.count * sizeof(float));
 done:
     if (log && !st) {
         *log = rows;
@@ -434,7 +405,6 @@ done:
         free(rows);
     }
     free(best);
-    free(final_w);
     free(hsave);
     free(csave);
     rnnkit_optim_free(&optim);

@@ -509,11 +509,9 @@ rnnkit_status rnnkit_classifier_evaluate(rnnkit_model *m, const rnnkit_dataset *
 /* ====================================================================== */
 /* Classifier: training */
 
-static rnnkit_status push_log(rnnkit_log_row **log, int *nlog, const rnnkit_log_row *row,
-                              rnnkit_error *err)
+rnnkit_status rnnkit__push_log(rnnkit_log_row **log, int *nlog, const rnnkit_log_row *row,
+                               rnnkit_error *err)
 {
-    if (!log)
-        return RNNKIT_OK;
     rnnkit_log_row *l = realloc(*log, (size_t)(*nlog + 1) * sizeof *l);
     if (!l)
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the training log");
@@ -541,7 +539,7 @@ static uint64_t dataset_fp(uint64_t h, const rnnkit_dataset *d)
     return h;
 }
 
-static double mono_now(void)
+double rnnkit__now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -549,7 +547,7 @@ static double mono_now(void)
 }
 
 /* The settings a checkpoint must agree with to resume exactly. */
-static rnnkit_status check_resume(const rnnkit__ckpt *ck, const rnnkit_train_options *opt, const char *path,
+rnnkit_status rnnkit__check_resume(const rnnkit__ckpt *ck, const rnnkit_train_options *opt, const char *path,
                                   rnnkit_error *err)
 {
     if (ck->seed != opt->seed)
@@ -558,7 +556,26 @@ static rnnkit_status check_resume(const rnnkit__ckpt *ck, const rnnkit_train_opt
     if (ck->batch_size != opt->batch)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with batch %d, not %d", path,
                                 ck->batch_size, opt->batch);
+    if (ck->task == RNNKIT_TASK_GENERATE && ck->seq_len != opt->seq_len)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with seq-len %d, not %d", path,
+                                ck->seq_len, opt->seq_len);
     return RNNKIT_OK;
+}
+
+/* Writes the classifier's checkpoint: the position fields of ck (epoch,
+ * batch_index, epoch_rng, running sums) are set by the caller; the model
+ * tables get the best weights when there are any. */
+static rnnkit_status clf_checkpoint(const rnnkit_model *m, const char *path, rnnkit__ckpt *ck,
+                                    const float *best, int64_t step, const rnnkit_rng *rng, double elapsed,
+                                    rnnkit_log_row *rows, int nrows, int final, rnnkit_error *err)
+{
+    ck->step = step;
+    ck->rng = *rng;
+    ck->elapsed = elapsed;
+    ck->finished = final;
+    ck->log = rows;
+    ck->nlog = nrows;
+    return rnnkit__ckpt_write(m, path, ck->has_best ? best : m->params.value, ck, 0, final, err);
 }
 
 rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *train,
@@ -621,8 +638,6 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
     ck.best_acc = -1.0;
     ck.best_loss = INFINITY;
     ck.epoch = 1;
-    double best_acc = -1.0, best_loss = INFINITY;
-    int since_best = 0, has_best = 0;
     int64_t step = 0;
     int first_epoch = 1;
     size_t first_batch = 0;
@@ -635,7 +650,7 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
             goto done;
         rows = ck.log;
         nrows = ck.nlog;
-        if ((st = check_resume(&ck, opt, ckpath, err)))
+        if ((st = rnnkit__check_resume(&ck, opt, ckpath, err)))
             goto done;
         if (ck.maxlen != opt->maxlen || ck.keep_last != opt->keep_last) {
             st = rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with maxlen %d (%s), not %d",
@@ -656,17 +671,14 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
         step = ck.step;
         first_epoch = ck.epoch;
         first_batch = (size_t)ck.batch_index;
-        best_acc = ck.best_acc;
-        best_loss = ck.best_loss;
-        since_best = (int)ck.since_best;
-        has_best = ck.has_best && valid;
+        ck.has_best = ck.has_best && valid;
         loss_sum0 = ck.loss_sum;
         seen0 = (size_t)ck.seen;
         correct0 = (size_t)ck.correct;
         elapsed0 = ck.elapsed;
         rng = ck.epoch_rng;
         resume_rng = ck.rng;
-        if (!has_best)
+        if (!ck.has_best)
             memcpy(best, m->params.value, m->params.count * sizeof(float));
     } else {
         memcpy(best, m->params.value, m->params.count * sizeof(float));
@@ -677,11 +689,11 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                 goto done;
         }
     }
-    const double t0 = mono_now();
+    const double t0 = rnnkit__now();
     double last_ckpt = t0;
-    int stopped = opt->patience > 0 && since_best >= opt->patience && valid;
+    int stopped = opt->patience > 0 && ck.since_best >= opt->patience && valid;
     for (int epoch = first_epoch; !stopped && epoch <= opt->epochs; epoch++) {
-        const double te0 = mono_now();
+        const double te0 = rnnkit__now();
         const rnnkit_rng epoch_rng = rng;
         free(order);
         order = order_by_length(train, opt->maxlen, &rng);
@@ -739,7 +751,7 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
             rnnkit_optim_step(&optim, m->params.value, m->params.grad);
             loss_sum += loss * B;
             seen += (size_t)B;
-            const double tn = mono_now();
+            const double tn = rnnkit__now();
             int stop = opt->stop && *opt->stop;
             if (opt->progress) {
                 rnnkit_progress p = {.epoch = epoch, .epochs = opt->epochs, .batch = (int64_t)bi + 1,
@@ -754,25 +766,15 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
             int due = stop || (opt->checkpoint_steps > 0 && step % opt->checkpoint_steps == 0) ||
                       (opt->checkpoint_seconds > 0 && tn - last_ckpt >= opt->checkpoint_seconds);
             if (due && ckpath) {
-                ck.step = step;
                 ck.epoch = epoch;
                 ck.batch_index = (int64_t)bi + 1;
-                ck.rng = rng;
                 ck.epoch_rng = epoch_rng;
-                ck.best_acc = best_acc;
-                ck.best_loss = best_loss;
-                ck.since_best = since_best;
-                ck.has_best = has_best;
                 ck.loss_sum = loss_sum;
                 ck.seen = (int64_t)seen;
                 ck.correct = (int64_t)correct;
-                ck.elapsed = elapsed0 + tn - t0;
-                ck.finished = 0;
-                ck.log = rows;
-                ck.nlog = nrows;
-                if ((st = rnnkit__ckpt_write(m, ckpath, has_best ? best : m->params.value, &ck, 0, 0, err)))
+                if ((st = clf_checkpoint(m, ckpath, &ck, best, step, &rng, elapsed0 + tn - t0, rows, nrows, 0, err)))
                     goto done;
-                last_ckpt = mono_now();
+                last_ckpt = rnnkit__now();
             }
             if (stop) {
                 st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted at step %lld (epoch %d)%s",
@@ -788,20 +790,20 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
             if ((st = classifier_run(m, valid, opt->maxlen, opt->keep_last, NULL, &row.valid_loss,
                                      &row.valid_acc, err)))
                 goto done;
-            if (row.valid_acc > best_acc || (row.valid_acc == best_acc && row.valid_loss < best_loss)) {
-                best_acc = row.valid_acc;
-                best_loss = row.valid_loss;
+            if (row.valid_acc > ck.best_acc || (row.valid_acc == ck.best_acc && row.valid_loss < ck.best_loss)) {
+                ck.best_acc = row.valid_acc;
+                ck.best_loss = row.valid_loss;
                 memcpy(best, m->params.value, m->params.count * sizeof(float));
-                has_best = 1;
-                since_best = 0;
+                ck.has_best = 1;
+                ck.since_best = 0;
                 improved = 1;
             } else {
-                since_best++;
+                ck.since_best++;
             }
         }
-        double tn = mono_now();
+        double tn = rnnkit__now();
         row.seconds = tn - te0;
-        if ((st = push_log(&rows, &nrows, &row, err)))
+        if ((st = rnnkit__push_log(&rows, &nrows, &row, err)))
             goto done;
         int stop = opt->stop && *opt->stop;
         if (opt->progress) {
@@ -813,28 +815,19 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
             if (opt->progress(opt->progress_ctx, &p))
                 stop = 1;
         }
-        if (opt->patience > 0 && since_best >= opt->patience && valid)
+        if (opt->patience > 0 && ck.since_best >= opt->patience && valid)
             stopped = 1;
         if (ckpath) {
-            int fin = stopped || epoch == opt->epochs;
-            ck.step = step;
+            /* the next epoch starts from here: its shuffles draw from rng */
             ck.epoch = epoch + 1;
             ck.batch_index = 0;
-            ck.rng = rng;
             ck.epoch_rng = rng;
-            ck.best_acc = best_acc;
-            ck.best_loss = best_loss;
-            ck.since_best = since_best;
-            ck.has_best = has_best;
             ck.loss_sum = 0;
             ck.seen = ck.correct = 0;
-            ck.elapsed = elapsed0 + tn - t0;
-            ck.finished = fin;
-            ck.log = rows;
-            ck.nlog = nrows;
-            if ((st = rnnkit__ckpt_write(m, ckpath, has_best ? best : m->params.value, &ck, 0, fin, err)))
+            if ((st = clf_checkpoint(m, ckpath, &ck, best, step, &rng, elapsed0 + tn - t0, rows, nrows,
+                                     stopped || epoch == opt->epochs, err)))
                 goto done;
-            last_ckpt = mono_now();
+            last_ckpt = rnnkit__now();
         }
         if (stop && epoch < opt->epochs && !stopped) {
             st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted after epoch %d%s", epoch,
@@ -842,7 +835,7 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
             goto done;
         }
     }
-    if (has_best)
+    if (ck.has_best)
         memcpy(m->params.value, best, m->params.count * sizeof(float));
 done:
     if (log && !st) {

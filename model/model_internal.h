@@ -71,6 +71,14 @@ rnnkit_status rnnkit__ckpt_write(const rnnkit_model *m, const char *path, const 
  * ck->log is malloc'd). Verifies checksums and that it matches m. */
 rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit__ckpt *ck,
                                 rnnkit_error *err);
+/* Seed, batch (and seq-len for a generator) of ck against opt: an error
+ * naming the checkpoint's value when they differ. */
+rnnkit_status rnnkit__check_resume(const rnnkit__ckpt *ck, const rnnkit_train_options *opt, const char *path,
+                                   rnnkit_error *err);
+/* Appends a row to a malloc'd training log. */
+rnnkit_status rnnkit__push_log(rnnkit_log_row **log, int *nlog, const rnnkit_log_row *row, rnnkit_error *err);
+/* Monotonic seconds. */
+double rnnkit__now(void);
 /* FNV-1a 64 continued from h. */
 uint64_t rnnkit__fnv1a64_more(uint64_t h, const void *data, size_t n);
 

@@ -955,8 +955,7 @@ static rnnkit_status read_named_blob(sqlite3 *db, const char *path, const char *
 }
 
 /* Reads the header fields of a checkpoint from an open model file. */
-static rnnkit_status read_ckpt_header(sqlite3 *db, const char *path, const kv_table *t, rnnkit__ckpt *ck,
-                                      rnnkit_error *err)
+static rnnkit_status read_ckpt_header(const char *path, const kv_table *t, rnnkit__ckpt *ck, rnnkit_error *err)
 {
     rnnkit_status st;
     const char *task = kv_get(t, "task");
@@ -983,7 +982,6 @@ static rnnkit_status read_ckpt_header(sqlite3 *db, const char *path, const kv_ta
     if ((st = kv_i64(t, path, "seq_len", 0, 1 << 20, &x, err)))
         return st;
     ck->seq_len = (int)x;
-    (void)db;
     return RNNKIT_OK;
 }
 
@@ -998,7 +996,7 @@ rnnkit_status rnnkit_checkpoint_info_read(const char *path, rnnkit_checkpoint_in
     if (!(st = kv_read(db, path, &t, err))) {
         rnnkit__ckpt ck;
         memset(&ck, 0, sizeof ck);
-        if (!(st = read_ckpt_header(db, path, &t, &ck, err))) {
+        if (!(st = read_ckpt_header(path, &t, &ck, err))) {
             info->task = ck.task;
             info->step = ck.step;
             info->epoch = ck.epoch;
@@ -1028,7 +1026,7 @@ rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit_
     ck->nlog = 0;
     int64_t x;
     sqlite3_stmt *s = NULL;
-    if ((st = read_ckpt_header(db, path, &t, ck, err)))
+    if ((st = read_ckpt_header(path, &t, ck, err)))
         goto done;
     if (ck->task != m->cfg.task) {
         st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: the checkpoint is for another task than its model", path);

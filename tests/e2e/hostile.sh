@@ -92,7 +92,10 @@ if [ "$(id -u)" -eq 0 ]; then # root reads anything: run this row as nobody
 else
     AS=""
 fi
-row 1 "secret.tsv.*(ermission|cannot open)" $AS "$R" $CT --train "$T/secret.tsv" -o "$T/x.db"
+# as nobody the program itself must be reachable (a wrapper script inside a
+# private checkout is not): otherwise these permission rows are skipped
+if $AS "$R" --help >/dev/null 2>&1; then PERM=1; else PERM=""; echo "note: $R cannot run as nobody; permission rows skipped"; fi
+[ -z "$PERM" ] || row 1 "secret.tsv.*(ermission|cannot open)" $AS "$R" $CT --train "$T/secret.tsv" -o "$T/x.db"
 no_model "$T/x.db"
 
 # ---------------------------------------------------------------- model and vocabulary files
@@ -150,9 +153,9 @@ chmod 555 "$T/ro"
 # (the data is copied into $T: the rows run as nobody, who may not read the checkout)
 cp "$D/sentiment/train.tsv" "$T/public.tsv"
 chmod 644 "$T/public.tsv"
-row 1 "ro/m.db.*(ermission|cannot)" $AS "$R" $CT --train "$T/public.tsv" -o "$T/ro/m.db"
+[ -z "$PERM" ] || row 1 "ro/m.db.*(ermission|cannot)" $AS "$R" $CT --train "$T/public.tsv" -o "$T/ro/m.db"
 [ -z "$(ls -A "$T/ro")" ] || fail "files left in the read-only directory"
-row 1 "ro/v.db.*(ermission|cannot)" $AS "$R" vocab build --tsv -o "$T/ro/v.db" "$T/public.tsv"
+[ -z "$PERM" ] || row 1 "ro/v.db.*(ermission|cannot)" $AS "$R" vocab build --tsv -o "$T/ro/v.db" "$T/public.tsv"
 # a full disk: a file-size limit far below the model's size. The failed
 # write leaves the old model at that path as it was.
 cp "$T/clf.db" "$T/old.db"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "rnnkit/nn.h"
+#include "core/clones.h"
 
 /* ---------------------------------------------------------------------- */
 /* Embedding */
@@ -157,10 +158,15 @@ void rnnkit_dropout_forward(size_t n, float p, rnnkit_rng *rng, float *x, float 
     }
 }
 
-void rnnkit_dropout_backward(size_t n, const float *mask, float *dx)
+RNNKIT_CLONES static void dropout_backward_loop(size_t n, const float *mask, float *dx)
 {
     for (size_t i = 0; i < n; i++)
         dx[i] *= mask[i];
+}
+
+void rnnkit_dropout_backward(size_t n, const float *mask, float *dx)
+{
+    dropout_backward_loop(n, mask, dx);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -247,7 +253,7 @@ int rnnkit_pool_from_name(const char *name)
     return -1;
 }
 
-void rnnkit_pool_forward(rnnkit_pool kind, int T, int B, int C, const float *y,
+RNNKIT_CLONES static void pool_forward_loops(rnnkit_pool kind, int T, int B, int C, const float *y,
                          const float *mask, float *out, int32_t *argmax)
 {
     const size_t BC = (size_t)B * (size_t)C;
@@ -293,7 +299,13 @@ void rnnkit_pool_forward(rnnkit_pool kind, int T, int B, int C, const float *y,
     }
 }
 
-void rnnkit_pool_backward(rnnkit_pool kind, int T, int B, int C, const float *mask,
+void rnnkit_pool_forward(rnnkit_pool kind, int T, int B, int C, const float *y,
+                         const float *mask, float *out, int32_t *argmax)
+{
+    pool_forward_loops(kind, T, B, C, y, mask, out, argmax);
+}
+
+RNNKIT_CLONES static void pool_backward_loops(rnnkit_pool kind, int T, int B, int C, const float *mask,
                           const int32_t *argmax, const float *dout, float *dy)
 {
     const size_t BC = (size_t)B * (size_t)C;
@@ -322,4 +334,10 @@ void rnnkit_pool_backward(rnnkit_pool kind, int T, int B, int C, const float *ma
                     dy[(size_t)t * BC + (size_t)b * C + c] = dout[(size_t)b * C + c];
             }
     }
+}
+
+void rnnkit_pool_backward(rnnkit_pool kind, int T, int B, int C, const float *mask,
+                          const int32_t *argmax, const float *dout, float *dy)
+{
+    pool_backward_loops(kind, T, B, C, mask, argmax, dout, dy);
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "model/model_internal.h"
+#include "model/rnn_internal.h"
 
 void rnnkit_model_config_default(rnnkit_model_config *cfg, rnnkit_task task)
 {
@@ -157,11 +158,36 @@ static void free_workspace(rnnkit_model *m)
     m->capT = m->capB = 0;
 }
 
+static void tab_free(rnnkit_model *m)
+{
+    free(m->tab);
+    free(m->tab_have);
+    free(m->tab_x);
+    free(m->tab_z);
+    free(m->tab_pending);
+    m->tab = m->tab_x = m->tab_z = NULL;
+    m->tab_have = NULL;
+    m->tab_pending = NULL;
+}
+
+/* The weights may be about to change: forget every computed row. */
+static void tab_clear(rnnkit_model *m)
+{
+    if (m->tab_have)
+        memset(m->tab_have, 0, (size_t)m->V);
+}
+
+void rnnkit__model_set_input_table(rnnkit_model *m, int on)
+{
+    m->tab_off = !on; /* rows already computed stay valid */
+}
+
 void rnnkit_model_free(rnnkit_model *m)
 {
     if (!m)
         return;
     free_workspace(m);
+    tab_free(m);
     rnnkit_rnn_free(m->rnn);
     rnnkit_params_free(&m->params);
     if (m->labels)
@@ -220,7 +246,11 @@ rnnkit_status rnnkit__model_reserve(rnnkit_model *m, int T, int B, rnnkit_error 
 const rnnkit_model_config *rnnkit_model_get_config(const rnnkit_model *m) { return &m->cfg; }
 rnnkit_vocab *rnnkit_model_vocab(rnnkit_model *m) { return m->vocab; }
 int rnnkit_model_num_labels(const rnnkit_model *m) { return m->cfg.task == RNNKIT_TASK_CLASSIFY ? m->K : 0; }
-rnnkit_params *rnnkit_model_params(rnnkit_model *m) { return &m->params; }
+rnnkit_params *rnnkit_model_params(rnnkit_model *m)
+{
+    tab_clear(m); /* the caller gets write access to the weights */
+    return &m->params;
+}
 size_t rnnkit_model_num_params(const rnnkit_model *m) { return m->params.count; }
 
 const char *rnnkit_model_label(const rnnkit_model *m, int k)
@@ -301,20 +331,98 @@ static int fill_batch(rnnkit_model *m, const rnnkit_dataset *d, const size_t *id
     return (int)T;
 }
 
+enum { TAB_CHUNK = 256 };
+#define TAB_MAX_BYTES ((size_t)512 << 20)
+
+static void tab_flush(rnnkit_model *m, int np)
+{
+    const size_t E = (size_t)m->cfg.embed, GH = (size_t)rnnkit__rnn_gate_width(m->rnn), V = (size_t)m->V;
+    const float *w = m->params.value + m->emb.off;
+    for (int j = 0; j < np; j++)
+        memcpy(m->tab_x + (size_t)j * E, w + (size_t)m->tab_pending[j] * E, E * sizeof(float));
+    for (int d = 0; d < (m->cfg.bidirectional ? 2 : 1); d++) {
+        rnnkit__rnn_input_rows(m->rnn, d, np, m->tab_x, m->tab_z);
+        for (int j = 0; j < np; j++)
+            memcpy(m->tab + ((size_t)d * V + (size_t)m->tab_pending[j]) * GH, m->tab_z + (size_t)j * GH,
+                   GH * sizeof(float));
+    }
+}
+
+/* Makes sure the table holds the rows of ids[0..n). Returns 1 if the forward
+ * can use it, 0 for the plain path (training, turned off, no memory for it,
+ * or an id out of range, which *st reports). */
+static int tab_prepare(rnnkit_model *m, const int32_t *ids, size_t n, rnnkit_status *st, rnnkit_error *err)
+{
+    *st = RNNKIT_OK;
+    if (m->training || m->tab_off)
+        return 0;
+    const size_t E = (size_t)m->cfg.embed, GH = (size_t)rnnkit__rnn_gate_width(m->rnn), V = (size_t)m->V;
+    const size_t D = m->cfg.bidirectional ? 2 : 1;
+    if (!m->tab) {
+        /* Pages are touched only for the rows computed; beyond the cap the
+         * plain path is kept. */
+        if (D * V * GH > TAB_MAX_BYTES / sizeof(float)) {
+            m->tab_off = 1;
+            return 0;
+        }
+        m->tab = malloc(D * V * GH * sizeof(float));
+        m->tab_have = calloc(V, 1);
+        m->tab_x = malloc(TAB_CHUNK * E * sizeof(float));
+        m->tab_z = malloc(TAB_CHUNK * GH * sizeof(float));
+        m->tab_pending = malloc(TAB_CHUNK * sizeof(int32_t));
+        if (!m->tab || !m->tab_have || !m->tab_x || !m->tab_z || !m->tab_pending) {
+            tab_free(m);
+            m->tab_off = 1; /* an optimisation only: go on without it */
+            return 0;
+        }
+    }
+    int np = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t id = ids[i];
+        if (id < 0 || (size_t)id >= V) {
+            *st = rnnkit_error_set(err, RNNKIT_ERR_ARG, "embedding: id %d at position %zu outside [0, %d)", id, i,
+                                   m->V);
+            return 0;
+        }
+        if (m->tab_have[id])
+            continue;
+        m->tab_have[id] = 1;
+        m->tab_pending[np++] = id;
+        if (np == TAB_CHUNK) {
+            tab_flush(m, np);
+            np = 0;
+        }
+    }
+    if (np)
+        tab_flush(m, np);
+    return 1;
+}
+
 /* Forward of a classifier batch already in m->ids/mask: logits [B][K]. */
 static rnnkit_status classifier_forward(rnnkit_model *m, int T, int B, int train,
                                         rnnkit_rng *rng, rnnkit_error *err)
 {
     const size_t TB = (size_t)T * (size_t)B, E = (size_t)m->cfg.embed, C = (size_t)m->C;
     const int H = m->cfg.hidden, D = m->cfg.bidirectional ? 2 : 1;
-    rnnkit_status st = rnnkit_embedding_forward(&m->emb, m->ids, TB, m->x, err);
+    rnnkit_status st = RNNKIT_OK;
+    /* At inference the embedding and layer 0's input product come from the
+     * table: one copy per token instead of E*G*H multiply-adds. */
+    const int fast = !train && tab_prepare(m, m->ids, TB, &st, err);
     if (st)
         return st;
+    if (fast) {
+        const size_t rows = (size_t)m->V * (size_t)rnnkit__rnn_gate_width(m->rnn);
+        const float *tabs[2] = {m->tab, m->tab + rows};
+        rnnkit__rnn_set_input_rows(m->rnn, tabs, m->ids);
+    } else if ((st = rnnkit_embedding_forward(&m->emb, m->ids, TB, m->x, err))) {
+        return st;
+    }
     if (train && m->cfg.embed_dropout > 0.0f)
         rnnkit_dropout_forward(TB * E, m->cfg.embed_dropout, rng, m->x, m->xmask);
     const float *y = NULL;
     st = rnnkit_rnn_forward(m->rnn, T, B, m->x, m->mask, NULL, NULL, train, rng, &y, m->hn,
                             m->cfg.cell == RNNKIT_CELL_LSTM ? m->cn : NULL, err);
+    rnnkit__rnn_set_input_rows(m->rnn, NULL, NULL);
     if (st)
         return st;
     if (m->cfg.pool == RNNKIT_POOL_LAST) {
@@ -613,6 +721,7 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
     float *best = NULL;
     size_t *order = NULL;
     size_t *batches = NULL;
+    m->training = 1; /* the inference table stays out of the validation passes */
     rnnkit_log_row *rows = NULL;
     int nrows = 0;
     rnnkit_rng rng;
@@ -848,5 +957,7 @@ done:
     free(batches);
     free(best);
     rnnkit_optim_free(&optim);
+    m->training = 0;
+    tab_clear(m);
     return st;
 }

@@ -29,7 +29,22 @@ struct rnnkit_model {
     float *h0, *c0, *hn, *cn, *dhn; /* [LD][B][H] */
     int32_t *argmax;     /* [B][C] */
     int32_t *targets;    /* [rows] */
+
+    /* Inference: layer 0's input projection x_id W_ih^T as a table [D][V][G*H]
+     * (rnn_internal.h), rows computed on first use for the weights of the
+     * moment; tab_have[id] marks them. Cleared when the weights may change
+     * (training, rnnkit_model_params); unused while training. */
+    float *tab;
+    unsigned char *tab_have; /* [V] */
+    float *tab_x, *tab_z;    /* [chunk][E], [chunk][G*H] staging */
+    int32_t *tab_pending;    /* [chunk] ids whose rows are being computed */
+    int tab_off;             /* 1: plain path (tests, or the table could not be had) */
+    int training;            /* a training loop is running: weights change under it */
 };
+
+/* Turns the inference table on (the default) or off: the reference the tests
+ * compare the fast path with. */
+void rnnkit__model_set_input_table(rnnkit_model *m, int on);
 
 /* Everything a checkpoint holds (model/store.c writes and reads it; the
  * training loops fill and use it). Arrays are owned by the caller. */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "rnnkit/nn.h"
+#include "core/clones.h"
 
 rnnkit_status rnnkit_optim_init(rnnkit_optim *o, rnnkit_optim_kind kind, float lr, size_t n,
                                 rnnkit_error *err)
@@ -49,7 +50,7 @@ void rnnkit_optim_free(rnnkit_optim *o)
     o->m = o->v = NULL;
 }
 
-void rnnkit_optim_step(rnnkit_optim *o, float *value, const float *grad)
+RNNKIT_CLONES static void optim_step_loops(rnnkit_optim *o, float *value, const float *grad)
 {
     o->step++;
     const size_t n = o->n;
@@ -91,6 +92,11 @@ void rnnkit_optim_step(rnnkit_optim *o, float *value, const float *grad)
         p -= step_size * mi / (sqrtf(vi) / sqrt_bc2 + eps);
         value[i] = p;
     }
+}
+
+void rnnkit_optim_step(rnnkit_optim *o, float *value, const float *grad)
+{
+    optim_step_loops(o, value, grad);
 }
 
 double rnnkit_clip_grad_norm(float *grad, size_t n, double max_norm)

@@ -41,6 +41,7 @@
 
 #include "rnnkit/nn.h"
 #include "rnn_internal.h"
+#include "core/clones.h"
 
 #if defined(__GNUC__)
 #define RNN_INLINE static inline __attribute__((always_inline))
@@ -191,6 +192,12 @@ struct rnnkit_rnn {
     float *dc;     /* [B][H] LSTM cell gradient */
     float *rh;     /* GRU: [B][GH] h_{t-1} W_hh^T */
 
+    /* Inference only: layer 0's input projection as rows of a table indexed
+     * by token id (in_rows[d][id] = x_id W_ih^T of direction d), see
+     * rnnkit__rnn_set_input_rows. */
+    const float *in_rows[2];
+    const int32_t *in_ids;
+
     /* The last training forward, for backward. */
     int fwdT, fwdB, have_mask;
     int trained; /* 0: nothing to differentiate; 1: kept; 2: kept, with dropout masks */
@@ -328,6 +335,23 @@ int rnnkit_rnn_output_size(const rnnkit_rnn *rnn)
 void rnnkit__rnn_set_exact_math(rnnkit_rnn *rnn, int on)
 {
     rnn->exact_math = on != 0;
+}
+
+void rnnkit__rnn_set_input_rows(rnnkit_rnn *rnn, const float *const *rows, const int32_t *ids)
+{
+    rnn->in_ids = rows ? ids : NULL;
+    rnn->in_rows[0] = rows ? rows[0] : NULL;
+    rnn->in_rows[1] = rows && rnn->D > 1 ? rows[1] : NULL;
+}
+
+int rnnkit__rnn_gate_width(const rnnkit_rnn *rnn) { return rnn->G * rnn->H; }
+
+static void gemm_xwt(int M, int N, int K, const float *A, const float *W, float beta, float *C);
+
+void rnnkit__rnn_input_rows(const rnnkit_rnn *rnn, int d, int n, const float *x, float *out)
+{
+    const rnn_unit *u = &rnn->units[d];
+    gemm_xwt(n, rnn->G * rnn->H, u->in, x, rnn->params->value + u->w_ih, 0.0f, out);
 }
 
 void rnnkit__rnn_capacity(const rnnkit_rnn *rnn, int *T, int *B, size_t *bytes)
@@ -710,7 +734,7 @@ static void add_row(int n, const float *restrict src, float *restrict dst)
  * [B][H] previous states, dy [B] rows of stride DH or NULL, dh [B][H]
  * (real rows get dy added in place), dc [B][H] (LSTM), dz, dzh [B][GH],
  * dhp [B][H]. */
-static void backward_step(rnnkit_cell cell, int B, int H, int DH, const float *mt,
+RNNKIT_CLONES static void backward_step(rnnkit_cell cell, int B, int H, int DH, const float *mt,
                           const float *z, const float *aux, const float *hp, const float *cp,
                           const float *dy, float *dh, float *dc, float *dz, float *dzh,
                           float *dhp)
@@ -758,7 +782,7 @@ static void backward_step(rnnkit_cell cell, int B, int H, int DH, const float *m
 static size_t prev_slot(int d, int t) { return d ? (size_t)t + 1 : (size_t)t; }
 static size_t next_slot(int d, int t) { return d ? (size_t)t : (size_t)t + 1; }
 
-static void unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int B, const float *in,
+RNNKIT_CLONES static void unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int B, const float *in,
                          const float *mask, const float *h0, const float *c0)
 {
     rnn_unit *u = &rnn->units[l * rnn->D + d];
@@ -770,8 +794,15 @@ static void unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int B, const floa
     const rnnkit_cell cell = rnn->cfg.cell;
     const int exact = rnn->exact_math;
 
-    /* Input projection of every step at once. */
-    gemm_xwt(T * B, GH, u->in, in, Wih, 0.0f, u->z);
+    /* Input projection of every step at once, or for layer 0 at inference
+     * with a table, a copy of each token's precomputed row. */
+    if (l == 0 && rnn->in_ids) {
+        const float *tab = rnn->in_rows[d];
+        for (size_t i = 0; i < (size_t)T * (size_t)B; i++)
+            memcpy(u->z + i * (size_t)GH, tab + (size_t)rnn->in_ids[i] * GH, (size_t)GH * sizeof(float));
+    } else {
+        gemm_xwt(T * B, GH, u->in, in, Wih, 0.0f, u->z);
+    }
 
     float *s0 = u->s + (d ? (size_t)T : 0) * BH;
     if (h0)
@@ -812,7 +843,7 @@ static void unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int B, const floa
 /* dy: [T][B][DH] gradient w.r.t. this layer's output (NULL: zero); dx:
  * [T][B][in] gradient w.r.t. its input, overwritten by direction 0 and added
  * to by direction 1 (NULL: not wanted). */
-static void unit_backward(rnnkit_rnn *rnn, int l, int d, int T, int B, const float *in,
+RNNKIT_CLONES static void unit_backward(rnnkit_rnn *rnn, int l, int d, int T, int B, const float *in,
                           const float *mask, const float *dy, const float *dhn,
                           const float *dcn, float *dx, float *dh0, float *dc0)
 {
@@ -891,6 +922,8 @@ rnnkit_status rnnkit_rnn_forward(rnnkit_rnn *rnn, int T, int B, const float *x,
         return rnnkit_error_set(err, RNNKIT_ERR_ARG,
                                 "rnn forward: training with dropout %g needs a random generator",
                                 (double)rnn->cfg.dropout);
+    if (train && rnn->in_ids)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "rnn forward: input rows are for inference only");
     rnnkit_status st = rnnkit_rnn_reserve(rnn, T, B, err);
     if (st)
         return st;

@@ -24,6 +24,20 @@ float rnnkit__rnn_tanh_exact(float x);
  * is tested against. */
 void rnnkit__rnn_set_exact_math(rnnkit_rnn *rnn, int on);
 
+/*
+ * Inference fast path for a first layer fed by an embedding: rows[d] is a
+ * table of [V][G*H] floats holding x_id W_ih^T of layer 0, direction d (see
+ * rnnkit__rnn_input_rows), and ids the [T][B] tokens of the next forwards,
+ * which then copy their input projection from the table instead of
+ * multiplying (x is not read for layer 0). rows NULL turns it off. Rejected by
+ * a training forward.
+ */
+void rnnkit__rnn_set_input_rows(rnnkit_rnn *rnn, const float *const *rows, const int32_t *ids);
+/* G*H: the width of a table row. */
+int rnnkit__rnn_gate_width(const rnnkit_rnn *rnn);
+/* out[n][G*H] = x[n][E] W_ih^T of layer 0, direction d: table rows. */
+void rnnkit__rnn_input_rows(const rnnkit_rnn *rnn, int d, int n, const float *x, float *out);
+
 /* The workspace capacity: steps, sequences and bytes currently allocated. */
 void rnnkit__rnn_capacity(const rnnkit_rnn *rnn, int *T, int *B, size_t *bytes);
 

@@ -20,6 +20,7 @@
 
 #include "rnnkit/model.h"
 #include "rnnkit/vocab.h"
+#include "model/model_internal.h"
 
 static char tmpdir[256];
 
@@ -270,6 +271,88 @@ static void test_classifier_learns_a_toy_task(void **state)
     rnnkit_model_free(m);
 }
 
+/* Random documents of 1..12 ids in [1, V), so batches mix lengths (padding). */
+static rnnkit_dataset random_docs(int n, int V, uint64_t seed, size_t *off, int32_t *ids)
+{
+    rnnkit_rng r;
+    rnnkit_rng_seed(&r, seed);
+    size_t pos = 0;
+    for (int i = 0; i < n; i++) {
+        off[i] = pos;
+        int len = 1 + (int)rnnkit_rng_below(&r, 12);
+        for (int t = 0; t < len; t++)
+            ids[pos++] = 1 + (int32_t)rnnkit_rng_below(&r, (uint64_t)V - 1);
+    }
+    off[n] = pos;
+    return (rnnkit_dataset){.n = (size_t)n, .off = off, .ids = ids};
+}
+
+static void assert_probs_close(const float *a, const float *b, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fabsf(a[i] - b[i]) > 1e-6f)
+            fail_msg("%s: probability %zu: table %.9g, plain %.9g", what, i, (double)a[i], (double)b[i]);
+}
+
+/* The inference table (layer 0's input product precomputed per token id)
+ * gives what the plain embedding + product gives, for every cell, one or two
+ * directions and every pooling; its rows follow weight changes made through
+ * rnnkit_model_params and by training. */
+static void test_inference_table_matches_the_plain_path(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static size_t off[N + 1];
+    static int32_t ids[N * 12];
+    static float pa[N * 2], pb[N * 2];
+    rnnkit_cell cells[] = {RNNKIT_CELL_LSTM, RNNKIT_CELL_GRU, RNNKIT_CELL_RNN};
+    rnnkit_error err;
+    for (int i = 0; i < 6; i++) {
+        rnnkit_model *m = small_classifier(cells[i % 3], i < 3, (rnnkit_pool)(i % 3), 11 + (uint64_t)i);
+        const int V = (int)rnnkit_vocab_size(rnnkit_model_vocab(m));
+        rnnkit_dataset d = random_docs(N, V, 5 + (uint64_t)i, off, ids);
+        char what[64];
+        snprintf(what, sizeof what, "%s, %s", rnnkit_cell_name(cells[i % 3]), i < 3 ? "bi" : "uni");
+        for (int round = 0; round < 2; round++) { /* the second reads rows computed by the first */
+            assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, pa, &err), RNNKIT_OK);
+            rnnkit__model_set_input_table(m, 0);
+            assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, pb, &err), RNNKIT_OK);
+            rnnkit__model_set_input_table(m, 1);
+            assert_probs_close(pa, pb, N * 2, what);
+        }
+        /* weights changed through the public accessor */
+        rnnkit_params *p = rnnkit_model_params(m);
+        const rnnkit_param_view *e = rnnkit_params_find(p, "embedding.weight");
+        for (size_t k = 0; k < e->numel; k++)
+            p->value[e->offset + k] *= -1.5f;
+        assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, pa, &err), RNNKIT_OK);
+        rnnkit__model_set_input_table(m, 0);
+        assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, pb, &err), RNNKIT_OK);
+        rnnkit__model_set_input_table(m, 1);
+        assert_probs_close(pa, pb, N * 2, what);
+        /* weights changed by training */
+        static int32_t lab[N];
+        for (int k = 0; k < N; k++)
+            lab[k] = ids[off[k]] % 2;
+        d.label = lab;
+        rnnkit_train_options o;
+        rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
+        o.epochs = 1;
+        o.patience = 0;
+        assert_int_equal(rnnkit_classifier_train(m, &d, NULL, &o, NULL, NULL, &err), RNNKIT_OK);
+        assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, pa, &err), RNNKIT_OK);
+        rnnkit__model_set_input_table(m, 0);
+        assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, pb, &err), RNNKIT_OK);
+        rnnkit__model_set_input_table(m, 1);
+        assert_probs_close(pa, pb, N * 2, what);
+        /* an id outside the vocabulary is still an error, not a read past the table */
+        ids[3] = V;
+        assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, pa, &err), RNNKIT_ERR_ARG);
+        assert_non_null(strstr(err.msg, "outside"));
+        rnnkit_model_free(m);
+    }
+}
+
 static void test_generator_sampler_agrees_with_batched_evaluation(void **state)
 {
     (void)state;
@@ -333,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_untrusted_model_files_are_rejected_with_a_reason),
         cmocka_unit_test(test_failed_save_leaves_the_old_file),
         cmocka_unit_test(test_classifier_learns_a_toy_task),
+        cmocka_unit_test(test_inference_table_matches_the_plain_path),
         cmocka_unit_test(test_generator_sampler_agrees_with_batched_evaluation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -52,6 +52,7 @@ static const char usage_train[] =
     "  --pool P              last|mean|max over time (default max)\n"
     "  --dropout F           dropout before the output layer and between layers (default 0.5)\n"
     "  --embed-dropout F     dropout on embeddings (default 0.4)\n"
+    "  --weight-drop F       DropConnect on the recurrent weights in training (default 0)\n"
     "training:\n"
     "  --maxlen N            cap on tokens per document (default 400; 0 = none)\n"
     "  --truncating S        pre|post: which end a long document loses (default pre)\n"
@@ -329,7 +330,7 @@ static int cmd_train(int argc, char **argv)
     rnnkit_train_options_default(&a.to, RNNKIT_TASK_CLASSIFY);
     a.to.checkpoint_seconds = 600;
     enum { O_TRAIN = 256, O_VALID, O_SPLIT, O_FORMAT, O_SKIP, O_VOCAB, O_LEVEL, O_MINC, O_MAXV, O_CELL,
-           O_EMBED, O_HIDDEN, O_LAYERS, O_BIDI, O_POOL, O_DROP, O_EDROP, O_MAXLEN, O_TRUNC, O_BATCH,
+           O_EMBED, O_HIDDEN, O_LAYERS, O_BIDI, O_POOL, O_DROP, O_EDROP, O_WDROP, O_MAXLEN, O_TRUNC, O_BATCH,
            O_EPOCHS, O_LR, O_CLIP, O_PAT, O_SEED, O_THREADS, O_FOLDS, O_CKMIN, O_CKSTEPS, O_RESUME };
     static const struct option opts[] = {
         {"train", required_argument, 0, O_TRAIN}, {"valid", required_argument, 0, O_VALID},
@@ -341,6 +342,7 @@ static int cmd_train(int argc, char **argv)
         {"hidden", required_argument, 0, O_HIDDEN}, {"layers", required_argument, 0, O_LAYERS},
         {"bidirectional", required_argument, 0, O_BIDI}, {"pool", required_argument, 0, O_POOL},
         {"dropout", required_argument, 0, O_DROP}, {"embed-dropout", required_argument, 0, O_EDROP},
+        {"weight-drop", required_argument, 0, O_WDROP},
         {"maxlen", required_argument, 0, O_MAXLEN}, {"truncating", required_argument, 0, O_TRUNC},
         {"batch", required_argument, 0, O_BATCH}, {"epochs", required_argument, 0, O_EPOCHS},
         {"lr", required_argument, 0, O_LR}, {"clip", required_argument, 0, O_CLIP},
@@ -405,6 +407,10 @@ static int cmd_train(int argc, char **argv)
         case O_EDROP:
             bad = cli_parse_double("--embed-dropout", optarg, 0, 0.95, &d);
             a.mc.embed_dropout = (float)d;
+            break;
+        case O_WDROP:
+            bad = cli_parse_double("--weight-drop", optarg, 0, 0.95, &d);
+            a.mc.weight_drop = (float)d;
             break;
         case O_MAXLEN: bad = cli_parse_int("--maxlen", optarg, 0, 1000000, &a.mc.maxlen); break;
         case O_TRUNC:

@@ -99,7 +99,10 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
     if (st)
         return st;
     /* Up to 16 streams of whole chunks of 100; the leftover tail (< 1 chunk
-     * per stream) runs as one more stream. */
+     * per stream) runs as one more stream. Every stream but the first starts
+     * from the state reached over the W tokens before it (read, not scored),
+     * so that each token is scored with at least W tokens of context, as in
+     * one pass over the whole text, instead of after a cold start. */
     const int T = 100;
     int B = (int)((n - 1) / (size_t)T);
     B = B > 16 ? 16 : B < 1 ? 1 : B;
@@ -107,6 +110,25 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
     if ((st = rnnkit__model_reserve(m, T, B, err)))
         return st;
     zero_state(m, B);
+    const int W = (int)(seg < (size_t)T ? seg : (size_t)T);
+    if (B > 1 && W > 0) {
+        for (int t = 0; t < W; t++)
+            for (int b = 0; b < B; b++) {
+                /* stream 0 reads tokens too (its state is reset below) */
+                size_t i = b ? (size_t)b * seg - (size_t)W + (size_t)t : (size_t)t;
+                m->ids[(size_t)t * B + b] = ids[i];
+                m->targets[(size_t)t * B + b] = ids[i + 1];
+            }
+        double l;
+        if ((st = gen_chunk(m, W, B, 0, NULL, &l, err)))
+            return st;
+        swap_state(m);
+        const size_t H = (size_t)m->cfg.hidden;
+        for (int k = 0; k < m->LD; k++) {
+            memset(m->h0 + (size_t)k * B * H, 0, H * sizeof(float));
+            memset(m->c0 + (size_t)k * B * H, 0, H * sizeof(float));
+        }
+    }
     double total = 0.0;
     size_t count = 0;
     for (size_t pos = 0; pos < seg;) {
@@ -122,8 +144,16 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
     }
     size_t done = seg * (size_t)B;
     if (done < n - 1) {
-        /* tail: one stream continuing from a fresh state */
+        /* tail: one more stream, warmed up like the others */
         zero_state(m, 1);
+        const size_t w = done < (size_t)T ? done : (size_t)T;
+        if (w > 0) {
+            load_chunk(m, ids + done - w, 0, 0, (int)w, 1);
+            double l;
+            if ((st = gen_chunk(m, (int)w, 1, 0, NULL, &l, err)))
+                return st;
+            swap_state(m);
+        }
         for (size_t pos = done; pos < n - 1;) {
             int t = (int)((n - 1 - pos) < (size_t)T ? n - 1 - pos : (size_t)T);
             load_chunk(m, ids + pos, 0, 0, t, 1);

@@ -55,7 +55,8 @@ static rnnkit_status check_config(const rnnkit_model_config *c, rnnkit_error *er
     if (c->pool < RNNKIT_POOL_LAST || c->pool > RNNKIT_POOL_MAX)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "unknown pooling %d", (int)c->pool);
     if (!(c->dropout >= 0.0f && c->dropout < 1.0f) ||
-        !(c->embed_dropout >= 0.0f && c->embed_dropout < 1.0f))
+        !(c->embed_dropout >= 0.0f && c->embed_dropout < 1.0f) ||
+        !(c->weight_drop >= 0.0f && c->weight_drop < 1.0f))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "dropout must be in [0, 1)");
     if (c->maxlen < 0 || c->maxlen > 100000000 || (c->keep_last != 0 && c->keep_last != 1))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "maxlen %d out of range", c->maxlen);
@@ -122,7 +123,8 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_config *cfg, rnnkit_vocab *
                             .hidden_size = cfg->hidden,
                             .num_layers = cfg->layers,
                             .bidirectional = cfg->bidirectional,
-                            .dropout = cfg->dropout};
+                            .dropout = cfg->dropout,
+                            .weight_drop = cfg->weight_drop};
     if ((st = rnnkit_rnn_create(&rc, &m->params, "rnn", &m->rnn, err)))
         goto fail;
     m->C = rnnkit_rnn_output_size(m->rnn);

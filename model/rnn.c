@@ -198,6 +198,13 @@ struct rnnkit_rnn {
     const float *in_rows[2];
     const int32_t *in_ids;
 
+    /* Weight drop (DropConnect on W_hh) of the last training forward:
+     * per unit the dropped matrix and its multipliers (0 or 1/(1-p)), each
+     * [L*D][GH][H], allocated at the first training forward that needs them;
+     * wd_g [GH][H] stages a unit's dW_hh. wd_on: the forward used them. */
+    float *wd_w, *wd_m, *wd_g;
+    int wd_on;
+
     /* The last training forward, for backward. */
     int fwdT, fwdB, have_mask;
     int trained; /* 0: nothing to differentiate; 1: kept; 2: kept, with dropout masks */
@@ -250,6 +257,9 @@ static rnnkit_status check_config(const rnnkit_rnn_config *c, const char *who, r
     if (!(c->dropout >= 0.0f && c->dropout < 1.0f))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: dropout %g outside [0, 1)", who,
                                 (double)c->dropout);
+    if (!(c->weight_drop >= 0.0f && c->weight_drop < 1.0f))
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: weight drop %g outside [0, 1)", who,
+                                (double)c->weight_drop);
     return RNNKIT_OK;
 }
 
@@ -316,6 +326,9 @@ void rnnkit_rnn_free(rnnkit_rnn *rnn)
     if (!rnn)
         return;
     free(rnn->ws);
+    free(rnn->wd_w);
+    free(rnn->wd_m);
+    free(rnn->wd_g);
     free(rnn->units);
     free(rnn->y);
     free(rnn->drop);
@@ -789,7 +802,9 @@ RNNKIT_CLONES static void unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int
     const float *P = rnn->params->value;
     const int H = rnn->H, GH = rnn->G * H, DH = rnn->D * H;
     const size_t BH = (size_t)B * H, BGH = (size_t)B * GH;
-    const float *Wih = P + u->w_ih, *Whh = P + u->w_hh, *bih = P + u->b_ih, *bhh = P + u->b_hh;
+    const size_t ui = (size_t)l * rnn->D + (size_t)d;
+    const float *Wih = P + u->w_ih, *bih = P + u->b_ih, *bhh = P + u->b_hh;
+    const float *Whh = rnn->wd_on ? rnn->wd_w + ui * (size_t)GH * H : P + u->w_hh;
     float *y = rnn->y[l] + (size_t)d * H;
     const rnnkit_cell cell = rnn->cfg.cell;
     const int exact = rnn->exact_math;
@@ -852,7 +867,9 @@ RNNKIT_CLONES static void unit_backward(rnnkit_rnn *rnn, int l, int d, int T, in
     float *Gr = rnn->params->grad;
     const int H = rnn->H, GH = rnn->G * H, DH = rnn->D * H, TB = T * B;
     const size_t BH = (size_t)B * H, BGH = (size_t)B * GH;
-    const float *Wih = P + u->w_ih, *Whh = P + u->w_hh;
+    const size_t ui = (size_t)l * rnn->D + (size_t)d, WN = (size_t)GH * H;
+    const float *Wih = P + u->w_ih;
+    const float *Whh = rnn->wd_on ? rnn->wd_w + ui * WN : P + u->w_hh;
     const rnnkit_cell cell = rnn->cfg.cell;
     /* The gradient that goes through W_hh: dz, or for the GRU dzh. */
     float *dzr = cell == RNNKIT_CELL_GRU ? rnn->dzh : rnn->dz;
@@ -896,8 +913,18 @@ RNNKIT_CLONES static void unit_backward(rnnkit_rnn *rnn, int l, int d, int T, in
     const float *Hprev = u->s + (d ? BH : 0);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, u->in, TB, 1.0f, rnn->dz, GH, in,
                 u->in, 1.0f, Gr + u->w_ih, u->in);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, TB, 1.0f, dzr, GH, Hprev, H, 1.0f,
-                Gr + u->w_hh, H);
+    if (rnn->wd_on) {
+        /* W_hh entered as W_hh * M: its gradient is M * dW_eff. */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, TB, 1.0f, dzr, GH, Hprev, H, 0.0f,
+                    rnn->wd_g, H);
+        const float *mk = rnn->wd_m + ui * WN;
+        float *g = Gr + u->w_hh;
+        for (size_t k = 0; k < WN; k++)
+            g[k] += rnn->wd_g[k] * mk[k];
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, TB, 1.0f, dzr, GH, Hprev, H, 1.0f,
+                    Gr + u->w_hh, H);
+    }
     cblas_sgemv(CblasRowMajor, CblasTrans, TB, GH, 1.0f, rnn->dz, GH, rnn->ones, 1, 1.0f,
                 Gr + u->b_ih, 1);
     cblas_sgemv(CblasRowMajor, CblasTrans, TB, GH, 1.0f, dzr, GH, rnn->ones, 1, 1.0f, Gr + u->b_hh,
@@ -918,10 +945,11 @@ rnnkit_status rnnkit_rnn_forward(rnnkit_rnn *rnn, int T, int B, const float *x,
     if (!x || !y)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "rnn forward: x and y must not be NULL");
     const int use_dropout = train && rnn->cfg.dropout > 0.0f && rnn->L > 1;
-    if (use_dropout && !rng)
+    const int use_wd = train && rnn->cfg.weight_drop > 0.0f;
+    if ((use_dropout || use_wd) && !rng)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG,
-                                "rnn forward: training with dropout %g needs a random generator",
-                                (double)rnn->cfg.dropout);
+                                "rnn forward: training with dropout %g / weight drop %g needs a random generator",
+                                (double)rnn->cfg.dropout, (double)rnn->cfg.weight_drop);
     if (train && rnn->in_ids)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "rnn forward: input rows are for inference only");
     rnnkit_status st = rnnkit_rnn_reserve(rnn, T, B, err);
@@ -930,6 +958,30 @@ rnnkit_status rnnkit_rnn_forward(rnnkit_rnn *rnn, int T, int B, const float *x,
     const int D = rnn->D, H = rnn->H;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H, DH = (size_t)D * H;
     rnn->trained = 0;
+    rnn->wd_on = 0;
+    if (use_wd) {
+        /* One DropConnect mask per unit for the whole forward (all T steps),
+         * drawn before anything else, units in order. */
+        const size_t WN = (size_t)rnn->G * H * H, U = (size_t)rnn->L * D;
+        if (!rnn->wd_w) {
+            rnn->wd_w = malloc(U * WN * sizeof(float));
+            rnn->wd_m = malloc(U * WN * sizeof(float));
+            rnn->wd_g = malloc(WN * sizeof(float));
+            if (!rnn->wd_w || !rnn->wd_m || !rnn->wd_g) {
+                free(rnn->wd_w);
+                free(rnn->wd_m);
+                free(rnn->wd_g);
+                rnn->wd_w = rnn->wd_m = rnn->wd_g = NULL;
+                return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "rnn forward: out of memory for the weight-drop masks (%zu bytes)",
+                                        2 * U * WN * sizeof(float));
+            }
+        }
+        for (size_t i = 0; i < U; i++) {
+            memcpy(rnn->wd_w + i * WN, rnn->params->value + rnn->units[i].w_hh, WN * sizeof(float));
+            rnnkit_dropout_forward(WN, rnn->cfg.weight_drop, rng, rnn->wd_w + i * WN, rnn->wd_m + i * WN);
+        }
+        rnn->wd_on = 1;
+    }
     const float *in = x, *m = mask;
     if (train) {
         /* Backward needs the input and mask after the caller may have reused them. */

@@ -245,7 +245,7 @@ static rnnkit_status write_header(sqlite3 *db, const char *path, const rnnkit_mo
     struct {
         const char *k;
         char v[64];
-    } kv[16];
+    } kv[24];
     int n = 0;
 #define KV(key, ...) (kv[n].k = key, snprintf(kv[n].v, sizeof kv[n].v, __VA_ARGS__), n++)
     KV("format", "rnnkit-model");
@@ -259,6 +259,7 @@ static rnnkit_status write_header(sqlite3 *db, const char *path, const rnnkit_mo
     KV("pool", "%s", rnnkit_pool_name(c->pool));
     KV("dropout", "%.9g", (double)c->dropout);
     KV("embed_dropout", "%.9g", (double)c->embed_dropout);
+    KV("weight_drop", "%.9g", (double)c->weight_drop);
     KV("forget_bias", "%.9g", (double)c->forget_bias);
     KV("maxlen", "%d", c->maxlen);
     KV("keep_last", "%d", c->keep_last);
@@ -663,6 +664,10 @@ rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model 
         (st = meta_float(db, path, "dropout", 0, 0.999999, &c.dropout, err)) ||
         (st = meta_float(db, path, "embed_dropout", 0, 0.999999, &c.embed_dropout, err)) ||
         (st = meta_float(db, path, "forget_bias", -100, 100, &c.forget_bias, err)))
+        goto done;
+    /* Files from before weight drop existed lack the key: 0. */
+    if (get_meta(db, "weight_drop", v, sizeof v) &&
+        (st = meta_float(db, path, "weight_drop", 0, 0.999999, &c.weight_drop, err)))
         goto done;
     if (c.task == RNNKIT_TASK_CLASSIFY) {
         if (nlabels < 2) {

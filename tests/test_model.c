@@ -61,6 +61,8 @@ static rnnkit_vocab *word_vocab(const char *text)
     return v;
 }
 
+static float small_weight_drop = 0.0f; /* set by the round-trip test only */
+
 static rnnkit_model *small_classifier(rnnkit_cell cell, int bidi, rnnkit_pool pool, uint64_t seed)
 {
     rnnkit_model_config c;
@@ -72,6 +74,7 @@ static rnnkit_model *small_classifier(rnnkit_cell cell, int bidi, rnnkit_pool po
     c.bidirectional = bidi;
     c.pool = pool;
     c.dropout = 0.1f;
+    c.weight_drop = small_weight_drop;
     const char *labels[] = {"neg", "pos"};
     rnnkit_model *m = NULL;
     rnnkit_error err;
@@ -87,7 +90,9 @@ static void test_save_load_round_trip_is_bit_exact(void **state)
     (void)state;
     rnnkit_cell cells[] = {RNNKIT_CELL_LSTM, RNNKIT_CELL_GRU, RNNKIT_CELL_RNN};
     for (int i = 0; i < 3; i++) {
+        small_weight_drop = i == 2 ? 0.25f : 0.0f;
         rnnkit_model *m = small_classifier(cells[i], i != 1, (rnnkit_pool)i, 7);
+        small_weight_drop = 0.0f;
         rnnkit_error err;
         assert_int_equal(rnnkit_model_save(m, tmp("m.db"), NULL, &err), RNNKIT_OK);
         rnnkit_model *l = NULL;
@@ -177,6 +182,20 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
     copy_file(tmp("good.db"), tmp("t6.db"));
     exec_sql(tmp("t6.db"), "UPDATE model_meta SET value = '-4' WHERE key = 'layers'");
     expect_load_error(tmp("t6.db"), RNNKIT_ERR_CORRUPT, "layers");
+    /* a weight drop out of range; and none stored (a file from before it existed) loads as 0 */
+    copy_file(tmp("good.db"), tmp("t9.db"));
+    exec_sql(tmp("t9.db"), "UPDATE model_meta SET value = '1.5' WHERE key = 'weight_drop'");
+    expect_load_error(tmp("t9.db"), RNNKIT_ERR_CORRUPT, "weight_drop");
+    copy_file(tmp("good.db"), tmp("t10.db"));
+    exec_sql(tmp("t10.db"), "DELETE FROM model_meta WHERE key = 'weight_drop'");
+    {
+        rnnkit_model *old = NULL;
+        rnnkit_error e;
+        if (rnnkit_model_load(tmp("t10.db"), RNNKIT_TASK_CLASSIFY, &old, &e))
+            fail_msg("a file without weight_drop: %s", e.msg);
+        assert_true(rnnkit_model_get_config(old)->weight_drop == 0.0f);
+        rnnkit_model_free(old);
+    }
     /* a future schema version */
     copy_file(tmp("good.db"), tmp("t7.db"));
     exec_sql(tmp("t7.db"), "PRAGMA user_version = 99");

@@ -47,14 +47,15 @@ typedef struct net {
     int D, LD;
 } net;
 
-static void net_make(net *n, rnnkit_cell cell, int E, int H, int L, int bi, float dropout,
-                     uint64_t seed)
+static void net_make_wd(net *n, rnnkit_cell cell, int E, int H, int L, int bi, float dropout,
+                        float weight_drop, uint64_t seed)
 {
     memset(n, 0, sizeof *n);
     rnnkit_params_init(&n->p);
     rnnkit_error err;
     n->cfg = (rnnkit_rnn_config){.cell = cell, .input_size = E, .hidden_size = H,
-                                 .num_layers = L, .bidirectional = bi, .dropout = dropout};
+                                 .num_layers = L, .bidirectional = bi, .dropout = dropout,
+                                 .weight_drop = weight_drop};
     if (rnnkit_rnn_create(&n->cfg, &n->p, "rnn", &n->rnn, &err) ||
         rnnkit_params_alloc(&n->p, &err))
         fail_msg("creating the layer: %s", err.msg);
@@ -67,6 +68,12 @@ static void net_make(net *n, rnnkit_cell cell, int E, int H, int L, int bi, floa
         n->p.value[i] *= 1.5f;
     n->D = bi ? 2 : 1;
     n->LD = L * n->D;
+}
+
+static void net_make(net *n, rnnkit_cell cell, int E, int H, int L, int bi, float dropout,
+                     uint64_t seed)
+{
+    net_make_wd(n, cell, E, H, L, bi, dropout, 0.0f, seed);
 }
 
 static void net_free(net *n)
@@ -137,6 +144,7 @@ typedef struct gc_case {
     float dropout;
     int pad; /* 0 none, 1 post-padding, 2 pre-padding */
     int with_h0;
+    float weight_drop;
 } gc_case;
 
 typedef struct gc_probe {
@@ -183,7 +191,7 @@ static void test_gradients_match_finite_differences(void **state)
 {
     const gc_case *c = *state;
     net n;
-    net_make(&n, c->cell, GC_E, GC_H, c->layers, c->bi, c->dropout, 11 + (uint64_t)c->cell);
+    net_make_wd(&n, c->cell, GC_E, GC_H, c->layers, c->bi, c->dropout, c->weight_drop, 11 + (uint64_t)c->cell);
     rnnkit_rng rng;
     rnnkit_rng_seed(&rng, 99);
     const size_t TB = (size_t)GC_T * GC_B, S = (size_t)n.LD * GC_B * GC_H;
@@ -586,15 +594,17 @@ static void test_bad_configs_are_rejected_with_a_message(void **state)
 {
     (void)state;
     const bad_config cases[] = {
-        {{RNNKIT_CELL_LSTM, 4, 0, 1, 0, 0.0f}, "hidden_size 0"},
-        {{RNNKIT_CELL_LSTM, 4, -3, 1, 0, 0.0f}, "hidden_size -3"},
-        {{RNNKIT_CELL_GRU, 4, 8, 0, 0, 0.0f}, "num_layers 0"},
-        {{RNNKIT_CELL_RNN, 0, 8, 1, 0, 0.0f}, "input_size 0"},
-        {{RNNKIT_CELL_LSTM, 4, 8, 2, 0, -0.1f}, "dropout"},
-        {{RNNKIT_CELL_LSTM, 4, 8, 2, 0, 1.0f}, "dropout 1"},
-        {{RNNKIT_CELL_LSTM, 4, 8, 2, 0, NAN}, "dropout"},
-        {{RNNKIT_CELL_LSTM, 4, 8, 2, 2, 0.0f}, "bidirectional"},
-        {{(rnnkit_cell)7, 4, 8, 1, 0, 0.0f}, "cell"},
+        {{RNNKIT_CELL_LSTM, 4, 0, 1, 0, 0.0f, 0.0f}, "hidden_size 0"},
+        {{RNNKIT_CELL_LSTM, 4, -3, 1, 0, 0.0f, 0.0f}, "hidden_size -3"},
+        {{RNNKIT_CELL_GRU, 4, 8, 0, 0, 0.0f, 0.0f}, "num_layers 0"},
+        {{RNNKIT_CELL_RNN, 0, 8, 1, 0, 0.0f, 0.0f}, "input_size 0"},
+        {{RNNKIT_CELL_LSTM, 4, 8, 2, 0, -0.1f, 0.0f}, "dropout"},
+        {{RNNKIT_CELL_LSTM, 4, 8, 2, 0, 1.0f, 0.0f}, "dropout 1"},
+        {{RNNKIT_CELL_LSTM, 4, 8, 2, 0, NAN, 0.0f}, "dropout"},
+        {{RNNKIT_CELL_LSTM, 4, 8, 2, 2, 0.0f, 0.0f}, "bidirectional"},
+        {{RNNKIT_CELL_LSTM, 4, 8, 1, 0, 0.0f, 1.0f}, "weight drop"},
+        {{RNNKIT_CELL_GRU, 4, 8, 1, 0, 0.0f, -0.5f}, "weight drop"},
+        {{(rnnkit_cell)7, 4, 8, 1, 0, 0.0f, 0.0f}, "cell"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rnnkit_params p;
@@ -609,6 +619,51 @@ static void test_bad_configs_are_rejected_with_a_message(void **state)
                      cases[i].needle);
         assert_int_equal(p.count, 0);
         rnnkit_params_free(&p);
+    }
+}
+
+/* Weight drop acts in training only: a training forward with it differs
+ * from the inference forward (which uses W_hh as stored); without it and
+ * without dropout the two agree exactly. The weights themselves are left
+ * untouched. */
+static void test_weight_drop_masks_training_forwards_only(void **state)
+{
+    (void)state;
+    enum { E = 3, H = 16, T = 6, B = 2 };
+    for (int ci = 0; ci < 3; ci++) {
+        net a, b;
+        net_make_wd(&a, CELLS[ci], E, H, 1, 0, 0.0f, 0.5f, 21);
+        net_make(&b, CELLS[ci], E, H, 1, 0, 0.0f, 21);
+        rnnkit_rng rng;
+        rnnkit_rng_seed(&rng, 4);
+        float *x = randv(&rng, (size_t)T * B * E, 1.0f);
+        float *keep = malloc(a.p.count * sizeof *keep);
+        assert_non_null(keep);
+        memcpy(keep, a.p.value, a.p.count * sizeof *keep);
+        const size_t Y = (size_t)T * B * H;
+        float *out[4];
+        const float *y = NULL;
+        rnnkit_error err;
+        net *nets[4] = {&a, &a, &b, &b};
+        for (int k = 0; k < 4; k++) {
+            rnnkit_rng r = rng;
+            assert_int_equal(rnnkit_rnn_forward(nets[k]->rnn, T, B, x, NULL, NULL, NULL, k % 2 == 0, &r, &y,
+                                                NULL, NULL, &err),
+                             RNNKIT_OK);
+            out[k] = malloc(Y * sizeof(float));
+            assert_non_null(out[k]);
+            memcpy(out[k], y, Y * sizeof(float));
+        }
+        assert_memory_equal(keep, a.p.value, a.p.count * sizeof *keep);
+        assert_memory_not_equal(out[0], out[1], Y * sizeof(float));
+        assert_memory_equal(out[1], out[3], Y * sizeof(float)); /* inference ignores it */
+        assert_memory_equal(out[2], out[3], Y * sizeof(float));
+        for (int k = 0; k < 4; k++)
+            free(out[k]);
+        free(keep);
+        free(x);
+        net_free(&a);
+        net_free(&b);
     }
 }
 
@@ -662,7 +717,7 @@ static void test_tensors_are_declared_as_torch_names_them(void **state)
     rnnkit_params p;
     rnnkit_params_init(&p);
     rnnkit_rnn *rnn = NULL;
-    rnnkit_rnn_config cfg = {RNNKIT_CELL_GRU, 7, 5, 2, 1, 0.0f};
+    rnnkit_rnn_config cfg = {RNNKIT_CELL_GRU, 7, 5, 2, 1, 0.0f, 0.0f};
     assert_int_equal(rnnkit_rnn_create(&cfg, &p, "enc", &rnn, NULL), RNNKIT_OK);
     assert_int_equal(rnnkit_rnn_output_size(rnn), 10);
     assert_int_equal(rnnkit_rnn_get_config(rnn)->hidden_size, 5);
@@ -697,7 +752,7 @@ static void test_init_is_uniform_deterministic_with_forget_bias(void **state)
     enum { H = 16 };
     rnnkit_params p[3];
     rnnkit_rnn *rnn[3];
-    rnnkit_rnn_config cfg = {RNNKIT_CELL_LSTM, 5, H, 2, 1, 0.0f};
+    rnnkit_rnn_config cfg = {RNNKIT_CELL_LSTM, 5, H, 2, 1, 0.0f, 0.0f};
     const float fb[3] = {0.0f, 0.0f, 1.0f};
     for (int k = 0; k < 3; k++) {
         rnnkit_params_init(&p[k]);
@@ -815,7 +870,11 @@ static void test_fast_and_libm_layers_agree(void **state)
 
 #define GC(cellname, cell, what, L, bi, p, pad, h0)                                              \
     {"gradients match finite differences: " cellname ", " what, test_gradients_match_finite_differences, \
-     NULL, NULL, &(gc_case){cell, L, bi, p, pad, h0}}
+     NULL, NULL, &(gc_case){cell, L, bi, p, pad, h0, 0.0f}}
+
+#define GCW(cellname, cell, what, L, bi, p, pad, h0, wd)                                         \
+    {"gradients match finite differences: " cellname ", " what, test_gradients_match_finite_differences, \
+     NULL, NULL, &(gc_case){cell, L, bi, p, pad, h0, wd}}
 
 #define GC_ALL(cellname, cell)                                                                   \
     GC(cellname, cell, "one layer", 1, 0, 0.0f, 0, 0),                                          \
@@ -823,7 +882,9 @@ static void test_fast_and_libm_layers_agree(void **state)
     GC(cellname, cell, "one layer, pre-padded", 1, 0, 0.0f, 2, 0),                              \
     GC(cellname, cell, "two layers, dropout, h0/c0 given", 2, 0, 0.3f, 0, 1),                   \
     GC(cellname, cell, "bidirectional, two layers, post-padded, h0/c0 given", 2, 1, 0.0f, 1, 1), \
-    GC(cellname, cell, "bidirectional, two layers, dropout, pre-padded, h0/c0", 2, 1, 0.25f, 2, 1)
+    GC(cellname, cell, "bidirectional, two layers, dropout, pre-padded, h0/c0", 2, 1, 0.25f, 2, 1), \
+    GCW(cellname, cell, "two layers, weight drop, h0/c0 given", 2, 0, 0.0f, 0, 1, 0.3f),          \
+    GCW(cellname, cell, "bidirectional, two layers, dropout and weight drop, post-padded", 2, 1, 0.2f, 1, 0, 0.3f)
 
 int main(void)
 {
@@ -838,6 +899,7 @@ int main(void)
         cmocka_unit_test(test_workspace_is_reused_across_shapes),
         cmocka_unit_test(test_reserve_then_forward_does_not_grow),
         cmocka_unit_test(test_bad_configs_are_rejected_with_a_message),
+        cmocka_unit_test(test_weight_drop_masks_training_forwards_only),
         cmocka_unit_test(test_bad_calls_are_rejected_with_a_message),
         cmocka_unit_test(test_cell_names_round_trip),
         cmocka_unit_test(test_tensors_are_declared_as_torch_names_them),

@@ -41,6 +41,7 @@ typedef struct rnnkit_model_config {
     rnnkit_pool pool;   /* classifier only */
     float dropout;      /* between RNN layers and before the output layer */
     float embed_dropout;/* on embeddings (training only) */
+    float weight_drop;  /* DropConnect on the recurrent weights W_hh (training only) */
     float forget_bias;  /* LSTM forget-gate bias at init (0: PyTorch's default) */
     int maxlen;         /* classifier: tokens kept per document in training and use (0 = all) */
     int keep_last;      /* classifier: a longer document keeps its last maxlen tokens */

@@ -109,6 +109,10 @@ typedef struct rnnkit_rnn_config {
     int num_layers;    /* L >= 1 */
     int bidirectional; /* 0 or 1 */
     float dropout;     /* on the outputs of every layer but the last, training only */
+    float weight_drop; /* DropConnect on the hidden-to-hidden weights W_hh, training
+                        * only: each training forward multiplies every entry by 0
+                        * (probability p) or 1/(1-p), one mask for all its steps
+                        * (Wan et al. 2013; Merity et al. 2017, AWD-LSTM) */
 } rnnkit_rnn_config;
 
 typedef struct rnnkit_rnn rnnkit_rnn;

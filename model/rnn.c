@@ -681,7 +681,7 @@ RNN_INLINE void forward_step(rnnkit_cell cell, int B, int H, int DH, const float
  *   do = dh~ tanh(c'),  dc~ = dc + dh~ o (1 - tanh²c')
  *   di = dc~ g,  df = dc~ c,  dg = dc~ i,  dc_prev = dc~ f,  dh_prev (direct) = 0
  *   through the nonlinearities: σ' = σ(1-σ), tanh' = 1 - tanh². */
-static void lstm_backward_row(int H, const float *restrict zi, const float *restrict zf,
+RNN_INLINE void lstm_backward_row(int H, const float *restrict zi, const float *restrict zf,
                               const float *restrict zg, const float *restrict zo,
                               const float *restrict tc, const float *restrict cp,
                               const float *restrict dh, float *restrict dc, float *restrict di,
@@ -704,7 +704,7 @@ static void lstm_backward_row(int H, const float *restrict zi, const float *rest
  *   dn = dh~ (1-z),  dz = dh~ (h - n),  dh_prev (direct) = dh~ z
  *   da_n = dn (1 - n²),  dr = da_n (W_hn h + b_hn),  d(W_hn h + b_hn) = da_n r
  *   through the sigmoids: da_r = dr r (1-r), da_z = dz z (1-z). */
-static void gru_backward_row(int H, const float *restrict zr, const float *restrict zu,
+RNN_INLINE void gru_backward_row(int H, const float *restrict zr, const float *restrict zu,
                              const float *restrict zn, const float *restrict hh,
                              const float *restrict hp, const float *restrict dh,
                              float *restrict dr, float *restrict du, float *restrict dn,
@@ -727,7 +727,7 @@ static void gru_backward_row(int H, const float *restrict zr, const float *restr
 }
 
 /* RNN, differentiating h' = tanh(a): da = dh~ (1 - h'²). */
-static void rnn_backward_row(int H, const float *restrict z, const float *restrict dh,
+RNN_INLINE void rnn_backward_row(int H, const float *restrict z, const float *restrict dh,
                              float *restrict dz, float *restrict dhp)
 {
     for (int j = 0; j < H; j++) {
@@ -737,7 +737,7 @@ static void rnn_backward_row(int H, const float *restrict z, const float *restri
 }
 
 /* dst[j] += src[j] */
-static void add_row(int n, const float *restrict src, float *restrict dst)
+RNN_INLINE void add_row(int n, const float *restrict src, float *restrict dst)
 {
     for (int j = 0; j < n; j++)
         dst[j] += src[j];

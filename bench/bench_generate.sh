@@ -1,0 +1,67 @@
+#!/bin/sh
+# bench/bench_generate.sh: the character generator's figures in README.
+#
+#   sh bench/bench_generate.sh [BUILD_DIR] [shakespeare] [tang]
+#
+# shakespeare: `rnnkit generate train` with its defaults on Tiny Shakespeare
+#   (../shared/data/tinyshakespeare/input.txt, the last 5 % as validation):
+#   wall time, the validation curve as a Markdown table, the best validation
+#   loss, and a 300-character sample after "ROMEO:" with --check-copy.
+# tang: the defaults on the Tang poems (../shared/data/tangpoems/input.txt)
+#   for TANG_STEPS steps (default 2000), then a 400-character sample after
+#   "床前明月光，" at temperature 0.7, checked by bench/verse_lines.py (valid
+#   UTF-8, complete lines of regular 5- or 7-character verse).
+# THREADS (default 2) is passed as --threads; RNNKIT_DATA overrides the data
+# directory. The models are left in BUILD_DIR/bench-generate/.
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+shift 2>/dev/null || true
+sets=${*:-shakespeare tang}
+case $build in /*) ;; *) build=$src/$build ;; esac
+D=${RNNKIT_DATA:-$src/../shared/data}
+R=$build/rnnkit
+[ -x "$R" ] || { echo "build rnnkit first (sh scripts/test.sh)" >&2; exit 1; }
+[ -d "$D" ] || { echo "no $D: this benchmark needs the shared data sets" >&2; exit 1; }
+threads=${THREADS:-2}
+out=$build/bench-generate
+mkdir -p "$out"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; --threads $threads; load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# curve LOG: the evaluation lines of a training log as a Markdown table
+curve() {
+    awk '$1 == "step" { s = s " | " $2; t = t " | " $4; v = v " | " $9; n++ }
+         END { printf "| step%s |\n|---", s; for (i = 0; i < n; i++) printf "|---"; printf "|\n";
+               printf "| train loss%s |\n| validation loss%s |\n", t, v }' "$1"
+}
+
+for s in $sets; do
+    case $s in
+    shakespeare)
+        text=$D/tinyshakespeare/input.txt
+        t0=$(date +%s)
+        "$R" generate train --text "$text" -o "$out/shakespeare.db" --threads "$threads" 2>"$out/shakespeare.log"
+        t1=$(date +%s)
+        echo "== Tiny Shakespeare: $(( (t1 - t0) / 60 )) min $(( (t1 - t0) % 60 )) s"
+        curve "$out/shakespeare.log"
+        awk '$1 == "step" && (best == "" || $9 < best) { best = $9; at = $2 }
+             END { printf "best validation loss %s nats/char at step %s\n", best, at }' "$out/shakespeare.log"
+        "$R" generate sample -m "$out/shakespeare.db" --seed "ROMEO:" --length 300 --temperature 0.8 \
+            --rng-seed 1 --check-copy "$text"
+        echo
+        ;;
+    tang)
+        text=$D/tangpoems/input.txt
+        t0=$(date +%s)
+        "$R" generate train --text "$text" -o "$out/tang.db" --steps "${TANG_STEPS:-2000}" \
+            --threads "$threads" 2>"$out/tang.log"
+        t1=$(date +%s)
+        echo "== Tang poems, ${TANG_STEPS:-2000} steps: $(( (t1 - t0) / 60 )) min $(( (t1 - t0) % 60 )) s"
+        curve "$out/tang.log"
+        "$R" generate sample -m "$out/tang.db" --seed "床前明月光，" --length 400 --temperature 0.7 \
+            --rng-seed 1 >"$out/tang-sample.txt"
+        python3 "$src/bench/verse_lines.py" <"$out/tang-sample.txt"
+        ;;
+    *) echo "bench_generate.sh: unknown set '$s' (shakespeare, tang)" >&2; exit 2 ;;
+    esac
+done

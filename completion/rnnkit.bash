@@ -76,7 +76,7 @@ _rnnkit()
             return ;;
         --epochs|--batch|--hidden|--embed|--layers|--lr|--seed|--steps|--length|--temperature|--top-k|--top-p|\
         --threads|--maxlen|--dropout|--clip|--patience|--seq-len|--eval-every|--title|--labels|--min-count|\
-        --max-vocab|--rng-seed|--count|--stop|--folds|--lr-decay|--valid-frac|--valid-split|--embed-dropout|\
+        --max-vocab|--rng-seed|--count|--stop|--folds|--lr-decay|--valid-frac|--valid-split|--embed-dropout|--weight-drop|\
         --checkpoint-minutes|--checkpoint-steps)
             return ;;
     esac

@@ -59,6 +59,8 @@ static const char usage_train[] =
     "  --batch N             documents per batch (default 32)\n"
     "  --epochs N            passes over the data (default 10)\n"
     "  --lr F                Adam learning rate (default 0.002)\n"
+    "  --lr-decay F          multiply the rate by F after each epoch without validation gain\n"
+    "                        (default 1 = never)\n"
     "  --clip F              clip the gradient's global norm (default 5; 0 = off)\n"
     "  --patience N          stop after N epochs without validation gain (default 3; 0 = off)\n"
     "  --seed N              random seed (default 1): same seed, same model\n"
@@ -331,7 +333,7 @@ static int cmd_train(int argc, char **argv)
     a.to.checkpoint_seconds = 600;
     enum { O_TRAIN = 256, O_VALID, O_SPLIT, O_FORMAT, O_SKIP, O_VOCAB, O_LEVEL, O_MINC, O_MAXV, O_CELL,
            O_EMBED, O_HIDDEN, O_LAYERS, O_BIDI, O_POOL, O_DROP, O_EDROP, O_WDROP, O_MAXLEN, O_TRUNC, O_BATCH,
-           O_EPOCHS, O_LR, O_CLIP, O_PAT, O_SEED, O_THREADS, O_FOLDS, O_CKMIN, O_CKSTEPS, O_RESUME };
+           O_EPOCHS, O_LR, O_DECAY, O_CLIP, O_PAT, O_SEED, O_THREADS, O_FOLDS, O_CKMIN, O_CKSTEPS, O_RESUME };
     static const struct option opts[] = {
         {"train", required_argument, 0, O_TRAIN}, {"valid", required_argument, 0, O_VALID},
         {"valid-split", required_argument, 0, O_SPLIT}, {"format", required_argument, 0, O_FORMAT},
@@ -345,7 +347,8 @@ static int cmd_train(int argc, char **argv)
         {"weight-drop", required_argument, 0, O_WDROP},
         {"maxlen", required_argument, 0, O_MAXLEN}, {"truncating", required_argument, 0, O_TRUNC},
         {"batch", required_argument, 0, O_BATCH}, {"epochs", required_argument, 0, O_EPOCHS},
-        {"lr", required_argument, 0, O_LR}, {"clip", required_argument, 0, O_CLIP},
+        {"lr", required_argument, 0, O_LR}, {"lr-decay", required_argument, 0, O_DECAY},
+        {"clip", required_argument, 0, O_CLIP},
         {"patience", required_argument, 0, O_PAT}, {"seed", required_argument, 0, O_SEED},
         {"threads", required_argument, 0, O_THREADS}, {"folds", required_argument, 0, O_FOLDS},
         {"checkpoint-minutes", required_argument, 0, O_CKMIN}, {"checkpoint-steps", required_argument, 0, O_CKSTEPS},
@@ -424,6 +427,7 @@ static int cmd_train(int argc, char **argv)
             break;
         case O_EPOCHS: bad = cli_parse_int("--epochs", optarg, 1, 100000, &a.to.epochs); break;
         case O_LR: bad = cli_parse_double("--lr", optarg, 1e-8, 10, &a.to.lr); break;
+        case O_DECAY: bad = cli_parse_double("--lr-decay", optarg, 0.01, 1, &a.to.lr_decay); break;
         case O_CLIP: bad = cli_parse_double("--clip", optarg, 0, 1e6, &a.to.clip); break;
         case O_PAT: bad = cli_parse_int("--patience", optarg, 0, 100000, &a.to.patience); break;
         case O_SEED:

@@ -910,6 +910,8 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                 improved = 1;
             } else {
                 ck.since_best++;
+                if (opt->lr_decay > 0 && opt->lr_decay < 1)
+                    optim.lr *= (float)opt->lr_decay;
             }
         }
         double tn = rnnkit__now();

@@ -71,6 +71,10 @@ int rnnkit_model_num_labels(const rnnkit_model *m);
 const char *rnnkit_model_label(const rnnkit_model *m, int k);
 /* Class index of a label string, -1 if unknown. */
 int rnnkit_model_find_label(const rnnkit_model *m, const char *label);
+/* The weights, writable. Prediction keeps a table derived from the
+ * embedding and the first layer's input weights; this call drops it, so
+ * call it again after changing weights through a pointer kept from an
+ * earlier call, before the next prediction. */
 rnnkit_params *rnnkit_model_params(rnnkit_model *m);
 size_t rnnkit_model_num_params(const rnnkit_model *m);
 

@@ -290,6 +290,61 @@ static void test_classifier_learns_a_toy_task(void **state)
     rnnkit_model_free(m);
 }
 
+/* With lr_decay, the rate an epoch runs at (its log row's lr) is the
+ * previous epoch's, halved when that epoch did not improve on validation. */
+static void test_classifier_lr_decays_after_epochs_without_gain(void **state)
+{
+    (void)state;
+    rnnkit_model *m = small_classifier(RNNKIT_CELL_GRU, 0, RNNKIT_POOL_MEAN, 4);
+    enum { N = 120 };
+    static size_t off[N + 1];
+    static int32_t ids[N * 12], lab[N];
+    const int V = (int)rnnkit_vocab_size(rnnkit_model_vocab(m));
+    rnnkit_rng r;
+    rnnkit_rng_seed(&r, 8);
+    size_t pos = 0;
+    for (int i = 0; i < N; i++) {
+        off[i] = pos;
+        int len = 1 + (int)rnnkit_rng_below(&r, 12);
+        for (int t = 0; t < len; t++)
+            ids[pos++] = 1 + (int32_t)rnnkit_rng_below(&r, (uint64_t)V - 1);
+        lab[i] = (int)rnnkit_rng_below(&r, 2); /* noise: validation gains stop early */
+    }
+    off[N] = pos;
+    rnnkit_dataset train = {.n = 80, .off = off, .ids = ids, .label = lab};
+    rnnkit_dataset valid = {.n = 40, .off = off + 80, .ids = ids, .label = lab + 80};
+    rnnkit_train_options o;
+    rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
+    o.epochs = 8;
+    o.patience = 0;
+    o.lr_decay = 0.5;
+    rnnkit_log_row *log = NULL;
+    int nlog = 0;
+    rnnkit_error err;
+    if (rnnkit_classifier_train(m, &train, &valid, &o, &log, &nlog, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(nlog, 8);
+    double best_acc = -1, best_loss = INFINITY;
+    int decays = 0;
+    for (int i = 0; i < nlog; i++) {
+        int improved = log[i].valid_acc > best_acc || (log[i].valid_acc == best_acc && log[i].valid_loss < best_loss);
+        if (improved) {
+            best_acc = log[i].valid_acc;
+            best_loss = log[i].valid_loss;
+        }
+        if (i + 1 < nlog) {
+            double want = log[i].lr * (improved ? 1.0 : 0.5);
+            if (fabs(log[i + 1].lr - want) > 1e-9 * want)
+                fail_msg("epoch %d: lr %g, expected %g", i + 2, log[i + 1].lr, want);
+            decays += !improved;
+        }
+    }
+    assert_true(decays > 0); /* the case under test happened */
+    assert_true(fabs(log[0].lr - o.lr) < 1e-9);
+    free(log);
+    rnnkit_model_free(m);
+}
+
 /* Random documents of 1..12 ids in [1, V), so batches mix lengths (padding). */
 static rnnkit_dataset random_docs(int n, int V, uint64_t seed, size_t *off, int32_t *ids)
 {
@@ -436,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_failed_save_leaves_the_old_file),
         cmocka_unit_test(test_classifier_learns_a_toy_task),
         cmocka_unit_test(test_inference_table_matches_the_plain_path),
+        cmocka_unit_test(test_classifier_lr_decays_after_epochs_without_gain),
         cmocka_unit_test(test_generator_sampler_agrees_with_batched_evaluation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

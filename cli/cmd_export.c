@@ -368,7 +368,8 @@ static const char usage_import[] =
     "  -o, --output FILE    the model file to write (atomically)\n"
     "  --config K=V,...     task=classify|generate, cell=lstm|gru|rnn, embed=N,\n"
     "                       hidden=N, layers=N, bidirectional=0|1, pool=last|mean|max,\n"
-    "                       dropout=F, embed_dropout=F, maxlen=N, keep_last=0|1\n"
+    "                       dropout=F, embed_dropout=F, weight_drop=F, maxlen=N,\n"
+    "                       keep_last=0|1\n"
     "  --labels A,B,...     the classifier's labels in output order (otherwise the\n"
     "                       metadata's `labels`)\n"
     "  -h, --help           this help\n";
@@ -416,6 +417,10 @@ static int apply_config(rnnkit_model_config *cfg, const char *key, const char *v
         if (cli_parse_double(flag, val, 0, 0.99, &d))
             return 1;
         *(key[0] == 'd' ? &cfg->dropout : &cfg->embed_dropout) = (float)d;
+    } else if (!strcmp(key, "weight_drop")) {
+        if (cli_parse_double(flag, val, 0, 0.99, &d))
+            return 1;
+        cfg->weight_drop = (float)d;
     } else if (!strcmp(key, "forget_bias")) {
         if (cli_parse_double(flag, val, -100, 100, &d))
             return 1;

@@ -140,7 +140,7 @@ static void build_header(sbuf *h, const rnnkit_model *m)
     struct {
         const char *k;
         char v[64];
-    } kv[16];
+    } kv[24];
     int n = 0;
 #define KV(key, ...) (kv[n].k = key, snprintf(kv[n].v, sizeof kv[n].v, __VA_ARGS__), n++)
     KV("format", "rnnkit");
@@ -154,6 +154,7 @@ static void build_header(sbuf *h, const rnnkit_model *m)
     KV("pool", "%s", rnnkit_pool_name(c->pool));
     KV("dropout", "%.9g", (double)c->dropout);
     KV("embed_dropout", "%.9g", (double)c->embed_dropout);
+    KV("weight_drop", "%.9g", (double)c->weight_drop);
     KV("forget_bias", "%.9g", (double)c->forget_bias);
     KV("maxlen", "%d", c->maxlen);
     KV("keep_last", "%d", c->keep_last);

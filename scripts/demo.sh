@@ -35,9 +35,9 @@ step "4. evaluate on held-out text" "rnnkit classify eval -m $O/sentiment.db $D/
 "$R" classify eval -m "$O/sentiment.db" "$D/sentiment/test.tsv"
 
 step "5. a character-level generator" \
-     "rnnkit generate train --text $D/text/verse.txt -o $O/verse.db --hidden 128 --layers 1 --steps 300"
+     "rnnkit generate train --text $D/text/verse.txt -o $O/verse.db --hidden 128 --layers 1 --steps 300 (light regularisation: a small text, a short run)"
 "$R" generate train --text "$D/text/verse.txt" -o "$O/verse.db" --hidden 128 --layers 1 --embed 32 \
-    --batch 32 --seq-len 64 --steps 300 --eval-every 100 --lr 0.005
+    --batch 32 --seq-len 64 --steps 300 --eval-every 100 --lr 0.005 --dropout 0.2 --weight-drop 0
 
 step "6. continue a seed" "rnnkit generate sample -m $O/verse.db --seed ... --length 300"
 seed=$(grep -m1 -E '^[A-Z]+:' "$D/text/verse.txt" || true)

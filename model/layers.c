@@ -254,7 +254,7 @@ int rnnkit_pool_from_name(const char *name)
 }
 
 RNNKIT_CLONES static void pool_forward_loops(rnnkit_pool kind, int T, int B, int C, const float *y,
-                         const float *mask, float *out, int32_t *argmax)
+                                             const float *mask, float *out, int32_t *argmax)
 {
     const size_t BC = (size_t)B * (size_t)C;
     if (kind == RNNKIT_POOL_MEAN) {
@@ -306,7 +306,7 @@ void rnnkit_pool_forward(rnnkit_pool kind, int T, int B, int C, const float *y,
 }
 
 RNNKIT_CLONES static void pool_backward_loops(rnnkit_pool kind, int T, int B, int C, const float *mask,
-                          const int32_t *argmax, const float *dout, float *dy)
+                                              const int32_t *argmax, const float *dout, float *dy)
 {
     const size_t BC = (size_t)B * (size_t)C;
     memset(dy, 0, (size_t)T * BC * sizeof(float));

@@ -682,11 +682,11 @@ RNN_INLINE void forward_step(rnnkit_cell cell, int B, int H, int DH, const float
  *   di = dc~ g,  df = dc~ c,  dg = dc~ i,  dc_prev = dc~ f,  dh_prev (direct) = 0
  *   through the nonlinearities: σ' = σ(1-σ), tanh' = 1 - tanh². */
 RNN_INLINE void lstm_backward_row(int H, const float *restrict zi, const float *restrict zf,
-                              const float *restrict zg, const float *restrict zo,
-                              const float *restrict tc, const float *restrict cp,
-                              const float *restrict dh, float *restrict dc, float *restrict di,
-                              float *restrict df, float *restrict dg, float *restrict dO,
-                              float *restrict dhp)
+                                  const float *restrict zg, const float *restrict zo,
+                                  const float *restrict tc, const float *restrict cp,
+                                  const float *restrict dh, float *restrict dc, float *restrict di,
+                                  float *restrict df, float *restrict dg, float *restrict dO,
+                                  float *restrict dhp)
 {
     for (int j = 0; j < H; j++) {
         float i = zi[j], f = zf[j], g = zg[j], o = zo[j], t = tc[j];
@@ -705,11 +705,11 @@ RNN_INLINE void lstm_backward_row(int H, const float *restrict zi, const float *
  *   da_n = dn (1 - n²),  dr = da_n (W_hn h + b_hn),  d(W_hn h + b_hn) = da_n r
  *   through the sigmoids: da_r = dr r (1-r), da_z = dz z (1-z). */
 RNN_INLINE void gru_backward_row(int H, const float *restrict zr, const float *restrict zu,
-                             const float *restrict zn, const float *restrict hh,
-                             const float *restrict hp, const float *restrict dh,
-                             float *restrict dr, float *restrict du, float *restrict dn,
-                             float *restrict dhr, float *restrict dhu, float *restrict dhn,
-                             float *restrict dhp)
+                                 const float *restrict zn, const float *restrict hh,
+                                 const float *restrict hp, const float *restrict dh,
+                                 float *restrict dr, float *restrict du, float *restrict dn,
+                                 float *restrict dhr, float *restrict dhu, float *restrict dhn,
+                                 float *restrict dhp)
 {
     for (int j = 0; j < H; j++) {
         float r = zr[j], u = zu[j], n = zn[j];
@@ -728,7 +728,7 @@ RNN_INLINE void gru_backward_row(int H, const float *restrict zr, const float *r
 
 /* RNN, differentiating h' = tanh(a): da = dh~ (1 - h'²). */
 RNN_INLINE void rnn_backward_row(int H, const float *restrict z, const float *restrict dh,
-                             float *restrict dz, float *restrict dhp)
+                                 float *restrict dz, float *restrict dhp)
 {
     for (int j = 0; j < H; j++) {
         dz[j] = dh[j] * (1.0f - z[j] * z[j]);
@@ -748,9 +748,9 @@ RNN_INLINE void add_row(int n, const float *restrict src, float *restrict dst)
  * (real rows get dy added in place), dc [B][H] (LSTM), dz, dzh [B][GH],
  * dhp [B][H]. */
 RNNKIT_CLONES static void backward_step(rnnkit_cell cell, int B, int H, int DH, const float *mt,
-                          const float *z, const float *aux, const float *hp, const float *cp,
-                          const float *dy, float *dh, float *dc, float *dz, float *dzh,
-                          float *dhp)
+                                        const float *z, const float *aux, const float *hp, const float *cp,
+                                        const float *dy, float *dh, float *dc, float *dz, float *dzh,
+                                        float *dhp)
 {
     const size_t GH = (size_t)(cell == RNNKIT_CELL_LSTM ? 4 : cell == RNNKIT_CELL_GRU ? 3 : 1) * H;
     for (int b = 0; b < B; b++) {
@@ -796,7 +796,7 @@ static size_t prev_slot(int d, int t) { return d ? (size_t)t + 1 : (size_t)t; }
 static size_t next_slot(int d, int t) { return d ? (size_t)t : (size_t)t + 1; }
 
 RNNKIT_CLONES static void unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int B, const float *in,
-                         const float *mask, const float *h0, const float *c0)
+                                       const float *mask, const float *h0, const float *c0)
 {
     rnn_unit *u = &rnn->units[l * rnn->D + d];
     const float *P = rnn->params->value;
@@ -859,8 +859,8 @@ RNNKIT_CLONES static void unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int
  * [T][B][in] gradient w.r.t. its input, overwritten by direction 0 and added
  * to by direction 1 (NULL: not wanted). */
 RNNKIT_CLONES static void unit_backward(rnnkit_rnn *rnn, int l, int d, int T, int B, const float *in,
-                          const float *mask, const float *dy, const float *dhn,
-                          const float *dcn, float *dx, float *dh0, float *dc0)
+                                        const float *mask, const float *dy, const float *dhn,
+                                        const float *dcn, float *dx, float *dh0, float *dc0)
 {
     rnn_unit *u = &rnn->units[l * rnn->D + d];
     const float *P = rnn->params->value;

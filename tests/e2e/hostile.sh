@@ -141,6 +141,9 @@ row 2 "--batch" "$R" $GT --text "$D/text/verse.txt" -o "$T/x.db" --batch 1000000
 row 2 "--length" "$R" generate sample -m "$T/gen.db" --length 1000000000000
 row 2 "--dropout" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --dropout 1.5
 row 2 "--lr" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --lr nan
+row 2 "--weight-drop" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --weight-drop 1
+row 2 "--weight-drop" "$R" $GT --text "$D/text/verse.txt" -o "$T/x.db" --weight-drop -0.1
+row 2 "--lr-decay" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --lr-decay 0
 row 2 "--temperature" "$R" generate sample -m "$T/gen.db" --temperature 0
 row 2 "--top-p" "$R" generate sample -m "$T/gen.db" --top-p 2
 row 2 "--embed" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --embed 1e9

@@ -166,6 +166,10 @@ static rnnkit_status make_model(const bench_args *a, rnnkit_task task, rnnkit_mo
         cfg.maxlen = a->len;
         st = make_vocab(RNNKIT_LEVEL_WORD, a->vocab, &v, err);
     } else {
+        /* the work of bench/torch_side.py's Generator: dropout 0.2 between
+         * the layers and before the output, no weight drop */
+        cfg.dropout = 0.2f;
+        cfg.weight_drop = 0.0f;
         st = make_vocab(RNNKIT_LEVEL_CHAR, GEN_VOCAB, &v, err);
     }
     if (st)

@@ -340,12 +340,11 @@ static int fill_batch(rnnkit_model *m, const rnnkit_dataset *d, const size_t *id
 enum { TAB_CHUNK = 256 };
 #define TAB_MAX_BYTES ((size_t)512 << 20)
 
+/* Computes the rows of the np pending ids (checked in range by the caller). */
 static void tab_flush(rnnkit_model *m, int np)
 {
-    const size_t E = (size_t)m->cfg.embed, GH = (size_t)rnnkit__rnn_gate_width(m->rnn), V = (size_t)m->V;
-    const float *w = m->params.value + m->emb.off;
-    for (int j = 0; j < np; j++)
-        memcpy(m->tab_x + (size_t)j * E, w + (size_t)m->tab_pending[j] * E, E * sizeof(float));
+    const size_t GH = (size_t)rnnkit__rnn_gate_width(m->rnn), V = (size_t)m->V;
+    (void)rnnkit_embedding_forward(&m->emb, m->tab_pending, (size_t)np, m->tab_x, NULL);
     for (int d = 0; d < (m->cfg.bidirectional ? 2 : 1); d++) {
         rnnkit__rnn_input_rows(m->rnn, d, np, m->tab_x, m->tab_z);
         for (int j = 0; j < np; j++)

@@ -290,6 +290,22 @@ static void test_classifier_learns_a_toy_task(void **state)
     rnnkit_model_free(m);
 }
 
+/* Random documents of 1..12 ids in [1, V), so batches mix lengths (padding). */
+static rnnkit_dataset random_docs(int n, int V, uint64_t seed, size_t *off, int32_t *ids)
+{
+    rnnkit_rng r;
+    rnnkit_rng_seed(&r, seed);
+    size_t pos = 0;
+    for (int i = 0; i < n; i++) {
+        off[i] = pos;
+        int len = 1 + (int)rnnkit_rng_below(&r, 12);
+        for (int t = 0; t < len; t++)
+            ids[pos++] = 1 + (int32_t)rnnkit_rng_below(&r, (uint64_t)V - 1);
+    }
+    off[n] = pos;
+    return (rnnkit_dataset){.n = (size_t)n, .off = off, .ids = ids};
+}
+
 /* With lr_decay, the rate an epoch runs at (its log row's lr) is the
  * previous epoch's, halved when that epoch did not improve on validation. */
 static void test_classifier_lr_decays_after_epochs_without_gain(void **state)
@@ -299,18 +315,11 @@ static void test_classifier_lr_decays_after_epochs_without_gain(void **state)
     enum { N = 120 };
     static size_t off[N + 1];
     static int32_t ids[N * 12], lab[N];
-    const int V = (int)rnnkit_vocab_size(rnnkit_model_vocab(m));
+    random_docs(N, (int)rnnkit_vocab_size(rnnkit_model_vocab(m)), 8, off, ids);
     rnnkit_rng r;
-    rnnkit_rng_seed(&r, 8);
-    size_t pos = 0;
-    for (int i = 0; i < N; i++) {
-        off[i] = pos;
-        int len = 1 + (int)rnnkit_rng_below(&r, 12);
-        for (int t = 0; t < len; t++)
-            ids[pos++] = 1 + (int32_t)rnnkit_rng_below(&r, (uint64_t)V - 1);
+    rnnkit_rng_seed(&r, 9);
+    for (int i = 0; i < N; i++)
         lab[i] = (int)rnnkit_rng_below(&r, 2); /* noise: validation gains stop early */
-    }
-    off[N] = pos;
     rnnkit_dataset train = {.n = 80, .off = off, .ids = ids, .label = lab};
     rnnkit_dataset valid = {.n = 40, .off = off + 80, .ids = ids, .label = lab + 80};
     rnnkit_train_options o;
@@ -343,22 +352,6 @@ static void test_classifier_lr_decays_after_epochs_without_gain(void **state)
     assert_true(fabs(log[0].lr - o.lr) < 1e-9);
     free(log);
     rnnkit_model_free(m);
-}
-
-/* Random documents of 1..12 ids in [1, V), so batches mix lengths (padding). */
-static rnnkit_dataset random_docs(int n, int V, uint64_t seed, size_t *off, int32_t *ids)
-{
-    rnnkit_rng r;
-    rnnkit_rng_seed(&r, seed);
-    size_t pos = 0;
-    for (int i = 0; i < n; i++) {
-        off[i] = pos;
-        int len = 1 + (int)rnnkit_rng_below(&r, 12);
-        for (int t = 0; t < len; t++)
-            ids[pos++] = 1 + (int32_t)rnnkit_rng_below(&r, (uint64_t)V - 1);
-    }
-    off[n] = pos;
-    return (rnnkit_dataset){.n = (size_t)n, .off = off, .ids = ids};
 }
 
 static void assert_probs_close(const float *a, const float *b, size_t n, const char *what)

@@ -41,6 +41,8 @@ static const char usage_train[] =
     "  --vocab FILE          use this vocabulary (from `rnnkit vocab build`); otherwise one\n"
     "                        is built from the training text with the options below\n"
     "  --level L             word|char (default word)\n"
+    "  --cjk-bigrams B       yes|no: word level, also each pair of adjacent CJK characters\n"
+    "                        as a token (default no)\n"
     "  --min-count N         drop tokens seen fewer than N times (default 2)\n"
     "  --max-vocab N         at most N ids, <pad> and <unk> included (default 50000)\n"
     "model:\n"
@@ -331,7 +333,8 @@ static int cmd_train(int argc, char **argv)
     rnnkit_model_config_default(&a.mc, RNNKIT_TASK_CLASSIFY);
     rnnkit_train_options_default(&a.to, RNNKIT_TASK_CLASSIFY);
     a.to.checkpoint_seconds = 600;
-    enum { O_TRAIN = 256, O_VALID, O_SPLIT, O_FORMAT, O_SKIP, O_VOCAB, O_LEVEL, O_MINC, O_MAXV, O_CELL,
+    int bigrams = -1;
+    enum { O_TRAIN = 256, O_VALID, O_SPLIT, O_FORMAT, O_SKIP, O_VOCAB, O_LEVEL, O_BIGRAM, O_MINC, O_MAXV, O_CELL,
            O_EMBED, O_HIDDEN, O_LAYERS, O_BIDI, O_POOL, O_DROP, O_EDROP, O_WDROP, O_MAXLEN, O_TRUNC, O_BATCH,
            O_EPOCHS, O_LR, O_DECAY, O_CLIP, O_PAT, O_SEED, O_THREADS, O_FOLDS, O_CKMIN, O_CKSTEPS, O_RESUME };
     static const struct option opts[] = {
@@ -339,6 +342,7 @@ static int cmd_train(int argc, char **argv)
         {"valid-split", required_argument, 0, O_SPLIT}, {"format", required_argument, 0, O_FORMAT},
         {"skip-bad", no_argument, 0, O_SKIP}, {"output", required_argument, 0, 'o'},
         {"vocab", required_argument, 0, O_VOCAB}, {"level", required_argument, 0, O_LEVEL},
+        {"cjk-bigrams", required_argument, 0, O_BIGRAM},
         {"min-count", required_argument, 0, O_MINC}, {"max-vocab", required_argument, 0, O_MAXV},
         {"cell", required_argument, 0, O_CELL}, {"embed", required_argument, 0, O_EMBED},
         {"hidden", required_argument, 0, O_HIDDEN}, {"layers", required_argument, 0, O_LAYERS},
@@ -379,6 +383,14 @@ static int cmd_train(int argc, char **argv)
                 rnnkit_tok_config_default(&a.tok, RNNKIT_LEVEL_CHAR);
             else
                 return cli_usage_error(usage_train, "--level: '%s' is not word or char", optarg);
+            break;
+        case O_BIGRAM:
+            if (!strcmp(optarg, "yes"))
+                bigrams = 1;
+            else if (!strcmp(optarg, "no"))
+                bigrams = 0;
+            else
+                return cli_usage_error(usage_train, "--cjk-bigrams: '%s' is not yes or no", optarg);
             break;
         case O_MINC: bad = cli_parse_i64("--min-count", optarg, 1, INT64_MAX, &a.min_count); break;
         case O_MAXV: bad = cli_parse_i64("--max-vocab", optarg, 3, 1 << 24, &a.max_vocab); break;
@@ -455,6 +467,13 @@ static int cmd_train(int argc, char **argv)
         return cli_usage_error(usage_train, "unexpected argument '%s'", argv[optind]);
     if (!a.train)
         return cli_usage_error(usage_train, "--train is required");
+    if (bigrams >= 0) {
+        if (a.vocab)
+            return cli_usage_error(usage_train, "--cjk-bigrams: with --vocab the vocabulary's own setting applies");
+        if (bigrams && a.tok.level != RNNKIT_LEVEL_WORD)
+            return cli_usage_error(usage_train, "--cjk-bigrams: word level only");
+        a.tok.cjk_bigrams = bigrams;
+    }
     if (!a.out && !a.folds)
         return cli_usage_error(usage_train, "-o MODEL.db is required");
     if (strcmp(log_format, "text") && strcmp(log_format, "jsonl"))

@@ -333,7 +333,12 @@ int cmd_export(int argc, char **argv)
     } else {
         const rnnkit_vocab *v = m ? rnnkit_model_vocab(m) : own_vocab;
         out_file o;
-        if (out_open(&o, out)) {
+        if (format == FMT_HF && rnnkit_vocab_config(v)->cjk_bigrams) {
+            cli_failf("%s: the vocabulary adds CJK character pairs (cjk_bigrams), which tokenizer.json's "
+                      "pre-tokenizers cannot express; export vocab-txt or keras-tokenizer instead",
+                      model ? model : vocab_path);
+            rc = CLI_EXIT_FAIL;
+        } else if (out_open(&o, out)) {
             rc = CLI_EXIT_FAIL;
         } else {
             int bad = format == FMT_VOCAB_TXT ? write_vocab_txt(o.f, v)

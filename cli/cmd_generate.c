@@ -46,10 +46,13 @@ static const char usage_train[] =
     "training:\n"
     "  --seq-len N         steps of back-propagation through time (default 100)\n"
     "  --batch N           parallel streams (default 64)\n"
-    "  --steps N           optimiser steps (default 2000; 0 = use --epochs)\n"
+    "  --steps N           optimiser steps (default 4500; 0 = use --epochs)\n"
     "  --epochs N          passes over the text when --steps 0 (default 1)\n"
     "  --lr F              Adam learning rate (default 0.002)\n"
-    "  --lr-decay F        multiply the rate by F when validation stops improving (default 0.5)\n"
+    "  --lr-schedule S     cosine|plateau (default cosine): cosine takes the rate from --lr\n"
+    "                      to 0 over --steps; plateau multiplies it by --lr-decay at each\n"
+    "                      evaluation without improvement\n"
+    "  --lr-decay F        the plateau schedule's factor (default 0.5)\n"
     "  --eval-every N      steps between validation runs (default 100)\n"
     "  --patience N        stop after N evaluations without improvement (default 0 = never)\n"
     "  --clip F            clip the gradient's global norm (default 5)\n"
@@ -135,7 +138,7 @@ static int cmd_train(int argc, char **argv)
     rnnkit_train_options_default(&to, RNNKIT_TASK_GENERATE);
     to.checkpoint_seconds = 600;
     enum { O_TEXT = 256, O_VALID, O_VFRAC, O_NORM, O_CELL, O_EMBED, O_HIDDEN, O_LAYERS, O_DROP, O_WDROP, O_SEQ, O_BATCH,
-           O_STEPS, O_EPOCHS, O_LR, O_DECAY, O_EVAL, O_PAT, O_CLIP, O_SEED, O_THREADS, O_CKMIN, O_CKSTEPS,
+           O_STEPS, O_EPOCHS, O_LR, O_DECAY, O_SCHED, O_EVAL, O_PAT, O_CLIP, O_SEED, O_THREADS, O_CKMIN, O_CKSTEPS,
            O_RESUME };
     static const struct option opts[] = {
         {"text", required_argument, 0, O_TEXT}, {"valid", required_argument, 0, O_VALID},
@@ -146,6 +149,7 @@ static int cmd_train(int argc, char **argv)
         {"weight-drop", required_argument, 0, O_WDROP}, {"seq-len", required_argument, 0, O_SEQ}, {"batch", required_argument, 0, O_BATCH},
         {"steps", required_argument, 0, O_STEPS}, {"epochs", required_argument, 0, O_EPOCHS},
         {"lr", required_argument, 0, O_LR}, {"lr-decay", required_argument, 0, O_DECAY},
+        {"lr-schedule", required_argument, 0, O_SCHED},
         {"eval-every", required_argument, 0, O_EVAL}, {"patience", required_argument, 0, O_PAT},
         {"clip", required_argument, 0, O_CLIP}, {"seed", required_argument, 0, O_SEED},
         {"threads", required_argument, 0, O_THREADS}, {"log-format", required_argument, 0, 'L'}, {"quiet", no_argument, 0, 'q'},
@@ -206,6 +210,14 @@ static int cmd_train(int argc, char **argv)
         case O_EPOCHS: bad = cli_parse_int("--epochs", optarg, 1, 100000, &to.epochs); break;
         case O_LR: bad = cli_parse_double("--lr", optarg, 1e-8, 10, &to.lr); break;
         case O_DECAY: bad = cli_parse_double("--lr-decay", optarg, 0.01, 1, &to.lr_decay); break;
+        case O_SCHED:
+            if (!strcmp(optarg, "cosine"))
+                to.lr_schedule = RNNKIT_LR_COSINE;
+            else if (!strcmp(optarg, "plateau"))
+                to.lr_schedule = RNNKIT_LR_PLATEAU;
+            else
+                return cli_usage_error(usage_train, "--lr-schedule: '%s' is not cosine or plateau", optarg);
+            break;
         case O_EVAL: bad = cli_parse_int("--eval-every", optarg, 1, 100000000, &to.eval_every); break;
         case O_PAT: bad = cli_parse_int("--patience", optarg, 0, 100000, &to.patience); break;
         case O_CLIP: bad = cli_parse_double("--clip", optarg, 0, 1e6, &to.clip); break;

@@ -33,6 +33,8 @@ static const char usage_build[] =
     "  --lowercase / --no-lowercase\n"
     "                         Unicode case folding (default on for words, off for chars)\n"
     "  --drop-punct           word level: drop punctuation and symbol tokens\n"
+    "  --cjk-bigrams          word level: also each pair of adjacent CJK characters as a\n"
+    "                         token (\"酒店\" -> 酒 酒店 店): words for text without spaces\n"
     "  --invalid R            error|replace|skip for invalid UTF-8 (default error;\n"
     "                         replace writes U+FFFD and reports how many)\n"
     "  --min-count N          keep tokens seen at least N times (default 1)\n"
@@ -123,15 +125,16 @@ static int cmd_build(int argc, char **argv)
     const char *out = NULL;
     rnnkit_tok_config cfg;
     rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
-    int norm_set = 0, lower_set = -1, drop = 0, tsv = 0, append = 0, quiet = 0;
+    int norm_set = 0, lower_set = -1, drop = 0, bigrams = 0, tsv = 0, append = 0, quiet = 0;
     rnnkit_norm norm = RNNKIT_NORM_NFKC;
     rnnkit_invalid inv = RNNKIT_INVALID_ERROR;
     int64_t min_count = 1, max_size = 0;
-    enum { O_LEVEL = 256, O_NORM, O_LOWER, O_NOLOWER, O_DROP, O_INVALID, O_MINC, O_MAXS, O_TSV, O_APPEND };
+    enum { O_LEVEL = 256, O_NORM, O_LOWER, O_NOLOWER, O_DROP, O_BIGRAM, O_INVALID, O_MINC, O_MAXS, O_TSV, O_APPEND };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"level", required_argument, 0, O_LEVEL},
         {"normalize", required_argument, 0, O_NORM}, {"lowercase", no_argument, 0, O_LOWER},
         {"no-lowercase", no_argument, 0, O_NOLOWER}, {"drop-punct", no_argument, 0, O_DROP},
+        {"cjk-bigrams", no_argument, 0, O_BIGRAM},
         {"invalid", required_argument, 0, O_INVALID}, {"min-count", required_argument, 0, O_MINC},
         {"max-size", required_argument, 0, O_MAXS}, {"tsv", no_argument, 0, O_TSV},
         {"append", no_argument, 0, O_APPEND}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
@@ -165,6 +168,7 @@ static int cmd_build(int argc, char **argv)
         case O_LOWER: lower_set = 1; break;
         case O_NOLOWER: lower_set = 0; break;
         case O_DROP: drop = 1; break;
+        case O_BIGRAM: bigrams = 1; break;
         case O_INVALID:
             if (!strcmp(optarg, "error"))
                 inv = RNNKIT_INVALID_ERROR;
@@ -196,6 +200,9 @@ static int cmd_build(int argc, char **argv)
     if (lower_set >= 0)
         cfg.lowercase = lower_set;
     cfg.drop_punct = drop;
+    if (bigrams && cfg.level != RNNKIT_LEVEL_WORD)
+        return cli_usage_error(usage_build, "--cjk-bigrams: word level only");
+    cfg.cjk_bigrams = bigrams;
     cfg.invalid = inv;
 
     rnnkit_error err;
@@ -397,10 +404,11 @@ static int cmd_show(int argc, char **argv)
     if (json) {
         printf("{\"path\":");
         json_str(argv[optind], strlen(argv[optind]));
-        printf(",\"level\":\"%s\",\"normalize\":\"%s\",\"lowercase\":%s,\"drop_punct\":%s,\"size\":%lld,"
+        printf(",\"level\":\"%s\",\"normalize\":\"%s\",\"lowercase\":%s,\"drop_punct\":%s,\"cjk_bigrams\":%s,\"size\":%lld,"
                "\"tokens_counted\":%lld,\"documents\":%lld,\"unicode_version\":\"%s\",\"utf8proc_version\":\"%s\","
                "\"coverage\":{\"top1k\":%.6f,\"top10k\":%.6f,\"all\":%.6f},\"sources\":[",
-               level, norm, cfg->lowercase ? "true" : "false", cfg->drop_punct ? "true" : "false", (long long)n,
+               level, norm, cfg->lowercase ? "true" : "false", cfg->drop_punct ? "true" : "false",
+               cfg->cjk_bigrams ? "true" : "false", (long long)n,
                (long long)total, (long long)rnnkit_vocab_documents(v), rnnkit_vocab_unicode_version(v),
                rnnkit_vocab_utf8proc_version(v), (double)k1 / d, (double)k10 / d, (double)all / d);
         for (size_t i = 0; i < rnnkit_vocab_num_sources(v); i++) {
@@ -421,9 +429,10 @@ static int cmd_show(int argc, char **argv)
         }
         printf("]}\n");
     } else {
-        printf("vocabulary\t%s\nlevel\t%s\nnormalize\t%s\nlowercase\t%s\ndrop_punct\t%s\nunicode\t%s (utf8proc %s)\n"
-               "size\t%lld ids (2 reserved)\ntokens counted\t%lld in %lld documents\n",
+        printf("vocabulary\t%s\nlevel\t%s\nnormalize\t%s\nlowercase\t%s\ndrop_punct\t%s\ncjk_bigrams\t%s\n"
+               "unicode\t%s (utf8proc %s)\nsize\t%lld ids (2 reserved)\ntokens counted\t%lld in %lld documents\n",
                argv[optind], level, norm, cfg->lowercase ? "yes" : "no", cfg->drop_punct ? "yes" : "no",
+               cfg->cjk_bigrams ? "yes" : "no",
                rnnkit_vocab_unicode_version(v), rnnkit_vocab_utf8proc_version(v), (long long)n, (long long)total,
                (long long)rnnkit_vocab_documents(v));
         printf("coverage\ttop 1k %.2f%%, top 10k %.2f%%, all %.2f%%\n", 100.0 * (double)k1 / d,

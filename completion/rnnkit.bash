@@ -62,6 +62,7 @@ _rnnkit()
         --cell) COMPREPLY=($(compgen -W "lstm gru rnn" -- "$cur")); return ;;
         --pool) COMPREPLY=($(compgen -W "last mean max" -- "$cur")); return ;;
         --bidirectional) COMPREPLY=($(compgen -W "yes no" -- "$cur")); return ;;
+        --lr-schedule) COMPREPLY=($(compgen -W "cosine plateau" -- "$cur")); return ;;
         --level) COMPREPLY=($(compgen -W "word char" -- "$cur")); return ;;
         --normalize) COMPREPLY=($(compgen -W "none nfc nfkc" -- "$cur")); return ;;
         --truncating) COMPREPLY=($(compgen -W "pre post" -- "$cur")); return ;;

@@ -296,9 +296,10 @@ void rnnkit_train_options_default(rnnkit_train_options *o, rnnkit_task task)
         o->lr = 2e-3;
         o->clip = 5.0;
         o->seq_len = 100;
-        o->steps = 2000;
+        o->steps = 4500;
         o->eval_every = 100;
         o->lr_decay = 0.5;
+        o->lr_schedule = RNNKIT_LR_COSINE;
         o->patience = 0;
     }
 }

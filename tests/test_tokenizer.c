@@ -42,10 +42,11 @@ typedef struct tok_case {
     rnnkit_level level;
     int normalize;   /* -1: the level's default */
     int lowercase;   /* -1: the level's default */
-    int drop_punct;
+    int flags;       /* F_DROP_PUNCT, F_CJK_BIGRAMS */
     const char *text;
     const char *want; /* tokens joined by '|' */
 } tok_case;
+enum { F_DROP_PUNCT = 1, F_CJK_BIGRAMS = 2 };
 
 static const tok_case cases[] = {
     {"contractions and punctuation", RNNKIT_LEVEL_WORD, -1, -1, 0, "I don't know, l'homme!",
@@ -93,6 +94,16 @@ static const tok_case cases[] = {
     {"word level: an emoji ZWJ sequence is one symbol token", RNNKIT_LEVEL_WORD, -1, -1, 0,
      "hi \xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9 there",
      "hi|\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9|there"},
+    {"cjk bigrams: each adjacent pair after its first character", RNNKIT_LEVEL_WORD, -1, -1, F_CJK_BIGRAMS,
+     "\xE9\x85\x92\xE5\xBA\x97\xE5\xBE\x88\xE5\xA5\xBD", /* 酒店很好 */
+     "\xE9\x85\x92|\xE9\x85\x92\xE5\xBA\x97|\xE5\xBA\x97|\xE5\xBA\x97\xE5\xBE\x88|\xE5\xBE\x88|"
+     "\xE5\xBE\x88\xE5\xA5\xBD|\xE5\xA5\xBD"},
+    {"cjk bigrams: none across a space, punctuation or a Latin word", RNNKIT_LEVEL_WORD, -1, -1, F_CJK_BIGRAMS,
+     "\xE9\x85\x92 \xE5\xBA\x97\xEF\xBC\x8C\xE5\xBE\x88ok\xE5\xA5\xBD", /* 酒 店，很ok好 */
+     "\xE9\x85\x92|\xE5\xBA\x97|,|\xE5\xBE\x88|ok|\xE5\xA5\xBD"},
+    {"cjk bigrams: kana pairs too", RNNKIT_LEVEL_WORD, -1, -1, F_CJK_BIGRAMS, "\xE3\x81\x8B\xE3\x82\xAB",
+     "\xE3\x81\x8B|\xE3\x81\x8B\xE3\x82\xAB|\xE3\x82\xAB"},
+    {"cjk bigrams: Latin text is unchanged", RNNKIT_LEVEL_WORD, -1, -1, F_CJK_BIGRAMS, "Hello, world", "hello|,|world"},
 };
 
 static void tokenize_case(const tok_case *c, joined *out)
@@ -103,7 +114,8 @@ static void tokenize_case(const tok_case *c, joined *out)
         cfg.normalize = (rnnkit_norm)c->normalize;
     if (c->lowercase >= 0)
         cfg.lowercase = c->lowercase;
-    cfg.drop_punct = c->drop_punct;
+    cfg.drop_punct = !!(c->flags & F_DROP_PUNCT);
+    cfg.cjk_bigrams = !!(c->flags & F_CJK_BIGRAMS);
     rnnkit_tokenizer *t = NULL;
     rnnkit_error err;
     assert_int_equal(rnnkit_tokenizer_new(&cfg, &t, &err), RNNKIT_OK);
@@ -238,6 +250,64 @@ static void test_a_long_line_without_spaces_tokenizes_completely(void **state)
     free(text);
 }
 
+/* Checks the tokens of a run of ideographs U+4E00 + (i % 7) under
+ * cjk_bigrams: unigram i, then the pair (i, i+1), alternating. */
+typedef struct bigram_check {
+    size_t k;   /* tokens seen */
+    int bad;
+} bigram_check;
+
+static int check_bigram_token(void *ctx, const char *tok, size_t len)
+{
+    bigram_check *b = ctx;
+    size_t i = b->k / 2;
+    char want[6];
+    for (size_t j = 0; j < 2; j++) {
+        int32_t cp = 0x4E00 + (int32_t)((i + j) % 7);
+        want[3 * j] = (char)(0xE0 | (cp >> 12));
+        want[3 * j + 1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        want[3 * j + 2] = (char)(0x80 | (cp & 0x3F));
+    }
+    size_t wl = b->k % 2 ? 6 : 3;
+    if (len != wl || memcmp(tok, want, wl))
+        b->bad++;
+    b->k++;
+    return 0;
+}
+
+static void test_cjk_bigrams_span_the_tokenizer_s_internal_run_cuts(void **state)
+{
+    (void)state;
+    /* 100 000 ideographs with no space: the tokenizer cuts the line into
+     * runs of at most 64 KiB, and the pairs across each cut are still made */
+    size_t n = 100000;
+    char *text = malloc(3 * n);
+    assert_non_null(text);
+    for (size_t i = 0; i < n; i++) {
+        int32_t cp = 0x4E00 + (int32_t)(i % 7);
+        text[3 * i] = (char)(0xE0 | (cp >> 12));
+        text[3 * i + 1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        text[3 * i + 2] = (char)(0x80 | (cp & 0x3F));
+    }
+    rnnkit_tok_config cfg;
+    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
+    cfg.cjk_bigrams = 1;
+    rnnkit_tokenizer *t = NULL;
+    rnnkit_error err;
+    assert_int_equal(rnnkit_tokenizer_new(&cfg, &t, &err), RNNKIT_OK);
+    bigram_check b = {0, 0};
+    assert_int_equal(rnnkit_tokenizer_run(t, text, 3 * n, NULL, check_bigram_token, &b, &err), RNNKIT_OK);
+    assert_int_equal(b.k, 2 * n - 1);
+    assert_int_equal(b.bad, 0);
+    /* a second document starts afresh: no pair with the last one's end */
+    b.k = 0;
+    assert_int_equal(rnnkit_tokenizer_run(t, text, 6, NULL, check_bigram_token, &b, &err), RNNKIT_OK);
+    assert_int_equal(b.k, 3);
+    assert_int_equal(b.bad, 0);
+    rnnkit_tokenizer_free(t);
+    free(text);
+}
+
 /* Keras pad_sequences on one sequence (the batch parity is in test_vocab). */
 static void test_pad_sequence_follows_keras_pre_and_post(void **state)
 {
@@ -274,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_is_an_error_naming_the_byte_offset),
         cmocka_unit_test(test_invalid_utf8_replace_and_skip_count_what_they_did),
         cmocka_unit_test(test_callback_can_stop_the_tokenizer),
+        cmocka_unit_test(test_cjk_bigrams_span_the_tokenizer_s_internal_run_cuts),
         cmocka_unit_test(test_a_long_line_without_spaces_tokenizes_completely),
         cmocka_unit_test(test_pad_sequence_follows_keras_pre_and_post),
     };

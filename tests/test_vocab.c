@@ -202,6 +202,44 @@ static int exec_sql(const char *path, const char *sql)
     return rc;
 }
 
+/* cjk_bigrams is part of the file's rules: stored, read back, applied by
+ * encode; a file written before the setting existed (no key) reads as off. */
+static void test_cjk_bigrams_are_stored_and_older_files_read_as_off(void **state)
+{
+    (void)state;
+    rnnkit_tok_config cfg;
+    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
+    cfg.cjk_bigrams = 1;
+    rnnkit_vocab_builder *b = NULL;
+    rnnkit_error err;
+    assert_int_equal(rnnkit_vocab_builder_new(&cfg, &b, &err), RNNKIT_OK);
+    const char *text = "\xE9\x85\x92\xE5\xBA\x97"; /* 酒店 */
+    assert_int_equal(rnnkit_vocab_builder_add(b, text, strlen(text), "t", &err), RNNKIT_OK);
+    rnnkit_vocab *v = NULL;
+    assert_int_equal(rnnkit_vocab_builder_finish(b, 1, 0, &v, &err), RNNKIT_OK);
+    rnnkit_vocab_builder_free(b);
+    assert_int_equal(rnnkit_vocab_size(v), 5); /* <pad> <unk> 酒 酒店 店 */
+    char path[128];
+    path_in_scratch(path, sizeof path, "bigrams.db");
+    assert_int_equal(rnnkit_vocab_write_file(v, path, &err), RNNKIT_OK);
+    rnnkit_vocab *w = NULL;
+    assert_int_equal(rnnkit_vocab_open(path, &w, &err), RNNKIT_OK);
+    assert_true(rnnkit_vocab_config(w)->cjk_bigrams);
+    int32_t ids[4];
+    size_t n;
+    assert_int_equal(rnnkit_vocab_encode(w, text, strlen(text), NULL, ids, 4, 0, &n, &err), RNNKIT_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(ids[1], rnnkit_vocab_lookup(w, text, 6));
+    rnnkit_vocab_free(w);
+    assert_int_equal(exec_sql(path, "DELETE FROM vocab_config WHERE key = 'cjk_bigrams'"), SQLITE_OK);
+    assert_int_equal(rnnkit_vocab_open(path, &w, &err), RNNKIT_OK);
+    assert_false(rnnkit_vocab_config(w)->cjk_bigrams);
+    assert_int_equal(rnnkit_vocab_encode(w, text, strlen(text), NULL, ids, 4, 0, &n, &err), RNNKIT_OK);
+    assert_int_equal(n, 2);
+    rnnkit_vocab_free(w);
+    rnnkit_vocab_free(v);
+}
+
 static void test_save_db_leaves_a_models_other_tables_and_user_version_alone(void **state)
 {
     (void)state;
@@ -434,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_an_empty_corpus_gives_only_the_reserved_ids),
         cmocka_unit_test(test_encode_fills_the_callers_buffer_and_reports_the_full_count),
         cmocka_unit_test(test_a_written_vocabulary_reads_back_the_same),
+        cmocka_unit_test(test_cjk_bigrams_are_stored_and_older_files_read_as_off),
         cmocka_unit_test(test_save_db_leaves_a_models_other_tables_and_user_version_alone),
         cmocka_unit_test(test_bad_vocabulary_files_are_one_line_errors),
         cmocka_unit_test(test_a_failed_write_leaves_the_old_file_and_no_temporary),

@@ -183,6 +183,9 @@ typedef struct emitter {
     rnnkit_token_fn fn;
     void *ctx;
     int stop;
+    /* cjk_bigrams: the CJK character that ended the previous run when the
+     * text went on without a space (a run cut at RUN_CAP), else -1 */
+    int32_t carry;
 } emitter;
 
 static int emit_bytes(emitter *e, const char *s, size_t n)
@@ -230,7 +233,15 @@ static int segment_words(emitter *e, const int32_t *c, size_t n)
             in_word = 0;
         }
         if (k == C_CJK) {
-            int r = emit_cps(e, c + i, 1);
+            int r = 0;
+            if (i == 0 && e->carry >= 0) {
+                const int32_t pair[2] = {e->carry, c[0]};
+                r = emit_cps(e, pair, 2);
+            }
+            if (!r)
+                r = emit_cps(e, c + i, 1);
+            if (!r && e->t->cfg.cjk_bigrams && i + 1 < n && classify(c[i + 1]) == C_CJK)
+                r = emit_cps(e, c + i, 2);
             if (r)
                 return r;
             i++;
@@ -250,6 +261,7 @@ static int segment_words(emitter *e, const int32_t *c, size_t n)
             i++; /* space, or a format character outside a word */
         }
     }
+    e->carry = n > 0 && e->t->cfg.cjk_bigrams && classify(c[n - 1]) == C_CJK ? c[n - 1] : -1;
     if (in_word)
         return emit_cps(e, c + start, n - start);
     return 0;
@@ -439,7 +451,7 @@ static int run_unicode(rnnkit_tokenizer *t, emitter *e, const char *s, size_t n,
 rnnkit_status rnnkit_tokenizer_run(rnnkit_tokenizer *t, const char *text, size_t len, const char *where,
                                    rnnkit_token_fn fn, void *ctx, rnnkit_error *err)
 {
-    emitter e = {.t = t, .fn = fn, .ctx = ctx, .stop = 0};
+    emitter e = {.t = t, .fn = fn, .ctx = ctx, .stop = 0, .carry = -1};
     size_t i = 0;
     if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
         i = 3; /* byte order mark */
@@ -449,8 +461,11 @@ rnnkit_status rnnkit_tokenizer_run(rnnkit_tokenizer *t, const char *text, size_t
     while (i < len) {
         /* skip ASCII white space between runs (word level only) */
         if (word) {
+            size_t i0 = i;
             while (i < len && ((unsigned char)text[i] <= ' ' || text[i] == 0x7F))
                 i++;
+            if (i > i0)
+                e.carry = -1;
             if (i == len)
                 break;
         }
@@ -473,6 +488,8 @@ rnnkit_status rnnkit_tokenizer_run(rnnkit_tokenizer *t, const char *text, size_t
         if (j - i >= RUN_CAP && j < len && (word ? (unsigned char)text[j] > ' ' : 1))
             j = i + safe_cut(text + i, j - i);
         size_t bad = 0;
+        if (word && ascii)
+            e.carry = -1;
         int r = (word && ascii) ? segment_ascii_words(&e, text + i, j - i) : run_unicode(t, &e, text + i, j - i, &bad);
         if (r == -1)
             return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory tokenizing", where ? where : "<text>");

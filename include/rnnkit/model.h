@@ -172,6 +172,8 @@ typedef struct rnnkit_dataset {
     const int32_t *label;/* [n] */
 } rnnkit_dataset;
 
+enum { RNNKIT_LR_PLATEAU = 0, RNNKIT_LR_COSINE = 1 };
+
 typedef struct rnnkit_train_options {
     int epochs;
     int batch;
@@ -187,7 +189,11 @@ typedef struct rnnkit_train_options {
     int seq_len;
     int64_t steps;      /* 0: run `epochs` passes instead */
     int eval_every;     /* steps between validation runs */
-    double lr_decay;    /* multiply lr by this at each evaluation without improvement (1 = none) */
+    double lr_decay;    /* multiply lr by this at each evaluation without improvement (1 = none);
+                         * with RNNKIT_LR_PLATEAU only */
+    int lr_schedule;    /* generator: RNNKIT_LR_PLATEAU or RNNKIT_LR_COSINE (lr follows half a
+                         * cosine from `lr` at step 1 to 0 after the last step; `lr_decay`
+                         * unused; a resume with another `steps` reshapes the curve) */
     rnnkit_progress_fn progress;
     void *progress_ctx;
 

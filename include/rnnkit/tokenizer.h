@@ -31,6 +31,10 @@ typedef struct rnnkit_tok_config {
     rnnkit_norm normalize;
     int lowercase;      /* Unicode case folding */
     int drop_punct;     /* word level: drop punctuation/symbol tokens */
+    int cjk_bigrams;    /* word level: after each CJK character that another one follows,
+                         * also the pair of them as a token ("酒店" -> 酒 酒店 店): words
+                         * for scripts written without spaces. Absent from older
+                         * vocabulary files = 0 */
     rnnkit_invalid invalid;
 } rnnkit_tok_config;
 

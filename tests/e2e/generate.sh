@@ -32,6 +32,20 @@ cmp -s "$T/a" "$T/b" || fail "same --rng-seed gave different text"
 ! cmp -s "$T/a" "$T/c" || fail "different --rng-seed gave the same text"
 "$R" generate eval -m "$T/zh.db" "$D/poems_zh.txt" | grep -q "^bpc" || fail "eval prints bpc"
 
+# The default schedule: the rate of step s is 0.5 lr (1 + cos(pi (s-1) / steps)),
+# what each evaluation's log row records; --lr-schedule plateau halves it
+# only at evaluations without a new best.
+"$R" generate train --text "$D/poems_zh.txt" -o "$T/cos.db" --hidden 32 --layers 1 --embed 8 \
+    --batch 8 --seq-len 16 --steps 60 --eval-every 20 --lr 0.004 --quiet
+sqlite3 "$T/cos.db" "select step, lr from training_log order by step" | awk -F'|' '
+    { want = 0.5 * 0.004 * (1 + cos(3.14159265358979 * ($1 - 1) / 60)); n++
+      if ($2 - want > 1e-9 || want - $2 > 1e-9) { print "step " $1 ": lr " $2 ", want " want; bad = 1 } }
+    END { if (n != 3) { print n " rows, want 3"; bad = 1 } exit bad }' || fail "cosine schedule"
+"$R" generate train --text "$D/poems_zh.txt" -o "$T/plat.db" --hidden 32 --layers 1 --embed 8 \
+    --batch 8 --seq-len 16 --steps 60 --eval-every 20 --lr 0.004 --lr-schedule plateau --quiet
+sqlite3 "$T/plat.db" "select lr from training_log order by step limit 1" | awk '{ exit !($1 > 0.0039999 && $1 < 0.0040001) }' ||
+    fail "plateau schedule starts at --lr"
+
 # An unknown seed character: error with the character and position, or skipped.
 set +e
 "$R" generate sample -m "$T/zh.db" --seed "春Ω" --length 5 >/dev/null 2>"$T/err"; rc=$?

@@ -41,13 +41,16 @@ wait_for() { w=0; while [ ! -s "$1" ] && [ $w -lt 200 ]; do sleep 0.02; w=$((w +
 
 G="--text $TXT --hidden 64 --embed 16 --layers 2 --batch 16 --seq-len 32 --eval-every 50 -q"
 
-# --- generator: stop at N (a finished run), extend to N+M
-"$R" generate train $G --steps 300 -o "$T/full.db"
-"$R" generate train $G --steps 130 -o "$T/part.db"
+# --- generator: stop at N (a finished run), extend to N+M. The plateau
+# schedule: the cosine one is shaped by --steps, so a longer run differs
+# from its first N steps (the interrupted runs below use the cosine).
+"$R" generate train $G --lr-schedule plateau --steps 300 -o "$T/full.db"
+"$R" generate train $G --lr-schedule plateau --steps 130 -o "$T/part.db"
 [ "$(ckpt_step "$T/part.db")" = 130 ] || fail "the 130-step run checkpointed step $(ckpt_step "$T/part.db")"
-"$R" generate train $G --steps 300 -o "$T/part.db" --resume
+"$R" generate train $G --lr-schedule plateau --steps 300 -o "$T/part.db" --resume
 [ "$(digest "$T/full.db")" = "$(digest "$T/part.db")" ] || fail "generator: 130 + resume to 300 differs from 300"
 echo "ok generator: 130 steps + --resume to 300 == 300 steps, bit for bit"
+"$R" generate train $G --steps 300 -o "$T/fullc.db"
 
 # --- generator: SIGINT at a random moment, read while training
 "$R" generate train $G --steps 300 -o "$T/int.db" 2>"$T/int.err" &
@@ -69,7 +72,7 @@ else
     echo "ok SIGINT at step $(ckpt_step "$T/int.db"): exit 130"
     "$R" generate train $G --steps 300 -o "$T/int.db" --resume
 fi
-[ "$(digest "$T/full.db")" = "$(digest "$T/int.db")" ] || fail "generator: SIGINT + resume differs from the uninterrupted run"
+[ "$(digest "$T/fullc.db")" = "$(digest "$T/int.db")" ] || fail "generator: SIGINT + resume differs from the uninterrupted run"
 echo "ok generator: SIGINT + --resume == uninterrupted, bit for bit"
 
 "$R" generate train $G --steps 300 -o "$T/term.db" 2>"$T/term.err" &
@@ -94,7 +97,7 @@ grep -q "step 77" "$T/nan.err" || fail "NaN: the error does not name step 77: $(
 [ "$(ckpt_step "$T/nan.db")" = 70 ] || fail "NaN: checkpoint at step $(ckpt_step "$T/nan.db"), want 70"
 "$R" generate eval -m "$T/nan.db" "$TXT" >/dev/null || fail "NaN: the model file does not open"
 "$R" generate train $G --steps 300 -o "$T/nan.db" --resume
-[ "$(digest "$T/full.db")" = "$(digest "$T/nan.db")" ] || fail "NaN: resumed run differs"
+[ "$(digest "$T/fullc.db")" = "$(digest "$T/nan.db")" ] || fail "NaN: resumed run differs"
 echo "ok NaN at step 77: error names it, checkpoint 70 intact, resume exact"
 
 # --- classifier: epochs, then resume; SIGINT mid-epoch, then resume

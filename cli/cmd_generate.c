@@ -127,7 +127,7 @@ static rnnkit_status encode_file(rnnkit_vocab *v, const char *path, int32_t **id
 static int cmd_train(int argc, char **argv)
 {
     const char *texts[64];
-    int ntexts = 0, threads = 1, quiet = 0, resume = 0, seed_set = 0, batch_set = 0, seq_set = 0;
+    int ntexts = 0, threads = 1, quiet = 0, resume = 0, seed_set = 0, batch_set = 0, seq_set = 0, decay_set = 0;
     const char *out = NULL, *valid = NULL, *log_format = "text";
     double valid_frac = 0.05, d;
     rnnkit_tok_config tok;
@@ -209,7 +209,10 @@ static int cmd_train(int argc, char **argv)
         case O_STEPS: bad = cli_parse_i64("--steps", optarg, 0, INT64_C(1) << 40, &to.steps); break;
         case O_EPOCHS: bad = cli_parse_int("--epochs", optarg, 1, 100000, &to.epochs); break;
         case O_LR: bad = cli_parse_double("--lr", optarg, 1e-8, 10, &to.lr); break;
-        case O_DECAY: bad = cli_parse_double("--lr-decay", optarg, 0.01, 1, &to.lr_decay); break;
+        case O_DECAY:
+            bad = cli_parse_double("--lr-decay", optarg, 0.01, 1, &to.lr_decay);
+            decay_set = 1;
+            break;
         case O_SCHED:
             if (!strcmp(optarg, "cosine"))
                 to.lr_schedule = RNNKIT_LR_COSINE;
@@ -245,6 +248,8 @@ static int cmd_train(int argc, char **argv)
         return cli_usage_error(usage_train, "unexpected argument '%s'", argv[optind]);
     if (!ntexts)
         return cli_usage_error(usage_train, "--text is required");
+    if (decay_set && to.lr_schedule != RNNKIT_LR_PLATEAU)
+        return cli_usage_error(usage_train, "--lr-decay: the cosine schedule does not use it; add --lr-schedule plateau");
     if (!out)
         return cli_usage_error(usage_train, "-o MODEL.db is required");
     if (strcmp(log_format, "text") && strcmp(log_format, "jsonl"))

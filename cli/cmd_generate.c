@@ -42,6 +42,7 @@ static const char usage_train[] =
     "  --hidden N          hidden size (default 512)\n"
     "  --layers N          recurrent layers (default 2)\n"
     "  --dropout F         dropout between layers and before the output (default 0.4)\n"
+    "  --embed-dropout F   dropout on the character embeddings (default 0)\n"
     "  --weight-drop F     DropConnect on the recurrent weights in training (default 0.35)\n"
     "training:\n"
     "  --seq-len N         steps of back-propagation through time (default 100)\n"
@@ -137,7 +138,7 @@ static int cmd_train(int argc, char **argv)
     rnnkit_train_options to;
     rnnkit_train_options_default(&to, RNNKIT_TASK_GENERATE);
     to.checkpoint_seconds = 600;
-    enum { O_TEXT = 256, O_VALID, O_VFRAC, O_NORM, O_CELL, O_EMBED, O_HIDDEN, O_LAYERS, O_DROP, O_WDROP, O_SEQ, O_BATCH,
+    enum { O_TEXT = 256, O_VALID, O_VFRAC, O_NORM, O_CELL, O_EMBED, O_HIDDEN, O_LAYERS, O_DROP, O_EDROP, O_WDROP, O_SEQ, O_BATCH,
            O_STEPS, O_EPOCHS, O_LR, O_DECAY, O_SCHED, O_EVAL, O_PAT, O_CLIP, O_SEED, O_THREADS, O_CKMIN, O_CKSTEPS,
            O_RESUME };
     static const struct option opts[] = {
@@ -146,6 +147,7 @@ static int cmd_train(int argc, char **argv)
         {"output", required_argument, 0, 'o'}, {"cell", required_argument, 0, O_CELL},
         {"embed", required_argument, 0, O_EMBED}, {"hidden", required_argument, 0, O_HIDDEN},
         {"layers", required_argument, 0, O_LAYERS}, {"dropout", required_argument, 0, O_DROP},
+        {"embed-dropout", required_argument, 0, O_EDROP},
         {"weight-drop", required_argument, 0, O_WDROP}, {"seq-len", required_argument, 0, O_SEQ}, {"batch", required_argument, 0, O_BATCH},
         {"steps", required_argument, 0, O_STEPS}, {"epochs", required_argument, 0, O_EPOCHS},
         {"lr", required_argument, 0, O_LR}, {"lr-decay", required_argument, 0, O_DECAY},
@@ -193,6 +195,10 @@ static int cmd_train(int argc, char **argv)
         case O_DROP:
             bad = cli_parse_double("--dropout", optarg, 0, 0.95, &d);
             mc.dropout = (float)d;
+            break;
+        case O_EDROP:
+            bad = cli_parse_double("--embed-dropout", optarg, 0, 0.95, &d);
+            mc.embed_dropout = (float)d;
             break;
         case O_WDROP:
             bad = cli_parse_double("--weight-drop", optarg, 0, 0.95, &d);

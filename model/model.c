@@ -32,9 +32,10 @@ void rnnkit_model_config_default(rnnkit_model_config *cfg, rnnkit_task task)
         cfg->embed = 64;
         cfg->hidden = 512;
         cfg->layers = 2;
-        /* Tiny Shakespeare, 2000 steps: best validation 1.516 nats/char
-         * with these, 1.521 with dropout 0.5 and weight drop 0.2, 1.529 with
-         * dropout 0.5 alone (README) */
+        /* Tiny Shakespeare: best validation 1.504 nats/char with these and
+         * the cosine schedule over 4500 steps; at 2000 steps (plateau
+         * schedule) 1.516, against 1.521 with dropout 0.5 and weight drop
+         * 0.2 and 1.529 with dropout 0.5 alone (README) */
         cfg->dropout = 0.4f;
         cfg->weight_drop = 0.35f;
     }

@@ -385,11 +385,7 @@ static int cmd_train(int argc, char **argv)
                 return cli_usage_error(usage_train, "--level: '%s' is not word or char", optarg);
             break;
         case O_BIGRAM:
-            if (!strcmp(optarg, "yes"))
-                bigrams = 1;
-            else if (!strcmp(optarg, "no"))
-                bigrams = 0;
-            else
+            if ((bigrams = parse_yesno(optarg)) < 0)
                 return cli_usage_error(usage_train, "--cjk-bigrams: '%s' is not yes or no", optarg);
             break;
         case O_MINC: bad = cli_parse_i64("--min-count", optarg, 1, INT64_MAX, &a.min_count); break;

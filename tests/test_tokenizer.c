@@ -250,8 +250,17 @@ static void test_a_long_line_without_spaces_tokenizes_completely(void **state)
     free(text);
 }
 
-/* Checks the tokens of a run of ideographs U+4E00 + (i % 7) under
- * cjk_bigrams: unigram i, then the pair (i, i+1), alternating. */
+/* Writes ideograph i of the test run, U+4E00 + (i % 7), as UTF-8 (3 bytes). */
+static void put_ideograph(char *dst, size_t i)
+{
+    int32_t cp = 0x4E00 + (int32_t)(i % 7);
+    dst[0] = (char)(0xE0 | (cp >> 12));
+    dst[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    dst[2] = (char)(0x80 | (cp & 0x3F));
+}
+
+/* Checks the tokens of a run of those ideographs under cjk_bigrams:
+ * unigram i, then the pair (i, i+1), alternating. */
 typedef struct bigram_check {
     size_t k;   /* tokens seen */
     int bad;
@@ -262,12 +271,8 @@ static int check_bigram_token(void *ctx, const char *tok, size_t len)
     bigram_check *b = ctx;
     size_t i = b->k / 2;
     char want[6];
-    for (size_t j = 0; j < 2; j++) {
-        int32_t cp = 0x4E00 + (int32_t)((i + j) % 7);
-        want[3 * j] = (char)(0xE0 | (cp >> 12));
-        want[3 * j + 1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        want[3 * j + 2] = (char)(0x80 | (cp & 0x3F));
-    }
+    put_ideograph(want, i);
+    put_ideograph(want + 3, i + 1);
     size_t wl = b->k % 2 ? 6 : 3;
     if (len != wl || memcmp(tok, want, wl))
         b->bad++;
@@ -283,12 +288,8 @@ static void test_cjk_bigrams_span_the_tokenizer_s_internal_run_cuts(void **state
     size_t n = 100000;
     char *text = malloc(3 * n);
     assert_non_null(text);
-    for (size_t i = 0; i < n; i++) {
-        int32_t cp = 0x4E00 + (int32_t)(i % 7);
-        text[3 * i] = (char)(0xE0 | (cp >> 12));
-        text[3 * i + 1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        text[3 * i + 2] = (char)(0x80 | (cp & 0x3F));
-    }
+    for (size_t i = 0; i < n; i++)
+        put_ideograph(text + 3 * i, i);
     rnnkit_tok_config cfg;
     rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
     cfg.cjk_bigrams = 1;

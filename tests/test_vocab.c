@@ -43,19 +43,25 @@ static void path_in_scratch(char *buf, size_t cap, const char *name)
     snprintf(buf, cap, "%s/%s", scratch, name);
 }
 
-static rnnkit_vocab *build(const char *const *docs, size_t n, int64_t min_count, int64_t max_size)
+static rnnkit_vocab *build_with(const rnnkit_tok_config *cfg, const char *const *docs, size_t n,
+                                int64_t min_count, int64_t max_size)
 {
-    rnnkit_tok_config cfg;
-    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
     rnnkit_vocab_builder *b = NULL;
     rnnkit_error err;
-    assert_int_equal(rnnkit_vocab_builder_new(&cfg, &b, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_vocab_builder_new(cfg, &b, &err), RNNKIT_OK);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(rnnkit_vocab_builder_add(b, docs[i], strlen(docs[i]), "doc", &err), RNNKIT_OK);
     rnnkit_vocab *v = NULL;
     assert_int_equal(rnnkit_vocab_builder_finish(b, min_count, max_size, &v, &err), RNNKIT_OK);
     rnnkit_vocab_builder_free(b);
     return v;
+}
+
+static rnnkit_vocab *build(const char *const *docs, size_t n, int64_t min_count, int64_t max_size)
+{
+    rnnkit_tok_config cfg;
+    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
+    return build_with(&cfg, docs, n, min_count, max_size);
 }
 
 static void assert_token(const rnnkit_vocab *v, int64_t id, const char *want)
@@ -210,14 +216,9 @@ static void test_cjk_bigrams_are_stored_and_older_files_read_as_off(void **state
     rnnkit_tok_config cfg;
     rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
     cfg.cjk_bigrams = 1;
-    rnnkit_vocab_builder *b = NULL;
     rnnkit_error err;
-    assert_int_equal(rnnkit_vocab_builder_new(&cfg, &b, &err), RNNKIT_OK);
     const char *text = "\xE9\x85\x92\xE5\xBA\x97"; /* 酒店 */
-    assert_int_equal(rnnkit_vocab_builder_add(b, text, strlen(text), "t", &err), RNNKIT_OK);
-    rnnkit_vocab *v = NULL;
-    assert_int_equal(rnnkit_vocab_builder_finish(b, 1, 0, &v, &err), RNNKIT_OK);
-    rnnkit_vocab_builder_free(b);
+    rnnkit_vocab *v = build_with(&cfg, &text, 1, 1, 0);
     assert_int_equal(rnnkit_vocab_size(v), 5); /* <pad> <unk> 酒 酒店 店 */
     char path[128];
     path_in_scratch(path, sizeof path, "bigrams.db");

@@ -55,6 +55,8 @@ static const char usage_train[] =
     "  --dropout F           dropout before the output layer and between layers (default 0.5)\n"
     "  --embed-dropout F     dropout on embeddings (default 0.4)\n"
     "  --weight-drop F       DropConnect on the recurrent weights in training (default 0)\n"
+    "  --ensemble N          N networks trained one after the other (seeds S, S+1, ...),\n"
+    "                        their probabilities averaged (default 1; at most 16)\n"
     "training:\n"
     "  --maxlen N            cap on tokens per document (default 400; 0 = none)\n"
     "  --truncating S        pre|post: which end a long document loses (default pre)\n"
@@ -336,9 +338,9 @@ static int cmd_train(int argc, char **argv)
     int bigrams = -1;
     enum { O_TRAIN = 256, O_VALID, O_SPLIT, O_FORMAT, O_SKIP, O_VOCAB, O_LEVEL, O_BIGRAM, O_MINC, O_MAXV, O_CELL,
            O_EMBED, O_HIDDEN, O_LAYERS, O_BIDI, O_POOL, O_DROP, O_EDROP, O_WDROP, O_MAXLEN, O_TRUNC, O_BATCH,
-           O_EPOCHS, O_LR, O_DECAY, O_CLIP, O_PAT, O_SEED, O_THREADS, O_FOLDS, O_CKMIN, O_CKSTEPS, O_RESUME };
+           O_EPOCHS, O_LR, O_DECAY, O_CLIP, O_PAT, O_SEED, O_THREADS, O_FOLDS, O_CKMIN, O_CKSTEPS, O_RESUME, O_ENSEMBLE };
     static const struct option opts[] = {
-        {"train", required_argument, 0, O_TRAIN}, {"valid", required_argument, 0, O_VALID},
+        {"train", required_argument, 0, O_TRAIN}, {"ensemble", required_argument, 0, O_ENSEMBLE}, {"valid", required_argument, 0, O_VALID},
         {"valid-split", required_argument, 0, O_SPLIT}, {"format", required_argument, 0, O_FORMAT},
         {"skip-bad", no_argument, 0, O_SKIP}, {"output", required_argument, 0, 'o'},
         {"vocab", required_argument, 0, O_VOCAB}, {"level", required_argument, 0, O_LEVEL},
@@ -450,6 +452,7 @@ static int cmd_train(int argc, char **argv)
             break;
         case O_CKSTEPS: bad = cli_parse_i64("--checkpoint-steps", optarg, 0, INT64_MAX, &a.to.checkpoint_steps); break;
         case O_RESUME: a.resume = 1; break;
+        case O_ENSEMBLE: bad = cli_parse_int("--ensemble", optarg, 1, RNNKIT_MAX_MEMBERS, &a.mc.members); break;
         case 'q': a.quiet = 1; break;
         case 'L': log_format = optarg; break;
         case 'h': fputs(usage_train, stdout); return CLI_EXIT_OK;

@@ -154,6 +154,8 @@ static const char usage_export[] =
     "  -m, --model FILE   model file (its vocabulary for the vocabulary formats)\n"
     "  --vocab FILE       a vocabulary file instead (vocabulary formats only)\n"
     "  -f, --format F     one of the above (required)\n"
+    "  --member N         safetensors of an ensemble: its network N (1-based; a file\n"
+    "                     holds one network)\n"
     "  -h, --help         this help\n";
 
 enum { FMT_SAFETENSORS, FMT_VOCAB_TXT, FMT_KERAS, FMT_HF };
@@ -278,10 +280,10 @@ static int write_hf(FILE *f, const rnnkit_vocab *v)
 int cmd_export(int argc, char **argv)
 {
     const char *model = NULL, *vocab_path = NULL;
-    int format = -1;
+    int format = -1, member = 0;
     static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"vocab", required_argument, 0, 'v'},
-                                          {"format", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
-                                          {0, 0, 0, 0}};
+                                          {"format", required_argument, 0, 'f'}, {"member", required_argument, 0, 'M'},
+                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
     optind = 1;
@@ -289,6 +291,10 @@ int cmd_export(int argc, char **argv)
         switch (c) {
         case 'm': model = optarg; break;
         case 'v': vocab_path = optarg; break;
+        case 'M':
+            if (cli_parse_int("--member", optarg, 1, RNNKIT_MAX_MEMBERS, &member))
+                return CLI_EXIT_USAGE;
+            break;
         case 'f':
             if (!strcmp(optarg, "safetensors"))
                 format = FMT_SAFETENSORS;
@@ -312,6 +318,8 @@ int cmd_export(int argc, char **argv)
         return cli_usage_error(usage_export, "give one of -m MODEL.db or --vocab VOCAB.db");
     if (format == FMT_SAFETENSORS && !model)
         return cli_usage_error(usage_export, "--format safetensors needs -m MODEL.db");
+    if (member && format != FMT_SAFETENSORS)
+        return cli_usage_error(usage_export, "--member goes with --format safetensors");
     if (optind != argc - 1)
         return cli_usage_error(usage_export, "give exactly one OUT file");
     const char *out = argv[optind];
@@ -328,7 +336,10 @@ int cmd_export(int argc, char **argv)
         return cli_fail(&err);
     int rc = CLI_EXIT_OK;
     if (format == FMT_SAFETENSORS) {
-        if (rnnkit_model_export_safetensors(m, out, &err))
+        if (member && rnnkit_model_keep_member(m, member - 1, &err)) {
+            rnnkit_error_prefix(&err, "%s: --member %d", model, member);
+            rc = cli_fail(&err);
+        } else if (rnnkit_model_export_safetensors(m, out, &err))
             rc = cli_fail(&err);
     } else {
         const rnnkit_vocab *v = m ? rnnkit_model_vocab(m) : own_vocab;
@@ -606,6 +617,7 @@ int cmd_import(int argc, char **argv)
     if (config && (strstr(config, "task=classify") == config || strstr(config, ",task=classify")))
         task = RNNKIT_TASK_CLASSIFY;
     rnnkit_model_config_default(&cfg, task);
+    cfg.members = 1; /* a safetensors file holds one network */
     int64_t meta_vocab = -1;
     char src[600];
     snprintf(src, sizeof src, "%s: metadata", in);
@@ -751,7 +763,13 @@ static int read_log(const char *path, log_table *lt)
     }
     sqlite3_stmt *s = NULL;
     int rc = 0;
+    /* an ensemble's curves: its first member's (files from before ensembles
+     * have no member column) */
     if (sqlite3_prepare_v2(db,
+                           "SELECT epoch, step, train_loss, train_acc, valid_loss, valid_acc, seconds, lr"
+                           " FROM training_log WHERE coalesce(member, 0) = 0 ORDER BY rowid",
+                           -1, &s, NULL) == SQLITE_OK ||
+        sqlite3_prepare_v2(db,
                            "SELECT epoch, step, train_loss, train_acc, valid_loss, valid_acc, seconds, lr"
                            " FROM training_log ORDER BY rowid",
                            -1, &s, NULL) == SQLITE_OK) {
@@ -1051,6 +1069,9 @@ static void write_config(FILE *f, rnnkit_model *m)
         fprintf(f, " &rarr; %s pooling", rnnkit_pool_name(c->pool));
     fprintf(f, " &rarr; dense %d</td></tr>\n", cls ? rnnkit_model_num_labels(m) : (int)rnnkit_vocab_size(rnnkit_model_vocab(m)));
     fprintf(f, "<tr><th>parameters</th><td>%zu</td></tr>\n", rnnkit_model_num_params(m));
+    if (rnnkit_model_num_members(m) > 1)
+        fprintf(f, "<tr><th>ensemble</th><td>%d networks of this shape, probabilities averaged (%d trained); the "
+                "curves below are the first one's</td></tr>\n", rnnkit_model_num_members(m), rnnkit_model_num_ready(m));
     fprintf(f, "<tr><th>dropout</th><td>%g (embeddings %g)</td></tr>\n", (double)c->dropout, (double)c->embed_dropout);
     if (c->cell == RNNKIT_CELL_LSTM)
         fprintf(f, "<tr><th>forget-gate bias at init</th><td>%g</td></tr>\n", (double)c->forget_bias);

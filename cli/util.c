@@ -202,6 +202,8 @@ static int progress_jsonl(cli_progress *cp, const rnnkit_progress *p)
     fprintf(stderr, "{\"event\":\"%s\",\"epoch\":%d,\"step\":%lld,\"batch\":%lld,\"batches\":%lld",
             end ? (cp->generator ? "eval" : "epoch") : "batch", p->epoch, (long long)p->step, (long long)p->batch,
             (long long)p->batches);
+    if (p->members > 1)
+        fprintf(stderr, ",\"member\":%d,\"members\":%d", p->member + 1, p->members);
     json_num("loss", p->loss);
     json_num("items_per_s", p->items_per_s);
     json_num("elapsed_s", p->elapsed);
@@ -241,6 +243,8 @@ int cli_progress_cb(void *ctx, const rnnkit_progress *p)
         const rnnkit_log_row *r = &p->row;
         if (cp->tty)
             fputs("\r\033[K", stderr);
+        if (p->members > 1)
+            fprintf(stderr, "member %d/%d  ", p->member + 1, p->members);
         if (cp->generator)
             fprintf(stderr,
                     "step %lld  train %.4f nats (%.3f bpc)  valid %.4f nats (%.3f bpc)%s  %.0f %s  %.0fs\n",
@@ -265,17 +269,22 @@ int cli_progress_cb(void *ctx, const rnnkit_progress *p)
     double frac = p->batches > 0 ? (double)p->batch / (double)p->batches : 0;
     if (cp->generator)
         fmt_eta(frac > 0 ? p->elapsed * (1 - frac) / frac : -1, eta, sizeof eta);
-    else {
-        double done = (double)(p->epoch - 1) + frac;
-        fmt_eta(done > 0 ? p->elapsed * ((double)p->epochs - done) / done : -1, eta, sizeof eta);
+    else { /* an ensemble: its members' epochs one after the other (patience may cut them) */
+        const int members = p->members > 1 ? p->members : 1;
+        double done = (double)p->member * p->epochs + (double)(p->epoch - 1) + frac;
+        double all = (double)members * p->epochs;
+        fmt_eta(done > 0 ? p->elapsed * (all - done) / done : -1, eta, sizeof eta);
     }
     if (cp->generator)
         fprintf(stderr, "\r\033[Kstep %lld/%lld  loss %.4f  %.0f %s  ETA %s", (long long)p->batch,
                 (long long)p->batches, p->loss, p->items_per_s, cp->unit, eta);
-    else
-        fprintf(stderr, "\r\033[Kepoch %d/%d  step %lld/%lld  loss %.4f  %.0f %s  ETA %s", p->epoch,
-                p->epochs, (long long)p->batch, (long long)p->batches, p->loss, p->items_per_s,
-                cp->unit, eta);
+    else {
+        fputs("\r\033[K", stderr);
+        if (p->members > 1)
+            fprintf(stderr, "member %d/%d  ", p->member + 1, p->members);
+        fprintf(stderr, "epoch %d/%d  step %lld/%lld  loss %.4f  %.0f %s  ETA %s", p->epoch, p->epochs,
+                (long long)p->batch, (long long)p->batches, p->loss, p->items_per_s, cp->unit, eta);
+    }
     fflush(stderr);
     return 0;
 }

@@ -211,6 +211,11 @@ static rnnkit_status write_all(int fd, const void *data, size_t n, const char *p
 rnnkit_status rnnkit_model_export_safetensors(const rnnkit_model *m, const char *path,
                                               rnnkit_error *err)
 {
+    if (m->members > 1)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                                "%s: the model is an ensemble of %d networks and a safetensors file holds one; "
+                                "keep one first (rnnkit_model_keep_member, `rnnkit export --member N`)",
+                                path, m->members);
     sbuf h = {0};
     build_header(&h, m);
     if (h.failed) {
@@ -861,6 +866,10 @@ void rnnkit_safetensors_metadata_free(char **keys, char **values, int n)
 
 rnnkit_status rnnkit_model_import_safetensors(rnnkit_model *m, const char *path, rnnkit_error *err)
 {
+    if (m->members > 1)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                                "%s: a safetensors file holds one network; the model is an ensemble of %d", path,
+                                m->members);
     st_file f;
     rnnkit_status st = st_read(path, &f, err);
     if (st)

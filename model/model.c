@@ -28,6 +28,7 @@ void rnnkit_model_config_default(rnnkit_model_config *cfg, rnnkit_task task)
         cfg->embed_dropout = 0.4f;
         cfg->maxlen = 400;
         cfg->keep_last = 1;
+        cfg->members = 1;
     } else {
         cfg->embed = 64;
         cfg->hidden = 512;
@@ -65,6 +66,11 @@ static rnnkit_status check_config(const rnnkit_model_config *c, rnnkit_error *er
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "dropout must be in [0, 1)");
     if (c->maxlen < 0 || c->maxlen > 100000000 || (c->keep_last != 0 && c->keep_last != 1))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "maxlen %d out of range", c->maxlen);
+    if (c->members < 0 || c->members > RNNKIT_MAX_MEMBERS)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "ensemble of %d networks outside [1, %d]", c->members,
+                                RNNKIT_MAX_MEMBERS);
+    if (c->members > 1 && c->task != RNNKIT_TASK_CLASSIFY)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "an ensemble (%d networks) is for classifiers only", c->members);
     if (!isfinite(c->forget_bias) || fabsf(c->forget_bias) > 100.0f)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "forget bias %g out of range",
                                 (double)c->forget_bias);
@@ -87,6 +93,7 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_config *cfg, rnnkit_vocab *
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the model");
     }
     m->cfg = *cfg;
+    m->cfg.members = cfg->members > 1 ? cfg->members : 1;
     m->vocab = vocab;
     rnnkit_params_init(&m->params);
     int64_t V = rnnkit_vocab_size(vocab);
@@ -138,12 +145,34 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_config *cfg, rnnkit_vocab *
         goto fail;
     if ((st = rnnkit_params_alloc(&m->params, err)))
         goto fail;
-    /* Fixed draw order: embedding, recurrent layers, output layer. */
-    rnnkit_rng rng;
-    rnnkit_rng_seed(&rng, seed);
-    rnnkit_embedding_init(&m->emb, &rng);
-    rnnkit_rnn_init(m->rnn, &rng, cfg->forget_bias);
-    rnnkit_dense_init(&m->fc, &rng);
+    const int M = m->cfg.members;
+    m->mw = calloc((size_t)M, sizeof *m->mw);
+    if (!m->mw) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for an ensemble of %d", M);
+        goto fail;
+    }
+    m->members = m->ready = M;
+    m->mw[0] = m->params.value;
+    const size_t block = ((m->params.count + 15) & ~(size_t)15) * sizeof(float);
+    for (int k = 1; k < M; k++)
+        if (!(m->mw[k] = aligned_alloc(64, block))) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for member %d of an ensemble of %d "
+                                  "(%zu parameters each)", k + 1, M, m->params.count);
+            goto fail;
+        }
+    /* Fixed draw order: embedding, recurrent layers, output layer. Member 0
+     * draws from `seed` itself, so a one-network model is as it always was. */
+    for (int k = 0; k < M; k++) {
+        m->params.value = m->mw[k];
+        if (k)
+            memset(m->mw[k], 0, block); /* the padding row and the tail */
+        rnnkit_rng rng;
+        rnnkit_rng_seed(&rng, rnnkit__member_seed(seed, k));
+        rnnkit_embedding_init(&m->emb, &rng);
+        rnnkit_rnn_init(m->rnn, &rng, cfg->forget_bias);
+        rnnkit_dense_init(&m->fc, &rng);
+    }
+    m->params.value = m->mw[0];
     *out = m;
     return RNNKIT_OK;
 fail:
@@ -189,10 +218,45 @@ void rnnkit__model_set_input_table(rnnkit_model *m, int on)
     m->tab_off = !on; /* rows already computed stay valid */
 }
 
+void rnnkit__model_use_member(rnnkit_model *m, int k)
+{
+    if (k == m->cur || k < 0 || k >= m->members)
+        return;
+    m->params.value = m->mw[k];
+    m->cur = k;
+    tab_clear(m);
+}
+
+int rnnkit_model_num_members(const rnnkit_model *m) { return m->members; }
+int rnnkit_model_num_ready(const rnnkit_model *m) { return m->ready; }
+
+rnnkit_status rnnkit_model_keep_member(rnnkit_model *m, int k, rnnkit_error *err)
+{
+    if (k < 0 || k >= m->ready)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "member %d: the model has %d trained network%s (1 to %d)",
+                                k + 1, m->ready, m->ready == 1 ? "" : "s", m->ready);
+    if (m->training)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "cannot drop members while the model trains");
+    rnnkit__model_use_member(m, 0);
+    if (k)
+        memcpy(m->mw[0], m->mw[k], m->params.count * sizeof(float));
+    for (int j = 1; j < m->members; j++)
+        free(m->mw[j]);
+    m->members = m->ready = m->cfg.members = 1;
+    tab_clear(m);
+    return RNNKIT_OK;
+}
+
 void rnnkit_model_free(rnnkit_model *m)
 {
     if (!m)
         return;
+    if (m->mw) {
+        m->params.value = m->mw[0]; /* the block params owns */
+        for (int k = 1; k < m->members; k++)
+            free(m->mw[k]);
+        free(m->mw);
+    }
     free_workspace(m);
     tab_free(m);
     rnnkit_rnn_free(m->rnn);
@@ -529,6 +593,48 @@ static size_t *order_by_length(const rnnkit_dataset *d, int maxlen, rnnkit_rng *
 }
 
 /* Runs the model over docs in length order; calls back per batch. */
+/* One network's pass over d (the current member): probabilities into
+ * probs [n][K] when non-NULL, loss and correct count from the logits. */
+static rnnkit_status classifier_pass(rnnkit_model *m, const rnnkit_dataset *d, const size_t *order, int maxlen,
+                                     int keep_last, float *probs, double *total, size_t *correct,
+                                     rnnkit_error *err)
+{
+    /* Batches bounded in tokens so long documents do not blow up memory. */
+    const size_t max_tokens = 64 * 400;
+    rnnkit_status st = RNNKIT_OK;
+    for (size_t s = 0; s < d->n;) {
+        size_t len = doc_len(d, order[s], maxlen);
+        size_t B = max_tokens / (len ? len : 1);
+        B = B < 1 ? 1 : B > 256 ? 256 : B;
+        if (B > d->n - s)
+            B = d->n - s;
+        /* order is ascending in length, so the last doc of the batch is longest */
+        while (B > 1 && doc_len(d, order[s + B - 1], maxlen) * B > max_tokens * 2)
+            B /= 2;
+        int T = fill_batch(m, d, order + s, (int)B, maxlen, keep_last, err, &st);
+        if (st)
+            return st;
+        if ((st = classifier_forward(m, T, (int)B, 0, NULL, err)))
+            return st;
+        if (d->label && total) {
+            *total += rnnkit_softmax_xent(B, m->K, m->logits, m->targets, NULL) * (double)B;
+            for (size_t b = 0; b < B; b++)
+                *correct += argmax_row(m->logits + b * (size_t)m->K, m->K) == m->targets[b];
+        }
+        if (probs) {
+            rnnkit_softmax(B, m->K, m->logits);
+            for (size_t b = 0; b < B; b++)
+                memcpy(probs + order[s + b] * (size_t)m->K, m->logits + b * (size_t)m->K,
+                       (size_t)m->K * sizeof(float));
+        }
+        s += B;
+    }
+    return RNNKIT_OK;
+}
+
+/* Probabilities, loss and accuracy of d. While training: the member being
+ * trained alone. Otherwise every ready member, their probabilities
+ * averaged (the loss is then that of the average). */
 static rnnkit_status classifier_run(rnnkit_model *m, const rnnkit_dataset *d, int maxlen,
                                     int keep_last, float *probs, double *loss, double *acc,
                                     rnnkit_error *err)
@@ -543,37 +649,42 @@ static rnnkit_status classifier_run(rnnkit_model *m, const rnnkit_dataset *d, in
     size_t *order = order_by_length(d, maxlen, NULL);
     if (!order)
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory ordering %zu documents", d->n);
-    /* Batches bounded in tokens so long documents do not blow up memory. */
-    const size_t max_tokens = 64 * 400;
     double total = 0.0;
     size_t correct = 0;
     rnnkit_status st = RNNKIT_OK;
-    for (size_t s = 0; s < d->n;) {
-        size_t len = doc_len(d, order[s], maxlen);
-        size_t B = max_tokens / (len ? len : 1);
-        B = B < 1 ? 1 : B > 256 ? 256 : B;
-        if (B > d->n - s)
-            B = d->n - s;
-        /* order is ascending in length, so the last doc of the batch is longest */
-        while (B > 1 && doc_len(d, order[s + B - 1], maxlen) * B > max_tokens * 2)
-            B /= 2;
-        int T = fill_batch(m, d, order + s, (int)B, maxlen, keep_last, err, &st);
-        if (st)
-            break;
-        if ((st = classifier_forward(m, T, (int)B, 0, NULL, err)))
-            break;
-        if (d->label) {
-            total += rnnkit_softmax_xent(B, m->K, m->logits, m->targets, NULL) * (double)B;
-            for (size_t b = 0; b < B; b++)
-                correct += argmax_row(m->logits + b * (size_t)m->K, m->K) == m->targets[b];
+    const int M = m->training ? 1 : m->ready;
+    if (M == 1) {
+        st = classifier_pass(m, d, order, maxlen, keep_last, probs, &total, &correct, err);
+    } else {
+        const size_t nk = d->n * (size_t)m->K;
+        float *avg = calloc(nk, sizeof(float)), *one = malloc(nk * sizeof(float));
+        if (!avg || !one)
+            st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the probabilities of %zu documents",
+                                  d->n);
+        for (int k = 0; k < M && !st; k++) {
+            rnnkit__model_use_member(m, k);
+            if ((st = classifier_pass(m, d, order, maxlen, keep_last, one, NULL, NULL, err)))
+                break;
+            for (size_t i = 0; i < nk; i++)
+                avg[i] += one[i];
         }
-        if (probs) {
-            rnnkit_softmax(B, m->K, m->logits);
-            for (size_t b = 0; b < B; b++)
-                memcpy(probs + order[s + b] * (size_t)m->K, m->logits + b * (size_t)m->K,
-                       (size_t)m->K * sizeof(float));
+        rnnkit__model_use_member(m, 0);
+        if (!st) {
+            const float inv = 1.0f / (float)M;
+            for (size_t i = 0; i < nk; i++)
+                avg[i] *= inv;
+            if (d->label)
+                for (size_t i = 0; i < d->n; i++) {
+                    const float *p = avg + i * (size_t)m->K;
+                    double pt = p[d->label[i]];
+                    total -= log(pt > 1e-30 ? pt : 1e-30);
+                    correct += argmax_row(p, m->K) == d->label[i];
+                }
+            if (probs)
+                memcpy(probs, avg, nk * sizeof(float));
         }
-        s += B;
+        free(avg);
+        free(one);
     }
     free(order);
     if (st)
@@ -760,10 +871,21 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
     double loss_sum0 = 0.0, elapsed0 = 0.0;
     size_t seen0 = 0, correct0 = 0;
     rnnkit_rng resume_rng = rng;
+    int resuming = opt->resume;
+    rnnkit__model_use_member(m, 0);
     if (opt->resume) {
         uint64_t fp = ck.data_fp;
+        ck.weights = NULL; /* read into the block of the member the checkpoint is at */
         if ((st = rnnkit__ckpt_read(m, ckpath, &ck, err)))
             goto done;
+        rnnkit__model_use_member(m, ck.member);
+        ck.weights = m->params.value;
+        if (ck.finished && m->members > 1 && ck.epoch <= opt->epochs) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                                  "%s: this ensemble finished training; more epochs would train only its last "
+                                  "member: train a new one", ckpath);
+            goto done;
+        }
         rows = ck.log;
         nrows = ck.nlog;
         if ((st = rnnkit__check_resume(&ck, opt, ckpath, err)))
@@ -808,6 +930,10 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
     const double t0 = rnnkit__now();
     double last_ckpt = t0;
     int stopped = opt->patience > 0 && ck.since_best >= opt->patience && valid;
+    const int last_member = m->members - 1;
+    for (;;) { /* ensemble members, one after the other (one network: once) */
+    const int member = ck.member;
+    m->ready = member + 1;
     for (int epoch = first_epoch; !stopped && epoch <= opt->epochs; epoch++) {
         const double te0 = rnnkit__now();
         const rnnkit_rng epoch_rng = rng;
@@ -827,7 +953,7 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
         }
         double loss_sum = 0.0;
         size_t seen = 0, correct = 0, bi0 = 0;
-        if (epoch == first_epoch && opt->resume && first_batch > 0) {
+        if (epoch == first_epoch && resuming && first_batch > 0) {
             /* mid-epoch: where the dropout stream stood after this epoch's
              * shuffles and first batches (at an epoch boundary the shuffles
              * above have just reproduced it) */
@@ -870,7 +996,8 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
             const double tn = rnnkit__now();
             int stop = opt->stop && *opt->stop;
             if (opt->progress) {
-                rnnkit_progress p = {.epoch = epoch, .epochs = opt->epochs, .batch = (int64_t)bi + 1,
+                rnnkit_progress p = {.member = member, .members = m->members,
+                                     .epoch = epoch, .epochs = opt->epochs, .batch = (int64_t)bi + 1,
                                      .batches = (int64_t)nb, .step = step, .loss = loss_sum / (double)seen,
                                      .items_per_s = tn > te0 ? (double)(seen - seen_start) / (tn - te0) : 0,
                                      .elapsed = elapsed0 + tn - t0};
@@ -898,7 +1025,7 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                 goto done;
             }
         }
-        rnnkit_log_row row = {.epoch = epoch, .step = step, .train_loss = loss_sum / (double)seen,
+        rnnkit_log_row row = {.member = member, .epoch = epoch, .step = step, .train_loss = loss_sum / (double)seen,
                               .train_acc = (double)correct / (double)seen, .valid_loss = NAN,
                               .valid_acc = NAN, .lr = optim.lr};
         int improved = 0;
@@ -925,7 +1052,8 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
             goto done;
         int stop = opt->stop && *opt->stop;
         if (opt->progress) {
-            rnnkit_progress p = {.epoch = epoch, .epochs = opt->epochs, .batch = (int64_t)nb,
+            rnnkit_progress p = {.member = member, .members = m->members,
+                                 .epoch = epoch, .epochs = opt->epochs, .batch = (int64_t)nb,
                                  .batches = (int64_t)nb, .step = step, .loss = row.train_loss,
                                  .items_per_s = row.seconds > 0 ? (double)(seen - seen_start) / row.seconds : 0,
                                  .end_of_epoch = 1, .row = row, .improved = improved};
@@ -943,18 +1071,56 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
             ck.loss_sum = 0;
             ck.seen = ck.correct = 0;
             if ((st = clf_checkpoint(m, ckpath, &ck, best, step, &rng, elapsed0 + tn - t0, rows, nrows,
-                                     stopped || epoch == opt->epochs, err)))
+                                     (stopped || epoch == opt->epochs) && member == last_member, err)))
                 goto done;
             last_ckpt = rnnkit__now();
         }
-        if (stop && epoch < opt->epochs && !stopped) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted after epoch %d%s", epoch,
+        if (stop && (member < last_member || (epoch < opt->epochs && !stopped))) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted after epoch %d%s%s", epoch,
+                                  m->members > 1 ? " of an ensemble member" : "",
                                   ckpath ? ", checkpoint written" : "");
             goto done;
         }
     }
     if (ck.has_best)
         memcpy(m->params.value, best, m->params.count * sizeof(float));
+    if (member == last_member)
+        break;
+    /* The next member: a fresh run with seed + k, from its own initial weights. */
+    const int next = member + 1;
+    rnnkit__model_use_member(m, next);
+    memset(optim.m, 0, optim.n * sizeof(float));
+    if (optim.v)
+        memset(optim.v, 0, optim.n * sizeof(float));
+    optim.step = 0;
+    optim.lr = (float)opt->lr;
+    rnnkit_rng_seed(&rng, rnnkit__member_seed(opt->seed, next) ^ 0x5eedc1a55ULL);
+    memcpy(best, m->params.value, m->params.count * sizeof(float));
+    ck.member = next;
+    ck.weights = m->params.value;
+    ck.best_acc = -1.0;
+    ck.best_loss = INFINITY;
+    ck.since_best = 0;
+    ck.has_best = 0;
+    step = 0;
+    first_epoch = 1;
+    first_batch = 0;
+    resuming = 0;
+    stopped = 0;
+    if (ckpath) {
+        /* member `next` starts here: a kill from now on resumes it, not the one before */
+        ck.epoch = 1;
+        ck.batch_index = 0;
+        ck.epoch_rng = rng;
+        ck.loss_sum = 0;
+        ck.seen = ck.correct = 0;
+        if ((st = clf_checkpoint(m, ckpath, &ck, best, step, &rng, elapsed0 + rnnkit__now() - t0, rows, nrows, 0,
+                                 err)))
+            goto done;
+        last_ckpt = rnnkit__now();
+    }
+    }
+    m->ready = m->members;
 done:
     if (log && !st) {
         *log = rows;
@@ -967,6 +1133,7 @@ done:
     free(best);
     rnnkit_optim_free(&optim);
     m->training = 0;
+    rnnkit__model_use_member(m, 0);
     tab_clear(m);
     return st;
 }

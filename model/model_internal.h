@@ -14,6 +14,11 @@ struct rnnkit_model {
     rnnkit_embedding emb;
     rnnkit_rnn *rnn;
     rnnkit_dense fc;
+    /* Ensemble: members weight blocks of params.count floats each; mw[0] is
+     * the block params allocated, the others are the model's. params.value
+     * points at mw[cur]; predictions average members 0..ready-1. */
+    int members, ready, cur;
+    float **mw;
     int C;          /* RNN output width D*H */
     int LD;         /* L*D states */
 
@@ -42,6 +47,13 @@ struct rnnkit_model {
     int training;            /* a training loop is running: weights change under it */
 };
 
+/* The seed of ensemble member k: member k is the network `seed + k` alone
+ * would give. */
+static inline uint64_t rnnkit__member_seed(uint64_t seed, int k) { return seed + (uint64_t)k; }
+
+/* Points the layers at member k's weights (a no-op when it is current). */
+void rnnkit__model_use_member(rnnkit_model *m, int k);
+
 /* Turns the inference table on (the default) or off: the reference the tests
  * compare the fast path with. */
 void rnnkit__model_set_input_table(rnnkit_model *m, int on);
@@ -50,6 +62,7 @@ void rnnkit__model_set_input_table(rnnkit_model *m, int on);
  * training loops fill and use it). Arrays are owned by the caller. */
 typedef struct rnnkit__ckpt {
     rnnkit_task task;
+    int member;             /* classifier ensemble: the member being trained */
     int64_t step;           /* optimiser steps done */
     int epoch;              /* current epoch, 1-based */
     int64_t batch_index;    /* classifier: batches of the current epoch done */

@@ -84,7 +84,7 @@ static const char schema_sql[] =
     "CREATE TABLE optim_state(name TEXT PRIMARY KEY, data BLOB NOT NULL, fnv1a64 TEXT NOT NULL);"
     "CREATE TABLE train_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE training_log(epoch INTEGER, step INTEGER, train_loss REAL, train_acc REAL,"
-    " valid_loss REAL, valid_acc REAL, seconds REAL, lr REAL);"
+    " valid_loss REAL, valid_acc REAL, seconds REAL, lr REAL, member INTEGER);"
     "CREATE TABLE checkpoint(name TEXT PRIMARY KEY, data BLOB NOT NULL, fnv1a64 TEXT NOT NULL);";
 
 static rnnkit_status put_kv(sqlite3 *db, const char *path, const char *table, const char *key,
@@ -114,13 +114,41 @@ static rnnkit_status put_blob(sqlite3 *db, const char *path, sqlite3_stmt *s, in
     return rc == SQLITE_DONE ? RNNKIT_OK : db_error(err, db, path, "writing a tensor");
 }
 
+/* 1 when table has a column of that name. */
+static int has_column(sqlite3 *db, const char *table, const char *column)
+{
+    sqlite3_stmt *s = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+        found = sqlite3_step(s) == SQLITE_ROW;
+    }
+    sqlite3_finalize(s);
+    return found;
+}
+
+/* Name of member k's copy of a tensor: the name itself for member 0, so a
+ * one-network file is as before, "member<k>.<name>" for the others. */
+static const char *member_name(char *buf, size_t cap, int k, const char *name)
+{
+    if (k == 0)
+        return name;
+    snprintf(buf, cap, "member%d.%s", k, name);
+    return buf;
+}
+
 static rnnkit_status write_log(sqlite3 *db, const char *path, const rnnkit_log_row *log, int nlog,
                                rnnkit_error *err)
 {
     if (nlog <= 0)
         return RNNKIT_OK;
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, "INSERT INTO training_log VALUES(?, ?, ?, ?, ?, ?, ?, ?)", -1, &s, NULL))
+    /* files from before ensembles have no member column (they train one network) */
+    const int with_member = has_column(db, "training_log", "member");
+    if (sqlite3_prepare_v2(db, with_member ? "INSERT INTO training_log VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                           : "INSERT INTO training_log VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &s, NULL))
         return db_error(err, db, path, "writing the training log");
     for (int i = 0; i < nlog; i++) {
         const rnnkit_log_row *r = &log[i];
@@ -133,6 +161,8 @@ static rnnkit_status write_log(sqlite3 *db, const char *path, const rnnkit_log_r
             else
                 sqlite3_bind_null(s, 3 + j);
         }
+        if (with_member)
+            sqlite3_bind_int(s, 9, r->member);
         if (sqlite3_step(s) != SQLITE_DONE) {
             sqlite3_finalize(s);
             return db_error(err, db, path, "writing the training log");
@@ -179,6 +209,7 @@ static rnnkit_status write_ckpt(sqlite3 *db, const char *path, const rnnkit_mode
     KV("task", "%s", ck->task == RNNKIT_TASK_CLASSIFY ? "classify" : "generate");
     KV("step", "%" PRId64, ck->step);
     KV("epoch", "%d", ck->epoch);
+    KV("member", "%d", ck->member);
     KV("batch_index", "%" PRId64, ck->batch_index);
     KV("seed", "%" PRIu64, ck->seed);
     static const char *rk[4] = {"rng0", "rng1", "rng2", "rng3"};
@@ -238,6 +269,25 @@ static rnnkit_status write_ckpt(sqlite3 *db, const char *path, const rnnkit_mode
     return write_log(db, path, ck->log, ck->nlog, err);
 }
 
+/* How many members predictions may use: while an ensemble trains, those
+ * trained so far and the current one. Stored as model_meta members_ready. */
+static rnnkit_status put_ready(sqlite3 *db, const char *path, const rnnkit_model *m, const rnnkit__ckpt *ck,
+                               rnnkit_error *err)
+{
+    if (m->members <= 1)
+        return RNNKIT_OK;
+    char v[16];
+    snprintf(v, sizeof v, "%d", ck ? ck->member + 1 : m->ready);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO model_meta(key, value) VALUES('members_ready', ?)", -1, &s,
+                           NULL) != SQLITE_OK)
+        return db_error(err, db, path, "writing configuration");
+    sqlite3_bind_text(s, 1, v, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? RNNKIT_OK : db_error(err, db, path, "writing configuration");
+}
+
 static rnnkit_status write_header(sqlite3 *db, const char *path, const rnnkit_model *m, rnnkit_error *err)
 {
     rnnkit_status st;
@@ -265,6 +315,8 @@ static rnnkit_status write_header(sqlite3 *db, const char *path, const rnnkit_mo
     KV("keep_last", "%d", c->keep_last);
     KV("vocab_size", "%d", m->V);
     KV("num_labels", "%d", c->task == RNNKIT_TASK_CLASSIFY ? m->K : 0);
+    if (m->members > 1) /* absent: one network (every file from before ensembles) */
+        KV("members", "%d", m->members);
 #undef KV
     for (int i = 0; i < n; i++)
         if ((st = put_kv(db, path, "model_meta", kv[i].k, kv[i].v, err)))
@@ -325,20 +377,28 @@ static rnnkit_status write_model(sqlite3 *db, const char *path, const rnnkit_mod
         st = db_error(err, db, path, "writing tensors");
         goto fail;
     }
-    for (int i = 0; i < m->params.nviews; i++) {
-        const rnnkit_param_view *v = &m->params.views[i];
-        if (v->ndim == 2)
-            snprintf(buf, sizeof buf, "%" PRId64 "x%" PRId64, v->shape[0], v->shape[1]);
-        else
-            snprintf(buf, sizeof buf, "%" PRId64, v->shape[0]);
-        sqlite3_bind_text(s, 1, v->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, buf, -1, SQLITE_TRANSIENT);
-        if ((st = put_blob(db, path, s, 3, weights + v->offset, v->numel, err))) {
-            sqlite3_finalize(s);
-            goto fail;
+    /* `weights` stands for the current member (the best weights while it
+     * trains); the other members are written from their blocks */
+    char name[160];
+    for (int k = 0; k < m->members; k++) {
+        const float *w = k == m->cur ? weights : m->mw[k];
+        for (int i = 0; i < m->params.nviews; i++) {
+            const rnnkit_param_view *v = &m->params.views[i];
+            if (v->ndim == 2)
+                snprintf(buf, sizeof buf, "%" PRId64 "x%" PRId64, v->shape[0], v->shape[1]);
+            else
+                snprintf(buf, sizeof buf, "%" PRId64, v->shape[0]);
+            sqlite3_bind_text(s, 1, member_name(name, sizeof name, k, v->name), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(s, 2, buf, -1, SQLITE_TRANSIENT);
+            if ((st = put_blob(db, path, s, 3, w + v->offset, v->numel, err))) {
+                sqlite3_finalize(s);
+                goto fail;
+            }
         }
     }
     sqlite3_finalize(s);
+    if ((st = put_ready(db, path, m, ck, err)))
+        goto fail;
     if (ck) {
         if ((st = write_ckpt(db, path, m, ck, err)))
             goto fail;
@@ -669,6 +729,17 @@ rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model 
     if (get_meta(db, "weight_drop", v, sizeof v) &&
         (st = meta_float(db, path, "weight_drop", 0, 0.999999, &c.weight_drop, err)))
         goto done;
+    /* ...and files from before ensembles hold one network. */
+    int ready = 1;
+    c.members = 1;
+    if (get_meta(db, "members", v, sizeof v) &&
+        (st = meta_int(db, path, "members", 1, c.task == RNNKIT_TASK_CLASSIFY ? RNNKIT_MAX_MEMBERS : 1, &c.members,
+                       err)))
+        goto done;
+    ready = c.members;
+    if (get_meta(db, "members_ready", v, sizeof v) &&
+        (st = meta_int(db, path, "members_ready", 1, c.members, &ready, err)))
+        goto done;
     if (c.task == RNNKIT_TASK_CLASSIFY) {
         if (nlabels < 2) {
             st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: a classifier with %d labels", path, nlabels);
@@ -723,48 +794,55 @@ rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model 
         st = db_error(err, db, path, "reading tensors");
         goto done;
     }
-    for (int i = 0; i < m->params.nviews; i++) {
-        const rnnkit_param_view *pv = &m->params.views[i];
-        char shape[64];
-        if (pv->ndim == 2)
-            snprintf(shape, sizeof shape, "%" PRId64 "x%" PRId64, pv->shape[0], pv->shape[1]);
-        else
-            snprintf(shape, sizeof shape, "%" PRId64, pv->shape[0]);
-        sqlite3_bind_text(s, 1, pv->name, -1, SQLITE_STATIC);
-        if (sqlite3_step(s) != SQLITE_ROW) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' is missing", path, pv->name);
-            goto done;
+    char name[160];
+    for (int k = 0; k < m->members; k++)
+        for (int i = 0; i < m->params.nviews; i++) {
+            const rnnkit_param_view *pv = &m->params.views[i];
+            const char *tn = member_name(name, sizeof name, k, pv->name);
+            char shape[64];
+            if (pv->ndim == 2)
+                snprintf(shape, sizeof shape, "%" PRId64 "x%" PRId64, pv->shape[0], pv->shape[1]);
+            else
+                snprintf(shape, sizeof shape, "%" PRId64, pv->shape[0]);
+            sqlite3_bind_text(s, 1, tn, -1, SQLITE_STATIC);
+            if (sqlite3_step(s) != SQLITE_ROW) {
+                st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' is missing", path, tn);
+                goto done;
+            }
+            const unsigned char *dt = sqlite3_column_text(s, 0), *sh = sqlite3_column_text(s, 1);
+            if (!dt || strcmp((const char *)dt, "f32")) {
+                st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' has dtype '%s', expected f32", path,
+                                      tn, dt ? (const char *)dt : "");
+                goto done;
+            }
+            if (!sh || strcmp((const char *)sh, shape)) {
+                st = rnnkit_error_set(err, RNNKIT_ERR_SHAPE,
+                                      "%s: tensor '%s' has shape %s, the configuration needs %s", path, tn,
+                                      sh ? (const char *)sh : "?", shape);
+                goto done;
+            }
+            if ((st = read_blob(s, 2, 3, path, tn, m->mw[k] + pv->offset, pv->numel, 1, err)))
+                goto done;
+            sqlite3_reset(s);
         }
-        const unsigned char *dt = sqlite3_column_text(s, 0), *sh = sqlite3_column_text(s, 1);
-        if (!dt || strcmp((const char *)dt, "f32")) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' has dtype '%s', expected f32", path,
-                                  pv->name, dt ? (const char *)dt : "");
-            goto done;
-        }
-        if (!sh || strcmp((const char *)sh, shape)) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_SHAPE, "%s: tensor '%s' has shape %s, the configuration needs %s",
-                                  path, pv->name, sh ? (const char *)sh : "?", shape);
-            goto done;
-        }
-        if ((st = read_blob(s, 2, 3, path, pv->name, m->params.value + pv->offset, pv->numel, 1, err)))
-            goto done;
-        sqlite3_reset(s);
-    }
     sqlite3_finalize(s);
     s = NULL;
+    const int want = m->params.nviews * m->members;
     if (sqlite3_prepare_v2(db, "SELECT count(*) FROM tensors", -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) != m->params.nviews) {
+        sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) != want) {
         st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: %d tensors stored, the configuration has %d", path,
-                              sqlite3_column_int(s, 0), m->params.nviews);
+                              sqlite3_column_int(s, 0), want);
         goto done;
     }
     /* The embedding's padding row must be zero. */
-    for (int e = 0; e < c.embed; e++)
-        if (m->params.value[m->emb.off + (size_t)e] != 0.0f) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor 'embedding.weight': padding row 0 is not zero",
-                                  path);
-            goto done;
-        }
+    for (int k = 0; k < m->members; k++)
+        for (int e = 0; e < c.embed; e++)
+            if (m->mw[k][m->emb.off + (size_t)e] != 0.0f) {
+                st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s': padding row 0 is not zero", path,
+                                      member_name(name, sizeof name, k, "embedding.weight"));
+                goto done;
+            }
+    m->ready = ready;
 done:
     sqlite3_finalize(s);
     sqlite3_close(db);
@@ -1037,6 +1115,13 @@ rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit_
         st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: the checkpoint is for another task than its model", path);
         goto done;
     }
+    /* checkpoints from before ensembles train member 0 */
+    ck->member = 0;
+    if (kv_get(&t, "member")) {
+        if ((st = kv_i64(&t, path, "member", 0, m->members - 1, &x, err)))
+            goto done;
+        ck->member = (int)x;
+    }
     if ((st = kv_i64(&t, path, "batch_index", 0, INT64_MAX, &ck->batch_index, err)) ||
         (st = kv_f64(&t, path, "best_acc", &ck->best_acc, err)) ||
         (st = kv_f64(&t, path, "best_loss", &ck->best_loss, err)) ||
@@ -1094,7 +1179,8 @@ rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit_
             (st = read_named_blob(db, path, "optim_state", "v", ck->optim->v, ck->optim->n, 1, NULL, err)))
             goto done;
     }
-    if ((st = read_named_blob(db, path, "checkpoint", "weights", ck->weights, m->params.count, 1, NULL, err)))
+    if ((st = read_named_blob(db, path, "checkpoint", "weights", ck->weights ? ck->weights : m->mw[ck->member],
+                              m->params.count, 1, NULL, err)))
         goto done;
     if (ck->has_best && ck->best &&
         (st = read_named_blob(db, path, "checkpoint", "best", ck->best, m->params.count, 1, NULL, err)))
@@ -1104,8 +1190,12 @@ rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit_
          (st = read_named_blob(db, path, "checkpoint", "c", ck->c, ck->nstate, 1, NULL, err))))
         goto done;
     /* the training log */
-    if (sqlite3_prepare_v2(db, "SELECT epoch, step, train_loss, train_acc, valid_loss, valid_acc, seconds, lr"
-                           " FROM training_log ORDER BY rowid", -1, &s, NULL) != SQLITE_OK) {
+    const int with_member = has_column(db, "training_log", "member");
+    if (sqlite3_prepare_v2(db, with_member ? "SELECT epoch, step, train_loss, train_acc, valid_loss, valid_acc,"
+                                             " seconds, lr, member FROM training_log ORDER BY rowid"
+                                           : "SELECT epoch, step, train_loss, train_acc, valid_loss, valid_acc,"
+                                             " seconds, lr FROM training_log ORDER BY rowid",
+                           -1, &s, NULL) != SQLITE_OK) {
         st = db_error(err, db, path, "reading the training log");
         goto done;
     }
@@ -1125,6 +1215,7 @@ rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit_
             ck->log = g;
         }
         rnnkit_log_row *r = &ck->log[ck->nlog++];
+        r->member = with_member ? sqlite3_column_int(s, 8) : 0;
         r->epoch = sqlite3_column_int(s, 0);
         r->step = sqlite3_column_int64(s, 1);
         double *f[6] = {&r->train_loss, &r->train_acc, &r->valid_loss, &r->valid_acc, &r->seconds, &r->lr};

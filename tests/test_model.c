@@ -62,6 +62,7 @@ static rnnkit_vocab *word_vocab(const char *text)
 }
 
 static float small_weight_drop = 0.0f; /* set by the round-trip test only */
+static int small_members = 1;          /* set by the ensemble tests only */
 
 static rnnkit_model *small_classifier(rnnkit_cell cell, int bidi, rnnkit_pool pool, uint64_t seed)
 {
@@ -75,6 +76,7 @@ static rnnkit_model *small_classifier(rnnkit_cell cell, int bidi, rnnkit_pool po
     c.pool = pool;
     c.dropout = 0.1f;
     c.weight_drop = small_weight_drop;
+    c.members = small_members;
     const char *labels[] = {"neg", "pos"};
     rnnkit_model *m = NULL;
     rnnkit_error err;
@@ -475,6 +477,190 @@ static void test_generator_sampler_agrees_with_batched_evaluation(void **state)
     rnnkit_model_free(m);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Ensembles */
+
+enum { EN = 120 };
+static size_t en_off[EN + 1];
+static int32_t en_ids[EN * 12], en_lab[EN];
+
+/* Noisy random documents, split 90/30: validation picks epochs. */
+static void ensemble_data(const rnnkit_model *m, rnnkit_dataset *train, rnnkit_dataset *valid)
+{
+    random_docs(EN, (int)rnnkit_vocab_size(rnnkit_model_vocab((rnnkit_model *)m)), 21, en_off, en_ids);
+    rnnkit_rng r;
+    rnnkit_rng_seed(&r, 22);
+    for (int i = 0; i < EN; i++)
+        en_lab[i] = (int)rnnkit_rng_below(&r, 2);
+    *train = (rnnkit_dataset){.n = 90, .off = en_off, .ids = en_ids, .label = en_lab};
+    *valid = (rnnkit_dataset){.n = 30, .off = en_off + 90, .ids = en_ids, .label = en_lab + 90};
+}
+
+static rnnkit_train_options ensemble_options(uint64_t seed)
+{
+    rnnkit_train_options o;
+    rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
+    o.epochs = 3;
+    o.batch = 16;
+    o.patience = 0;
+    o.seed = seed;
+    return o;
+}
+
+/* Member k of an ensemble trained with seed s is, bit for bit, the network a
+ * one-network run with seed s + k trains on the same data; the ensemble
+ * predicts the mean of its members' probabilities and is evaluated on that
+ * mean; its log holds every member's epochs; it saves and loads whole, and
+ * one member can be kept (and then exported). */
+static void test_ensemble_is_its_members_averaged(void **state)
+{
+    (void)state;
+    enum { M = 3 };
+    small_members = M;
+    rnnkit_model *e = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 40);
+    small_members = 1;
+    assert_int_equal(rnnkit_model_num_members(e), M);
+    rnnkit_dataset train, valid;
+    ensemble_data(e, &train, &valid);
+    rnnkit_train_options o = ensemble_options(40);
+    rnnkit_log_row *rows = NULL;
+    int nrows = 0;
+    rnnkit_error err;
+    if (rnnkit_classifier_train(e, &train, &valid, &o, &rows, &nrows, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(nrows, M * 3);
+    for (int i = 0; i < nrows; i++) {
+        assert_int_equal(rows[i].member, i / 3);
+        assert_int_equal(rows[i].epoch, i % 3 + 1);
+    }
+    free(rows);
+    const size_t n = rnnkit_model_num_params(e);
+    float pe[EN * 2], pk[EN * 2], mean[EN * 2] = {0};
+    rnnkit_dataset all = {.n = EN, .off = en_off, .ids = en_ids, .label = en_lab};
+    for (int k = 0; k < M; k++) {
+        rnnkit_model *s = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 40 + (uint64_t)k);
+        rnnkit_train_options ok = ensemble_options(40 + (uint64_t)k);
+        if (rnnkit_classifier_train(s, &train, &valid, &ok, NULL, NULL, &err))
+            fail_msg("%s", err.msg);
+        if (memcmp(e->mw[k], rnnkit_model_params(s)->value, n * sizeof(float)))
+            fail_msg("member %d differs from the one-network run with seed %d", k, 40 + k);
+        assert_int_equal(rnnkit_classifier_predict(s, &all, 0, 1, pk, &err), RNNKIT_OK);
+        for (int i = 0; i < EN * 2; i++)
+            mean[i] += pk[i] / M;
+        rnnkit_model_free(s);
+    }
+    assert_int_equal(rnnkit_classifier_predict(e, &all, 0, 1, pe, &err), RNNKIT_OK);
+    double loss = 0;
+    int correct = 0;
+    for (int i = 0; i < EN; i++) {
+        assert_float_equal(pe[2 * i], mean[2 * i], 1e-6);
+        assert_float_equal(pe[2 * i + 1], mean[2 * i + 1], 1e-6);
+        loss -= log(mean[2 * i + en_lab[i]]);
+        correct += (mean[2 * i + 1] > mean[2 * i]) == en_lab[i];
+    }
+    double eloss, eacc;
+    assert_int_equal(rnnkit_classifier_evaluate(e, &all, 0, 1, &eloss, &eacc, &err), RNNKIT_OK);
+    assert_float_equal(eloss, loss / EN, 1e-5);
+    assert_float_equal(eacc, (double)correct / EN, 1e-12);
+
+    /* the file holds every member; safetensors (one network) refuses the whole */
+    assert_int_equal(rnnkit_model_save(e, tmp("ens.db"), NULL, &err), RNNKIT_OK);
+    rnnkit_model *l = NULL;
+    if (rnnkit_model_load(tmp("ens.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(rnnkit_model_num_members(l), M);
+    assert_int_equal(rnnkit_model_num_ready(l), M);
+    for (int k = 0; k < M; k++)
+        assert_memory_equal(e->mw[k], l->mw[k], n * sizeof(float));
+    assert_int_equal(rnnkit_model_export_safetensors(l, tmp("ens.safetensors"), &err), RNNKIT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "ensemble of 3"));
+    assert_int_equal(rnnkit_model_keep_member(l, M, &err), RNNKIT_ERR_ARG);
+    assert_int_equal(rnnkit_model_keep_member(l, 2, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_num_members(l), 1);
+    assert_memory_equal(rnnkit_model_params(l)->value, e->mw[2], n * sizeof(float));
+    assert_int_equal(rnnkit_model_export_safetensors(l, tmp("ens.safetensors"), &err), RNNKIT_OK);
+    /* a file claiming more members than it has tensors for is refused */
+    copy_file(tmp("ens.db"), tmp("ens-bad.db"));
+    exec_sql(tmp("ens-bad.db"), "UPDATE model_meta SET value = '4' WHERE key = 'members'");
+    expect_load_error(tmp("ens-bad.db"), RNNKIT_ERR_CORRUPT, "member3.embedding.weight");
+    copy_file(tmp("ens.db"), tmp("ens-bad.db"));
+    exec_sql(tmp("ens-bad.db"), "UPDATE model_meta SET value = '4' WHERE key = 'members_ready'");
+    expect_load_error(tmp("ens-bad.db"), RNNKIT_ERR_CORRUPT, "members_ready");
+    rnnkit_model_free(l);
+    rnnkit_model_free(e);
+
+    /* a generator is one network */
+    rnnkit_model_config gc;
+    rnnkit_model_config_default(&gc, RNNKIT_TASK_GENERATE);
+    gc.members = 2;
+    rnnkit_model *g = NULL;
+    assert_int_equal(rnnkit_model_create(&gc, word_vocab("a b c"), NULL, 0, 1, &g, &err), RNNKIT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "classifiers only"));
+}
+
+static int stop_in_member(void *ctx, const rnnkit_progress *p)
+{
+    int *when = ctx; /* stop once at member when[0], batch when[1] */
+    if (when[2] == 0 && p->member == when[0] && p->batch == when[1] && !p->end_of_epoch) {
+        when[2] = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* An ensemble interrupted inside its second member and resumed from the
+ * checkpoint ends bit for bit where an uninterrupted run ends; the file
+ * written at the interruption predicts with the members trained so far. */
+static void test_ensemble_resumes_exactly_across_members(void **state)
+{
+    (void)state;
+    small_members = 3;
+    rnnkit_model *a = small_classifier(RNNKIT_CELL_GRU, 0, RNNKIT_POOL_MEAN, 50);
+    rnnkit_model *b = small_classifier(RNNKIT_CELL_GRU, 0, RNNKIT_POOL_MEAN, 50);
+    small_members = 1;
+    rnnkit_dataset train, valid;
+    ensemble_data(a, &train, &valid);
+    rnnkit_train_options o = ensemble_options(50);
+    rnnkit_error err;
+    o.checkpoint_path = tmp("ens-a.db");
+    if (rnnkit_classifier_train(a, &train, &valid, &o, NULL, NULL, &err))
+        fail_msg("%s", err.msg);
+    int when[3] = {1, 3, 0};
+    o.checkpoint_path = tmp("ens-b.db");
+    o.progress = stop_in_member;
+    o.progress_ctx = when;
+    assert_int_equal(rnnkit_classifier_train(b, &train, &valid, &o, NULL, NULL, &err), RNNKIT_ERR_INTERRUPTED);
+    rnnkit_model_free(b);
+    rnnkit_model *mid = NULL;
+    if (rnnkit_model_load(tmp("ens-b.db"), RNNKIT_TASK_CLASSIFY, &mid, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(rnnkit_model_num_members(mid), 3);
+    assert_int_equal(rnnkit_model_num_ready(mid), 2);
+    o.resume = 1;
+    o.progress = NULL;
+    if (rnnkit_classifier_train(mid, &train, &valid, &o, NULL, NULL, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(rnnkit_model_num_ready(mid), 3);
+    const size_t n = rnnkit_model_num_params(a);
+    for (int k = 0; k < 3; k++)
+        if (memcmp(a->mw[k], mid->mw[k], n * sizeof(float)))
+            fail_msg("member %d after the resume differs from the uninterrupted run", k);
+    rnnkit_model *fa = NULL, *fb = NULL;
+    if (rnnkit_model_load(tmp("ens-a.db"), RNNKIT_TASK_CLASSIFY, &fa, &err) ||
+        rnnkit_model_load(tmp("ens-b.db"), RNNKIT_TASK_CLASSIFY, &fb, &err))
+        fail_msg("%s", err.msg);
+    for (int k = 0; k < 3; k++)
+        assert_memory_equal(fa->mw[k], fb->mw[k], n * sizeof(float));
+    /* a finished ensemble is not extended (only its last member would train) */
+    o.epochs = 5;
+    assert_int_equal(rnnkit_classifier_train(fb, &train, &valid, &o, NULL, NULL, &err), RNNKIT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "finished"));
+    rnnkit_model_free(fa);
+    rnnkit_model_free(fb);
+    rnnkit_model_free(mid);
+    rnnkit_model_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,6 +672,8 @@ int main(void)
         cmocka_unit_test(test_inference_table_matches_the_plain_path),
         cmocka_unit_test(test_classifier_lr_decays_after_epochs_without_gain),
         cmocka_unit_test(test_generator_sampler_agrees_with_batched_evaluation),
+        cmocka_unit_test(test_ensemble_is_its_members_averaged),
+        cmocka_unit_test(test_ensemble_resumes_exactly_across_members),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

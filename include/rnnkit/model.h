@@ -45,7 +45,14 @@ typedef struct rnnkit_model_config {
     float forget_bias;  /* LSTM forget-gate bias at init (0: PyTorch's default) */
     int maxlen;         /* classifier: tokens kept per document in training and use (0 = all) */
     int keep_last;      /* classifier: a longer document keeps its last maxlen tokens */
+    int members;        /* classifier: an ensemble of this many networks of this shape, trained
+                         * one after the other (member k with seed + k), whose predicted
+                         * probabilities are averaged; 0 or 1: one network. At most
+                         * RNNKIT_MAX_MEMBERS. A generator has one. */
 } rnnkit_model_config;
+
+/* The most networks an ensemble may hold. */
+#define RNNKIT_MAX_MEMBERS 16
 
 /* Sensible defaults for a task (see the `--help` of each command). */
 void rnnkit_model_config_default(rnnkit_model_config *cfg, rnnkit_task task);
@@ -77,12 +84,22 @@ int rnnkit_model_find_label(const rnnkit_model *m, const char *label);
  * earlier call, before the next prediction. */
 rnnkit_params *rnnkit_model_params(rnnkit_model *m);
 size_t rnnkit_model_num_params(const rnnkit_model *m);
+/* Networks in the model (1 unless an ensemble), and how many of them
+ * predictions use: all of them, except in a file whose ensemble training is
+ * still under way (the members trained so far, the current one included). */
+int rnnkit_model_num_members(const rnnkit_model *m);
+int rnnkit_model_num_ready(const rnnkit_model *m);
+/* Keeps member k of an ensemble as the model's one network (the others are
+ * dropped): for export, or to inspect one network. rnnkit_model_params
+ * gives member 0's weights, so this is also how to reach another's. */
+rnnkit_status rnnkit_model_keep_member(rnnkit_model *m, int k, rnnkit_error *err);
 
 /* ---------------------------------------------------------------------- */
 /* Storage */
 
 /* One row of the training log (stored in the model file). NaN = not measured. */
 typedef struct rnnkit_log_row {
+    int member;  /* ensemble member (0-based; 0 for a single network) */
     int epoch;
     int64_t step;
     double train_loss, train_acc, valid_loss, valid_acc, seconds, lr;
@@ -150,6 +167,7 @@ rnnkit_status rnnkit_checkpoint_info_read(const char *path, rnnkit_checkpoint_in
 
 /* Called during training; return nonzero to stop (RNNKIT_ERR_INTERRUPTED). */
 typedef struct rnnkit_progress {
+    int member, members;        /* classifier ensemble: member (0-based) being trained, of members */
     int epoch, epochs;          /* 1-based */
     int64_t batch, batches;     /* within the epoch, 1-based */
     int64_t step;               /* optimiser steps so far */

@@ -55,8 +55,10 @@ static const char usage_train[] =
     "  --dropout F           dropout before the output layer and between layers (default 0.5)\n"
     "  --embed-dropout F     dropout on embeddings (default 0.4)\n"
     "  --weight-drop F       DropConnect on the recurrent weights in training (default 0)\n"
-    "  --ensemble N          N networks trained one after the other (seeds S, S+1, ...),\n"
-    "                        their probabilities averaged (default 1; at most 16)\n"
+    "  --ensemble N|auto     N networks (1-16) trained one after the other, network k\n"
+    "                        with seed S+k-1, their probabilities averaged (default auto:\n"
+    "                        as many as fit 8 M training tokens, 1 to 4: 4 up to 2 M\n"
+    "                        tokens, 1 past 4 M)\n"
     "training:\n"
     "  --maxlen N            cap on tokens per document (default 400; 0 = none)\n"
     "  --truncating S        pre|post: which end a long document loses (default pre)\n"
@@ -91,6 +93,7 @@ static const char usage_predict[] =
     "  -m, --model FILE      the classifier\n"
     "  --format F            tsv|jsonl (default tsv)\n"
     "  --top-k K             print the K most probable labels (default 1)\n"
+    "  --member N            an ensemble's network N alone (1-based; default: all, averaged)\n"
     "  --threads N           BLAS threads (default 1)\n";
 
 static const char usage_eval[] =
@@ -103,6 +106,7 @@ static const char usage_eval[] =
     "  --format F            auto|tsv|fasttext|dir (default auto)\n"
     "  --skip-bad            count and skip malformed rows\n"
     "  --json                print one JSON object instead of a table\n"
+    "  --member N            an ensemble's network N alone (1-based; default: all, averaged)\n"
     "  --threads N           BLAS threads (default 1)\n";
 
 /* ---------------------------------------------------------------------- */
@@ -288,6 +292,15 @@ static rnnkit_status train_one(const train_args *a, const rnnkit_corpus *c, cons
     if (vc && (st = encode_rows(m, vc, va, nva, &eva, err)))
         goto done;
     rnnkit_dataset dtr = encoded_view(&etr), dva = encoded_view(&eva);
+    if (!a->resume && a->mc.members == 0) { /* --ensemble auto: from the training set's size */
+        uint64_t tokens = 0;
+        int k = rnnkit_classifier_auto_members(&dtr, mc->maxlen, &tokens);
+        if (k > 1 && (st = rnnkit_model_set_members(m, k, a->to.seed, err)))
+            goto done;
+        if (!a->quiet && log)
+            fprintf(stderr, "rnnkit: %llu training tokens: %s%d network%s (--ensemble auto)\n",
+                    (unsigned long long)tokens, k > 1 ? "an ensemble of " : "", k, k > 1 ? "s" : "");
+    }
     rnnkit_train_options to = a->to;
     to.maxlen = mc->maxlen;
     to.keep_last = mc->keep_last;
@@ -333,6 +346,7 @@ static int cmd_train(int argc, char **argv)
     a.max_vocab = 50000;
     rnnkit_tok_config_default(&a.tok, RNNKIT_LEVEL_WORD);
     rnnkit_model_config_default(&a.mc, RNNKIT_TASK_CLASSIFY);
+    a.mc.members = 0; /* --ensemble auto */
     rnnkit_train_options_default(&a.to, RNNKIT_TASK_CLASSIFY);
     a.to.checkpoint_seconds = 600;
     int bigrams = -1;
@@ -452,7 +466,12 @@ static int cmd_train(int argc, char **argv)
             break;
         case O_CKSTEPS: bad = cli_parse_i64("--checkpoint-steps", optarg, 0, INT64_MAX, &a.to.checkpoint_steps); break;
         case O_RESUME: a.resume = 1; break;
-        case O_ENSEMBLE: bad = cli_parse_int("--ensemble", optarg, 1, RNNKIT_MAX_MEMBERS, &a.mc.members); break;
+        case O_ENSEMBLE:
+            if (!strcmp(optarg, "auto"))
+                a.mc.members = 0;
+            else
+                bad = cli_parse_int("--ensemble", optarg, 1, RNNKIT_MAX_MEMBERS, &a.mc.members);
+            break;
         case 'q': a.quiet = 1; break;
         case 'L': log_format = optarg; break;
         case 'h': fputs(usage_train, stdout); return CLI_EXIT_OK;
@@ -621,6 +640,18 @@ static int cmd_train(int argc, char **argv)
 /* ---------------------------------------------------------------------- */
 /* predict */
 
+/* Loads a classifier; member > 0 keeps that network of an ensemble alone. */
+static rnnkit_status load_classifier(const char *path, int member, rnnkit_model **m, rnnkit_error *err)
+{
+    rnnkit_status st = rnnkit_model_load(path, RNNKIT_TASK_CLASSIFY, m, err);
+    if (!st && member && (st = rnnkit_model_keep_member(*m, member - 1, err))) {
+        rnnkit_error_prefix(err, "%s: --member %d", path, member);
+        rnnkit_model_free(*m);
+        *m = NULL;
+    }
+    return st;
+}
+
 typedef struct doc_list {
     char **names;
     char **texts;
@@ -773,13 +804,18 @@ static int cmd_predict(int argc, char **argv)
     int jsonl = 0, top_k = 1, threads = 1;
     static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"format", required_argument, 0, 'f'},
                                           {"top-k", required_argument, 0, 'k'}, {"threads", required_argument, 0, 't'},
-                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
+                                          {"member", required_argument, 0, 'M'}, {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
+    int c, member = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":m:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
+        case 'M':
+            if (cli_parse_int("--member", optarg, 1, RNNKIT_MAX_MEMBERS, &member))
+                return CLI_EXIT_USAGE;
+            break;
         case 'f':
             if (!strcmp(optarg, "jsonl"))
                 jsonl = 1;
@@ -807,7 +843,7 @@ static int cmd_predict(int argc, char **argv)
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_model *m = NULL;
-    if (rnnkit_model_load(model, RNNKIT_TASK_CLASSIFY, &m, &err))
+    if (load_classifier(model, member, &m, &err))
         return cli_fail(&err);
     doc_list docs = {0};
     encoded enc = {0};
@@ -881,14 +917,18 @@ static int cmd_eval(int argc, char **argv)
     rnnkit_corpus_format format = RNNKIT_CORPUS_AUTO;
     static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"format", required_argument, 0, 'f'},
                                           {"json", no_argument, 0, 'j'}, {"skip-bad", no_argument, 0, 's'},
-                                          {"threads", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
-                                          {0, 0, 0, 0}};
-    int c;
+                                          {"threads", required_argument, 0, 't'}, {"member", required_argument, 0, 'M'},
+                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c, member = 0;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":m:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
+        case 'M':
+            if (cli_parse_int("--member", optarg, 1, RNNKIT_MAX_MEMBERS, &member))
+                return CLI_EXIT_USAGE;
+            break;
         case 'f':
             if (parse_format(optarg, &format))
                 return cli_usage_error(usage_eval, "--format: unknown format '%s'", optarg);
@@ -912,7 +952,7 @@ static int cmd_eval(int argc, char **argv)
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_model *m = NULL;
-    if (rnnkit_model_load(model, RNNKIT_TASK_CLASSIFY, &m, &err))
+    if (load_classifier(model, member, &m, &err))
         return cli_fail(&err);
     rnnkit_corpus *corpus = NULL;
     rnnkit_corpus_options co = {.format = format, .skip_bad = skip_bad, .labelled = 1};

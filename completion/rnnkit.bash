@@ -63,6 +63,7 @@ _rnnkit()
         --pool) COMPREPLY=($(compgen -W "last mean max" -- "$cur")); return ;;
         --bidirectional) COMPREPLY=($(compgen -W "yes no" -- "$cur")); return ;;
         --lr-schedule) COMPREPLY=($(compgen -W "cosine plateau" -- "$cur")); return ;;
+        --ensemble) COMPREPLY=($(compgen -W "auto 1 2 3 4" -- "$cur")); return ;;
         --level) COMPREPLY=($(compgen -W "word char" -- "$cur")); return ;;
         --normalize) COMPREPLY=($(compgen -W "none nfc nfkc" -- "$cur")); return ;;
         --truncating) COMPREPLY=($(compgen -W "pre post" -- "$cur")); return ;;
@@ -78,7 +79,7 @@ _rnnkit()
         --epochs|--batch|--hidden|--embed|--layers|--lr|--seed|--steps|--length|--temperature|--top-k|--top-p|\
         --threads|--maxlen|--dropout|--clip|--patience|--seq-len|--eval-every|--title|--labels|--min-count|\
         --max-vocab|--rng-seed|--count|--stop|--folds|--lr-decay|--valid-frac|--valid-split|--embed-dropout|--weight-drop|\
-        --checkpoint-minutes|--checkpoint-steps)
+        --checkpoint-minutes|--checkpoint-steps|--member)
             return ;;
     esac
 

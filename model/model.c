@@ -77,6 +77,55 @@ static rnnkit_status check_config(const rnnkit_model_config *c, rnnkit_error *er
     return RNNKIT_OK;
 }
 
+/* Fresh weights for member k. Fixed draw order: embedding, recurrent layers,
+ * output layer. Member 0 draws from `seed` itself, so a one-network model is
+ * as it always was. */
+static void init_member(rnnkit_model *m, int k, uint64_t seed)
+{
+    float *keep = m->params.value;
+    m->params.value = m->mw[k];
+    memset(m->mw[k], 0, ((m->params.count + 15) & ~(size_t)15) * sizeof(float)); /* padding row, tail */
+    rnnkit_rng rng;
+    rnnkit_rng_seed(&rng, rnnkit__member_seed(seed, k));
+    rnnkit_embedding_init(&m->emb, &rng);
+    rnnkit_rnn_init(m->rnn, &rng, m->cfg.forget_bias);
+    rnnkit_dense_init(&m->fc, &rng);
+    m->params.value = keep;
+}
+
+rnnkit_status rnnkit_model_set_members(rnnkit_model *m, int members, uint64_t seed, rnnkit_error *err)
+{
+    if (members < 1 || members > RNNKIT_MAX_MEMBERS)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "ensemble of %d networks outside [1, %d]", members,
+                                RNNKIT_MAX_MEMBERS);
+    if (members > 1 && m->cfg.task != RNNKIT_TASK_CLASSIFY)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "an ensemble (%d networks) is for classifiers only", members);
+    if (m->training)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "cannot change the ensemble while the model trains");
+    rnnkit__model_use_member(m, 0);
+    for (int k = members; k < m->members; k++) {
+        free(m->mw[k]);
+        m->mw[k] = NULL;
+    }
+    if (members > m->members) {
+        float **mw = realloc(m->mw, (size_t)members * sizeof *mw);
+        if (!mw)
+            return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for an ensemble of %d", members);
+        m->mw = mw;
+        const size_t block = ((m->params.count + 15) & ~(size_t)15) * sizeof(float);
+        for (int k = m->members; k < members; k++) {
+            if (!(m->mw[k] = aligned_alloc(64, block))) {
+                m->members = m->ready = m->cfg.members = k; /* the ones made so far stay */
+                return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for member %d of an ensemble "
+                                        "of %d (%zu parameters each)", k + 1, members, m->params.count);
+            }
+            init_member(m, k, seed);
+        }
+    }
+    m->members = m->ready = m->cfg.members = members;
+    return RNNKIT_OK;
+}
+
 rnnkit_status rnnkit_model_create(const rnnkit_model_config *cfg, rnnkit_vocab *vocab,
                                   const char *const *labels, int nlabels, uint64_t seed,
                                   rnnkit_model **out, rnnkit_error *err)
@@ -145,34 +194,15 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_config *cfg, rnnkit_vocab *
         goto fail;
     if ((st = rnnkit_params_alloc(&m->params, err)))
         goto fail;
-    const int M = m->cfg.members;
-    m->mw = calloc((size_t)M, sizeof *m->mw);
-    if (!m->mw) {
-        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for an ensemble of %d", M);
+    if (!(m->mw = calloc(1, sizeof *m->mw))) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the model");
         goto fail;
     }
-    m->members = m->ready = M;
+    m->members = m->ready = 1;
     m->mw[0] = m->params.value;
-    const size_t block = ((m->params.count + 15) & ~(size_t)15) * sizeof(float);
-    for (int k = 1; k < M; k++)
-        if (!(m->mw[k] = aligned_alloc(64, block))) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for member %d of an ensemble of %d "
-                                  "(%zu parameters each)", k + 1, M, m->params.count);
-            goto fail;
-        }
-    /* Fixed draw order: embedding, recurrent layers, output layer. Member 0
-     * draws from `seed` itself, so a one-network model is as it always was. */
-    for (int k = 0; k < M; k++) {
-        m->params.value = m->mw[k];
-        if (k)
-            memset(m->mw[k], 0, block); /* the padding row and the tail */
-        rnnkit_rng rng;
-        rnnkit_rng_seed(&rng, rnnkit__member_seed(seed, k));
-        rnnkit_embedding_init(&m->emb, &rng);
-        rnnkit_rnn_init(m->rnn, &rng, cfg->forget_bias);
-        rnnkit_dense_init(&m->fc, &rng);
-    }
-    m->params.value = m->mw[0];
+    init_member(m, 0, seed);
+    if (m->cfg.members > 1 && (st = rnnkit_model_set_members(m, m->cfg.members, seed, err)))
+        goto fail;
     *out = m;
     return RNNKIT_OK;
 fail:
@@ -707,6 +737,17 @@ static rnnkit_status check_dataset(const rnnkit_model *m, const rnnkit_dataset *
                                     what, i, d->label[i], m->K);
     }
     return RNNKIT_OK;
+}
+
+int rnnkit_classifier_auto_members(const rnnkit_dataset *train, int maxlen, uint64_t *tokens)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < train->n; i++)
+        n += doc_len(train, i, maxlen);
+    if (tokens)
+        *tokens = n;
+    const uint64_t k = n ? RNNKIT_AUTO_MEMBER_TOKENS / n : 1;
+    return k < 1 ? 1 : k > 4 ? 4 : (int)k;
 }
 
 rnnkit_status rnnkit_classifier_predict(rnnkit_model *m, const rnnkit_dataset *docs, int maxlen,

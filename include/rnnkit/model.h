@@ -89,6 +89,10 @@ size_t rnnkit_model_num_params(const rnnkit_model *m);
  * still under way (the members trained so far, the current one included). */
 int rnnkit_model_num_members(const rnnkit_model *m);
 int rnnkit_model_num_ready(const rnnkit_model *m);
+/* Makes a classifier an ensemble of `members` networks before training: the
+ * ones it has are kept, new member k gets fresh weights drawn from seed + k
+ * (as rnnkit_model_create draws them), surplus ones are dropped. */
+rnnkit_status rnnkit_model_set_members(rnnkit_model *m, int members, uint64_t seed, rnnkit_error *err);
 /* Keeps member k of an ensemble as the model's one network (the others are
  * dropped): for export, or to inspect one network. rnnkit_model_params
  * gives member 0's weights, so this is also how to reach another's. */
@@ -241,6 +245,16 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                                       const rnnkit_dataset *valid,
                                       const rnnkit_train_options *opt, rnnkit_log_row **log,
                                       int *nlog, rnnkit_error *err);
+
+/* The ensemble size `rnnkit classify train` takes by default (--ensemble
+ * auto) for a training set: as many networks as fit in
+ * RNNKIT_AUTO_MEMBER_TOKENS training tokens per epoch (documents capped at
+ * maxlen), at least 1 and at most 4. Small sets, where one network's
+ * accuracy depends most on its seed, get four (up to 2 M tokens); sets past
+ * 4 M tokens, where each network costs most, one. *tokens (may be NULL)
+ * receives the count. */
+#define RNNKIT_AUTO_MEMBER_TOKENS 8000000u
+int rnnkit_classifier_auto_members(const rnnkit_dataset *train, int maxlen, uint64_t *tokens);
 
 /* Class probabilities of `n` documents: probs [n][K]. Batched internally. */
 rnnkit_status rnnkit_classifier_predict(rnnkit_model *m, const rnnkit_dataset *docs,

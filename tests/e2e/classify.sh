@@ -21,6 +21,11 @@ expect_rc() { # expect_rc CODE PATTERN cmd...
     --batch 32 --seed 3 --quiet
 [ -s "$T/m.db" ] || fail "no model written"
 
+# --ensemble auto (the default) makes this small set an ensemble of 4; --ensemble 1 one network
+[ "$(sqlite3 "$T/m.db" "select value from model_meta where key='members'")" = 4 ] || fail "auto ensemble is not 4"
+[ "$(sqlite3 "$T/m.db" "select count(*) from tensors")" -eq "$(( 4 * $(sqlite3 "$T/m.db" "select count(*) from tensors where name not like 'member%'") ))" ] ||
+    fail "an ensemble of 4 lacks tensors"
+
 # eval: accuracy well above chance (0.5) on held-out text
 "$R" classify eval -m "$T/m.db" "$D/test.tsv" >"$T/eval"
 acc=$(awk -F'\t' '$1=="accuracy"{print $2}' "$T/eval")

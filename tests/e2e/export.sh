@@ -21,7 +21,7 @@ expect_rc() { # expect_rc CODE PATTERN cmd...
 
 "$R" vocab build --tsv -o "$T/v.db" "$D/train.tsv"
 "$R" classify train --train "$D/train.tsv" --vocab "$T/v.db" -o "$T/m.db" --epochs 2 --embed 16 --hidden 8 --cell gru \
-    --pool mean --seed 2 --quiet
+    --pool mean --seed 2 --ensemble 1 --quiet
 "$R" export -m "$T/m.db" --format safetensors "$T/m.st"
 # safetensors: 8-byte length, then a JSON header starting with '{'
 [ "$(head -c 9 "$T/m.st" | tail -c 1)" = "{" ] || fail "no JSON header after the length"
@@ -49,6 +49,19 @@ cmp -s "$T/v.txt" "$T/vocab.txt" || fail "the model's vocabulary differs from th
 "$R" classify predict -m "$T/m.db" --top-k 2 "$D/docs/pos" >"$T/p1"
 "$R" classify predict -m "$T/back.db" --top-k 2 "$D/docs/pos" >"$T/p2"
 cmp -s "$T/p1" "$T/p2" || fail "imported model predicts differently"
+
+# an ensemble: safetensors takes one network; --member N exports member N's tensors
+"$R" classify train --train "$D/train.tsv" --vocab "$T/v.db" -o "$T/e.db" --epochs 1 --embed 16 --hidden 8 --cell gru \
+    --pool mean --seed 2 --ensemble 2 --quiet
+expect_rc 1 "ensemble of 2.*--member" "$R" export -m "$T/e.db" --format safetensors "$T/e.st"
+[ ! -e "$T/e.st" ] || fail "a refused export left $T/e.st"
+"$R" export -m "$T/e.db" --format safetensors --member 2 "$T/e2.st"
+"$R" import --format safetensors "$T/e2.st" --vocab "$T/v.db" -o "$T/e2.db" 2>"$T/err" || { cat "$T/err" >&2; fail "import of member 2"; }
+a=$(sqlite3 "$T/e.db" "select group_concat(fnv1a64) from (select fnv1a64 from tensors where name like 'member1.%' order by substr(name, 9))")
+b=$(sqlite3 "$T/e2.db" "select group_concat(fnv1a64) from (select fnv1a64 from tensors order by name)")
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "--member 2 did not export member 2's tensors"
+"$R" export -m "$T/e.db" --format safetensors --member 1 "$T/e1.st"
+cmp -s "$T/e1.st" "$T/e2.st" && fail "members 1 and 2 exported the same weights"
 
 # failures: exit 1, the file and what is wrong
 head -c 100 "$T/m.st" >"$T/trunc.st"

@@ -33,7 +33,7 @@ row() {
 }
 no_model() { [ ! -e "$1" ] || fail "a failed run left $1 behind"; }
 
-CT="classify train -q --epochs 1 --embed 8 --hidden 8"
+CT="classify train -q --epochs 1 --embed 8 --hidden 8 --ensemble 1"
 GT="generate train -q --steps 3 --embed 8 --hidden 16 --layers 1 --batch 2 --seq-len 8"
 "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/clf.db"
 "$R" $GT --text "$D/text/verse.txt" -o "$T/gen.db"
@@ -135,6 +135,13 @@ no_model "$T/x.db"
 
 # ---------------------------------------------------------------- arguments
 row 2 "--hidden" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --hidden 0
+row 2 "--ensemble" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --ensemble 0
+row 2 "--ensemble" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --ensemble 17
+row 2 "--ensemble" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --ensemble many
+row 2 "--member" "$R" export -m "$T/clf.db" --format vocab-txt --member 1 "$T/x.txt"
+row 2 "--member" "$R" export -m "$T/clf.db" --format safetensors --member 0 "$T/x.st"
+row 1 "member 2.*1 trained network" "$R" export -m "$T/clf.db" --format safetensors --member 2 "$T/x.st"
+[ ! -e "$T/x.st" ] || fail "a refused export left $T/x.st behind"
 row 2 "--maxlen" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --maxlen -1
 row 2 "--batch" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --batch 1000000000
 row 2 "--batch" "$R" $GT --text "$D/text/verse.txt" -o "$T/x.db" --batch 1000000000

@@ -101,7 +101,7 @@ grep -q "step 77" "$T/nan.err" || fail "NaN: the error does not name step 77: $(
 echo "ok NaN at step 77: error names it, checkpoint 70 intact, resume exact"
 
 # --- classifier: epochs, then resume; SIGINT mid-epoch, then resume
-C="--train $TSV --embed 32 --hidden 32 --patience 0 --checkpoint-steps 5 -q"
+C="--train $TSV --embed 32 --hidden 32 --patience 0 --checkpoint-steps 5 -q --ensemble 1"
 "$R" classify train $C --epochs 12 -o "$T/cfull.db"
 "$R" classify train $C --epochs 5 -o "$T/cpart.db"
 "$R" classify train $C --epochs 12 -o "$T/cpart.db" --resume
@@ -124,6 +124,39 @@ if [ $rc -ne 0 ]; then
 fi
 [ "$(digest "$T/cfull.db")" = "$(digest "$T/cint.db")" ] || fail "classifier: SIGINT + resume differs"
 echo "ok classifier: SIGINT + --resume == uninterrupted, bit for bit"
+
+# --- an ensemble: SIGINT inside a later member, then resume; a finished one is not extended
+E="--train $TSV --embed 16 --hidden 16 --patience 0 --epochs 3 --checkpoint-steps 5 -q --ensemble 3"
+"$R" classify train $E -o "$T/efull.db"
+[ "$(sqlite3 "$T/efull.db" "select count(distinct member) from training_log")" = 3 ] || fail "ensemble log lacks members"
+"$R" classify train $E -o "$T/eint.db" 2>"$T/eint.err" &
+pid=$!
+w=0 # wait until the second member has started
+while [ "$(sqlite3 "$T/eint.db" "select value from train_state where key='member'" 2>/dev/null)" != 1 ] && [ $w -lt 1500 ]; do
+    sleep 0.02
+    w=$((w + 1))
+done
+kill -INT $pid
+set +e
+wait $pid
+rc=$?
+set -e
+if [ $rc -ne 0 ]; then
+    [ $rc -eq 130 ] || fail "ensemble SIGINT: exit $rc: $(cat "$T/eint.err")"
+    member=$(sqlite3 "$T/eint.db" "select value from train_state where key='member'")
+    ready=$(sqlite3 "$T/eint.db" "select value from model_meta where key='members_ready'")
+    [ "$ready" = $((member + 1)) ] || fail "ensemble: member $member in training, $ready ready"
+    "$R" classify predict -m "$T/eint.db" - </dev/null >/dev/null || fail "an interrupted ensemble cannot be read"
+    echo "ok ensemble SIGINT in member $((member + 1)) of 3 at step $(ckpt_step "$T/eint.db")"
+    "$R" classify train $E -o "$T/eint.db" --resume
+fi
+[ "$(digest "$T/efull.db")" = "$(digest "$T/eint.db")" ] || fail "ensemble: SIGINT + resume differs"
+echo "ok ensemble: SIGINT + --resume == uninterrupted, bit for bit"
+set +e
+"$R" classify train $(echo "$E" | sed 's/--epochs 3/--epochs 4/') -o "$T/eint.db" --resume 2>"$T/err"
+rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "finished" "$T/err" || fail "extending a finished ensemble: exit $rc: $(cat "$T/err")"
 
 # --- what --resume refuses
 head -n 300 "$TSV" >"$T/other.tsv"

@@ -218,7 +218,7 @@ def main():
         vtxt = os.path.join(WORK, f"{tag}.vocab.txt")
         run("classify", "train", "--train", os.path.join(DATA, "train.tsv"), "--vocab", vocab_db, "-o", model,
             "--cell", cell, f"--bidirectional={bidir}", "--pool", pool, "--layers", str(layers), "--embed", "16",
-            "--hidden", "12", "--epochs", "2", "--seed", "5", "--quiet")
+            "--hidden", "12", "--epochs", "2", "--seed", "5", "--ensemble", "1", "--quiet")
         run("export", "-m", model, "--format", "safetensors", st)
         run("export", "-m", model, "--format", "vocab-txt", vtxt)
         meta, tensors = read_safetensors(st)

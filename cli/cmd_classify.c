@@ -65,8 +65,11 @@ static const char usage_train[] =
     "  --batch N             documents per batch (default 32)\n"
     "  --epochs N            passes over the data (default 10)\n"
     "  --lr F                Adam learning rate (default 0.002)\n"
-    "  --lr-decay F          multiply the rate by F after each epoch without validation gain\n"
-    "                        (default 1 = never)\n"
+    "  --lr-schedule S       cosine|plateau (default cosine: the rate falls along half a\n"
+    "                        cosine from --lr to 0 over --epochs; plateau: constant,\n"
+    "                        times --lr-decay after each epoch without validation gain)\n"
+    "  --lr-decay F          plateau: multiply the rate by F after each epoch without\n"
+    "                        validation gain (default 1 = never)\n"
     "  --clip F              clip the gradient's global norm (default 5; 0 = off)\n"
     "  --patience N          stop after N epochs without validation gain (default 3; 0 = off)\n"
     "  --seed N              random seed (default 1): same seed, same model\n"
@@ -349,12 +352,13 @@ static int cmd_train(int argc, char **argv)
     a.mc.members = 0; /* --ensemble auto */
     rnnkit_train_options_default(&a.to, RNNKIT_TASK_CLASSIFY);
     a.to.checkpoint_seconds = 600;
-    int bigrams = -1;
+    int bigrams = -1, decay_set = 0;
     enum { O_TRAIN = 256, O_VALID, O_SPLIT, O_FORMAT, O_SKIP, O_VOCAB, O_LEVEL, O_BIGRAM, O_MINC, O_MAXV, O_CELL,
            O_EMBED, O_HIDDEN, O_LAYERS, O_BIDI, O_POOL, O_DROP, O_EDROP, O_WDROP, O_MAXLEN, O_TRUNC, O_BATCH,
-           O_EPOCHS, O_LR, O_DECAY, O_CLIP, O_PAT, O_SEED, O_THREADS, O_FOLDS, O_CKMIN, O_CKSTEPS, O_RESUME, O_ENSEMBLE };
+           O_EPOCHS, O_LR, O_DECAY, O_CLIP, O_PAT, O_SEED, O_THREADS, O_FOLDS, O_CKMIN, O_CKSTEPS, O_RESUME, O_ENSEMBLE, O_SCHED };
     static const struct option opts[] = {
-        {"train", required_argument, 0, O_TRAIN}, {"ensemble", required_argument, 0, O_ENSEMBLE}, {"valid", required_argument, 0, O_VALID},
+        {"train", required_argument, 0, O_TRAIN}, {"ensemble", required_argument, 0, O_ENSEMBLE},
+        {"lr-schedule", required_argument, 0, O_SCHED}, {"valid", required_argument, 0, O_VALID},
         {"valid-split", required_argument, 0, O_SPLIT}, {"format", required_argument, 0, O_FORMAT},
         {"skip-bad", no_argument, 0, O_SKIP}, {"output", required_argument, 0, 'o'},
         {"vocab", required_argument, 0, O_VOCAB}, {"level", required_argument, 0, O_LEVEL},
@@ -451,7 +455,10 @@ static int cmd_train(int argc, char **argv)
             break;
         case O_EPOCHS: bad = cli_parse_int("--epochs", optarg, 1, 100000, &a.to.epochs); break;
         case O_LR: bad = cli_parse_double("--lr", optarg, 1e-8, 10, &a.to.lr); break;
-        case O_DECAY: bad = cli_parse_double("--lr-decay", optarg, 0.01, 1, &a.to.lr_decay); break;
+        case O_DECAY:
+            bad = cli_parse_double("--lr-decay", optarg, 0.01, 1, &a.to.lr_decay);
+            decay_set = 1;
+            break;
         case O_CLIP: bad = cli_parse_double("--clip", optarg, 0, 1e6, &a.to.clip); break;
         case O_PAT: bad = cli_parse_int("--patience", optarg, 0, 100000, &a.to.patience); break;
         case O_SEED:
@@ -466,6 +473,14 @@ static int cmd_train(int argc, char **argv)
             break;
         case O_CKSTEPS: bad = cli_parse_i64("--checkpoint-steps", optarg, 0, INT64_MAX, &a.to.checkpoint_steps); break;
         case O_RESUME: a.resume = 1; break;
+        case O_SCHED:
+            if (!strcmp(optarg, "cosine"))
+                a.to.lr_schedule = RNNKIT_LR_COSINE;
+            else if (!strcmp(optarg, "plateau"))
+                a.to.lr_schedule = RNNKIT_LR_PLATEAU;
+            else
+                return cli_usage_error(usage_train, "--lr-schedule: '%s' is not cosine or plateau", optarg);
+            break;
         case O_ENSEMBLE:
             if (!strcmp(optarg, "auto"))
                 a.mc.members = 0;
@@ -494,6 +509,8 @@ static int cmd_train(int argc, char **argv)
     }
     if (!a.out && !a.folds)
         return cli_usage_error(usage_train, "-o MODEL.db is required");
+    if (decay_set && a.to.lr_schedule != RNNKIT_LR_PLATEAU)
+        return cli_usage_error(usage_train, "--lr-decay goes with --lr-schedule plateau (the cosine sets the rate)");
     if (strcmp(log_format, "text") && strcmp(log_format, "jsonl"))
         return cli_usage_error(usage_train, "--log-format: '%s' is not text or jsonl", log_format);
     if (a.resume && a.folds)
@@ -625,6 +642,10 @@ static int cmd_train(int argc, char **argv)
                 fprintf(stderr, "rnnkit: %s holds the checkpoint; continue with the same command and --resume\n",
                         a.out);
         }
+        else if (!a.quiet && rnnkit_model_num_members(m) > 1)
+            fprintf(stderr, "rnnkit: wrote %s (%d networks of %zu parameters, vocabulary %lld)\n", a.out,
+                    rnnkit_model_num_members(m), rnnkit_model_num_params(m),
+                    (long long)rnnkit_vocab_size(rnnkit_model_vocab(m)));
         else if (!a.quiet)
             fprintf(stderr, "rnnkit: wrote %s (%zu parameters, vocabulary %lld)\n", a.out,
                     rnnkit_model_num_params(m), (long long)rnnkit_vocab_size(rnnkit_model_vocab(m)));

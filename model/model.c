@@ -385,6 +385,7 @@ void rnnkit_train_options_default(rnnkit_train_options *o, rnnkit_task task)
         o->patience = 3;
         o->maxlen = 400;
         o->keep_last = 1;
+        o->lr_schedule = RNNKIT_LR_COSINE;
     } else {
         o->epochs = 1;
         o->batch = 64;
@@ -1031,6 +1032,10 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                                       ckpath ? "; the last checkpoint is intact" : "");
                 goto done;
             }
+            if (opt->lr_schedule == RNNKIT_LR_COSINE) /* half a cosine over all epochs of the member */
+                optim.lr = (float)(0.5 * opt->lr *
+                                   (1.0 + cos(3.14159265358979323846 * (double)(step - 1) /
+                                              ((double)opt->epochs * (double)nb))));
             rnnkit_optim_step(&optim, m->params.value, m->params.grad);
             loss_sum += loss * B;
             seen += (size_t)B;
@@ -1083,7 +1088,7 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                 improved = 1;
             } else {
                 ck.since_best++;
-                if (opt->lr_decay > 0 && opt->lr_decay < 1)
+                if (opt->lr_schedule == RNNKIT_LR_PLATEAU && opt->lr_decay > 0 && opt->lr_decay < 1)
                     optim.lr *= (float)opt->lr_decay;
             }
         }

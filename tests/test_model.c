@@ -328,6 +328,7 @@ static void test_classifier_lr_decays_after_epochs_without_gain(void **state)
     rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
     o.epochs = 8;
     o.patience = 0;
+    o.lr_schedule = RNNKIT_LR_PLATEAU;
     o.lr_decay = 0.5;
     rnnkit_log_row *log = NULL;
     int nlog = 0;

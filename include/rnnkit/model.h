@@ -213,9 +213,11 @@ typedef struct rnnkit_train_options {
     int eval_every;     /* steps between validation runs */
     double lr_decay;    /* multiply lr by this at each evaluation without improvement (1 = none);
                          * with RNNKIT_LR_PLATEAU only */
-    int lr_schedule;    /* generator: RNNKIT_LR_PLATEAU or RNNKIT_LR_COSINE (lr follows half a
-                         * cosine from `lr` at step 1 to 0 after the last step; `lr_decay`
-                         * unused; a resume with another `steps` reshapes the curve) */
+    int lr_schedule;    /* both tasks: RNNKIT_LR_PLATEAU or RNNKIT_LR_COSINE (lr follows half
+                         * a cosine from `lr` at step 1 to 0 after the last step: `steps`
+                         * for a generator, `epochs` x batches for each classifier network;
+                         * `lr_decay` unused; a resume with another `steps` or `epochs`
+                         * reshapes the curve). Default cosine for both. */
     rnnkit_progress_fn progress;
     void *progress_ctx;
 

@@ -101,7 +101,7 @@ grep -q "step 77" "$T/nan.err" || fail "NaN: the error does not name step 77: $(
 echo "ok NaN at step 77: error names it, checkpoint 70 intact, resume exact"
 
 # --- classifier: epochs, then resume; SIGINT mid-epoch, then resume
-C="--train $TSV --embed 32 --hidden 32 --patience 0 --checkpoint-steps 5 -q --ensemble 1"
+C="--train $TSV --embed 32 --hidden 32 --patience 0 --checkpoint-steps 5 -q --ensemble 1 --lr-schedule plateau"
 "$R" classify train $C --epochs 12 -o "$T/cfull.db"
 "$R" classify train $C --epochs 5 -o "$T/cpart.db"
 "$R" classify train $C --epochs 12 -o "$T/cpart.db" --resume

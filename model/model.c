@@ -42,6 +42,16 @@ void rnnkit_model_config_default(rnnkit_model_config *cfg, rnnkit_task task)
     }
 }
 
+static rnnkit_status check_members(int members, rnnkit_task task, rnnkit_error *err)
+{
+    if (members < 1 || members > RNNKIT_MAX_MEMBERS)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "ensemble of %d networks outside [1, %d]", members,
+                                RNNKIT_MAX_MEMBERS);
+    if (members > 1 && task != RNNKIT_TASK_CLASSIFY)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "an ensemble (%d networks) is for classifiers only", members);
+    return RNNKIT_OK;
+}
+
 static rnnkit_status check_config(const rnnkit_model_config *c, rnnkit_error *err)
 {
     if (c->task != RNNKIT_TASK_CLASSIFY && c->task != RNNKIT_TASK_GENERATE)
@@ -66,11 +76,9 @@ static rnnkit_status check_config(const rnnkit_model_config *c, rnnkit_error *er
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "dropout must be in [0, 1)");
     if (c->maxlen < 0 || c->maxlen > 100000000 || (c->keep_last != 0 && c->keep_last != 1))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "maxlen %d out of range", c->maxlen);
-    if (c->members < 0 || c->members > RNNKIT_MAX_MEMBERS)
-        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "ensemble of %d networks outside [1, %d]", c->members,
-                                RNNKIT_MAX_MEMBERS);
-    if (c->members > 1 && c->task != RNNKIT_TASK_CLASSIFY)
-        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "an ensemble (%d networks) is for classifiers only", c->members);
+    rnnkit_status st = check_members(c->members ? c->members : 1, c->task, err);
+    if (st)
+        return st;
     if (!isfinite(c->forget_bias) || fabsf(c->forget_bias) > 100.0f)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "forget bias %g out of range",
                                 (double)c->forget_bias);
@@ -95,11 +103,9 @@ static void init_member(rnnkit_model *m, int k, uint64_t seed)
 
 rnnkit_status rnnkit_model_set_members(rnnkit_model *m, int members, uint64_t seed, rnnkit_error *err)
 {
-    if (members < 1 || members > RNNKIT_MAX_MEMBERS)
-        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "ensemble of %d networks outside [1, %d]", members,
-                                RNNKIT_MAX_MEMBERS);
-    if (members > 1 && m->cfg.task != RNNKIT_TASK_CLASSIFY)
-        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "an ensemble (%d networks) is for classifiers only", members);
+    rnnkit_status st = check_members(members, m->cfg.task, err);
+    if (st)
+        return st;
     if (m->training)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "cannot change the ensemble while the model trains");
     rnnkit__model_use_member(m, 0);
@@ -270,8 +276,10 @@ rnnkit_status rnnkit_model_keep_member(rnnkit_model *m, int k, rnnkit_error *err
     rnnkit__model_use_member(m, 0);
     if (k)
         memcpy(m->mw[0], m->mw[k], m->params.count * sizeof(float));
-    for (int j = 1; j < m->members; j++)
+    for (int j = 1; j < m->members; j++) {
         free(m->mw[j]);
+        m->mw[j] = NULL;
+    }
     m->members = m->ready = m->cfg.members = 1;
     tab_clear(m);
     return RNNKIT_OK;
@@ -623,7 +631,6 @@ static size_t *order_by_length(const rnnkit_dataset *d, int maxlen, rnnkit_rng *
     return tmp;
 }
 
-/* Runs the model over docs in length order; calls back per batch. */
 /* One network's pass over d (the current member): probabilities into
  * probs [n][K] when non-NULL, loss and correct count from the logits. */
 static rnnkit_status classifier_pass(rnnkit_model *m, const rnnkit_dataset *d, const size_t *order, int maxlen,

@@ -927,6 +927,8 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
         ck.weights = NULL; /* read into the block of the member the checkpoint is at */
         if ((st = rnnkit__ckpt_read(m, ckpath, &ck, err)))
             goto done;
+        rows = ck.log; /* owned here from now on */
+        nrows = ck.nlog;
         rnnkit__model_use_member(m, ck.member);
         ck.weights = m->params.value;
         if (ck.finished && m->members > 1 && ck.epoch <= opt->epochs) {
@@ -935,8 +937,6 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                                   "member: train a new one", ckpath);
             goto done;
         }
-        rows = ck.log;
-        nrows = ck.nlog;
         if ((st = rnnkit__check_resume(&ck, opt, ckpath, err)))
             goto done;
         if (ck.maxlen != opt->maxlen || ck.keep_last != opt->keep_last) {

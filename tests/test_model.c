@@ -153,6 +153,15 @@ static void copy_file(const char *from, const char *to)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A copy of tmp(good) changed by `sql` must fail to load with `want` and a
+ * message holding `needle`. */
+static void expect_tampered(const char *good, const char *sql, rnnkit_status want, const char *needle)
+{
+    copy_file(tmp(good), tmp("tampered.db"));
+    exec_sql(tmp("tampered.db"), sql);
+    expect_load_error(tmp("tampered.db"), want, needle);
+}
+
 static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
 {
     (void)state;
@@ -161,33 +170,26 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
     rnnkit_model_free(m);
 
     /* a tampered tensor: one byte changed, the checksum no longer matches */
-    copy_file(tmp("good.db"), tmp("t1.db"));
-    exec_sql(tmp("t1.db"), "UPDATE tensors SET data = zeroblob(length(data)) WHERE name = 'rnn.weight_hh_l1'");
-    expect_load_error(tmp("t1.db"), RNNKIT_ERR_CORRUPT, "rnn.weight_hh_l1");
+    expect_tampered("good.db", "UPDATE tensors SET data = zeroblob(length(data)) WHERE name = 'rnn.weight_hh_l1'",
+                    RNNKIT_ERR_CORRUPT, "rnn.weight_hh_l1");
     /* a truncated tensor */
-    copy_file(tmp("good.db"), tmp("t2.db"));
-    exec_sql(tmp("t2.db"), "UPDATE tensors SET data = substr(data, 1, 8) WHERE name = 'fc.weight'");
-    expect_load_error(tmp("t2.db"), RNNKIT_ERR_CORRUPT, "fc.weight");
+    expect_tampered("good.db", "UPDATE tensors SET data = substr(data, 1, 8) WHERE name = 'fc.weight'",
+                    RNNKIT_ERR_CORRUPT, "fc.weight");
     /* a tensor of the wrong shape */
-    copy_file(tmp("good.db"), tmp("t3.db"));
-    exec_sql(tmp("t3.db"), "UPDATE tensors SET shape = '5x3' WHERE name = 'fc.weight'");
-    expect_load_error(tmp("t3.db"), RNNKIT_ERR_SHAPE, "fc.weight");
+    expect_tampered("good.db", "UPDATE tensors SET shape = '5x3' WHERE name = 'fc.weight'",
+                    RNNKIT_ERR_SHAPE, "fc.weight");
     /* a missing tensor */
-    copy_file(tmp("good.db"), tmp("t4.db"));
-    exec_sql(tmp("t4.db"), "DELETE FROM tensors WHERE name = 'rnn.bias_ih_l0_reverse'");
-    expect_load_error(tmp("t4.db"), RNNKIT_ERR_CORRUPT, "rnn.bias_ih_l0_reverse");
+    expect_tampered("good.db", "DELETE FROM tensors WHERE name = 'rnn.bias_ih_l0_reverse'",
+                    RNNKIT_ERR_CORRUPT, "rnn.bias_ih_l0_reverse");
     /* a configuration that does not match the tensors */
-    copy_file(tmp("good.db"), tmp("t5.db"));
-    exec_sql(tmp("t5.db"), "UPDATE model_meta SET value = '7' WHERE key = 'hidden'");
-    expect_load_error(tmp("t5.db"), RNNKIT_ERR_SHAPE, "shape");
+    expect_tampered("good.db", "UPDATE model_meta SET value = '7' WHERE key = 'hidden'",
+                    RNNKIT_ERR_SHAPE, "shape");
     /* absurd sizes in the configuration */
-    copy_file(tmp("good.db"), tmp("t6.db"));
-    exec_sql(tmp("t6.db"), "UPDATE model_meta SET value = '-4' WHERE key = 'layers'");
-    expect_load_error(tmp("t6.db"), RNNKIT_ERR_CORRUPT, "layers");
+    expect_tampered("good.db", "UPDATE model_meta SET value = '-4' WHERE key = 'layers'",
+                    RNNKIT_ERR_CORRUPT, "layers");
     /* a weight drop out of range; and none stored (a file from before it existed) loads as 0 */
-    copy_file(tmp("good.db"), tmp("t9.db"));
-    exec_sql(tmp("t9.db"), "UPDATE model_meta SET value = '1.5' WHERE key = 'weight_drop'");
-    expect_load_error(tmp("t9.db"), RNNKIT_ERR_CORRUPT, "weight_drop");
+    expect_tampered("good.db", "UPDATE model_meta SET value = '1.5' WHERE key = 'weight_drop'",
+                    RNNKIT_ERR_CORRUPT, "weight_drop");
     copy_file(tmp("good.db"), tmp("t10.db"));
     exec_sql(tmp("t10.db"), "DELETE FROM model_meta WHERE key = 'weight_drop'");
     {
@@ -199,9 +201,7 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
         rnnkit_model_free(old);
     }
     /* a future schema version */
-    copy_file(tmp("good.db"), tmp("t7.db"));
-    exec_sql(tmp("t7.db"), "PRAGMA user_version = 99");
-    expect_load_error(tmp("t7.db"), RNNKIT_ERR_VERSION, "newer");
+    expect_tampered("good.db", "PRAGMA user_version = 99", RNNKIT_ERR_VERSION, "newer");
     /* a SQLite file from elsewhere */
     exec_sql(tmp("other.db"), "CREATE TABLE t(x); INSERT INTO t VALUES(1);");
     expect_load_error(tmp("other.db"), RNNKIT_ERR_FORMAT, "not an rnnkit model");
@@ -581,12 +581,10 @@ static void test_ensemble_is_its_members_averaged(void **state)
     assert_memory_equal(rnnkit_model_params(l)->value, e->mw[2], n * sizeof(float));
     assert_int_equal(rnnkit_model_export_safetensors(l, tmp("ens.safetensors"), &err), RNNKIT_OK);
     /* a file claiming more members than it has tensors for is refused */
-    copy_file(tmp("ens.db"), tmp("ens-bad.db"));
-    exec_sql(tmp("ens-bad.db"), "UPDATE model_meta SET value = '4' WHERE key = 'members'");
-    expect_load_error(tmp("ens-bad.db"), RNNKIT_ERR_CORRUPT, "member3.embedding.weight");
-    copy_file(tmp("ens.db"), tmp("ens-bad.db"));
-    exec_sql(tmp("ens-bad.db"), "UPDATE model_meta SET value = '4' WHERE key = 'members_ready'");
-    expect_load_error(tmp("ens-bad.db"), RNNKIT_ERR_CORRUPT, "members_ready");
+    expect_tampered("ens.db", "UPDATE model_meta SET value = '4' WHERE key = 'members'",
+                    RNNKIT_ERR_CORRUPT, "member3.embedding.weight");
+    expect_tampered("ens.db", "UPDATE model_meta SET value = '4' WHERE key = 'members_ready'",
+                    RNNKIT_ERR_CORRUPT, "members_ready");
     rnnkit_model_free(l);
     rnnkit_model_free(e);
 

@@ -34,6 +34,8 @@ digest() {
         select epoch, step, train_loss, valid_loss from training_log
             where train_acc is not null or step % 50 = 0 order by rowid" | md5sum
 }
+# stop_rc SIGNAL PID: sends the signal, waits; the exit status in rc
+stop_rc() { kill -"$1" "$2"; set +e; wait "$2"; rc=$?; set -e; }
 ckpt_step() { sqlite3 "$1" "select value from train_state where key = 'step'"; }
 # A random delay in [lo, hi) seconds.
 rand_delay() { awk -v lo="$1" -v hi="$2" -v s="$$$(date +%N)" 'BEGIN { srand(s % 100000); printf "%.3f", lo + rand() * (hi - lo) }'; }
@@ -59,11 +61,7 @@ wait_for "$T/int.db"
 sleep "$(rand_delay 0.1 0.5)"
 "$R" generate eval -m "$T/int.db" "$TXT" >/dev/null || fail "a model being trained cannot be read"
 "$R" generate sample -m "$T/int.db" --length 20 >/dev/null || fail "a model being trained cannot be sampled"
-kill -INT $pid
-set +e
-wait $pid
-rc=$?
-set -e
+stop_rc INT $pid
 if [ $rc -eq 0 ]; then
     echo "note: training finished before SIGINT arrived" >&2
 else
@@ -79,11 +77,7 @@ echo "ok generator: SIGINT + --resume == uninterrupted, bit for bit"
 pid=$!
 wait_for "$T/term.db"
 sleep 0.2
-kill -TERM $pid
-set +e
-wait $pid
-rc=$?
-set -e
+stop_rc TERM $pid
 [ $rc -eq 143 ] || [ $rc -eq 0 ] || fail "SIGTERM: exit $rc, want 143"
 echo "ok SIGTERM: exit $rc"
 
@@ -112,11 +106,7 @@ pid=$!
 wait_for "$T/cint.db"
 sleep "$(rand_delay 0.05 0.4)"
 "$R" classify predict -m "$T/cint.db" - </dev/null >/dev/null || fail "a classifier being trained cannot be read"
-kill -INT $pid
-set +e
-wait $pid
-rc=$?
-set -e
+stop_rc INT $pid
 if [ $rc -ne 0 ]; then
     [ $rc -eq 130 ] || fail "classifier SIGINT: exit $rc: $(cat "$T/cint.err")"
     echo "ok classifier SIGINT at step $(ckpt_step "$T/cint.db") (batch $(sqlite3 "$T/cint.db" "select value from train_state where key='batch_index'") of its epoch)"
@@ -136,11 +126,7 @@ while [ "$(sqlite3 "$T/eint.db" "select value from train_state where key='member
     sleep 0.02
     w=$((w + 1))
 done
-kill -INT $pid
-set +e
-wait $pid
-rc=$?
-set -e
+stop_rc INT $pid
 if [ $rc -ne 0 ]; then
     [ $rc -eq 130 ] || fail "ensemble SIGINT: exit $rc: $(cat "$T/eint.err")"
     member=$(sqlite3 "$T/eint.db" "select value from train_state where key='member'")

@@ -535,7 +535,10 @@ static int cmd_train(int argc, char **argv)
                                    a.to.batch, a.out, info.batch);
         a.to.seed = info.seed;
         a.to.batch = info.batch;
-        if (!a.quiet)
+        if (!a.quiet && info.member)
+            fprintf(stderr, "rnnkit: resuming %s at network %d, step %lld (epoch %d)\n", a.out, info.member + 1,
+                    (long long)info.step, info.epoch);
+        else if (!a.quiet)
             fprintf(stderr, "rnnkit: resuming %s at step %lld (epoch %d)\n", a.out, (long long)info.step,
                     info.epoch);
     }

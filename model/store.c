@@ -1087,6 +1087,10 @@ rnnkit_status rnnkit_checkpoint_info_read(const char *path, rnnkit_checkpoint_in
             info->finished = ck.finished;
             info->batch = ck.batch_size;
             info->seq_len = ck.seq_len;
+            int64_t k = 0; /* the ensemble member in training; absent: 0 */
+            if (kv_get(&t, "member"))
+                st = kv_i64(&t, path, "member", 0, RNNKIT_MAX_MEMBERS - 1, &k, err);
+            info->member = (int)k;
         }
         kv_free(&t);
     }

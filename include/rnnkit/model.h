@@ -159,6 +159,7 @@ typedef struct rnnkit_checkpoint_info {
     uint64_t seed;     /* the training seed */
     int finished;      /* 1: the run ended normally (it may still be extended) */
     int batch, seq_len;/* settings the run used */
+    int member;        /* classifier ensemble: the network in training (0-based) */
 } rnnkit_checkpoint_info;
 
 /* Reads the checkpoint header of a model file. RNNKIT_ERR_EMPTY when the

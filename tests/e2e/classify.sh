@@ -26,6 +26,11 @@ expect_rc() { # expect_rc CODE PATTERN cmd...
 [ "$(sqlite3 "$T/m.db" "select count(*) from tensors")" -eq "$(( 4 * $(sqlite3 "$T/m.db" "select count(*) from tensors where name not like 'member%'") ))" ] ||
     fail "an ensemble of 4 lacks tensors"
 
+# one network of the ensemble: eval and predict --member; a member it lacks is an error
+"$R" classify eval -m "$T/m.db" --member 2 "$D/test.tsv" | grep -q '^accuracy' || fail "eval --member 2"
+[ "$("$R" classify predict -m "$T/m.db" --member 4 "$D/docs/pos" | wc -l)" -ge 5 ] || fail "predict --member 4"
+expect_rc 1 "member 5.*4 trained networks" "$R" classify eval -m "$T/m.db" --member 5 "$D/test.tsv"
+
 # eval: accuracy well above chance (0.5) on held-out text
 "$R" classify eval -m "$T/m.db" "$D/test.tsv" >"$T/eval"
 acc=$(awk -F'\t' '$1=="accuracy"{print $2}' "$T/eval")

@@ -37,6 +37,11 @@ int cli_parse_i64(const char *flag, const char *s, int64_t lo, int64_t hi, int64
 int cli_parse_int(const char *flag, const char *s, int lo, int hi, int *out);
 int cli_parse_double(const char *flag, const char *s, double lo, double hi, double *out);
 int cli_parse_u64(const char *flag, const char *s, uint64_t *out);
+/* --lr-schedule: "cosine" or "plateau" to RNNKIT_LR_COSINE / _PLATEAU; -1 otherwise. */
+int cli_lr_schedule(const char *s);
+/* `--member N` (1-based; 0 = not given) on a loaded model from `path`: keeps
+ * that network of an ensemble alone; the error names the file and flag. */
+rnnkit_status cli_keep_member(rnnkit_model *m, const char *path, int member, rnnkit_error *err);
 
 /* 1 when `fd` is a terminal (progress lines are redrawn in place then). */
 int cli_isatty(int fd);

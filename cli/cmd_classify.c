@@ -474,11 +474,7 @@ static int cmd_train(int argc, char **argv)
         case O_CKSTEPS: bad = cli_parse_i64("--checkpoint-steps", optarg, 0, INT64_MAX, &a.to.checkpoint_steps); break;
         case O_RESUME: a.resume = 1; break;
         case O_SCHED:
-            if (!strcmp(optarg, "cosine"))
-                a.to.lr_schedule = RNNKIT_LR_COSINE;
-            else if (!strcmp(optarg, "plateau"))
-                a.to.lr_schedule = RNNKIT_LR_PLATEAU;
-            else
+            if ((a.to.lr_schedule = cli_lr_schedule(optarg)) < 0)
                 return cli_usage_error(usage_train, "--lr-schedule: '%s' is not cosine or plateau", optarg);
             break;
         case O_ENSEMBLE:
@@ -668,8 +664,7 @@ static int cmd_train(int argc, char **argv)
 static rnnkit_status load_classifier(const char *path, int member, rnnkit_model **m, rnnkit_error *err)
 {
     rnnkit_status st = rnnkit_model_load(path, RNNKIT_TASK_CLASSIFY, m, err);
-    if (!st && member && (st = rnnkit_model_keep_member(*m, member - 1, err))) {
-        rnnkit_error_prefix(err, "%s: --member %d", path, member);
+    if (!st && (st = cli_keep_member(*m, path, member, err))) {
         rnnkit_model_free(*m);
         *m = NULL;
     }

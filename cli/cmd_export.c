@@ -336,10 +336,9 @@ int cmd_export(int argc, char **argv)
         return cli_fail(&err);
     int rc = CLI_EXIT_OK;
     if (format == FMT_SAFETENSORS) {
-        if (member && rnnkit_model_keep_member(m, member - 1, &err)) {
-            rnnkit_error_prefix(&err, "%s: --member %d", model, member);
+        if (cli_keep_member(m, model, member, &err))
             rc = cli_fail(&err);
-        } else if (rnnkit_model_export_safetensors(m, out, &err))
+        else if (rnnkit_model_export_safetensors(m, out, &err))
             rc = cli_fail(&err);
     } else {
         const rnnkit_vocab *v = m ? rnnkit_model_vocab(m) : own_vocab;

@@ -220,11 +220,7 @@ static int cmd_train(int argc, char **argv)
             decay_set = 1;
             break;
         case O_SCHED:
-            if (!strcmp(optarg, "cosine"))
-                to.lr_schedule = RNNKIT_LR_COSINE;
-            else if (!strcmp(optarg, "plateau"))
-                to.lr_schedule = RNNKIT_LR_PLATEAU;
-            else
+            if ((to.lr_schedule = cli_lr_schedule(optarg)) < 0)
                 return cli_usage_error(usage_train, "--lr-schedule: '%s' is not cosine or plateau", optarg);
             break;
         case O_EVAL: bad = cli_parse_int("--eval-every", optarg, 1, 100000000, &to.eval_every); break;

@@ -94,6 +94,19 @@ int cli_parse_i64(const char *flag, const char *s, int64_t lo, int64_t hi, int64
     return 0;
 }
 
+int cli_lr_schedule(const char *s)
+{
+    return !strcmp(s, "cosine") ? RNNKIT_LR_COSINE : !strcmp(s, "plateau") ? RNNKIT_LR_PLATEAU : -1;
+}
+
+rnnkit_status cli_keep_member(rnnkit_model *m, const char *path, int member, rnnkit_error *err)
+{
+    rnnkit_status st = member ? rnnkit_model_keep_member(m, member - 1, err) : RNNKIT_OK;
+    if (st)
+        rnnkit_error_prefix(err, "%s: --member %d", path, member);
+    return st;
+}
+
 int cli_parse_int(const char *flag, const char *s, int lo, int hi, int *out)
 {
     int64_t v;

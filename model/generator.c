@@ -318,9 +318,8 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
                                   (long long)step, loss, gnorm, ckpath ? "; the last checkpoint is intact" : "");
             goto done;
         }
-        if (opt->lr_schedule == RNNKIT_LR_COSINE) /* half a cosine from lr at step 1 towards 0 */
-            optim.lr = (float)(0.5 * opt->lr *
-                               (1.0 + cos(3.14159265358979323846 * (double)(step - 1) / (double)total_steps)));
+        if (opt->lr_schedule == RNNKIT_LR_COSINE)
+            optim.lr = rnnkit__cosine_lr(opt->lr, step, (double)total_steps);
         rnnkit_optim_step(&optim, m->params.value, m->params.grad);
         swap_state(m); /* carry the state, cut the gradient (truncated BPTT) */
         loss_sum += loss;

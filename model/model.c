@@ -853,6 +853,9 @@ static rnnkit_status clf_checkpoint(const rnnkit_model *m, const char *path, rnn
     return rnnkit__ckpt_write(m, path, ck->has_best ? best : m->params.value, ck, 0, final, err);
 }
 
+/* The seed of member k's data-order and dropout stream. */
+static uint64_t train_rng_seed(uint64_t seed, int k) { return rnnkit__member_seed(seed, k) ^ 0x5eedc1a55ULL; }
+
 rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *train,
                                       const rnnkit_dataset *valid, const rnnkit_train_options *opt,
                                       rnnkit_log_row **log, int *nlog, rnnkit_error *err)
@@ -892,7 +895,7 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
     rnnkit_log_row *rows = NULL;
     int nrows = 0;
     rnnkit_rng rng;
-    rnnkit_rng_seed(&rng, opt->seed ^ 0x5eedc1a55ULL);
+    rnnkit_rng_seed(&rng, train_rng_seed(opt->seed, 0));
     const size_t nb = (train->n + (size_t)opt->batch - 1) / (size_t)opt->batch;
     batches = malloc(nb * sizeof *batches);
     best = malloc(m->params.count * sizeof(float));
@@ -1039,10 +1042,8 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                                       ckpath ? "; the last checkpoint is intact" : "");
                 goto done;
             }
-            if (opt->lr_schedule == RNNKIT_LR_COSINE) /* half a cosine over all epochs of the member */
-                optim.lr = (float)(0.5 * opt->lr *
-                                   (1.0 + cos(3.14159265358979323846 * (double)(step - 1) /
-                                              ((double)opt->epochs * (double)nb))));
+            if (opt->lr_schedule == RNNKIT_LR_COSINE) /* over all epochs of the member */
+                optim.lr = rnnkit__cosine_lr(opt->lr, step, (double)opt->epochs * (double)nb);
             rnnkit_optim_step(&optim, m->params.value, m->params.grad);
             loss_sum += loss * B;
             seen += (size_t)B;
@@ -1142,12 +1143,8 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
     /* The next member: a fresh run with seed + k, from its own initial weights. */
     const int next = member + 1;
     rnnkit__model_use_member(m, next);
-    memset(optim.m, 0, optim.n * sizeof(float));
-    if (optim.v)
-        memset(optim.v, 0, optim.n * sizeof(float));
-    optim.step = 0;
-    optim.lr = (float)opt->lr;
-    rnnkit_rng_seed(&rng, rnnkit__member_seed(opt->seed, next) ^ 0x5eedc1a55ULL);
+    rnnkit_optim_reset(&optim, (float)opt->lr);
+    rnnkit_rng_seed(&rng, train_rng_seed(opt->seed, next));
     memcpy(best, m->params.value, m->params.count * sizeof(float));
     ck.member = next;
     ck.weights = m->params.value;

@@ -2,6 +2,8 @@
 #ifndef RNNKIT_MODEL_INTERNAL_H
 #define RNNKIT_MODEL_INTERNAL_H
 
+#include <math.h>
+
 #include "rnnkit/model.h"
 
 struct rnnkit_model {
@@ -46,6 +48,13 @@ struct rnnkit_model {
     int tab_off;             /* 1: plain path (tests, or the table could not be had) */
     int training;            /* a training loop is running: weights change under it */
 };
+
+/* The rate of step `step` (1-based) of `total` under the cosine schedule:
+ * half a cosine from lr at step 1 towards 0 after the last step. */
+static inline float rnnkit__cosine_lr(double lr, int64_t step, double total)
+{
+    return (float)(0.5 * lr * (1.0 + cos(3.14159265358979323846 * (double)(step - 1) / total)));
+}
 
 /* The seed of ensemble member k: member k is the network `seed + k` alone
  * would give. */

@@ -41,6 +41,17 @@ rnnkit_status rnnkit_optim_init(rnnkit_optim *o, rnnkit_optim_kind kind, float l
     return RNNKIT_OK;
 }
 
+void rnnkit_optim_reset(rnnkit_optim *o, float lr)
+{
+    size_t bytes = (o->n ? o->n : 1) * sizeof(float);
+    if (o->m)
+        memset(o->m, 0, bytes);
+    if (o->v)
+        memset(o->v, 0, bytes);
+    o->step = 0;
+    o->lr = lr;
+}
+
 void rnnkit_optim_free(rnnkit_optim *o)
 {
     if (!o)

@@ -91,7 +91,7 @@ static rnnkit_status put_kv(sqlite3 *db, const char *path, const char *table, co
                             const char *value, rnnkit_error *err)
 {
     char sql[128];
-    snprintf(sql, sizeof sql, "INSERT INTO %s(key, value) VALUES(?, ?)", table);
+    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO %s(key, value) VALUES(?, ?)", table);
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
         return db_error(err, db, path, "writing configuration");
@@ -278,14 +278,7 @@ static rnnkit_status put_ready(sqlite3 *db, const char *path, const rnnkit_model
         return RNNKIT_OK;
     char v[16];
     snprintf(v, sizeof v, "%d", ck ? ck->member + 1 : m->ready);
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO model_meta(key, value) VALUES('members_ready', ?)", -1, &s,
-                           NULL) != SQLITE_OK)
-        return db_error(err, db, path, "writing configuration");
-    sqlite3_bind_text(s, 1, v, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? RNNKIT_OK : db_error(err, db, path, "writing configuration");
+    return put_kv(db, path, "model_meta", "members_ready", v, err);
 }
 
 static rnnkit_status write_header(sqlite3 *db, const char *path, const rnnkit_model *m, rnnkit_error *err)

@@ -251,6 +251,9 @@ typedef struct rnnkit_optim {
 rnnkit_status rnnkit_optim_init(rnnkit_optim *o, rnnkit_optim_kind kind, float lr, size_t n,
                                 rnnkit_error *err);
 void rnnkit_optim_free(rnnkit_optim *o);
+/* Back to the state of a fresh rnnkit_optim_init at rate lr: moments zero,
+ * no steps taken; the other settings are kept. */
+void rnnkit_optim_reset(rnnkit_optim *o, float lr);
 /* One update of value[n] from grad[n]. */
 void rnnkit_optim_step(rnnkit_optim *o, float *value, const float *grad);
 /* Scales grad so its global L2 norm is at most max_norm (if max_norm > 0);

@@ -1,0 +1,59 @@
+#!/bin/sh
+# End-to-end golden results: the program trains fixed-seed small models of
+# both tasks from the bundled corpora (a classifier ensemble from text, a
+# generator), exports them and predicts/samples; the SHA-256 of every output
+# must equal tests/golden/cli.txt, recorded before the trainer was rebuilt
+# (commit f26547b). Together with tests/test_golden.c this proves that a
+# refactoring changed no trained bit, from the text file to the output.
+# OpenBLAS's kernels are pinned (the fingerprints depend on them).
+# RNNKIT_GOLDEN_RECORD=1 prints the table instead of checking it.
+# usage: golden.sh RNNKIT SOURCE_DIR
+set -eu
+R=$1
+S=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1
+fail() { echo "FAIL: $*" >&2; exit 1; }
+fp() { sha256sum "$1" | cut -c1-16; }
+check() { # check NAME FILE
+    h=$(fp "$2")
+    if [ -n "${RNNKIT_GOLDEN_RECORD:-}" ]; then echo "$1 $h"; return; fi
+    want=$(awk -v k="$1" '$1==k{print $2}' "$S/tests/golden/cli.txt")
+    [ -n "$want" ] || fail "$1: no golden fingerprint"
+    [ "$h" = "$want" ] || fail "$1: fingerprint $h, golden $want: a trained bit changed"
+}
+D=$S/corpora/data/sentiment
+
+# a classifier ensemble (auto: 4 networks) with a held-out validation part
+"$R" classify train --train "$D/train.tsv" -o "$T/c.db" --epochs 3 --embed 16 --hidden 12 \
+    --batch 16 --seed 4 --weight-drop 0.2 --quiet
+for k in 1 2 3 4; do
+    "$R" export -m "$T/c.db" --format safetensors --member $k "$T/c$k.safetensors"
+    check "classify.member$k" "$T/c$k.safetensors"
+done
+"$R" classify predict -m "$T/c.db" "$D/test.tsv" >"$T/pred"
+check classify.predict "$T/pred"
+"$R" classify eval -m "$T/c.db" --json "$D/test.tsv" >"$T/eval"
+check classify.eval "$T/eval"
+
+# a GRU with mean pooling, plateau schedule, Chinese text at the character level
+Z=$S/corpora/data/sentiment_zh
+"$R" classify train --train "$Z/train.tsv" -o "$T/z.db" --epochs 2 --embed 8 --hidden 8 --level char \
+    --cell gru --pool mean --bidirectional no --lr-schedule plateau --lr-decay 0.5 --ensemble 1 \
+    --seed 2 --quiet
+"$R" export -m "$T/z.db" --format safetensors "$T/z.safetensors"
+check classify_zh.weights "$T/z.safetensors"
+"$R" classify predict -m "$T/z.db" "$Z/test.tsv" >"$T/zpred"
+check classify_zh.predict "$T/zpred"
+
+# a generator with validation, an off-schedule last evaluation, and samples
+"$R" generate train --text "$S/corpora/data/text/verse.txt" -o "$T/g.db" --hidden 24 --layers 2 \
+    --embed 8 --batch 4 --seq-len 32 --steps 45 --eval-every 20 --seed 6 --quiet
+"$R" export -m "$T/g.db" --format safetensors "$T/g.safetensors"
+check generate.weights "$T/g.safetensors"
+"$R" generate sample -m "$T/g.db" --seed "The " --length 200 --rng-seed 3 --top-k 5 >"$T/sample"
+check generate.sample "$T/sample"
+"$R" generate eval -m "$T/g.db" "$S/corpora/data/text/verse.txt" >"$T/geval"
+check generate.eval "$T/geval"
+[ -n "${RNNKIT_GOLDEN_RECORD:-}" ] || echo "golden: every output as recorded"

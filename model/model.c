@@ -1187,3 +1187,33 @@ done:
     tab_clear(m);
     return st;
 }
+
+/* The gradient checks' entry point (model_internal.h). */
+rnnkit_status rnnkit__classifier_loss(rnnkit_model *m, const rnnkit_dataset *d, int maxlen, int keep_last,
+                                      int grad, double *loss, rnnkit_error *err)
+{
+    if (m->cfg.task != RNNKIT_TASK_CLASSIFY || !d->label || d->n == 0 || d->n > 65536)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "a classifier and 1..65536 labelled documents");
+    rnnkit_status st = check_dataset(m, d, "loss", err);
+    if (st)
+        return st;
+    size_t *idx = malloc(d->n * sizeof *idx);
+    if (!idx)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for %zu documents", d->n);
+    for (size_t i = 0; i < d->n; i++)
+        idx[i] = i;
+    const int B = (int)d->n;
+    int T = fill_batch(m, d, idx, B, maxlen, keep_last, err, &st);
+    free(idx);
+    if (st)
+        return st;
+    rnnkit_rng rng;
+    rnnkit_rng_seed(&rng, 1);
+    if ((st = classifier_forward(m, T, B, 1, &rng, err)))
+        return st;
+    *loss = rnnkit_softmax_xent((size_t)B, m->K, m->logits, m->targets, grad ? m->dlogits : NULL);
+    if (!grad)
+        return RNNKIT_OK;
+    rnnkit_params_zero_grad(&m->params);
+    return classifier_backward(m, T, B, err);
+}

@@ -122,6 +122,14 @@ uint64_t rnnkit__fnv1a64_more(uint64_t h, const void *data, size_t n);
 /* Grows the workspace to T x B (rows = T*B for a generator, B otherwise). */
 rnnkit_status rnnkit__model_reserve(rnnkit_model *m, int T, int B, rnnkit_error *err);
 
+/* Gradient checks: the mean loss of the documents of d as one batch in
+ * training mode (dropout as configured: zero it for a check; its masks are
+ * drawn from a fixed seed), and with grad != 0 the gradient of that loss in
+ * rnnkit_model_params(m)->grad (zeroed first). d holds 1..65536 labelled
+ * documents. */
+rnnkit_status rnnkit__classifier_loss(rnnkit_model *m, const rnnkit_dataset *d, int maxlen, int keep_last,
+                                      int grad, double *loss, rnnkit_error *err);
+
 /* FNV-1a 64 over bytes: the tensor checksum stored in model files. */
 uint64_t rnnkit__fnv1a64(const void *data, size_t n);
 

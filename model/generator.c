@@ -1,15 +1,22 @@
 /*
- * model/generator.c: the character-level generator: truncated
- * back-propagation through time over B contiguous streams with the state
- * carried from one batch to the next (as char-rnn does), evaluation in nats
- * per token, and sampling one token at a time.
+ * model/generator.c: the generator (a language model over the vocabulary's
+ * tokens): truncated back-propagation through time over B contiguous
+ * streams with the state carried from one chunk to the next (as char-rnn
+ * does), as a task of the trainer (model/train.c); evaluation in nats per
+ * token. Sampling one token at a time is in model/sampler.c.
+ *
+ * Invariants: stream b of the training text is train[b*seg .. (b+1)*seg]
+ * (plus one token for the last target); every step reads the chunk
+ * [pos, pos+T) of every stream; m->h0/c0 hold the state the next chunk
+ * starts from (zero at each new pass over the text), m->hn/cn the state a
+ * chunk ends in, and the two swap after each step.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model_internal.h"
+#include "model/train_internal.h"
 
 /*
  * Forward (and, when train, backward) of one chunk: inputs ids [T][B] and
@@ -170,9 +177,116 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
     return RNNKIT_OK;
 }
 
-rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size_t ntrain,
-                                     const int32_t *valid, size_t nvalid, const rnnkit_generator_options *opt,
-                                     rnnkit_log_row **log, int *nlog, rnnkit_error *err)
+/* ====================================================================== */
+/* Training: the generator as a task of the trainer (model/train.c) */
+
+typedef struct gen_task {
+    rnnkit_model *m;
+    const rnnkit_generator_options *opt;
+    const int32_t *train, *valid;
+    size_t nvalid;
+    size_t seg;             /* tokens per stream: stream b is train[b*seg .. (b+1)*seg] */
+    size_t pos;             /* position of the next chunk in every stream */
+    size_t S;               /* floats of one carried state (h or c) */
+    int64_t eval_every;     /* steps between scheduled evaluations */
+    float *hsave, *csave;   /* [S] the streams' state, kept aside while validating */
+    double loss;            /* the loaded chunk's loss, computed by gen_step */
+} gen_task;
+
+static rnnkit_status gen_next_batch(void *ctx, rnnkit_rng *rng, int *epoch, rnnkit_error *err)
+{
+    (void)rng;
+    (void)err;
+    gen_task *g = ctx;
+    const int T = g->opt->seq_len, B = g->opt->train.batch;
+    if (g->pos + (size_t)T > g->seg) { /* next pass over the text: fresh state */
+        g->pos = 0;
+        (*epoch)++;
+        zero_state(g->m, B);
+    }
+    load_chunk(g->m, g->train, g->seg, g->pos, T, B);
+    g->pos += (size_t)T;
+    return RNNKIT_OK;
+}
+
+static rnnkit_status gen_step(void *ctx, rnnkit_rng *rng, double *loss, double *weight, int64_t *items,
+                              int64_t *correct, rnnkit_error *err)
+{
+    (void)correct;
+    gen_task *g = ctx;
+    const int T = g->opt->seq_len, B = g->opt->train.batch;
+    *weight = 1.0; /* the running loss is the mean of the chunks' means */
+    *items = (int64_t)T * B;
+    return gen_chunk(g->m, T, B, 1, rng, loss, err);
+}
+
+/* Carry the state to the next chunk, cut the gradient (truncated BPTT). */
+static void gen_after_step(void *ctx) { swap_state(((gen_task *)ctx)->m); }
+
+static rnnkit_status gen_evaluate(void *ctx, double *loss, double *acc, rnnkit_error *err)
+{
+    gen_task *g = ctx;
+    rnnkit_model *m = g->m;
+    /* evaluation reuses the workspace and the state buffers: keep the
+     * training streams' state aside meanwhile */
+    memcpy(g->hsave, m->h0, g->S * sizeof(float));
+    memcpy(g->csave, m->c0, g->S * sizeof(float));
+    rnnkit_status st = rnnkit_generator_evaluate(m, g->valid, g->nvalid, loss, err);
+    memcpy(m->h0, g->hsave, g->S * sizeof(float));
+    memcpy(m->c0, g->csave, g->S * sizeof(float));
+    *acc = NAN;
+    return st;
+}
+
+static void gen_save(void *ctx, const rnnkit_rng *rng, rnnkit__ckpt *ck)
+{
+    (void)rng;
+    gen_task *g = ctx;
+    ck->seq_len = g->opt->seq_len;
+    ck->eval_every = g->eval_every;
+    ck->pos = (int64_t)g->pos;
+    ck->h = g->m->h0; /* the state buffers swap at every step: point at today's */
+    ck->c = g->m->c0;
+    ck->nstate = g->S;
+}
+
+static rnnkit_status gen_restore(void *ctx, const rnnkit__ckpt *ck, const char *path, rnnkit_error *err)
+{
+    gen_task *g = ctx;
+    if (ck->seq_len != g->opt->seq_len)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with seq-len %d, not %d", path,
+                                ck->seq_len, g->opt->seq_len);
+    if ((uint64_t)ck->pos > (uint64_t)g->seg)
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint position %lld outside the streams", path,
+                                (long long)ck->pos);
+    g->pos = (size_t)ck->pos;
+    return RNNKIT_OK;
+}
+
+static void gen_rewind(void *ctx) { ((gen_task *)ctx)->pos = 0; }
+
+static uint64_t gen_rng_seed(uint64_t seed, int k)
+{
+    (void)k; /* a generator is one network */
+    return seed ^ 0x9e4e7a7e5ULL;
+}
+
+/* Fingerprint of the training and validation text, for checkpoints. */
+static uint64_t text_fp(const int32_t *train, size_t ntrain, const int32_t *valid, size_t nvalid)
+{
+    uint64_t h = 0xcbf29ce484222325ULL, n = ntrain;
+    h = rnnkit__fnv1a64_more(h, &n, sizeof n);
+    h = rnnkit__fnv1a64_more(h, train, ntrain * sizeof *train);
+    n = valid ? nvalid : 0;
+    h = rnnkit__fnv1a64_more(h, &n, sizeof n);
+    if (valid)
+        h = rnnkit__fnv1a64_more(h, valid, nvalid * sizeof *valid);
+    return h;
+}
+
+rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size_t ntrain, const int32_t *valid,
+                                     size_t nvalid, const rnnkit_generator_options *opt, rnnkit_log_row **log,
+                                     int *nlog, rnnkit_error *err)
 {
     if (log) {
         *log = NULL;
@@ -184,8 +298,6 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
     if (T < 1 || B < 1 || T > 100000 || B > 65536 || !(opt->train.lr > 0))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "invalid training options (seq-len %d, batch %d, lr %g)", T, B,
                                 opt->train.lr);
-    if (opt->train.resume && !opt->train.checkpoint_path)
-        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "resume needs the checkpoint's path");
     if (ntrain < (size_t)B * (size_t)T + 1)
         return rnnkit_error_set(err, RNNKIT_ERR_EMPTY,
                                 "training text of %zu tokens is too short for %d streams of %d steps; "
@@ -196,403 +308,32 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
         st = check_ids(m, valid, nvalid, "valid", err);
     if (st)
         return st;
-    const int have_valid = valid && nvalid >= 2;
-    const int64_t fault_nan_step = rnnkit__fault_nan_step();
-    const size_t seg = (ntrain - 1) / (size_t)B;
-    const int64_t per_epoch = (int64_t)(seg / (size_t)T);
-    const int64_t total_steps = opt->steps > 0 ? opt->steps : per_epoch * (opt->epochs > 0 ? opt->epochs : 1);
-    const int64_t eval_every = opt->eval_every > 0 ? opt->eval_every : (per_epoch > 0 ? per_epoch : 1);
-    const char *ckpath = opt->train.checkpoint_path;
-
-    rnnkit_optim optim;
-    if ((st = rnnkit_optim_init(&optim, opt->train.optimizer, (float)opt->train.lr, m->params.count, err)))
-        return st;
-    if (opt->train.weight_decay > 0)
-        optim.weight_decay = (float)opt->train.weight_decay;
-    const size_t S = (size_t)m->LD * (size_t)B * (size_t)m->cfg.hidden;
-    float *best = malloc(m->params.count * sizeof(float));
-    /* 1: an off-schedule final evaluation beat the best (or there is no
-     * validation): the last step's weights, still in place, are the model */
-    int final_current = 0;
-    float *hsave = malloc(S * sizeof(float)), *csave = malloc(S * sizeof(float));
-    rnnkit_log_row *rows = NULL;
-    int nrows = 0;
-    if (!best || !hsave || !csave) {
-        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the best weights");
-        goto done;
+    if (!valid || nvalid < 2) {
+        valid = NULL;
+        nvalid = 0;
     }
-    memcpy(best, m->params.value, m->params.count * sizeof(float));
-    if ((st = rnnkit__model_reserve(m, T, B, err)))
-        goto done;
-    zero_state(m, B);
-    rnnkit_rng rng;
-    rnnkit_rng_seed(&rng, opt->train.seed ^ 0x9e4e7a7e5ULL);
-    rnnkit__ckpt ck;
-    memset(&ck, 0, sizeof ck);
-    ck.task = RNNKIT_TASK_GENERATE;
-    ck.seed = opt->train.seed;
-    ck.batch_size = B;
-    ck.seq_len = T;
-    ck.eval_every = eval_every;
-    ck.optim = &optim;
-    ck.weights = m->params.value;
-    ck.best = best;
-    ck.nstate = S;
-    {
-        uint64_t h = 0xcbf29ce484222325ULL, n = ntrain;
-        h = rnnkit__fnv1a64_more(h, &n, sizeof n);
-        h = rnnkit__fnv1a64_more(h, train, ntrain * sizeof *train);
-        n = have_valid ? nvalid : 0;
-        h = rnnkit__fnv1a64_more(h, &n, sizeof n);
-        if (have_valid)
-            h = rnnkit__fnv1a64_more(h, valid, nvalid * sizeof *valid);
-        ck.data_fp = h;
+    gen_task g = {.m = m, .opt = opt, .train = train, .valid = valid, .nvalid = nvalid};
+    g.seg = (ntrain - 1) / (size_t)B;
+    g.S = (size_t)m->LD * (size_t)B * (size_t)m->cfg.hidden;
+    const int64_t per_epoch = (int64_t)(g.seg / (size_t)T);
+    const int64_t total = opt->steps > 0 ? opt->steps : per_epoch * (opt->epochs > 0 ? opt->epochs : 1);
+    g.eval_every = opt->eval_every > 0 ? opt->eval_every : (per_epoch > 0 ? per_epoch : 1);
+    g.hsave = malloc(g.S * sizeof(float));
+    g.csave = malloc(g.S * sizeof(float));
+    if (!g.hsave || !g.csave)
+        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the streams' state");
+    if (!st && !(st = rnnkit__model_reserve(m, T, B, err))) {
+        zero_state(m, B);
+        const rnnkit__task t = {
+            .m = m, .opt = &opt->train, .ctx = &g, .total_steps = total,
+            .eval_every = g.eval_every,
+            .has_valid = valid != NULL, .data_fp = text_fp(train, ntrain, valid, nvalid),
+            .diverged_hint = "--lr", .rng_seed = gen_rng_seed, .next_batch = gen_next_batch, .step = gen_step,
+            .after_step = gen_after_step, .evaluate = gen_evaluate, .save = gen_save, .restore = gen_restore,
+            .rewind = gen_rewind};
+        st = rnnkit__train(&t, log, nlog, err);
     }
-    double best_loss = INFINITY, loss_sum = 0.0, elapsed0 = 0.0;
-    int64_t loss_n = 0, since_best = 0, tokens_since = 0, step0 = 0;
-    size_t pos = 0;
-    int epoch = 1, has_best = 0;
-    if (opt->train.resume) {
-        ck.h = m->h0;
-        ck.c = m->c0;
-        uint64_t fp = ck.data_fp;
-        if ((st = rnnkit__ckpt_read(m, ckpath, &ck, err)))
-            goto done;
-        rows = ck.log;
-        nrows = ck.nlog;
-        if ((st = rnnkit__check_resume(&ck, opt->train.seed, B, T, ckpath, err)))
-            goto done;
-        if (ck.data_fp != fp) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
-                                  "%s: the training or validation text differs from the checkpoint's; "
-                                  "resume with the same text", ckpath);
-            goto done;
-        }
-        if ((uint64_t)ck.pos > (uint64_t)seg) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint position %lld outside the streams",
-                                  ckpath, (long long)ck.pos);
-            goto done;
-        }
-        step0 = ck.step;
-        pos = (size_t)ck.pos;
-        epoch = ck.epoch;
-        rng = ck.rng;
-        best_loss = ck.best_loss;
-        since_best = ck.since_best;
-        has_best = ck.has_best;
-        loss_sum = ck.loss_sum;
-        loss_n = ck.seen;
-        tokens_since = ck.tokens;
-        elapsed0 = ck.elapsed;
-        if (!has_best)
-            memcpy(best, m->params.value, m->params.count * sizeof(float));
-    } else if (ckpath) {
-        ck.rng = rng;
-        ck.h = m->h0;
-        ck.c = m->c0;
-        ck.best_loss = INFINITY;
-        ck.epoch = 1;
-        if ((st = rnnkit__ckpt_write(m, ckpath, m->params.value, &ck, 1, 0, err)))
-            goto done;
-    }
-    const double t0 = rnnkit__now();
-    double tlast = t0, last_ckpt = t0;
-    int stopped = opt->train.patience > 0 && since_best >= opt->train.patience && have_valid;
-    for (int64_t step = step0 + 1; !stopped && step <= total_steps; step++) {
-        if (pos + (size_t)T > seg) { /* next pass over the text: fresh state */
-            pos = 0;
-            epoch++;
-            zero_state(m, B);
-        }
-        load_chunk(m, train, seg, pos, T, B);
-        pos += (size_t)T;
-        double loss;
-        rnnkit_params_zero_grad(&m->params);
-        if ((st = gen_chunk(m, T, B, 1, &rng, &loss, err)))
-            goto done;
-        double gnorm = rnnkit_clip_grad_norm(m->params.grad, m->params.count, opt->train.clip);
-        if (fault_nan_step == step)
-            loss = NAN;
-        if (!isfinite(loss) || !isfinite(gnorm)) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_NUMERIC,
-                                  "step %lld: loss %g, gradient norm %g: training diverged; try a lower --lr%s",
-                                  (long long)step, loss, gnorm, ckpath ? "; the last checkpoint is intact" : "");
-            goto done;
-        }
-        if (opt->train.lr_schedule == RNNKIT_LR_COSINE)
-            optim.lr = rnnkit__cosine_lr(opt->train.lr, step, (double)total_steps);
-        rnnkit_optim_step(&optim, m->params.value, m->params.grad);
-        swap_state(m); /* carry the state, cut the gradient (truncated BPTT) */
-        loss_sum += loss;
-        loss_n++;
-        tokens_since += (int64_t)T * B;
-        const int last = step == total_steps, scheduled = step % eval_every == 0;
-        int stop = opt->train.stop && *opt->train.stop;
-        if (opt->train.progress) {
-            double tn = rnnkit__now();
-            rnnkit_progress p = {.epoch = epoch, .epochs = 0, .batch = step, .batches = total_steps,
-                                 .step = step, .loss = loss_sum / (double)loss_n,
-                                 .items_per_s = tn > tlast ? (double)tokens_since / (tn - tlast) : 0,
-                                 .elapsed = elapsed0 + tn - t0};
-            if (opt->train.progress(opt->train.progress_ctx, &p))
-                stop = 1;
-        }
-        if (scheduled || last) {
-            /* An evaluation. Off the schedule (the last step of a run whose
-             * length is not a multiple of eval_every) it is reported and may
-             * give the final model, but changes nothing a longer run would
-             * carry on with: that keeps a resumed run exact. */
-            double tn = rnnkit__now();
-            rnnkit_log_row row = {.epoch = epoch, .step = step, .train_loss = loss_sum / (double)loss_n,
-                                  .train_acc = NAN, .valid_loss = NAN, .valid_acc = NAN,
-                                  .seconds = elapsed0 + tn - t0, .lr = optim.lr};
-            double ips = tn > tlast ? (double)tokens_since / (tn - tlast) : 0;
-            int improved = 0;
-            if (have_valid) {
-                /* evaluation reuses the workspace and the state buffers: keep
-                 * the training streams' state aside meanwhile */
-                memcpy(hsave, m->h0, S * sizeof(float));
-                memcpy(csave, m->c0, S * sizeof(float));
-                st = rnnkit_generator_evaluate(m, valid, nvalid, &row.valid_loss, err);
-                memcpy(m->h0, hsave, S * sizeof(float));
-                memcpy(m->c0, csave, S * sizeof(float));
-                if (st)
-                    goto done;
-                if (row.valid_loss < best_loss) {
-                    improved = 1;
-                    if (scheduled) {
-                        best_loss = row.valid_loss;
-                        memcpy(best, m->params.value, m->params.count * sizeof(float));
-                        has_best = 1;
-                        since_best = 0;
-                    } else {
-                        final_current = 1;
-                    }
-                } else if (scheduled) {
-                    since_best++;
-                    if (opt->train.lr_schedule == RNNKIT_LR_PLATEAU && opt->train.lr_decay > 0 && opt->train.lr_decay < 1)
-                        optim.lr *= (float)opt->train.lr_decay;
-                }
-            } else if (scheduled) {
-                memcpy(best, m->params.value, m->params.count * sizeof(float));
-                has_best = 1;
-            } else {
-                final_current = 1;
-            }
-            if ((st = rnnkit__push_log(&rows, &nrows, &row, err)))
-                goto done;
-            if (opt->train.progress) {
-                rnnkit_progress p = {.epoch = epoch, .batch = step, .batches = total_steps, .step = step,
-                                     .loss = row.train_loss, .items_per_s = ips, .elapsed = elapsed0 + rnnkit__now() - t0,
-                                     .end_of_eval = 1, .row = row, .improved = improved};
-                if (opt->train.progress(opt->train.progress_ctx, &p))
-                    stop = 1;
-            }
-            if (scheduled) {
-                loss_sum = 0.0;
-                loss_n = 0;
-                tokens_since = 0;
-                tlast = rnnkit__now();
-                if (opt->train.patience > 0 && since_best >= opt->train.patience && have_valid)
-                    stopped = 1;
-            }
-        }
-        int fin = last || stopped;
-        int due = fin || scheduled || stop || (opt->train.checkpoint_steps > 0 && step % opt->train.checkpoint_steps == 0) ||
-                  (opt->train.checkpoint_seconds > 0 && rnnkit__now() - last_ckpt >= opt->train.checkpoint_seconds);
-        if (due && ckpath) {
-            ck.step = step;
-            ck.epoch = epoch;
-            ck.pos = (int64_t)pos;
-            ck.rng = rng;
-            ck.best_loss = best_loss;
-            ck.since_best = since_best;
-            ck.has_best = has_best;
-            ck.loss_sum = loss_sum;
-            ck.seen = loss_n;
-            ck.tokens = tokens_since;
-            ck.elapsed = elapsed0 + rnnkit__now() - t0;
-            ck.finished = fin;
-            ck.h = m->h0;
-            ck.c = m->c0;
-            ck.log = rows;
-            ck.nlog = nrows;
-            const float *model_w = final_current || !has_best ? m->params.value : best;
-            if ((st = rnnkit__ckpt_write(m, ckpath, model_w, &ck, 0, fin, err)))
-                goto done;
-            last_ckpt = rnnkit__now();
-        }
-        if (stop && !fin) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_INTERRUPTED, "training interrupted at step %lld%s",
-                                  (long long)step, ckpath ? ", checkpoint written" : "");
-            goto done;
-        }
-    }
-    if (!final_current && has_best)
-        memcpy(m->params.value, best, m->params.count * sizeof(float));
-done:
-    if (log && !st) {
-        *log = rows;
-        *nlog = nrows;
-    } else {
-        free(rows);
-    }
-    free(best);
-    free(hsave);
-    free(csave);
-    rnnkit_optim_free(&optim);
+    free(g.hsave);
+    free(g.csave);
     return st;
-}
-
-/* ====================================================================== */
-/* Sampling */
-
-struct rnnkit_sampler {
-    rnnkit_model *m;
-    float *h, *c, *hn, *cn; /* [L][1][H] */
-    float *probs;           /* [V] distribution of the next token */
-    int32_t *order;         /* [V] scratch for top-k / top-p */
-    int fed;
-};
-
-rnnkit_status rnnkit_sampler_new(rnnkit_model *m, rnnkit_sampler **out, rnnkit_error *err)
-{
-    *out = NULL;
-    if (m->cfg.task != RNNKIT_TASK_GENERATE)
-        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "this model is a classifier, not a generator");
-    rnnkit_sampler *s = calloc(1, sizeof *s);
-    size_t S = (size_t)m->LD * (size_t)m->cfg.hidden;
-    if (s) {
-        s->m = m;
-        s->h = calloc(S, sizeof(float));
-        s->c = calloc(S, sizeof(float));
-        s->hn = calloc(S, sizeof(float));
-        s->cn = calloc(S, sizeof(float));
-        s->probs = calloc((size_t)m->V, sizeof(float));
-        s->order = calloc((size_t)m->V, sizeof(int32_t));
-    }
-    if (!s || !s->h || !s->c || !s->hn || !s->cn || !s->probs || !s->order) {
-        rnnkit_sampler_free(s);
-        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the sampler");
-    }
-    rnnkit_status st = rnnkit__model_reserve(m, 1, 1, err);
-    if (st) {
-        rnnkit_sampler_free(s);
-        return st;
-    }
-    *out = s;
-    return RNNKIT_OK;
-}
-
-void rnnkit_sampler_free(rnnkit_sampler *s)
-{
-    if (!s)
-        return;
-    free(s->h);
-    free(s->c);
-    free(s->hn);
-    free(s->cn);
-    free(s->probs);
-    free(s->order);
-    free(s);
-}
-
-void rnnkit_sampler_reset(rnnkit_sampler *s)
-{
-    size_t S = (size_t)s->m->LD * (size_t)s->m->cfg.hidden;
-    memset(s->h, 0, S * sizeof(float));
-    memset(s->c, 0, S * sizeof(float));
-    s->fed = 0;
-}
-
-rnnkit_status rnnkit_sampler_feed(rnnkit_sampler *s, int32_t id, rnnkit_error *err)
-{
-    rnnkit_model *m = s->m;
-    const int lstm = m->cfg.cell == RNNKIT_CELL_LSTM;
-    rnnkit_status st = rnnkit_embedding_forward(&m->emb, &id, 1, m->x, err);
-    if (st)
-        return st;
-    const float *y = NULL;
-    st = rnnkit_rnn_forward(m->rnn, 1, 1, m->x, NULL, s->h, lstm ? s->c : NULL, 0, NULL, &y, s->hn,
-                            lstm ? s->cn : NULL, err);
-    if (st)
-        return st;
-    float *t = s->h;
-    s->h = s->hn;
-    s->hn = t;
-    t = s->c;
-    s->c = s->cn;
-    s->cn = t;
-    rnnkit_dense_forward(&m->fc, 1, y, s->probs);
-    s->fed = 1;
-    return RNNKIT_OK;
-}
-
-
-const float *rnnkit_sampler_logits(const rnnkit_sampler *s)
-{
-    return s->probs;
-}
-
-int32_t rnnkit_sampler_draw(rnnkit_sampler *s, const rnnkit_sample_options *o, rnnkit_rng *rng)
-{
-    const int V = s->m->V;
-    const float *z = s->probs; /* logits */
-    /* Reserved ids are never produced. */
-    int32_t best = 2;
-    for (int v = 3; v < V; v++)
-        if (z[v] > z[best])
-            best = v;
-    if (o->argmax || !s->fed)
-        return best;
-    float temp = o->temperature > 1e-4f ? o->temperature : 1e-4f;
-    /* p_v proportional to exp((z_v - z_max)/T) over v >= 2 */
-    int n = 0;
-    double total = 0.0;
-    float *p = s->m->logits; /* scratch of >= V floats (workspace rows*K) */
-    for (int v = 2; v < V; v++) {
-        p[v] = expf((z[v] - z[best]) / temp);
-        s->order[n++] = v;
-    }
-    /* sort candidates by probability, descending (insertion into order by
-     * simple selection when top-k/top-p is asked; V is small for characters) */
-    int keep = n;
-    if (o->top_k > 0 || (o->top_p > 0 && o->top_p < 1)) {
-        /* shell sort on order by p descending */
-        for (int gap = n / 2; gap > 0; gap /= 2)
-            for (int i = gap; i < n; i++) {
-                int32_t x = s->order[i];
-                int j = i;
-                while (j >= gap && (p[s->order[j - gap]] < p[x] ||
-                                    (p[s->order[j - gap]] == p[x] && s->order[j - gap] > x))) {
-                    s->order[j] = s->order[j - gap];
-                    j -= gap;
-                }
-                s->order[j] = x;
-            }
-        if (o->top_k > 0 && o->top_k < keep)
-            keep = o->top_k;
-        if (o->top_p > 0 && o->top_p < 1) {
-            double all = 0.0;
-            for (int i = 0; i < keep; i++)
-                all += p[s->order[i]];
-            double acc = 0.0;
-            for (int i = 0; i < keep; i++) {
-                acc += p[s->order[i]];
-                if (acc >= o->top_p * all) {
-                    keep = i + 1;
-                    break;
-                }
-            }
-        }
-    }
-    for (int i = 0; i < keep; i++)
-        total += p[s->order[i]];
-    double u = (double)rnnkit_rng_uniform(rng) * total, acc = 0.0;
-    for (int i = 0; i < keep; i++) {
-        acc += p[s->order[i]];
-        if (u < acc)
-            return s->order[i];
-    }
-    return s->order[keep - 1];
 }

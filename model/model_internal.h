@@ -36,6 +36,7 @@ struct rnnkit_model {
     float *h0, *c0, *hn, *cn, *dhn; /* [LD][B][H] */
     int32_t *argmax;     /* [B][C] */
     int32_t *targets;    /* [rows] */
+    int32_t *row;        /* [T] one document padded (classifier batching) */
 
     /* Inference: layer 0's input projection x_id W_ih^T as a table [D][V][G*H]
      * (rnn_internal.h), rows computed on first use for the weights of the
@@ -62,6 +63,15 @@ static inline uint64_t rnnkit__member_seed(uint64_t seed, int k) { return seed +
 
 /* Points the layers at member k's weights (a no-op when it is current). */
 void rnnkit__model_use_member(rnnkit_model *m, int k);
+
+/* The inference table (model/table.c). Forgets its rows: the weights may
+ * have changed. */
+void rnnkit__model_weights_changed(rnnkit_model *m);
+/* Makes sure the table holds the rows of ids[0..n). Returns 1 when the
+ * forward can use it, 0 for the plain path (training, turned off, no memory
+ * for it, or an id out of range, which *st reports). */
+int rnnkit__table_prepare(rnnkit_model *m, const int32_t *ids, size_t n, rnnkit_status *st, rnnkit_error *err);
+void rnnkit__table_free(rnnkit_model *m);
 
 /* Turns the inference table on (the default) or off: the reference the tests
  * compare the fast path with. */
@@ -108,10 +118,6 @@ rnnkit_status rnnkit__ckpt_write(const rnnkit_model *m, const char *path, const 
  * ck->log is malloc'd). Verifies checksums and that it matches m. */
 rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit__ckpt *ck,
                                 rnnkit_error *err);
-/* Seed, batch (and seq-len for a generator) of ck against opt: an error
- * naming the checkpoint's value when they differ. */
-rnnkit_status rnnkit__check_resume(const rnnkit__ckpt *ck, uint64_t seed, int batch, int seq_len, const char *path,
-                                   rnnkit_error *err);
 /* The testing hook: the step whose loss is made NaN, from the environment
  * variable RNNKIT_FAULT_NAN_STEP (0 = none). */
 int64_t rnnkit__fault_nan_step(void);

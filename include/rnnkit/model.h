@@ -280,6 +280,16 @@ rnnkit_status rnnkit_classifier_predict(rnnkit_model *m, const rnnkit_dataset *d
                                         int maxlen, int keep_last, float *probs,
                                         rnnkit_error *err);
 
+/* Classifies one UTF-8 text: tokenized with the model's vocabulary, cut to
+ * the model's maxlen as in training, run through every ready network. The
+ * most likely label's index goes to *label (may be NULL; its name is
+ * rnnkit_model_label(m, *label)), the probabilities of the
+ * rnnkit_model_num_labels(m) labels to probs (may be NULL; caller-owned).
+ * Errors: RNNKIT_ERR_ARG for a generator, the tokenizer's error for text
+ * that is not valid UTF-8 (naming "<text>" and the byte), RNNKIT_ERR_NOMEM. */
+rnnkit_status rnnkit_classifier_classify_text(rnnkit_model *m, const char *text, size_t len, int *label,
+                                              float *probs, rnnkit_error *err);
+
 /* Mean loss and accuracy of a labelled set. */
 rnnkit_status rnnkit_classifier_evaluate(rnnkit_model *m, const rnnkit_dataset *docs,
                                          int maxlen, int keep_last, double *loss,

@@ -691,7 +691,7 @@ int cmd_import(int argc, char **argv)
     vocab = NULL; /* the model owns it from here, even on failure */
     if (rnnkit_model_create(&cfg, v, cfg.task == RNNKIT_TASK_CLASSIFY ? (const char *const *)labels.s : NULL,
                             cfg.task == RNNKIT_TASK_CLASSIFY ? labels.n : 0, 1, &m, &err) ||
-        rnnkit_model_import_safetensors(m, in, &err) || rnnkit_model_save(m, out, NULL, &err)) {
+        rnnkit_model_import_safetensors(m, in, &err) || rnnkit_model_save(m, out, &err)) {
         cli_fail(&err);
         goto done;
     }

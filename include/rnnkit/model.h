@@ -109,32 +109,29 @@ typedef struct rnnkit_log_row {
     double train_loss, train_acc, valid_loss, valid_acc, seconds, lr;
 } rnnkit_log_row;
 
-/* Optimiser and progress state saved with a checkpoint (may be NULL). */
-typedef struct rnnkit_train_state {
-    const rnnkit_optim *optim; /* moments saved when non-NULL */
-    int64_t step;
-    int epoch;
-    double best_metric;
-    rnnkit_rng rng;
-    const rnnkit_log_row *log; /* training log rows */
-    int nlog;
-} rnnkit_train_state;
-
-/* Writes the model (and `state` when non-NULL) to `path` atomically. */
-rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path,
-                                const rnnkit_train_state *state, rnnkit_error *err);
+/* Writes the model to `path` atomically: a new file beside it, renamed over
+ * it (a replaced file keeps its permissions; a new one gets 0666 less the
+ * umask). Holds the configuration, labels, vocabulary and every member's
+ * weights; no checkpoint (training writes its own, see checkpoint_path).
+ * Errors: RNNKIT_ERR_IO (directory not writable, disk full) or
+ * RNNKIT_ERR_DB naming `path`, RNNKIT_ERR_NOMEM; `path` is untouched then.
+ * The layout: docs/model-format.md. */
+rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path, rnnkit_error *err);
 
 /* Loads and verifies a model file. `expect_task` < 0 accepts either task;
  * otherwise a model of the other task is an error saying what it is. */
 rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model **out,
                                 rnnkit_error *err);
 
-/* Reads back the optimiser moments / counters saved with the model (for
- * --resume). `optim` must be initialised for rnnkit_model_num_params floats.
- * RNNKIT_ERR_EMPTY when the file holds no optimiser state. */
-rnnkit_status rnnkit_model_load_train_state(const char *path, rnnkit_optim *optim,
-                                            int64_t *step, int *epoch, rnnkit_rng *rng,
-                                            rnnkit_error *err);
+/* Reads the training log of a model file: the rows of ensemble member
+ * `member` (0-based; every row of a file from before ensembles is member
+ * 0's), or every row with member < 0, in the order training wrote them.
+ * *rows is malloc'd (NULL when *n is 0; the caller frees it); a file without
+ * a log gives 0 rows. Errors: those of rnnkit_model_load for a file that is
+ * not a model (RNNKIT_ERR_IO, _FORMAT, _VERSION), RNNKIT_ERR_DB,
+ * RNNKIT_ERR_NOMEM, each naming `path`. */
+rnnkit_status rnnkit_model_read_log(const char *path, int member, rnnkit_log_row **rows, int *n,
+                                    rnnkit_error *err);
 
 /* ---------------------------------------------------------------------- */
 /* Checkpoints

@@ -21,8 +21,6 @@
 extern "C" {
 #endif
 
-struct sqlite3;
-
 #define RNNKIT_PAD_ID 0
 #define RNNKIT_UNK_ID 1
 
@@ -47,12 +45,6 @@ rnnkit_status rnnkit_vocab_builder_finish(rnnkit_vocab_builder *b, int64_t min_c
  * non-SQLite file, a SQLite file without our schema, a newer schema version,
  * missing reserved ids. */
 rnnkit_status rnnkit_vocab_open(const char *path, rnnkit_vocab **out, rnnkit_error *err);
-/* [core] Same, from an open database (e.g. a model file holding a copy). */
-rnnkit_status rnnkit_vocab_load_db(struct sqlite3 *db, const char *path_for_errors,
-                                   rnnkit_vocab **out, rnnkit_error *err);
-/* [core] Writes the vocabulary tables (config, tokens, sources) into `db`,
- * replacing any there; runs inside the caller's transaction if one is open. */
-rnnkit_status rnnkit_vocab_save_db(const rnnkit_vocab *v, struct sqlite3 *db, rnnkit_error *err);
 void rnnkit_vocab_free(rnnkit_vocab *v);
 
 /* [core] Accessors. */

@@ -346,6 +346,49 @@ void rnnkit_safetensors_metadata_free(char **keys, char **values, int n);
 rnnkit_status rnnkit_model_import_safetensors(rnnkit_model *m, const char *path,
                                               rnnkit_error *err);
 
+/* ---------------------------------------------------------------------- */
+/* Configurations as text, and models from safetensors (model/import.c)
+ *
+ * Keys, types and bounds are those of the model file (docs/model-format.md,
+ * "model_meta"): task (classify|generate), cell (lstm|gru|rnn), embed and
+ * hidden (1..65536), layers (1..64), bidirectional and keep_last (0|1, also
+ * yes/no/true/false), pool (last|mean|max), dropout, embed_dropout and
+ * weight_drop (0..0.999999), forget_bias (-100..100), maxlen (0..1e8),
+ * members (1..RNNKIT_MAX_MEMBERS). */
+
+/* Sets one key of cfg from its text. RNNKIT_ERR_ARG naming the key: an
+ * unknown key ("KEY: unknown configuration key"), a value out of bounds or
+ * malformed (saying what the key takes); cfg is unchanged then. */
+rnnkit_status rnnkit_model_config_set(rnnkit_model_config *cfg, const char *key, const char *value,
+                                      rnnkit_error *err);
+/* Applies "key=value,key=value,..." in order (errors as above, or an item
+ * without '='; the keys before the failing one are applied). */
+rnnkit_status rnnkit_model_config_parse(rnnkit_model_config *cfg, const char *spec, rnnkit_error *err);
+
+typedef struct rnnkit_import_options {
+    const char *config;         /* "key=value,..." applied over the metadata; NULL: none */
+    const char *const *labels;  /* the classifier's labels in output order (copied); NULL:
+                                 * the metadata's `labels` */
+    int nlabels;
+} rnnkit_import_options;
+
+/* Builds a model from the safetensors file `path`: the configuration is the
+ * task's defaults (rnnkit_model_config_default of the metadata's task, or
+ * of opt->config's), then the file's metadata, then opt->config; the labels
+ * are opt->labels or the metadata's; then every tensor is read as
+ * rnnkit_model_import_safetensors does. Takes ownership of `vocab` (also on
+ * failure); its size must equal the metadata's vocab_size when present.
+ * opt may be NULL. On RNNKIT_OK *out is the model (free with
+ * rnnkit_model_free). Errors name `path`: those of
+ * rnnkit_safetensors_metadata and rnnkit_model_import_safetensors,
+ * RNNKIT_ERR_FORMAT for bad metadata (an unknown key, a value out of
+ * bounds, labels that are not a JSON array of strings), RNNKIT_ERR_ARG for
+ * opt->config as rnnkit_model_config_parse or a classifier without labels,
+ * RNNKIT_ERR_SHAPE for a vocabulary of another size. */
+rnnkit_status rnnkit_model_import_safetensors_file(const char *path, rnnkit_vocab *vocab,
+                                                   const rnnkit_import_options *opt, rnnkit_model **out,
+                                                   rnnkit_error *err);
+
 #ifdef __cplusplus
 }
 #endif

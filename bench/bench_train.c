@@ -277,14 +277,14 @@ static int run_clf_train(const bench_args *a, rnnkit_error *err)
         free(s.t);
         return 1;
     }
-    rnnkit_train_options o;
-    rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
+    rnnkit_classifier_options o;
+    rnnkit_classifier_options_default(&o);
     o.epochs = 1;
-    o.batch = a->batch;
-    o.patience = 0;
+    o.train.batch = a->batch;
+    o.train.patience = 0;
     o.maxlen = a->len;
-    o.progress = on_progress;
-    o.progress_ctx = &s;
+    o.train.progress = on_progress;
+    o.train.progress_ctx = &s;
     s.t[0] = now();
     rnnkit_status st = rnnkit_classifier_train(m, &d.set, NULL, &o, NULL, NULL, err);
     double rate[MAX_ROUNDS];
@@ -324,14 +324,14 @@ static int run_gen_train(const bench_args *a, rnnkit_error *err)
     rnnkit_rng_seed(&rng, 11);
     for (size_t i = 0; i < n; i++)
         text[i] = 2 + (int32_t)rnnkit_rng_below(&rng, GEN_VOCAB - 2);
-    rnnkit_train_options o;
-    rnnkit_train_options_default(&o, RNNKIT_TASK_GENERATE);
-    o.batch = a->batch;
+    rnnkit_generator_options o;
+    rnnkit_generator_options_default(&o);
+    o.train.batch = a->batch;
     o.seq_len = a->len;
     o.steps = total;
     o.eval_every = (int)total; /* no validation set: only a copy of the weights at the end */
-    o.progress = on_progress;
-    o.progress_ctx = &s;
+    o.train.progress = on_progress;
+    o.train.progress_ctx = &s;
     s.t[0] = now();
     rnnkit_status st = rnnkit_generator_train(m, text, n, NULL, 0, &o, NULL, NULL, err);
     double rate[MAX_ROUNDS];

@@ -37,8 +37,9 @@ int cli_parse_i64(const char *flag, const char *s, int64_t lo, int64_t hi, int64
 int cli_parse_int(const char *flag, const char *s, int lo, int hi, int *out);
 int cli_parse_double(const char *flag, const char *s, double lo, double hi, double *out);
 int cli_parse_u64(const char *flag, const char *s, uint64_t *out);
-/* --lr-schedule: "cosine" or "plateau" to RNNKIT_LR_COSINE / _PLATEAU; -1 otherwise. */
-int cli_lr_schedule(const char *s);
+/* --lr-schedule: "cosine" or "plateau" to RNNKIT_LR_COSINE / _PLATEAU in
+ * *out; nonzero (and *out untouched) otherwise. */
+int cli_lr_schedule(const char *s, rnnkit_lr_schedule *out);
 /* `--member N` (1-based; 0 = not given) on a loaded model from `path`: keeps
  * that network of an ensemble alone; the error names the file and flag. */
 rnnkit_status cli_keep_member(rnnkit_model *m, const char *path, int member, rnnkit_error *err);
@@ -84,9 +85,6 @@ int cli_progress_cb(void *ctx, const rnnkit_progress *p);
 void cli_install_stop_handlers(void);
 const volatile sig_atomic_t *cli_stop_flag(void);
 int cli_stop_status(void);
-/* Testing hook: the step whose loss training poisons with NaN, from the
- * environment variable RNNKIT_FAULT_NAN_STEP (0 = none). Returns *out > 0. */
-int cli_fault_nan_step(int64_t *out);
 
 /* Sets the BLAS thread count (1..64). */
 void cli_set_threads(int n);

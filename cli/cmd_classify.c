@@ -238,7 +238,7 @@ typedef struct train_args {
     rnnkit_tok_config tok;
     int64_t min_count, max_vocab;
     rnnkit_model_config mc;
-    rnnkit_train_options to;
+    rnnkit_classifier_options to;
 } train_args;
 
 static rnnkit_status build_vocab(const train_args *a, const rnnkit_corpus *c, const size_t *idx, size_t n,
@@ -283,7 +283,7 @@ static rnnkit_status train_one(const train_args *a, const rnnkit_corpus *c, cons
         }
         for (size_t k = 0; k < K; k++)
             labels[k] = rnnkit_corpus_label_name(c, k);
-        st = rnnkit_model_create(&a->mc, vocab, labels, (int)K, a->to.seed, &m, err);
+        st = rnnkit_model_create(&a->mc, vocab, labels, (int)K, a->to.train.seed, &m, err);
         free(labels);
         if (st)
             return st;
@@ -298,22 +298,21 @@ static rnnkit_status train_one(const train_args *a, const rnnkit_corpus *c, cons
     if (!a->resume && a->mc.members == 0) { /* --ensemble auto: from the training set's size */
         uint64_t tokens = 0;
         int k = rnnkit_classifier_auto_members(&dtr, mc->maxlen, &tokens);
-        if (k > 1 && (st = rnnkit_model_set_members(m, k, a->to.seed, err)))
+        if (k > 1 && (st = rnnkit_model_set_members(m, k, a->to.train.seed, err)))
             goto done;
         if (!a->quiet && log)
             fprintf(stderr, "rnnkit: %llu training tokens: %s%d network%s (--ensemble auto)\n",
                     (unsigned long long)tokens, k > 1 ? "an ensemble of " : "", k, k > 1 ? "s" : "");
     }
-    rnnkit_train_options to = a->to;
+    rnnkit_classifier_options to = a->to;
     to.maxlen = mc->maxlen;
     to.keep_last = mc->keep_last;
-    to.progress = cli_progress_cb;
-    to.progress_ctx = prog;
+    to.train.progress = cli_progress_cb;
+    to.train.progress_ctx = prog;
     if (log) { /* a real run (not a fold): checkpointed into the model file */
-        to.checkpoint_path = a->out;
-        to.resume = a->resume;
-        to.stop = cli_stop_flag();
-        cli_fault_nan_step(&to.fault_nan_step);
+        to.train.checkpoint_path = a->out;
+        to.train.resume = a->resume;
+        to.train.stop = cli_stop_flag();
     }
     st = rnnkit_classifier_train(m, &dtr, vc && nva ? &dva : NULL, &to, log, nlog, err);
 done:
@@ -350,8 +349,8 @@ static int cmd_train(int argc, char **argv)
     rnnkit_tok_config_default(&a.tok, RNNKIT_LEVEL_WORD);
     rnnkit_model_config_default(&a.mc, RNNKIT_TASK_CLASSIFY);
     a.mc.members = 0; /* --ensemble auto */
-    rnnkit_train_options_default(&a.to, RNNKIT_TASK_CLASSIFY);
-    a.to.checkpoint_seconds = 600;
+    rnnkit_classifier_options_default(&a.to);
+    a.to.train.checkpoint_seconds = 600;
     int bigrams = -1, decay_set = 0;
     enum { O_TRAIN = 256, O_VALID, O_SPLIT, O_FORMAT, O_SKIP, O_VOCAB, O_LEVEL, O_BIGRAM, O_MINC, O_MAXV, O_CELL,
            O_EMBED, O_HIDDEN, O_LAYERS, O_BIDI, O_POOL, O_DROP, O_EDROP, O_WDROP, O_MAXLEN, O_TRUNC, O_BATCH,
@@ -450,31 +449,31 @@ static int cmd_train(int argc, char **argv)
             a.mc.keep_last = !strcmp(optarg, "pre");
             break;
         case O_BATCH:
-            bad = cli_parse_int("--batch", optarg, 1, 4096, &a.to.batch);
+            bad = cli_parse_int("--batch", optarg, 1, 4096, &a.to.train.batch);
             a.batch_set = 1;
             break;
         case O_EPOCHS: bad = cli_parse_int("--epochs", optarg, 1, 100000, &a.to.epochs); break;
-        case O_LR: bad = cli_parse_double("--lr", optarg, 1e-8, 10, &a.to.lr); break;
+        case O_LR: bad = cli_parse_double("--lr", optarg, 1e-8, 10, &a.to.train.lr); break;
         case O_DECAY:
-            bad = cli_parse_double("--lr-decay", optarg, 0.01, 1, &a.to.lr_decay);
+            bad = cli_parse_double("--lr-decay", optarg, 0.01, 1, &a.to.train.lr_decay);
             decay_set = 1;
             break;
-        case O_CLIP: bad = cli_parse_double("--clip", optarg, 0, 1e6, &a.to.clip); break;
-        case O_PAT: bad = cli_parse_int("--patience", optarg, 0, 100000, &a.to.patience); break;
+        case O_CLIP: bad = cli_parse_double("--clip", optarg, 0, 1e6, &a.to.train.clip); break;
+        case O_PAT: bad = cli_parse_int("--patience", optarg, 0, 100000, &a.to.train.patience); break;
         case O_SEED:
-            bad = cli_parse_u64("--seed", optarg, &a.to.seed);
+            bad = cli_parse_u64("--seed", optarg, &a.to.train.seed);
             a.seed_set = 1;
             break;
         case O_THREADS: bad = cli_parse_int("--threads", optarg, 1, 64, &a.threads); break;
         case O_FOLDS: bad = cli_parse_int("--folds", optarg, 2, 100, &a.folds); break;
         case O_CKMIN:
             bad = cli_parse_double("--checkpoint-minutes", optarg, 0, 1e6, &d);
-            a.to.checkpoint_seconds = 60.0 * d;
+            a.to.train.checkpoint_seconds = 60.0 * d;
             break;
-        case O_CKSTEPS: bad = cli_parse_i64("--checkpoint-steps", optarg, 0, INT64_MAX, &a.to.checkpoint_steps); break;
+        case O_CKSTEPS: bad = cli_parse_i64("--checkpoint-steps", optarg, 0, INT64_MAX, &a.to.train.checkpoint_steps); break;
         case O_RESUME: a.resume = 1; break;
         case O_SCHED:
-            if ((a.to.lr_schedule = cli_lr_schedule(optarg)) < 0)
+            if (cli_lr_schedule(optarg, &a.to.train.lr_schedule))
                 return cli_usage_error(usage_train, "--lr-schedule: '%s' is not cosine or plateau", optarg);
             break;
         case O_ENSEMBLE:
@@ -505,7 +504,7 @@ static int cmd_train(int argc, char **argv)
     }
     if (!a.out && !a.folds)
         return cli_usage_error(usage_train, "-o MODEL.db is required");
-    if (decay_set && a.to.lr_schedule != RNNKIT_LR_PLATEAU)
+    if (decay_set && a.to.train.lr_schedule != RNNKIT_LR_PLATEAU)
         return cli_usage_error(usage_train, "--lr-decay goes with --lr-schedule plateau (the cosine sets the rate)");
     if (strcmp(log_format, "text") && strcmp(log_format, "jsonl"))
         return cli_usage_error(usage_train, "--log-format: '%s' is not text or jsonl", log_format);
@@ -523,14 +522,14 @@ static int cmd_train(int argc, char **argv)
         }
         if (info.task != RNNKIT_TASK_CLASSIFY)
             return cli_failf("%s: this is a generator's checkpoint; use `rnnkit generate train --resume`", a.out);
-        if (a.seed_set && a.to.seed != info.seed)
+        if (a.seed_set && a.to.train.seed != info.seed)
             return cli_usage_error(usage_train, "--seed %llu: the checkpoint in %s was trained with seed %llu",
-                                   (unsigned long long)a.to.seed, a.out, (unsigned long long)info.seed);
-        if (a.batch_set && a.to.batch != info.batch)
+                                   (unsigned long long)a.to.train.seed, a.out, (unsigned long long)info.seed);
+        if (a.batch_set && a.to.train.batch != info.batch)
             return cli_usage_error(usage_train, "--batch %d: the checkpoint in %s was trained with batch %d",
-                                   a.to.batch, a.out, info.batch);
-        a.to.seed = info.seed;
-        a.to.batch = info.batch;
+                                   a.to.train.batch, a.out, info.batch);
+        a.to.train.seed = info.seed;
+        a.to.train.batch = info.batch;
         if (!a.quiet && info.member)
             fprintf(stderr, "rnnkit: resuming %s at network %d, step %lld (epoch %d)\n", a.out, info.member + 1,
                     (long long)info.step, info.epoch);
@@ -574,7 +573,7 @@ static int cmd_train(int argc, char **argv)
     }
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
-    shuffle(idx, n, a.to.seed ^ 0x5b1175ULL);
+    shuffle(idx, n, a.to.train.seed ^ 0x5b1175ULL);
     cli_progress prog;
     cli_progress_init(&prog, a.quiet, "ex/s", 0);
     cli_progress_format(&prog, log_format);
@@ -593,7 +592,7 @@ static int cmd_train(int argc, char **argv)
                     tr[ntr++] = idx[i];
             rnnkit_model *m = NULL;
             train_args fa = a;
-            fa.to.patience = 0; /* no held-out set inside a fold: fixed epochs */
+            fa.to.train.patience = 0; /* no held-out set inside a fold: fixed epochs */
             rnnkit_status st = train_one(&fa, corpus, tr, ntr, NULL, NULL, 0, &m, NULL, NULL, &prog, &err);
             encoded ete = {0};
             double loss = 0, acc = 0;

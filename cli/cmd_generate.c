@@ -135,9 +135,9 @@ static int cmd_train(int argc, char **argv)
     rnnkit_tok_config_default(&tok, RNNKIT_LEVEL_CHAR);
     rnnkit_model_config mc;
     rnnkit_model_config_default(&mc, RNNKIT_TASK_GENERATE);
-    rnnkit_train_options to;
-    rnnkit_train_options_default(&to, RNNKIT_TASK_GENERATE);
-    to.checkpoint_seconds = 600;
+    rnnkit_generator_options to;
+    rnnkit_generator_options_default(&to);
+    to.train.checkpoint_seconds = 600;
     enum { O_TEXT = 256, O_VALID, O_VFRAC, O_NORM, O_CELL, O_EMBED, O_HIDDEN, O_LAYERS, O_DROP, O_EDROP, O_WDROP, O_SEQ, O_BATCH,
            O_STEPS, O_EPOCHS, O_LR, O_DECAY, O_SCHED, O_EVAL, O_PAT, O_CLIP, O_SEED, O_THREADS, O_CKMIN, O_CKSTEPS,
            O_RESUME };
@@ -209,33 +209,33 @@ static int cmd_train(int argc, char **argv)
             seq_set = 1;
             break;
         case O_BATCH:
-            bad = cli_parse_int("--batch", optarg, 1, 4096, &to.batch);
+            bad = cli_parse_int("--batch", optarg, 1, 4096, &to.train.batch);
             batch_set = 1;
             break;
         case O_STEPS: bad = cli_parse_i64("--steps", optarg, 0, INT64_C(1) << 40, &to.steps); break;
         case O_EPOCHS: bad = cli_parse_int("--epochs", optarg, 1, 100000, &to.epochs); break;
-        case O_LR: bad = cli_parse_double("--lr", optarg, 1e-8, 10, &to.lr); break;
+        case O_LR: bad = cli_parse_double("--lr", optarg, 1e-8, 10, &to.train.lr); break;
         case O_DECAY:
-            bad = cli_parse_double("--lr-decay", optarg, 0.01, 1, &to.lr_decay);
+            bad = cli_parse_double("--lr-decay", optarg, 0.01, 1, &to.train.lr_decay);
             decay_set = 1;
             break;
         case O_SCHED:
-            if ((to.lr_schedule = cli_lr_schedule(optarg)) < 0)
+            if (cli_lr_schedule(optarg, &to.train.lr_schedule))
                 return cli_usage_error(usage_train, "--lr-schedule: '%s' is not cosine or plateau", optarg);
             break;
         case O_EVAL: bad = cli_parse_int("--eval-every", optarg, 1, 100000000, &to.eval_every); break;
-        case O_PAT: bad = cli_parse_int("--patience", optarg, 0, 100000, &to.patience); break;
-        case O_CLIP: bad = cli_parse_double("--clip", optarg, 0, 1e6, &to.clip); break;
+        case O_PAT: bad = cli_parse_int("--patience", optarg, 0, 100000, &to.train.patience); break;
+        case O_CLIP: bad = cli_parse_double("--clip", optarg, 0, 1e6, &to.train.clip); break;
         case O_SEED:
-            bad = cli_parse_u64("--seed", optarg, &to.seed);
+            bad = cli_parse_u64("--seed", optarg, &to.train.seed);
             seed_set = 1;
             break;
         case O_THREADS: bad = cli_parse_int("--threads", optarg, 1, 64, &threads); break;
         case O_CKMIN:
             bad = cli_parse_double("--checkpoint-minutes", optarg, 0, 1e6, &d);
-            to.checkpoint_seconds = 60.0 * d;
+            to.train.checkpoint_seconds = 60.0 * d;
             break;
-        case O_CKSTEPS: bad = cli_parse_i64("--checkpoint-steps", optarg, 0, INT64_MAX, &to.checkpoint_steps); break;
+        case O_CKSTEPS: bad = cli_parse_i64("--checkpoint-steps", optarg, 0, INT64_MAX, &to.train.checkpoint_steps); break;
         case O_RESUME: resume = 1; break;
         case 'q': quiet = 1; break;
         case 'L': log_format = optarg; break;
@@ -250,7 +250,7 @@ static int cmd_train(int argc, char **argv)
         return cli_usage_error(usage_train, "unexpected argument '%s'", argv[optind]);
     if (!ntexts)
         return cli_usage_error(usage_train, "--text is required");
-    if (decay_set && to.lr_schedule != RNNKIT_LR_PLATEAU)
+    if (decay_set && to.train.lr_schedule != RNNKIT_LR_PLATEAU)
         return cli_usage_error(usage_train, "--lr-decay: the cosine schedule does not use it; add --lr-schedule plateau");
     if (!out)
         return cli_usage_error(usage_train, "-o MODEL.db is required");
@@ -276,13 +276,13 @@ static int cmd_train(int argc, char **argv)
         }
         if (info.task != RNNKIT_TASK_GENERATE)
             return cli_failf("%s: this is a classifier's checkpoint; use `rnnkit classify train --resume`", out);
-        if ((seed_set && to.seed != info.seed) || (batch_set && to.batch != info.batch) ||
+        if ((seed_set && to.train.seed != info.seed) || (batch_set && to.train.batch != info.batch) ||
             (seq_set && to.seq_len != info.seq_len))
             return cli_usage_error(usage_train,
                                    "the checkpoint in %s was trained with --seed %llu --batch %d --seq-len %d",
                                    out, (unsigned long long)info.seed, info.batch, info.seq_len);
-        to.seed = info.seed;
-        to.batch = info.batch;
+        to.train.seed = info.seed;
+        to.train.batch = info.batch;
         to.seq_len = info.seq_len;
         if (!quiet)
             fprintf(stderr, "rnnkit: resuming %s at step %lld\n", out, (long long)info.step);
@@ -316,7 +316,7 @@ static int cmd_train(int argc, char **argv)
         if (!st && rnnkit_vocab_size(vocab) < 3)
             st = rnnkit_error_set(&err, RNNKIT_ERR_EMPTY, "%s: the training text is empty", texts[0]);
         if (!st)
-            st = rnnkit_model_create(&mc, vocab, NULL, 0, to.seed, &m, &err);
+            st = rnnkit_model_create(&mc, vocab, NULL, 0, to.train.seed, &m, &err);
         else
             rnnkit_vocab_free(vocab);
     }
@@ -353,16 +353,15 @@ static int cmd_train(int argc, char **argv)
         cli_progress prog;
         cli_progress_init(&prog, quiet, "char/s", 1);
         cli_progress_format(&prog, log_format);
-        to.progress = cli_progress_cb;
-        to.progress_ctx = &prog;
+        to.train.progress = cli_progress_cb;
+        to.train.progress_ctx = &prog;
         if (!quiet)
             fprintf(stderr,
                     "rnnkit: %zu training and %zu validation characters, %lld symbols, %zu parameters\n", ntr,
                     nva, (long long)rnnkit_vocab_size(rnnkit_model_vocab(m)), rnnkit_model_num_params(m));
-        to.checkpoint_path = out;
-        to.resume = resume;
-        to.stop = cli_stop_flag();
-        cli_fault_nan_step(&to.fault_nan_step);
+        to.train.checkpoint_path = out;
+        to.train.resume = resume;
+        to.train.stop = cli_stop_flag();
         cli_install_stop_handlers();
         st = rnnkit_generator_train(m, tr, ntr, va, nva, &to, &log, &nlog, &err);
         if (st == RNNKIT_ERR_EMPTY)

@@ -35,13 +35,6 @@ const volatile sig_atomic_t *cli_stop_flag(void) { return &stop_signal; }
 
 int cli_stop_status(void) { return stop_signal == SIGTERM ? 143 : 130; }
 
-int cli_fault_nan_step(int64_t *out)
-{
-    const char *v = getenv("RNNKIT_FAULT_NAN_STEP");
-    *out = v ? strtoll(v, NULL, 10) : 0;
-    return *out > 0;
-}
-
 int cli_fail(const rnnkit_error *err)
 {
     fprintf(stderr, "rnnkit: %s\n", err->msg[0] ? err->msg : rnnkit_status_str(err->status));
@@ -94,9 +87,12 @@ int cli_parse_i64(const char *flag, const char *s, int64_t lo, int64_t hi, int64
     return 0;
 }
 
-int cli_lr_schedule(const char *s)
+int cli_lr_schedule(const char *s, rnnkit_lr_schedule *out)
 {
-    return !strcmp(s, "cosine") ? RNNKIT_LR_COSINE : !strcmp(s, "plateau") ? RNNKIT_LR_PLATEAU : -1;
+    if (strcmp(s, "cosine") && strcmp(s, "plateau"))
+        return 1;
+    *out = !strcmp(s, "cosine") ? RNNKIT_LR_COSINE : RNNKIT_LR_PLATEAU;
+    return 0;
 }
 
 rnnkit_status cli_keep_member(rnnkit_model *m, const char *path, int member, rnnkit_error *err)

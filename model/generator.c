@@ -171,7 +171,7 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
 }
 
 rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size_t ntrain,
-                                     const int32_t *valid, size_t nvalid, const rnnkit_train_options *opt,
+                                     const int32_t *valid, size_t nvalid, const rnnkit_generator_options *opt,
                                      rnnkit_log_row **log, int *nlog, rnnkit_error *err)
 {
     if (log) {
@@ -180,11 +180,11 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
     }
     if (m->cfg.task != RNNKIT_TASK_GENERATE)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "this model is a classifier, not a generator");
-    const int T = opt->seq_len, B = opt->batch;
-    if (T < 1 || B < 1 || T > 100000 || B > 65536 || !(opt->lr > 0))
+    const int T = opt->seq_len, B = opt->train.batch;
+    if (T < 1 || B < 1 || T > 100000 || B > 65536 || !(opt->train.lr > 0))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "invalid training options (seq-len %d, batch %d, lr %g)", T, B,
-                                opt->lr);
-    if (opt->resume && !opt->checkpoint_path)
+                                opt->train.lr);
+    if (opt->train.resume && !opt->train.checkpoint_path)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "resume needs the checkpoint's path");
     if (ntrain < (size_t)B * (size_t)T + 1)
         return rnnkit_error_set(err, RNNKIT_ERR_EMPTY,
@@ -197,17 +197,18 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
     if (st)
         return st;
     const int have_valid = valid && nvalid >= 2;
+    const int64_t fault_nan_step = rnnkit__fault_nan_step();
     const size_t seg = (ntrain - 1) / (size_t)B;
     const int64_t per_epoch = (int64_t)(seg / (size_t)T);
     const int64_t total_steps = opt->steps > 0 ? opt->steps : per_epoch * (opt->epochs > 0 ? opt->epochs : 1);
     const int64_t eval_every = opt->eval_every > 0 ? opt->eval_every : (per_epoch > 0 ? per_epoch : 1);
-    const char *ckpath = opt->checkpoint_path;
+    const char *ckpath = opt->train.checkpoint_path;
 
     rnnkit_optim optim;
-    if ((st = rnnkit_optim_init(&optim, opt->optimizer, (float)opt->lr, m->params.count, err)))
+    if ((st = rnnkit_optim_init(&optim, opt->train.optimizer, (float)opt->train.lr, m->params.count, err)))
         return st;
-    if (opt->weight_decay > 0)
-        optim.weight_decay = (float)opt->weight_decay;
+    if (opt->train.weight_decay > 0)
+        optim.weight_decay = (float)opt->train.weight_decay;
     const size_t S = (size_t)m->LD * (size_t)B * (size_t)m->cfg.hidden;
     float *best = malloc(m->params.count * sizeof(float));
     /* 1: an off-schedule final evaluation beat the best (or there is no
@@ -225,11 +226,11 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
         goto done;
     zero_state(m, B);
     rnnkit_rng rng;
-    rnnkit_rng_seed(&rng, opt->seed ^ 0x9e4e7a7e5ULL);
+    rnnkit_rng_seed(&rng, opt->train.seed ^ 0x9e4e7a7e5ULL);
     rnnkit__ckpt ck;
     memset(&ck, 0, sizeof ck);
     ck.task = RNNKIT_TASK_GENERATE;
-    ck.seed = opt->seed;
+    ck.seed = opt->train.seed;
     ck.batch_size = B;
     ck.seq_len = T;
     ck.eval_every = eval_every;
@@ -251,7 +252,7 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
     int64_t loss_n = 0, since_best = 0, tokens_since = 0, step0 = 0;
     size_t pos = 0;
     int epoch = 1, has_best = 0;
-    if (opt->resume) {
+    if (opt->train.resume) {
         ck.h = m->h0;
         ck.c = m->c0;
         uint64_t fp = ck.data_fp;
@@ -259,7 +260,7 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
             goto done;
         rows = ck.log;
         nrows = ck.nlog;
-        if ((st = rnnkit__check_resume(&ck, opt, ckpath, err)))
+        if ((st = rnnkit__check_resume(&ck, opt->train.seed, B, T, ckpath, err)))
             goto done;
         if (ck.data_fp != fp) {
             st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
@@ -296,7 +297,7 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
     }
     const double t0 = rnnkit__now();
     double tlast = t0, last_ckpt = t0;
-    int stopped = opt->patience > 0 && since_best >= opt->patience && have_valid;
+    int stopped = opt->train.patience > 0 && since_best >= opt->train.patience && have_valid;
     for (int64_t step = step0 + 1; !stopped && step <= total_steps; step++) {
         if (pos + (size_t)T > seg) { /* next pass over the text: fresh state */
             pos = 0;
@@ -309,8 +310,8 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
         rnnkit_params_zero_grad(&m->params);
         if ((st = gen_chunk(m, T, B, 1, &rng, &loss, err)))
             goto done;
-        double gnorm = rnnkit_clip_grad_norm(m->params.grad, m->params.count, opt->clip);
-        if (opt->fault_nan_step == step)
+        double gnorm = rnnkit_clip_grad_norm(m->params.grad, m->params.count, opt->train.clip);
+        if (fault_nan_step == step)
             loss = NAN;
         if (!isfinite(loss) || !isfinite(gnorm)) {
             st = rnnkit_error_set(err, RNNKIT_ERR_NUMERIC,
@@ -318,22 +319,22 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
                                   (long long)step, loss, gnorm, ckpath ? "; the last checkpoint is intact" : "");
             goto done;
         }
-        if (opt->lr_schedule == RNNKIT_LR_COSINE)
-            optim.lr = rnnkit__cosine_lr(opt->lr, step, (double)total_steps);
+        if (opt->train.lr_schedule == RNNKIT_LR_COSINE)
+            optim.lr = rnnkit__cosine_lr(opt->train.lr, step, (double)total_steps);
         rnnkit_optim_step(&optim, m->params.value, m->params.grad);
         swap_state(m); /* carry the state, cut the gradient (truncated BPTT) */
         loss_sum += loss;
         loss_n++;
         tokens_since += (int64_t)T * B;
         const int last = step == total_steps, scheduled = step % eval_every == 0;
-        int stop = opt->stop && *opt->stop;
-        if (opt->progress) {
+        int stop = opt->train.stop && *opt->train.stop;
+        if (opt->train.progress) {
             double tn = rnnkit__now();
             rnnkit_progress p = {.epoch = epoch, .epochs = 0, .batch = step, .batches = total_steps,
                                  .step = step, .loss = loss_sum / (double)loss_n,
                                  .items_per_s = tn > tlast ? (double)tokens_since / (tn - tlast) : 0,
                                  .elapsed = elapsed0 + tn - t0};
-            if (opt->progress(opt->progress_ctx, &p))
+            if (opt->train.progress(opt->train.progress_ctx, &p))
                 stop = 1;
         }
         if (scheduled || last) {
@@ -369,8 +370,8 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
                     }
                 } else if (scheduled) {
                     since_best++;
-                    if (opt->lr_schedule == RNNKIT_LR_PLATEAU && opt->lr_decay > 0 && opt->lr_decay < 1)
-                        optim.lr *= (float)opt->lr_decay;
+                    if (opt->train.lr_schedule == RNNKIT_LR_PLATEAU && opt->train.lr_decay > 0 && opt->train.lr_decay < 1)
+                        optim.lr *= (float)opt->train.lr_decay;
                 }
             } else if (scheduled) {
                 memcpy(best, m->params.value, m->params.count * sizeof(float));
@@ -380,11 +381,11 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
             }
             if ((st = rnnkit__push_log(&rows, &nrows, &row, err)))
                 goto done;
-            if (opt->progress) {
+            if (opt->train.progress) {
                 rnnkit_progress p = {.epoch = epoch, .batch = step, .batches = total_steps, .step = step,
                                      .loss = row.train_loss, .items_per_s = ips, .elapsed = elapsed0 + rnnkit__now() - t0,
                                      .end_of_eval = 1, .row = row, .improved = improved};
-                if (opt->progress(opt->progress_ctx, &p))
+                if (opt->train.progress(opt->train.progress_ctx, &p))
                     stop = 1;
             }
             if (scheduled) {
@@ -392,13 +393,13 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
                 loss_n = 0;
                 tokens_since = 0;
                 tlast = rnnkit__now();
-                if (opt->patience > 0 && since_best >= opt->patience && have_valid)
+                if (opt->train.patience > 0 && since_best >= opt->train.patience && have_valid)
                     stopped = 1;
             }
         }
         int fin = last || stopped;
-        int due = fin || scheduled || stop || (opt->checkpoint_steps > 0 && step % opt->checkpoint_steps == 0) ||
-                  (opt->checkpoint_seconds > 0 && rnnkit__now() - last_ckpt >= opt->checkpoint_seconds);
+        int due = fin || scheduled || stop || (opt->train.checkpoint_steps > 0 && step % opt->train.checkpoint_steps == 0) ||
+                  (opt->train.checkpoint_seconds > 0 && rnnkit__now() - last_ckpt >= opt->train.checkpoint_seconds);
         if (due && ckpath) {
             ck.step = step;
             ck.epoch = epoch;

@@ -379,33 +379,47 @@ int rnnkit_model_find_label(const rnnkit_model *m, const char *label)
     return -1;
 }
 
-void rnnkit_train_options_default(rnnkit_train_options *o, rnnkit_task task)
+static void train_options_default(rnnkit_train_options *o)
 {
     memset(o, 0, sizeof *o);
     o->optimizer = RNNKIT_OPT_ADAM;
     o->seed = 1;
+    o->lr = 2e-3;
+    o->clip = 5.0;
     o->lr_decay = 1.0;
-    if (task == RNNKIT_TASK_CLASSIFY) {
-        o->epochs = 10;
-        o->batch = 32;
-        o->lr = 2e-3;
-        o->clip = 5.0;
-        o->patience = 3;
-        o->maxlen = 400;
-        o->keep_last = 1;
-        o->lr_schedule = RNNKIT_LR_COSINE;
-    } else {
-        o->epochs = 1;
-        o->batch = 64;
-        o->lr = 2e-3;
-        o->clip = 5.0;
-        o->seq_len = 100;
-        o->steps = 4500;
-        o->eval_every = 100;
-        o->lr_decay = 0.5;
-        o->lr_schedule = RNNKIT_LR_COSINE;
-        o->patience = 0;
-    }
+    o->lr_schedule = RNNKIT_LR_COSINE;
+}
+
+void rnnkit_classifier_options_default(rnnkit_classifier_options *o)
+{
+    memset(o, 0, sizeof *o);
+    train_options_default(&o->train);
+    o->train.batch = 32;
+    o->train.patience = 3;
+    o->epochs = 10;
+    o->maxlen = 400;
+    o->keep_last = 1;
+}
+
+void rnnkit_generator_options_default(rnnkit_generator_options *o)
+{
+    memset(o, 0, sizeof *o);
+    train_options_default(&o->train);
+    o->train.batch = 64;
+    o->train.lr_decay = 0.5;
+    o->epochs = 1;
+    o->seq_len = 100;
+    o->steps = 4500;
+    o->eval_every = 100;
+}
+
+/* The testing hook RNNKIT_FAULT_NAN_STEP: the step (1-based) whose loss is
+ * made NaN, to test the divergence guard end to end; 0 = none. */
+int64_t rnnkit__fault_nan_step(void)
+{
+    const char *v = getenv("RNNKIT_FAULT_NAN_STEP");
+    long long n = v ? strtoll(v, NULL, 10) : 0;
+    return n > 0 ? (int64_t)n : 0;
 }
 
 /* ====================================================================== */
@@ -822,18 +836,18 @@ double rnnkit__now(void)
 }
 
 /* The settings a checkpoint must agree with to resume exactly. */
-rnnkit_status rnnkit__check_resume(const rnnkit__ckpt *ck, const rnnkit_train_options *opt, const char *path,
+rnnkit_status rnnkit__check_resume(const rnnkit__ckpt *ck, uint64_t seed, int batch, int seq_len, const char *path,
                                   rnnkit_error *err)
 {
-    if (ck->seed != opt->seed)
+    if (ck->seed != seed)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with seed %llu, not %llu",
-                                path, (unsigned long long)ck->seed, (unsigned long long)opt->seed);
-    if (ck->batch_size != opt->batch)
+                                path, (unsigned long long)ck->seed, (unsigned long long)seed);
+    if (ck->batch_size != batch)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with batch %d, not %d", path,
-                                ck->batch_size, opt->batch);
-    if (ck->task == RNNKIT_TASK_GENERATE && ck->seq_len != opt->seq_len)
+                                ck->batch_size, batch);
+    if (ck->task == RNNKIT_TASK_GENERATE && ck->seq_len != seq_len)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with seq-len %d, not %d", path,
-                                ck->seq_len, opt->seq_len);
+                                ck->seq_len, seq_len);
     return RNNKIT_OK;
 }
 
@@ -857,7 +871,7 @@ static rnnkit_status clf_checkpoint(const rnnkit_model *m, const char *path, rnn
 static uint64_t train_rng_seed(uint64_t seed, int k) { return rnnkit__member_seed(seed, k) ^ 0x5eedc1a55ULL; }
 
 rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *train,
-                                      const rnnkit_dataset *valid, const rnnkit_train_options *opt,
+                                      const rnnkit_dataset *valid, const rnnkit_classifier_options *opt,
                                       rnnkit_log_row **log, int *nlog, rnnkit_error *err)
 {
     if (log) {
@@ -868,12 +882,13 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "this model is a generator, not a classifier");
     if (!train || train->n == 0 || !train->label)
         return rnnkit_error_set(err, RNNKIT_ERR_EMPTY, "no labelled training documents");
-    if (opt->epochs < 1 || opt->batch < 1 || opt->batch > 65536 || !(opt->lr > 0) ||
+    if (opt->epochs < 1 || opt->train.batch < 1 || opt->train.batch > 65536 || !(opt->train.lr > 0) ||
         opt->maxlen < 0)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "invalid training options (epochs %d, batch %d, lr %g, maxlen %d)",
-                                opt->epochs, opt->batch, opt->lr, opt->maxlen);
-    if (opt->resume && !opt->checkpoint_path)
+                                opt->epochs, opt->train.batch, opt->train.lr, opt->maxlen);
+    if (opt->train.resume && !opt->train.checkpoint_path)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "resume needs the checkpoint's path");
+    const int64_t fault_nan_step = rnnkit__fault_nan_step();
     rnnkit_status st = check_dataset(m, train, "train", err);
     if (!st && valid)
         st = check_dataset(m, valid, "valid", err);
@@ -883,11 +898,11 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
         valid = NULL;
 
     rnnkit_optim optim;
-    if ((st = rnnkit_optim_init(&optim, opt->optimizer, (float)opt->lr, m->params.count, err)))
+    if ((st = rnnkit_optim_init(&optim, opt->train.optimizer, (float)opt->train.lr, m->params.count, err)))
         return st;
-    if (opt->weight_decay > 0)
-        optim.weight_decay = (float)opt->weight_decay;
-    const char *ckpath = opt->checkpoint_path;
+    if (opt->train.weight_decay > 0)
+        optim.weight_decay = (float)opt->train.weight_decay;
+    const char *ckpath = opt->train.checkpoint_path;
     float *best = NULL;
     size_t *order = NULL;
     size_t *batches = NULL;
@@ -895,8 +910,8 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
     rnnkit_log_row *rows = NULL;
     int nrows = 0;
     rnnkit_rng rng;
-    rnnkit_rng_seed(&rng, train_rng_seed(opt->seed, 0));
-    const size_t nb = (train->n + (size_t)opt->batch - 1) / (size_t)opt->batch;
+    rnnkit_rng_seed(&rng, train_rng_seed(opt->train.seed, 0));
+    const size_t nb = (train->n + (size_t)opt->train.batch - 1) / (size_t)opt->train.batch;
     batches = malloc(nb * sizeof *batches);
     best = malloc(m->params.count * sizeof(float));
     if (!batches || !best) {
@@ -906,8 +921,8 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
     rnnkit__ckpt ck;
     memset(&ck, 0, sizeof ck);
     ck.task = RNNKIT_TASK_CLASSIFY;
-    ck.seed = opt->seed;
-    ck.batch_size = opt->batch;
+    ck.seed = opt->train.seed;
+    ck.batch_size = opt->train.batch;
     ck.maxlen = opt->maxlen;
     ck.keep_last = opt->keep_last;
     ck.optim = &optim;
@@ -923,9 +938,9 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
     double loss_sum0 = 0.0, elapsed0 = 0.0;
     size_t seen0 = 0, correct0 = 0;
     rnnkit_rng resume_rng = rng;
-    int resuming = opt->resume;
+    int resuming = opt->train.resume;
     rnnkit__model_use_member(m, 0);
-    if (opt->resume) {
+    if (opt->train.resume) {
         uint64_t fp = ck.data_fp;
         ck.weights = NULL; /* read into the block of the member the checkpoint is at */
         if ((st = rnnkit__ckpt_read(m, ckpath, &ck, err)))
@@ -940,7 +955,7 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                                   "member: train a new one", ckpath);
             goto done;
         }
-        if ((st = rnnkit__check_resume(&ck, opt, ckpath, err)))
+        if ((st = rnnkit__check_resume(&ck, opt->train.seed, opt->train.batch, 0, ckpath, err)))
             goto done;
         if (ck.maxlen != opt->maxlen || ck.keep_last != opt->keep_last) {
             st = rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with maxlen %d (%s), not %d",
@@ -981,7 +996,7 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
     }
     const double t0 = rnnkit__now();
     double last_ckpt = t0;
-    int stopped = opt->patience > 0 && ck.since_best >= opt->patience && valid;
+    int stopped = opt->train.patience > 0 && ck.since_best >= opt->train.patience && valid;
     const int last_member = m->members - 1;
     for (;;) { /* ensemble members, one after the other (one network: once) */
     const int member = ck.member;
@@ -996,7 +1011,7 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
             goto done;
         }
         for (size_t b = 0; b < nb; b++)
-            batches[b] = b * (size_t)opt->batch;
+            batches[b] = b * (size_t)opt->train.batch;
         for (size_t i = nb; i > 1; i--) {
             size_t j = (size_t)rnnkit_rng_below(&rng, i);
             size_t t = batches[i - 1];
@@ -1018,7 +1033,7 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
         const size_t seen_start = seen;
         for (size_t bi = bi0; bi < nb; bi++) {
             size_t s = batches[bi];
-            int B = (int)((train->n - s) < (size_t)opt->batch ? train->n - s : (size_t)opt->batch);
+            int B = (int)((train->n - s) < (size_t)opt->train.batch ? train->n - s : (size_t)opt->train.batch);
             int T = fill_batch(m, train, order + s, B, opt->maxlen, opt->keep_last, err, &st);
             if (st)
                 goto done;
@@ -1030,9 +1045,9 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
             rnnkit_params_zero_grad(&m->params);
             if ((st = classifier_backward(m, T, B, err)))
                 goto done;
-            double gnorm = rnnkit_clip_grad_norm(m->params.grad, m->params.count, opt->clip);
+            double gnorm = rnnkit_clip_grad_norm(m->params.grad, m->params.count, opt->train.clip);
             step++;
-            if (opt->fault_nan_step == step)
+            if (fault_nan_step == step)
                 loss = NAN;
             if (!isfinite(loss) || !isfinite(gnorm)) {
                 st = rnnkit_error_set(err, RNNKIT_ERR_NUMERIC,
@@ -1042,26 +1057,26 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                                       ckpath ? "; the last checkpoint is intact" : "");
                 goto done;
             }
-            if (opt->lr_schedule == RNNKIT_LR_COSINE) /* over all epochs of the member */
-                optim.lr = rnnkit__cosine_lr(opt->lr, step, (double)opt->epochs * (double)nb);
+            if (opt->train.lr_schedule == RNNKIT_LR_COSINE) /* over all epochs of the member */
+                optim.lr = rnnkit__cosine_lr(opt->train.lr, step, (double)opt->epochs * (double)nb);
             rnnkit_optim_step(&optim, m->params.value, m->params.grad);
             loss_sum += loss * B;
             seen += (size_t)B;
             const double tn = rnnkit__now();
-            int stop = opt->stop && *opt->stop;
-            if (opt->progress) {
+            int stop = opt->train.stop && *opt->train.stop;
+            if (opt->train.progress) {
                 rnnkit_progress p = {.member = member, .members = m->members,
                                      .epoch = epoch, .epochs = opt->epochs, .batch = (int64_t)bi + 1,
                                      .batches = (int64_t)nb, .step = step, .loss = loss_sum / (double)seen,
                                      .items_per_s = tn > te0 ? (double)(seen - seen_start) / (tn - te0) : 0,
                                      .elapsed = elapsed0 + tn - t0};
-                if (opt->progress(opt->progress_ctx, &p))
+                if (opt->train.progress(opt->train.progress_ctx, &p))
                     stop = 1;
             }
             if (bi + 1 == nb)
                 break; /* the end of the epoch checkpoints (and stops) below */
-            int due = stop || (opt->checkpoint_steps > 0 && step % opt->checkpoint_steps == 0) ||
-                      (opt->checkpoint_seconds > 0 && tn - last_ckpt >= opt->checkpoint_seconds);
+            int due = stop || (opt->train.checkpoint_steps > 0 && step % opt->train.checkpoint_steps == 0) ||
+                      (opt->train.checkpoint_seconds > 0 && tn - last_ckpt >= opt->train.checkpoint_seconds);
             if (due && ckpath) {
                 ck.epoch = epoch;
                 ck.batch_index = (int64_t)bi + 1;
@@ -1096,26 +1111,26 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
                 improved = 1;
             } else {
                 ck.since_best++;
-                if (opt->lr_schedule == RNNKIT_LR_PLATEAU && opt->lr_decay > 0 && opt->lr_decay < 1)
-                    optim.lr *= (float)opt->lr_decay;
+                if (opt->train.lr_schedule == RNNKIT_LR_PLATEAU && opt->train.lr_decay > 0 && opt->train.lr_decay < 1)
+                    optim.lr *= (float)opt->train.lr_decay;
             }
         }
         double tn = rnnkit__now();
         row.seconds = tn - te0;
         if ((st = rnnkit__push_log(&rows, &nrows, &row, err)))
             goto done;
-        int stop = opt->stop && *opt->stop;
-        if (opt->progress) {
+        int stop = opt->train.stop && *opt->train.stop;
+        if (opt->train.progress) {
             rnnkit_progress p = {.member = member, .members = m->members,
                                  .epoch = epoch, .epochs = opt->epochs, .batch = (int64_t)nb,
                                  .batches = (int64_t)nb, .step = step, .loss = row.train_loss,
                                  .items_per_s = row.seconds > 0 ? (double)(seen - seen_start) / row.seconds : 0,
                                  .end_of_epoch = 1, .row = row, .improved = improved};
             p.elapsed = elapsed0 + tn - t0;
-            if (opt->progress(opt->progress_ctx, &p))
+            if (opt->train.progress(opt->train.progress_ctx, &p))
                 stop = 1;
         }
-        if (opt->patience > 0 && ck.since_best >= opt->patience && valid)
+        if (opt->train.patience > 0 && ck.since_best >= opt->train.patience && valid)
             stopped = 1;
         if (ckpath) {
             /* the next epoch starts from here: its shuffles draw from rng */
@@ -1143,8 +1158,8 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
     /* The next member: a fresh run with seed + k, from its own initial weights. */
     const int next = member + 1;
     rnnkit__model_use_member(m, next);
-    rnnkit_optim_reset(&optim, (float)opt->lr);
-    rnnkit_rng_seed(&rng, train_rng_seed(opt->seed, next));
+    rnnkit_optim_reset(&optim, (float)opt->train.lr);
+    rnnkit_rng_seed(&rng, train_rng_seed(opt->train.seed, next));
     memcpy(best, m->params.value, m->params.count * sizeof(float));
     ck.member = next;
     ck.weights = m->params.value;

@@ -111,8 +111,11 @@ rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit_
                                 rnnkit_error *err);
 /* Seed, batch (and seq-len for a generator) of ck against opt: an error
  * naming the checkpoint's value when they differ. */
-rnnkit_status rnnkit__check_resume(const rnnkit__ckpt *ck, const rnnkit_train_options *opt, const char *path,
+rnnkit_status rnnkit__check_resume(const rnnkit__ckpt *ck, uint64_t seed, int batch, int seq_len, const char *path,
                                    rnnkit_error *err);
+/* The testing hook: the step whose loss is made NaN, from the environment
+ * variable RNNKIT_FAULT_NAN_STEP (0 = none). */
+int64_t rnnkit__fault_nan_step(void);
 /* Appends a row to a malloc'd training log. */
 rnnkit_status rnnkit__push_log(rnnkit_log_row **log, int *nlog, const rnnkit_log_row *row, rnnkit_error *err);
 /* Monotonic seconds. */

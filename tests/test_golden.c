@@ -224,24 +224,24 @@ static void test_golden_classifier_ensemble_resumed(void **state)
     rnnkit_model *m = classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 3, 5);
     rnnkit_dataset train = {.n = NTRAIN, .off = off, .ids = ids, .label = lab};
     rnnkit_dataset valid = {.n = N - NTRAIN, .off = off + NTRAIN, .ids = ids, .label = lab + NTRAIN};
-    rnnkit_train_options o;
-    rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
+    rnnkit_classifier_options o;
+    rnnkit_classifier_options_default(&o);
     o.epochs = 3;
-    o.batch = 16;
-    o.seed = 5;
+    o.train.batch = 16;
+    o.train.seed = 5;
     o.maxlen = 12;
-    o.patience = 0;
-    o.checkpoint_path = tmp("ens.db");
+    o.train.patience = 0;
+    o.train.checkpoint_path = tmp("ens.db");
     int when[3] = {1, 4, 0};
-    o.progress = stop_at;
-    o.progress_ctx = when;
+    o.train.progress = stop_at;
+    o.train.progress_ctx = when;
     rnnkit_error err;
     assert_int_equal(rnnkit_classifier_train(m, &train, &valid, &o, NULL, NULL, &err), RNNKIT_ERR_INTERRUPTED);
     rnnkit_model_free(m);
     if (rnnkit_model_load(tmp("ens.db"), RNNKIT_TASK_CLASSIFY, &m, &err))
         fail_msg("%s", err.msg);
-    o.resume = 1;
-    o.progress = NULL;
+    o.train.resume = 1;
+    o.train.progress = NULL;
     rnnkit_log_row *rows = NULL;
     int nrows = 0;
     if (rnnkit_classifier_train(m, &train, &valid, &o, &rows, &nrows, &err))
@@ -265,16 +265,16 @@ static void test_golden_classifier_plateau_and_plain(void **state)
     rnnkit_model *m = classifier(RNNKIT_CELL_GRU, 0, RNNKIT_POOL_MEAN, 1, 9);
     rnnkit_dataset train = {.n = NTRAIN, .off = off, .ids = ids, .label = lab};
     rnnkit_dataset valid = {.n = N - NTRAIN, .off = off + NTRAIN, .ids = ids, .label = lab + NTRAIN};
-    rnnkit_train_options o;
-    rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
+    rnnkit_classifier_options o;
+    rnnkit_classifier_options_default(&o);
     o.epochs = 6;
-    o.batch = 12;
-    o.seed = 9;
+    o.train.batch = 12;
+    o.train.seed = 9;
     o.maxlen = 12;
-    o.lr = 0.01;
-    o.lr_schedule = RNNKIT_LR_PLATEAU;
-    o.lr_decay = 0.5;
-    o.patience = 2;
+    o.train.lr = 0.01;
+    o.train.lr_schedule = RNNKIT_LR_PLATEAU;
+    o.train.lr_decay = 0.5;
+    o.train.patience = 2;
     rnnkit_log_row *rows = NULL;
     int nrows = 0;
     rnnkit_error err;
@@ -286,13 +286,13 @@ static void test_golden_classifier_plateau_and_plain(void **state)
     rnnkit_model_free(m);
 
     m = classifier(RNNKIT_CELL_RNN, 1, RNNKIT_POOL_LAST, 1, 13);
-    rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
+    rnnkit_classifier_options_default(&o);
     o.epochs = 3;
-    o.batch = 20;
-    o.seed = 13;
+    o.train.batch = 20;
+    o.train.seed = 13;
     o.maxlen = 10;
     o.keep_last = 0;
-    o.clip = 0.5;
+    o.train.clip = 0.5;
     if (rnnkit_classifier_train(m, &train, NULL, &o, &rows, &nrows, &err))
         fail_msg("%s", err.msg);
     golden("clf_rnn.log", log_fp(rows, nrows));
@@ -373,16 +373,16 @@ static void test_golden_generators(void **state)
 {
     (void)state;
     rnnkit_model *m = generator(RNNKIT_CELL_LSTM, 21);
-    rnnkit_train_options o;
-    rnnkit_train_options_default(&o, RNNKIT_TASK_GENERATE);
-    o.batch = 4;
+    rnnkit_generator_options o;
+    rnnkit_generator_options_default(&o);
+    o.train.batch = 4;
     o.seq_len = 20;
     o.steps = 47;
     o.eval_every = 10;
-    o.seed = 21;
-    o.lr = 0.01;
-    o.checkpoint_path = tmp("gen.db");
-    o.checkpoint_steps = 7;
+    o.train.seed = 21;
+    o.train.lr = 0.01;
+    o.train.checkpoint_path = tmp("gen.db");
+    o.train.checkpoint_steps = 7;
     rnnkit_log_row *rows = NULL;
     int nrows = 0;
     rnnkit_error err;
@@ -398,13 +398,13 @@ static void test_golden_generators(void **state)
     rnnkit_model_free(m);
 
     m = generator(RNNKIT_CELL_GRU, 22);
-    rnnkit_train_options_default(&o, RNNKIT_TASK_GENERATE);
-    o.batch = 3;
+    rnnkit_generator_options_default(&o);
+    o.train.batch = 3;
     o.seq_len = 25;
     o.steps = 40;
     o.eval_every = 15;
-    o.seed = 22;
-    o.lr_schedule = RNNKIT_LR_PLATEAU;
+    o.train.seed = 22;
+    o.train.lr_schedule = RNNKIT_LR_PLATEAU;
     if (rnnkit_generator_train(m, text, 2500, NULL, 0, &o, &rows, &nrows, &err))
         fail_msg("%s", err.msg);
     golden("gen_gru.log", log_fp(rows, nrows));

@@ -272,12 +272,12 @@ static void test_classifier_learns_a_toy_task(void **state)
     }
     off[N] = pos;
     rnnkit_dataset d = {.n = N, .off = off, .ids = ids, .label = lab};
-    rnnkit_train_options o;
-    rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
+    rnnkit_classifier_options o;
+    rnnkit_classifier_options_default(&o);
     o.epochs = 25;
-    o.batch = 16;
-    o.lr = 0.01;
-    o.patience = 0;
+    o.train.batch = 16;
+    o.train.lr = 0.01;
+    o.train.patience = 0;
     rnnkit_error err;
     if (rnnkit_classifier_train(m, &d, NULL, &o, NULL, NULL, &err))
         fail_msg("%s", err.msg);
@@ -324,12 +324,12 @@ static void test_classifier_lr_decays_after_epochs_without_gain(void **state)
         lab[i] = (int)rnnkit_rng_below(&r, 2); /* noise: validation gains stop early */
     rnnkit_dataset train = {.n = 80, .off = off, .ids = ids, .label = lab};
     rnnkit_dataset valid = {.n = 40, .off = off + 80, .ids = ids, .label = lab + 80};
-    rnnkit_train_options o;
-    rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
+    rnnkit_classifier_options o;
+    rnnkit_classifier_options_default(&o);
     o.epochs = 8;
-    o.patience = 0;
-    o.lr_schedule = RNNKIT_LR_PLATEAU;
-    o.lr_decay = 0.5;
+    o.train.patience = 0;
+    o.train.lr_schedule = RNNKIT_LR_PLATEAU;
+    o.train.lr_decay = 0.5;
     rnnkit_log_row *log = NULL;
     int nlog = 0;
     rnnkit_error err;
@@ -352,7 +352,7 @@ static void test_classifier_lr_decays_after_epochs_without_gain(void **state)
         }
     }
     assert_true(decays > 0); /* the case under test happened */
-    assert_true(fabs(log[0].lr - o.lr) < 1e-9);
+    assert_true(fabs(log[0].lr - o.train.lr) < 1e-9);
     free(log);
     rnnkit_model_free(m);
 }
@@ -405,10 +405,10 @@ static void test_inference_table_matches_the_plain_path(void **state)
         for (int k = 0; k < N; k++)
             lab[k] = ids[off[k]] % 2;
         d.label = lab;
-        rnnkit_train_options o;
-        rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
+        rnnkit_classifier_options o;
+        rnnkit_classifier_options_default(&o);
         o.epochs = 1;
-        o.patience = 0;
+        o.train.patience = 0;
         assert_int_equal(rnnkit_classifier_train(m, &d, NULL, &o, NULL, NULL, &err), RNNKIT_OK);
         assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, pa, &err), RNNKIT_OK);
         rnnkit__model_set_input_table(m, 0);
@@ -497,14 +497,14 @@ static void ensemble_data(const rnnkit_model *m, rnnkit_dataset *train, rnnkit_d
     *valid = (rnnkit_dataset){.n = 30, .off = en_off + 90, .ids = en_ids, .label = en_lab + 90};
 }
 
-static rnnkit_train_options ensemble_options(uint64_t seed)
+static rnnkit_classifier_options ensemble_options(uint64_t seed)
 {
-    rnnkit_train_options o;
-    rnnkit_train_options_default(&o, RNNKIT_TASK_CLASSIFY);
+    rnnkit_classifier_options o;
+    rnnkit_classifier_options_default(&o);
     o.epochs = 3;
-    o.batch = 16;
-    o.patience = 0;
-    o.seed = seed;
+    o.train.batch = 16;
+    o.train.patience = 0;
+    o.train.seed = seed;
     return o;
 }
 
@@ -523,7 +523,7 @@ static void test_ensemble_is_its_members_averaged(void **state)
     assert_int_equal(rnnkit_model_num_members(e), M);
     rnnkit_dataset train, valid;
     ensemble_data(e, &train, &valid);
-    rnnkit_train_options o = ensemble_options(40);
+    rnnkit_classifier_options o = ensemble_options(40);
     rnnkit_log_row *rows = NULL;
     int nrows = 0;
     rnnkit_error err;
@@ -540,7 +540,7 @@ static void test_ensemble_is_its_members_averaged(void **state)
     rnnkit_dataset all = {.n = EN, .off = en_off, .ids = en_ids, .label = en_lab};
     for (int k = 0; k < M; k++) {
         rnnkit_model *s = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 40 + (uint64_t)k);
-        rnnkit_train_options ok = ensemble_options(40 + (uint64_t)k);
+        rnnkit_classifier_options ok = ensemble_options(40 + (uint64_t)k);
         if (rnnkit_classifier_train(s, &train, &valid, &ok, NULL, NULL, &err))
             fail_msg("%s", err.msg);
         if (memcmp(e->mw[k], rnnkit_model_params(s)->value, n * sizeof(float)))
@@ -619,15 +619,15 @@ static void test_ensemble_resumes_exactly_across_members(void **state)
     small_members = 1;
     rnnkit_dataset train, valid;
     ensemble_data(a, &train, &valid);
-    rnnkit_train_options o = ensemble_options(50);
+    rnnkit_classifier_options o = ensemble_options(50);
     rnnkit_error err;
-    o.checkpoint_path = tmp("ens-a.db");
+    o.train.checkpoint_path = tmp("ens-a.db");
     if (rnnkit_classifier_train(a, &train, &valid, &o, NULL, NULL, &err))
         fail_msg("%s", err.msg);
     int when[3] = {1, 3, 0};
-    o.checkpoint_path = tmp("ens-b.db");
-    o.progress = stop_in_member;
-    o.progress_ctx = when;
+    o.train.checkpoint_path = tmp("ens-b.db");
+    o.train.progress = stop_in_member;
+    o.train.progress_ctx = when;
     assert_int_equal(rnnkit_classifier_train(b, &train, &valid, &o, NULL, NULL, &err), RNNKIT_ERR_INTERRUPTED);
     rnnkit_model_free(b);
     rnnkit_model *mid = NULL;
@@ -635,8 +635,8 @@ static void test_ensemble_resumes_exactly_across_members(void **state)
         fail_msg("%s", err.msg);
     assert_int_equal(rnnkit_model_num_members(mid), 3);
     assert_int_equal(rnnkit_model_num_ready(mid), 2);
-    o.resume = 1;
-    o.progress = NULL;
+    o.train.resume = 1;
+    o.train.progress = NULL;
     if (rnnkit_classifier_train(mid, &train, &valid, &o, NULL, NULL, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(rnnkit_model_num_ready(mid), 3);

@@ -192,58 +192,74 @@ typedef struct rnnkit_dataset {
     const int32_t *label;/* [n] */
 } rnnkit_dataset;
 
-enum { RNNKIT_LR_PLATEAU = 0, RNNKIT_LR_COSINE = 1 };
+/* How the learning rate moves during a run. */
+typedef enum rnnkit_lr_schedule {
+    RNNKIT_LR_PLATEAU = 0, /* constant, times lr_decay after each evaluation without gain */
+    RNNKIT_LR_COSINE = 1   /* half a cosine from lr at step 1 to 0 after the last step */
+} rnnkit_lr_schedule;
 
+/* What every task's training shares: the trainer's knobs. Set them with a
+ * task's *_options_default, then change what you need. */
 typedef struct rnnkit_train_options {
-    int epochs;
-    int batch;
-    double lr;
-    double clip;        /* global-norm clip; 0 = off */
-    int patience;       /* epochs without validation improvement before stopping; 0 = never */
-    uint64_t seed;
-    int maxlen;         /* classifier: cap on tokens per document (0 = none) */
-    int keep_last;      /* classifier: truncate keeping the last maxlen tokens */
+    int batch;          /* documents (classifier) or streams (generator) per step, >= 1 */
+    double lr;          /* initial learning rate, > 0 */
+    double clip;        /* global-norm gradient clip; 0 = off */
+    int patience;       /* evaluations without validation gain before stopping; 0 = never */
+    uint64_t seed;      /* weights are the caller's; this seeds data order and dropout */
     rnnkit_optim_kind optimizer;
-    double weight_decay;
-    /* generator */
-    int seq_len;
-    int64_t steps;      /* 0: run `epochs` passes instead */
-    int eval_every;     /* steps between validation runs */
-    double lr_decay;    /* multiply lr by this at each evaluation without improvement (1 = none);
-                         * with RNNKIT_LR_PLATEAU only */
-    int lr_schedule;    /* both tasks: RNNKIT_LR_PLATEAU or RNNKIT_LR_COSINE (lr follows half
-                         * a cosine from `lr` at step 1 to 0 after the last step: `steps`
-                         * for a generator, `epochs` x batches for each classifier network;
-                         * `lr_decay` unused; a resume with another `steps` or `epochs`
-                         * reshapes the curve). Default cosine for both. */
+    double weight_decay;/* decoupled (AdamW-style) decay per step; 0 = none */
+    rnnkit_lr_schedule lr_schedule; /* cosine: over each network's steps; a resume
+                                     * with another length reshapes the curve */
+    double lr_decay;    /* plateau only: factor after an evaluation without gain (1 = none) */
+    /* Called after every step and every evaluation (may be NULL); nonzero
+     * stops like *stop. */
     rnnkit_progress_fn progress;
     void *progress_ctx;
 
-    /* Checkpoints (see "Checkpoints" below). With checkpoint_path set, the
+    /* Checkpoints (see "Checkpoints" above). With checkpoint_path set, the
      * training writes the model file itself: once at the start, at every
-     * epoch end (classifier) or evaluation (generator), every
-     * checkpoint_steps optimiser steps, every checkpoint_seconds of wall
-     * time, when *stop becomes nonzero, and at the end. */
+     * evaluation (a classifier's epoch end), every checkpoint_steps
+     * optimiser steps, every checkpoint_seconds of wall time, when *stop
+     * becomes nonzero, and at the end. */
     const char *checkpoint_path;
-    int64_t checkpoint_steps;   /* 0: only at epoch ends / evaluations */
+    int64_t checkpoint_steps;   /* 0: only at evaluations */
     double checkpoint_seconds;  /* 0: no time-based checkpoints */
     int resume;                 /* continue from the checkpoint in checkpoint_path */
     /* Polled after every step: nonzero finishes the step, writes a
      * checkpoint (when checkpoint_path is set) and returns
      * RNNKIT_ERR_INTERRUPTED. A signal handler may set it. */
     const volatile sig_atomic_t *stop;
-    /* Testing hook: the loss of this step (1-based) is made NaN (0 = off). */
-    int64_t fault_nan_step;
 } rnnkit_train_options;
 
-void rnnkit_train_options_default(rnnkit_train_options *o, rnnkit_task task);
+/* A classifier's training: epochs over the documents, an evaluation (and a
+ * checkpoint) at the end of each. */
+typedef struct rnnkit_classifier_options {
+    rnnkit_train_options train;
+    int epochs;         /* passes over the training set per network, >= 1 */
+    int maxlen;         /* tokens kept per document (0 = all) */
+    int keep_last;      /* a longer document keeps its last maxlen tokens */
+} rnnkit_classifier_options;
+
+/* A generator's training: truncated back-propagation through time over
+ * `batch` contiguous streams, seq_len steps at a time. */
+typedef struct rnnkit_generator_options {
+    rnnkit_train_options train;
+    int seq_len;        /* time steps per chunk, >= 1 */
+    int64_t steps;      /* optimiser steps; 0: `epochs` passes over the text instead */
+    int epochs;
+    int eval_every;     /* steps between validation runs (0: once per pass) */
+} rnnkit_generator_options;
+
+/* The defaults `rnnkit classify train` and `rnnkit generate train` use. */
+void rnnkit_classifier_options_default(rnnkit_classifier_options *o);
+void rnnkit_generator_options_default(rnnkit_generator_options *o);
 
 /* Trains; with a validation set the weights of the best epoch are kept (by
  * validation accuracy, ties by loss). The training log is written into
  * `log`/`nlog` (malloc'd, caller frees) when log != NULL. */
 rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *train,
                                       const rnnkit_dataset *valid,
-                                      const rnnkit_train_options *opt, rnnkit_log_row **log,
+                                      const rnnkit_classifier_options *opt, rnnkit_log_row **log,
                                       int *nlog, rnnkit_error *err);
 
 /* The ensemble size `rnnkit classify train` takes by default (--ensemble
@@ -273,7 +289,7 @@ rnnkit_status rnnkit_classifier_evaluate(rnnkit_model *m, const rnnkit_dataset *
  * (by validation loss) are kept. */
 rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size_t ntrain,
                                      const int32_t *valid, size_t nvalid,
-                                     const rnnkit_train_options *opt, rnnkit_log_row **log,
+                                     const rnnkit_generator_options *opt, rnnkit_log_row **log,
                                      int *nlog, rnnkit_error *err);
 
 /* Mean loss in nats per token of a stream under the model. */

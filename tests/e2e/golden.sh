@@ -23,7 +23,8 @@ check() { # check NAME FILE
     [ -n "$want" ] || fail "$1: no golden fingerprint"
     [ "$h" = "$want" ] || fail "$1: fingerprint $h, golden $want: a trained bit changed"
 }
-D=$S/corpora/data/sentiment
+cd "$S" # outputs that name their input name it relative to the tree
+D=corpora/data/sentiment
 
 # a classifier ensemble (auto: 4 networks) with a held-out validation part
 "$R" classify train --train "$D/train.tsv" -o "$T/c.db" --epochs 3 --embed 16 --hidden 12 \
@@ -38,7 +39,7 @@ check classify.predict "$T/pred"
 check classify.eval "$T/eval"
 
 # a GRU with mean pooling, plateau schedule, Chinese text at the character level
-Z=$S/corpora/data/sentiment_zh
+Z=corpora/data/sentiment_zh
 "$R" classify train --train "$Z/train.tsv" -o "$T/z.db" --epochs 2 --embed 8 --hidden 8 --level char \
     --cell gru --pool mean --bidirectional no --lr-schedule plateau --lr-decay 0.5 --ensemble 1 \
     --seed 2 --quiet
@@ -48,12 +49,12 @@ check classify_zh.weights "$T/z.safetensors"
 check classify_zh.predict "$T/zpred"
 
 # a generator with validation, an off-schedule last evaluation, and samples
-"$R" generate train --text "$S/corpora/data/text/verse.txt" -o "$T/g.db" --hidden 24 --layers 2 \
+"$R" generate train --text corpora/data/text/verse.txt -o "$T/g.db" --hidden 24 --layers 2 \
     --embed 8 --batch 4 --seq-len 32 --steps 45 --eval-every 20 --seed 6 --quiet
 "$R" export -m "$T/g.db" --format safetensors "$T/g.safetensors"
 check generate.weights "$T/g.safetensors"
 "$R" generate sample -m "$T/g.db" --seed "The " --length 200 --rng-seed 3 --top-k 5 >"$T/sample"
 check generate.sample "$T/sample"
-"$R" generate eval -m "$T/g.db" "$S/corpora/data/text/verse.txt" >"$T/geval"
+"$R" generate eval -m "$T/g.db" corpora/data/text/verse.txt >"$T/geval"
 check generate.eval "$T/geval"
 [ -n "${RNNKIT_GOLDEN_RECORD:-}" ] || echo "golden: every output as recorded"

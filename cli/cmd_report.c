@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/report_svg.h"
 #include "rnnkit/corpus.h"
 #include "rnnkit/model.h"
 #include "rnnkit/vocab.h"
@@ -109,124 +110,10 @@ static const char usage_report[] =
     "  --title TEXT         page title (default: the model file's name)\n"
     "  -h, --help           this help\n";
 
-static void html_esc(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
 typedef struct log_table {
     rnnkit_log_row *r;
     int n;
 } log_table;
-
-/* A "nice" tick step for a range: 1, 2 or 5 times a power of ten giving at
- * most about 6 ticks. */
-static double nice_step(double range)
-{
-    if (!(range > 0))
-        return 1;
-    double raw = range / 5, p = pow(10, floor(log10(raw))), f = raw / p;
-    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
-}
-
-typedef struct series {
-    const char *name, *color, *dash;
-    double *y; /* [n], NaN = not measured */
-} series;
-
-/* An SVG line chart of `ns` series over x [n]. Each series is one
- * <polyline class="curve"> (with data-series naming it) plus a circle per
- * point, so a reader (or a test) can find the curves in the DOM. */
-static void svg_chart(FILE *f, const char *id, const char *title, const char *xlabel, const double *x, int n,
-                      const series *s, int ns)
-{
-    const double W = 660, Hh = 320, ml = 64, mr = 180, mt = 34, mb = 46;
-    const double pw = W - ml - mr, ph = Hh - mt - mb;
-    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-    for (int i = 0; i < n; i++) {
-        x0 = fmin(x0, x[i]);
-        x1 = fmax(x1, x[i]);
-        for (int k = 0; k < ns; k++)
-            if (isfinite(s[k].y[i])) {
-                y0 = fmin(y0, s[k].y[i]);
-                y1 = fmax(y1, s[k].y[i]);
-            }
-    }
-    fprintf(f, "<figure><svg id=\"%s\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" "
-               "height=\"%g\" viewBox=\"0 0 %g %g\" role=\"img\" aria-label=\"",
-            id, W, Hh, W, Hh);
-    html_esc(f, title);
-    fprintf(f, "\">\n<rect x=\"0\" y=\"0\" width=\"%g\" height=\"%g\" fill=\"#fff\"/>\n", W, Hh);
-    fprintf(f, "<text x=\"%g\" y=\"20\" class=\"title\">", ml);
-    html_esc(f, title);
-    fputs("</text>\n", f);
-    if (!(y1 >= y0)) {
-        fprintf(f, "<text x=\"%g\" y=\"%g\">not measured</text></svg></figure>\n", ml, mt + ph / 2);
-        return;
-    }
-    if (y1 - y0 < 1e-12) {
-        y0 -= 0.5;
-        y1 += 0.5;
-    }
-    if (x1 - x0 < 1e-12) {
-        x0 -= 1;
-        x1 += 1;
-    }
-    double ys = nice_step(y1 - y0), xs = nice_step(x1 - x0);
-    y0 = floor(y0 / ys) * ys;
-    y1 = ceil(y1 / ys) * ys;
-    if (xs < 1)
-        xs = 1; /* epochs and steps are integers */
-#define PX(v) (ml + ((v) - x0) / (x1 - x0) * pw)
-#define PY(v) (mt + ph - ((v) - y0) / (y1 - y0) * ph)
-    fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#999\"/>\n", ml, mt, pw,
-            ph);
-    for (double v = y0; v <= y1 + ys * 1e-6; v += ys) {
-        fprintf(f, "<line x1=\"%g\" x2=\"%g\" y1=\"%.2f\" y2=\"%.2f\" stroke=\"#e4e4e4\"/>"
-                   "<text x=\"%g\" y=\"%.2f\" text-anchor=\"end\" class=\"tick\">%.4g</text>\n",
-                ml, ml + pw, PY(v), PY(v), ml - 6, PY(v) + 4, fabs(v) < ys * 1e-6 ? 0.0 : v);
-    }
-    for (double v = ceil(x0 / xs) * xs; v <= x1 + xs * 1e-6; v += xs)
-        fprintf(f, "<text x=\"%.2f\" y=\"%g\" text-anchor=\"middle\" class=\"tick\">%.6g</text>\n", PX(v),
-                mt + ph + 16, v);
-    fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">", ml + pw / 2, Hh - 8);
-    html_esc(f, xlabel);
-    fputs("</text>\n", f);
-    for (int k = 0; k < ns; k++) {
-        int shown = 0;
-        fprintf(f, "<polyline class=\"curve\" data-series=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2.5\"%s%s%s "
-                   "points=\"",
-                s[k].name, s[k].color, s[k].dash ? " stroke-dasharray=\"" : "", s[k].dash ? s[k].dash : "",
-                s[k].dash ? "\"" : "");
-        for (int i = 0; i < n; i++)
-            if (isfinite(s[k].y[i])) {
-                fprintf(f, "%s%.2f,%.2f", shown ? " " : "", PX(x[i]), PY(s[k].y[i]));
-                shown++;
-            }
-        fputs("\"/>\n", f);
-        for (int i = 0; i < n; i++)
-            if (isfinite(s[k].y[i]))
-                fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"%s\"><title>%s %s %.6g: %.6g</title></circle>\n",
-                        PX(x[i]), PY(s[k].y[i]), s[k].color, s[k].name, xlabel, x[i], s[k].y[i]);
-        double ly = mt + 12 + 20 * k;
-        fprintf(f, "<line x1=\"%g\" x2=\"%g\" y1=\"%g\" y2=\"%g\" stroke=\"%s\" stroke-width=\"2.5\"%s%s%s/>"
-                   "<text x=\"%g\" y=\"%g\">%s%s</text>\n",
-                ml + pw + 12, ml + pw + 36, ly, ly, s[k].color, s[k].dash ? " stroke-dasharray=\"" : "",
-                s[k].dash ? s[k].dash : "", s[k].dash ? "\"" : "", ml + pw + 42, ly + 4, s[k].name,
-                shown ? "" : " (none)");
-    }
-#undef PX
-#undef PY
-    fputs("</svg></figure>\n", f);
-}
 
 /* Encodes and classifies `data`; fills conf [K][K] (rows true, columns
  * predicted). *skipped counts rows whose label the model does not know. */
@@ -333,7 +220,7 @@ static void write_scores(FILE *f, rnnkit_model *m, const char *data, const int64
     for (int k = 0; k < K; k++)
         correct += conf[(size_t)k * K + k];
     fputs("<section id=\"scores\"><h2>Scores on ", f);
-    html_esc(f, data);
+    cli_html_esc(f, data);
     fprintf(f, "</h2>\n<p>%zu documents, accuracy <b>%.4f</b>", used, used ? (double)correct / (double)used : 0.0);
     if (skipped)
         fprintf(f, " (%zu rows skipped: their label is not one of the model's)", skipped);
@@ -350,7 +237,7 @@ static void write_scores(FILE *f, rnnkit_model *m, const char *data, const int64
         double f1 = pr + re > 0 ? 2 * pr * re / (pr + re) : 0;
         macro += f1 / K;
         fputs("<tr><td>", f);
-        html_esc(f, rnnkit_model_label(m, k));
+        cli_html_esc(f, rnnkit_model_label(m, k));
         fprintf(f, "</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%lld</td></tr>\n", pr, re, f1, (long long)sup);
     }
     fprintf(f, "<tr><td><i>macro</i></td><td></td><td></td><td>%.4f</td><td>%zu</td></tr></table>\n", macro, used);
@@ -358,7 +245,7 @@ static void write_scores(FILE *f, rnnkit_model *m, const char *data, const int64
           "<table id=\"confusion\" class=\"num\"><tr><th></th>", f);
     for (int j = 0; j < K; j++) {
         fputs("<th>", f);
-        html_esc(f, rnnkit_model_label(m, j));
+        cli_html_esc(f, rnnkit_model_label(m, j));
         fputs("</th>", f);
     }
     fputs("</tr>\n", f);
@@ -367,7 +254,7 @@ static void write_scores(FILE *f, rnnkit_model *m, const char *data, const int64
         for (int j = 0; j < K; j++)
             sup += conf[(size_t)k * K + j];
         fputs("<tr><th>", f);
-        html_esc(f, rnnkit_model_label(m, k));
+        cli_html_esc(f, rnnkit_model_label(m, k));
         fputs("</th>", f);
         for (int j = 0; j < K; j++) {
             int64_t c = conf[(size_t)k * K + j];
@@ -413,7 +300,7 @@ static void write_config(FILE *f, rnnkit_model *m)
         for (int k = 0; k < rnnkit_model_num_labels(m); k++) {
             if (k)
                 fputs(", ", f);
-            html_esc(f, rnnkit_model_label(m, k));
+            cli_html_esc(f, rnnkit_model_label(m, k));
         }
         fputs("</td></tr>\n", f);
     }
@@ -441,11 +328,11 @@ static void write_curves(FILE *f, const log_table *lt, int cls)
         va[i] = lt->r[i].valid_acc;
     }
     series loss[2] = {{"train loss", "#1f77b4", NULL, tl}, {"validation loss", "#d62728", "6 4", vl}};
-    svg_chart(f, "loss-curve", cls ? "Loss (cross-entropy, nats)" : "Loss (nats per character)",
+    cli_svg_chart(f, "loss-curve", cls ? "Loss (cross-entropy, nats)" : "Loss (nats per character)",
               cls ? "epoch" : "step", x, lt->n, loss, 2);
     if (cls) {
         series acc[2] = {{"train accuracy", "#1f77b4", NULL, ta}, {"validation accuracy", "#d62728", "6 4", va}};
-        svg_chart(f, "accuracy-curve", "Accuracy", "epoch", x, lt->n, acc, 2);
+        cli_svg_chart(f, "accuracy-curve", "Accuracy", "epoch", x, lt->n, acc, 2);
     }
     free(buf);
     fputs("<h3>Training log</h3>\n<table class=\"num\"><tr><th>epoch</th><th>step</th><th>train loss</th>"
@@ -526,7 +413,7 @@ int cmd_report(int argc, char **argv)
     FILE *f = o.f;
     const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
-    html_esc(f, title ? title : base);
+    cli_html_esc(f, title ? title : base);
     fputs("</title>\n<style>\n"
           "body{font:15px/1.45 system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em;color:#222}\n"
           "table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 8px;"
@@ -536,11 +423,11 @@ int cmd_report(int argc, char **argv)
           "font-size:14px}\n"
           "svg text.tick{fill:#666;font-size:11px}\n"
           "</style></head><body>\n<h1>", f);
-    html_esc(f, title ? title : base);
+    cli_html_esc(f, title ? title : base);
     fputs("</h1>\n<p>rnnkit ", f);
-    html_esc(f, rnnkit_version());
+    cli_html_esc(f, rnnkit_version());
     fputs(" report for <code>", f);
-    html_esc(f, model);
+    cli_html_esc(f, model);
     fputs("</code>.</p>\n", f);
     write_config(f, m);
     write_curves(f, &lt, cls);

@@ -52,7 +52,7 @@ double cli_now(void);
 int cmd_vocab(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
-/* cli/cmd_export.c */
+/* cli/cmd_export.c, cli/cmd_import.c, cli/cmd_report.c */
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_report(int argc, char **argv);

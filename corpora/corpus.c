@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/hash.h"
 #include "corpora/corpus_internal.h"
 
 /* ---------------------------------------------------------------- rows */
@@ -48,14 +49,6 @@ rnnkit_status rnnkit__corpus_skip(rnnkit_corpus *c, const rnnkit_error *why, rnn
 }
 
 /* -------------------------------------------------------------- labels */
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
-}
 
 /* qsort context is not portable; sort (offset, arena) pairs instead. */
 typedef struct label_ref {
@@ -92,7 +85,7 @@ static rnnkit_status index_labels(rnnkit_corpus *c, rnnkit_error *err)
         if (r->label == SIZE_MAX)
             continue;
         const char *s = A + r->label;
-        size_t h = (size_t)fnv1a(s) & (cap - 1);
+        size_t h = (size_t)rnnkit__fnv1a64(s, strlen(s)) & (cap - 1);
         while (slot[h] && strcmp(refs[slot[h] - 1].s, s) != 0)
             h = (h + 1) & (cap - 1);
         if (!slot[h]) {

@@ -2,7 +2,7 @@
  * corpora/corpus_internal.h: pieces shared by the files of corpora/ (and by
  * tests/test_corpus.c), not part of the public API.
  *
- *   utf8.c     the UTF-8 validator and the Unicode White_Space test
+ *   utf8.c     the Unicode White_Space test (UTF-8 itself: core/utf8.h)
  *   buf.c      a growable byte buffer (doubling) and whole-file reading
  *   corpus.c   the corpus struct, label indexing, loading and accessors
  *   lines.c    the line formats: TSV, fastText, plain text
@@ -14,18 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/utf8.h"
 #include "rnnkit/corpus.h"
 
 /* ---------------------------------------------------------------- UTF-8 */
 
-/*
- * Returns the byte offset of the first byte of the first ill-formed sequence
- * in s[0..n), or n when the whole range is well-formed UTF-8 (RFC 3629:
- * overlong forms, surrogates U+D800..U+DFFF, code points above U+10FFFF,
- * stray continuation bytes and truncated sequences are all ill-formed). NUL
- * bytes are well-formed here; callers that reject them check separately.
- */
-size_t rnnkit__utf8_invalid_at(const unsigned char *s, size_t n);
+/* Validation and decoding: core/utf8.h (rnnkit__utf8_invalid_at, ...). */
 
 /*
  * Nonzero when the well-formed UTF-8 range s[0..n) holds nothing but

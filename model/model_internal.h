@@ -4,6 +4,7 @@
 
 #include <math.h>
 
+#include "core/hash.h"
 #include "rnnkit/model.h"
 
 struct rnnkit_model {
@@ -77,7 +78,7 @@ void rnnkit__table_free(rnnkit_model *m);
  * compare the fast path with. */
 void rnnkit__model_set_input_table(rnnkit_model *m, int on);
 
-/* Everything a checkpoint holds (model/store.c writes and reads it; the
+/* Everything a checkpoint holds (model/checkpoint.c writes and reads it; the
  * training loops fill and use it). Arrays are owned by the caller. */
 typedef struct rnnkit__ckpt {
     rnnkit_task task;
@@ -125,8 +126,6 @@ int64_t rnnkit__fault_nan_step(void);
 rnnkit_status rnnkit__push_log(rnnkit_log_row **log, int *nlog, const rnnkit_log_row *row, rnnkit_error *err);
 /* Monotonic seconds. */
 double rnnkit__now(void);
-/* FNV-1a 64 continued from h. */
-uint64_t rnnkit__fnv1a64_more(uint64_t h, const void *data, size_t n);
 
 /* Grows the workspace to T x B (rows = T*B for a generator, B otherwise). */
 rnnkit_status rnnkit__model_reserve(rnnkit_model *m, int T, int B, rnnkit_error *err);
@@ -138,8 +137,5 @@ rnnkit_status rnnkit__model_reserve(rnnkit_model *m, int T, int B, rnnkit_error 
  * documents. */
 rnnkit_status rnnkit__classifier_loss(rnnkit_model *m, const rnnkit_dataset *d, int maxlen, int keep_last,
                                       int grad, double *loss, rnnkit_error *err);
-
-/* FNV-1a 64 over bytes: the tensor checksum stored in model files. */
-uint64_t rnnkit__fnv1a64(const void *data, size_t n);
 
 #endif

@@ -193,7 +193,7 @@ static void classifier_fps(const char *name, rnnkit_model *m, int maxlen, int ke
         fail_msg("%s", err.msg);
     snprintf(key, sizeof key, "%s.eval", name);
     golden(key, fnv(FNV0, ev, sizeof ev));
-    if (rnnkit_model_save(m, tmp("c.db"), NULL, &err))
+    if (rnnkit_model_save(m, tmp("c.db"), &err))
         fail_msg("%s", err.msg);
     for (int k = 0; k < rnnkit_model_num_members(m); k++) {
         rnnkit_model *l = NULL;

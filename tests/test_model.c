@@ -96,7 +96,7 @@ static void test_save_load_round_trip_is_bit_exact(void **state)
         rnnkit_model *m = small_classifier(cells[i], i != 1, (rnnkit_pool)i, 7);
         small_weight_drop = 0.0f;
         rnnkit_error err;
-        assert_int_equal(rnnkit_model_save(m, tmp("m.db"), NULL, &err), RNNKIT_OK);
+        assert_int_equal(rnnkit_model_save(m, tmp("m.db"), &err), RNNKIT_OK);
         rnnkit_model *l = NULL;
         if (rnnkit_model_load(tmp("m.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
             fail_msg("%s", err.msg);
@@ -166,7 +166,7 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
 {
     (void)state;
     rnnkit_model *m = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 3);
-    assert_int_equal(rnnkit_model_save(m, tmp("good.db"), NULL, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_save(m, tmp("good.db"), NULL), RNNKIT_OK);
     rnnkit_model_free(m);
 
     /* a tampered tensor: one byte changed, the checksum no longer matches */
@@ -221,7 +221,7 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
     rnnkit_model *g = NULL;
     assert_int_equal(rnnkit_model_load(tmp("good.db"), -1, &g, NULL), RNNKIT_OK);
     rnnkit_model_params(g)->value[rnnkit_params_find(rnnkit_model_params(g), "fc.bias")->offset] = NAN;
-    assert_int_equal(rnnkit_model_save(g, tmp("t9.db"), NULL, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_save(g, tmp("t9.db"), NULL), RNNKIT_OK);
     rnnkit_model_free(g);
     expect_load_error(tmp("t9.db"), RNNKIT_ERR_CORRUPT, "NaN");
     /* the wrong task */
@@ -237,7 +237,7 @@ static void test_failed_save_leaves_the_old_file(void **state)
     (void)state;
     rnnkit_model *m = small_classifier(RNNKIT_CELL_GRU, 0, RNNKIT_POOL_LAST, 5);
     rnnkit_error err;
-    assert_int_equal(rnnkit_model_save(m, "/nonexistent-dir/x/m.db", NULL, &err), RNNKIT_ERR_IO);
+    assert_int_equal(rnnkit_model_save(m, "/nonexistent-dir/x/m.db", &err), RNNKIT_ERR_IO);
     assert_non_null(strstr(err.msg, "/nonexistent-dir/x/m.db"));
     rnnkit_model_free(m);
 }
@@ -565,7 +565,7 @@ static void test_ensemble_is_its_members_averaged(void **state)
     assert_float_equal(eacc, (double)correct / EN, 1e-12);
 
     /* the file holds every member; safetensors (one network) refuses the whole */
-    assert_int_equal(rnnkit_model_save(e, tmp("ens.db"), NULL, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_save(e, tmp("ens.db"), &err), RNNKIT_OK);
     rnnkit_model *l = NULL;
     if (rnnkit_model_load(tmp("ens.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
         fail_msg("%s", err.msg);

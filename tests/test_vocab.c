@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "rnnkit/vocab.h"
+#include "tokenizer/vocab_internal.h"
 
 /* A scratch directory per test run (removed by the teardown). */
 static char scratch[64];
@@ -255,8 +256,8 @@ static void test_save_db_leaves_a_models_other_tables_and_user_version_alone(voi
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     rnnkit_error err;
     assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(rnnkit_vocab_save_db(v, db, &err), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_save_db(v, db, &err), RNNKIT_OK); /* replaces, no duplicates */
+    assert_int_equal(rnnkit__vocab_save_db(v, db, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit__vocab_save_db(v, db, &err), RNNKIT_OK); /* replaces, no duplicates */
     assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_stmt *s = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM tensors), (SELECT count(*) FROM tokens),"
@@ -273,7 +274,7 @@ static void test_save_db_leaves_a_models_other_tables_and_user_version_alone(voi
     assert_int_equal(sqlite3_column_int(s, 0), 7);
     sqlite3_finalize(s);
     rnnkit_vocab *w = NULL;
-    assert_int_equal(rnnkit_vocab_load_db(db, path, &w, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit__vocab_load_db(db, path, &w, &err), RNNKIT_OK);
     assert_int_equal(rnnkit_vocab_size(w), 4);
     assert_token(w, 2, "y");
     rnnkit_vocab_free(w);

@@ -5,23 +5,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hash.h"
+
 /* Hash of token bytes used by the counting and lookup tables. */
 static inline uint64_t rnnkit__tok_hash(const char *s, size_t n)
 {
     /* FNV-1a, 8 bytes at a time folded through a multiply: short tokens
      * dominate, so a simple loop beats anything with a setup cost. */
-    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)n;
+    uint64_t h = RNNKIT__FNV1A64_INIT ^ (uint64_t)n;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         __builtin_memcpy(&w, s + i, 8);
-        h = (h ^ w) * 0x100000001b3ULL;
+        h = (h ^ w) * RNNKIT__FNV1A64_PRIME;
         h ^= h >> 29;
     }
     if (i < n) { /* the 1..7 tail bytes as one word: one multiply, not one per byte */
         uint64_t w = 0;
         __builtin_memcpy(&w, s + i, n - i);
-        h = (h ^ w) * 0x100000001b3ULL;
+        h = (h ^ w) * RNNKIT__FNV1A64_PRIME;
         h ^= h >> 29;
     }
     h ^= h >> 32;

@@ -9,14 +9,10 @@
  * token's bytes ascending (memcmp, then the shorter first), so the ids do not
  * depend on the order the corpus was read in.
  *
- * Schema (tables that can live beside a model's own):
- *   vocab_config(key TEXT PRIMARY KEY, value TEXT)
- *     schema_version, level, normalize, lowercase, drop_punct, invalid,
- *     utf8proc_version, unicode_version, total_tokens, documents, min_count, max_size
- *   tokens(id INTEGER PRIMARY KEY, token TEXT UNIQUE, count INTEGER, doc_count INTEGER)
- *   sources(path TEXT, bytes INTEGER, lines INTEGER, fnv1a64 TEXT)
- * A standalone vocabulary file also has PRAGMA application_id 0x524e4b56
- * ("RNKV") and PRAGMA user_version = the schema version.
+ * The tables (vocab_config, tokens, sources) and their keys are described
+ * once, in docs/tokenizer.md ("Schema"); a model file holds the
+ * same tables (docs/model-format.md). Files are written through
+ * core/atomic.h.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -30,8 +26,9 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
-#include "rnnkit/vocab.h"
+#include "core/atomic.h"
 #include "tokenizer/tokenizer_internal.h"
+#include "tokenizer/vocab_internal.h"
 
 #define VOCAB_SCHEMA_VERSION 1
 #define VOCAB_APP_ID 0x524e4b56
@@ -513,7 +510,7 @@ static rnnkit_status sql_fail(sqlite3 *db, const char *what, rnnkit_error *err)
     return rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: %s", what, sqlite3_errmsg(db));
 }
 
-rnnkit_status rnnkit_vocab_save_db(const rnnkit_vocab *v, sqlite3 *db, rnnkit_error *err)
+rnnkit_status rnnkit__vocab_save_db(const rnnkit_vocab *v, sqlite3 *db, rnnkit_error *err)
 {
     static const char ddl[] =
         "CREATE TABLE IF NOT EXISTS vocab_config(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -599,7 +596,7 @@ static int get_cfg(sqlite3 *db, const char *key, char *out, size_t cap)
     return ok;
 }
 
-rnnkit_status rnnkit_vocab_load_db(sqlite3 *db, const char *path, rnnkit_vocab **out, rnnkit_error *err)
+rnnkit_status rnnkit__vocab_load_db(sqlite3 *db, const char *path, rnnkit_vocab **out, rnnkit_error *err)
 {
     *out = NULL;
     sqlite3_stmt *s = NULL;
@@ -762,69 +759,36 @@ rnnkit_status rnnkit_vocab_open(const char *path, rnnkit_vocab **out, rnnkit_err
                               "%s: vocabulary schema version %d is newer than this rnnkit reads (%d); upgrade rnnkit",
                               path, ver, VOCAB_SCHEMA_VERSION);
     else
-        st = rnnkit_vocab_load_db(db, path, out, err); /* a model file holds a vocabulary too */
+        st = rnnkit__vocab_load_db(db, path, out, err); /* a model file holds a vocabulary too */
     sqlite3_close(db);
     return st;
 }
 
-static void fsync_dir(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 rnnkit_status rnnkit_vocab_write_file(const rnnkit_vocab *v, const char *path, rnnkit_error *err)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp)
-        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
-    snprintf(tmp, n + 16, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rnnkit_status st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot create a temporary file beside it: %s",
-                                            path, strerror(errno));
-        free(tmp);
+    rnnkit__atomic out;
+    rnnkit_status st = rnnkit__atomic_open(&out, path, err);
+    if (st)
         return st;
-    }
-    fchmod(fd, 0644); /* mkstemp makes 0600; a vocabulary is an ordinary file */
-    close(fd);
     sqlite3 *db = NULL;
-    rnnkit_status st = RNNKIT_OK;
     char pragmas[128];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA application_id=%d; PRAGMA user_version=%d; BEGIN;",
              VOCAB_APP_ID, VOCAB_SCHEMA_VERSION);
-    if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+    if (sqlite3_open_v2(out.tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
         sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
         st = rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: cannot write: %s", path, db ? sqlite3_errmsg(db) : "?");
-    if (!st && (st = rnnkit_vocab_save_db(v, db, err)))
+    if (!st && (st = rnnkit__vocab_save_db(v, db, err)))
         rnnkit_error_prefix(err, "%s", path);
     if (!st && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         st = rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: cannot write: %s", path, sqlite3_errmsg(db));
     if (sqlite3_close(db) != SQLITE_OK && !st)
         st = rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: closing failed", path);
-    if (!st) {
-        fd = open(tmp, O_RDONLY);
-        if (fd < 0 || fsync(fd))
-            st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot flush to disk: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (st) {
+        rnnkit__atomic_discard(&out);
+        return st;
     }
-    if (!st && rename(tmp, path))
-        st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot replace: %s", path, strerror(errno));
-    if (st)
-        unlink(tmp);
-    else
-        fsync_dir(path);
-    free(tmp);
-    return st;
+    return rnnkit__atomic_commit(&out, err);
 }
 
 size_t rnnkit_vocab_num_sources(const rnnkit_vocab *v) { return v->nsrc; }

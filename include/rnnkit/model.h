@@ -109,32 +109,29 @@ typedef struct rnnkit_log_row {
     double train_loss, train_acc, valid_loss, valid_acc, seconds, lr;
 } rnnkit_log_row;
 
-/* Optimiser and progress state saved with a checkpoint (may be NULL). */
-typedef struct rnnkit_train_state {
-    const rnnkit_optim *optim; /* moments saved when non-NULL */
-    int64_t step;
-    int epoch;
-    double best_metric;
-    rnnkit_rng rng;
-    const rnnkit_log_row *log; /* training log rows */
-    int nlog;
-} rnnkit_train_state;
-
-/* Writes the model (and `state` when non-NULL) to `path` atomically. */
-rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path,
-                                const rnnkit_train_state *state, rnnkit_error *err);
+/* Writes the model to `path` atomically: a new file beside it, renamed over
+ * it (a replaced file keeps its permissions; a new one gets 0666 less the
+ * umask). Holds the configuration, labels, vocabulary and every member's
+ * weights; no checkpoint (training writes its own, see checkpoint_path).
+ * Errors: RNNKIT_ERR_IO (directory not writable, disk full) or
+ * RNNKIT_ERR_DB naming `path`, RNNKIT_ERR_NOMEM; `path` is untouched then.
+ * The layout: docs/model-format.md. */
+rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path, rnnkit_error *err);
 
 /* Loads and verifies a model file. `expect_task` < 0 accepts either task;
  * otherwise a model of the other task is an error saying what it is. */
 rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model **out,
                                 rnnkit_error *err);
 
-/* Reads back the optimiser moments / counters saved with the model (for
- * --resume). `optim` must be initialised for rnnkit_model_num_params floats.
- * RNNKIT_ERR_EMPTY when the file holds no optimiser state. */
-rnnkit_status rnnkit_model_load_train_state(const char *path, rnnkit_optim *optim,
-                                            int64_t *step, int *epoch, rnnkit_rng *rng,
-                                            rnnkit_error *err);
+/* Reads the training log of a model file: the rows of ensemble member
+ * `member` (0-based; every row of a file from before ensembles is member
+ * 0's), or every row with member < 0, in the order training wrote them.
+ * *rows is malloc'd (NULL when *n is 0; the caller frees it); a file without
+ * a log gives 0 rows. Errors: those of rnnkit_model_load for a file that is
+ * not a model (RNNKIT_ERR_IO, _FORMAT, _VERSION), RNNKIT_ERR_DB,
+ * RNNKIT_ERR_NOMEM, each naming `path`. */
+rnnkit_status rnnkit_model_read_log(const char *path, int member, rnnkit_log_row **rows, int *n,
+                                    rnnkit_error *err);
 
 /* ---------------------------------------------------------------------- */
 /* Checkpoints
@@ -374,6 +371,49 @@ void rnnkit_safetensors_metadata_free(char **keys, char **values, int n);
  * first (rnnkit_safetensors_metadata reads it). */
 rnnkit_status rnnkit_model_import_safetensors(rnnkit_model *m, const char *path,
                                               rnnkit_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Configurations as text, and models from safetensors (model/import.c)
+ *
+ * Keys, types and bounds are those of the model file (docs/model-format.md,
+ * "model_meta"): task (classify|generate), cell (lstm|gru|rnn), embed and
+ * hidden (1..65536), layers (1..64), bidirectional and keep_last (0|1, also
+ * yes/no/true/false), pool (last|mean|max), dropout, embed_dropout and
+ * weight_drop (0..0.999999), forget_bias (-100..100), maxlen (0..1e8),
+ * members (1..RNNKIT_MAX_MEMBERS). */
+
+/* Sets one key of cfg from its text. RNNKIT_ERR_ARG naming the key: an
+ * unknown key ("KEY: unknown configuration key"), a value out of bounds or
+ * malformed (saying what the key takes); cfg is unchanged then. */
+rnnkit_status rnnkit_model_config_set(rnnkit_model_config *cfg, const char *key, const char *value,
+                                      rnnkit_error *err);
+/* Applies "key=value,key=value,..." in order (errors as above, or an item
+ * without '='; the keys before the failing one are applied). */
+rnnkit_status rnnkit_model_config_parse(rnnkit_model_config *cfg, const char *spec, rnnkit_error *err);
+
+typedef struct rnnkit_import_options {
+    const char *config;         /* "key=value,..." applied over the metadata; NULL: none */
+    const char *const *labels;  /* the classifier's labels in output order (copied); NULL:
+                                 * the metadata's `labels` */
+    int nlabels;
+} rnnkit_import_options;
+
+/* Builds a model from the safetensors file `path`: the configuration is the
+ * task's defaults (rnnkit_model_config_default of the metadata's task, or
+ * of opt->config's), then the file's metadata, then opt->config; the labels
+ * are opt->labels or the metadata's; then every tensor is read as
+ * rnnkit_model_import_safetensors does. Takes ownership of `vocab` (also on
+ * failure); its size must equal the metadata's vocab_size when present.
+ * opt may be NULL. On RNNKIT_OK *out is the model (free with
+ * rnnkit_model_free). Errors name `path`: those of
+ * rnnkit_safetensors_metadata and rnnkit_model_import_safetensors,
+ * RNNKIT_ERR_FORMAT for bad metadata (an unknown key, a value out of
+ * bounds, labels that are not a JSON array of strings), RNNKIT_ERR_ARG for
+ * opt->config as rnnkit_model_config_parse or a classifier without labels,
+ * RNNKIT_ERR_SHAPE for a vocabulary of another size. */
+rnnkit_status rnnkit_model_import_safetensors_file(const char *path, rnnkit_vocab *vocab,
+                                                   const rnnkit_import_options *opt, rnnkit_model **out,
+                                                   rnnkit_error *err);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "rnnkit/status.h"
 #include "rnnkit/tokenizer.h"
@@ -20,8 +21,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-struct sqlite3;
 
 #define RNNKIT_PAD_ID 0
 #define RNNKIT_UNK_ID 1
@@ -47,12 +46,6 @@ rnnkit_status rnnkit_vocab_builder_finish(rnnkit_vocab_builder *b, int64_t min_c
  * non-SQLite file, a SQLite file without our schema, a newer schema version,
  * missing reserved ids. */
 rnnkit_status rnnkit_vocab_open(const char *path, rnnkit_vocab **out, rnnkit_error *err);
-/* [core] Same, from an open database (e.g. a model file holding a copy). */
-rnnkit_status rnnkit_vocab_load_db(struct sqlite3 *db, const char *path_for_errors,
-                                   rnnkit_vocab **out, rnnkit_error *err);
-/* [core] Writes the vocabulary tables (config, tokens, sources) into `db`,
- * replacing any there; runs inside the caller's transaction if one is open. */
-rnnkit_status rnnkit_vocab_save_db(const rnnkit_vocab *v, struct sqlite3 *db, rnnkit_error *err);
 void rnnkit_vocab_free(rnnkit_vocab *v);
 
 /* [core] Accessors. */
@@ -102,6 +95,30 @@ const char *rnnkit_vocab_unicode_version(const rnnkit_vocab *v);
 const char *rnnkit_vocab_utf8proc_version(const rnnkit_vocab *v);
 /* The vocabulary's own tokenizer (its recorded rules), owned by v; NULL on OOM. */
 rnnkit_tokenizer *rnnkit_vocab_tokenizer(rnnkit_vocab *v, rnnkit_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Other tools' formats (tokenizer/vocab_export.c) */
+
+typedef enum rnnkit_vocab_format {
+    RNNKIT_VOCAB_TXT = 0, /* one token per line in id order (line 1 is <pad>, id 0); a line
+                           * break inside a token is written \n or \r */
+    RNNKIT_VOCAB_KERAS,   /* a Keras Tokenizer JSON (tokenizer_from_json): word_index,
+                           * word_counts, index_word, config; oov_token <unk> = 1 */
+    RNNKIT_VOCAB_HF       /* a Hugging Face tokenizers tokenizer.json: WordLevel model, the
+                           * vocabulary's normalisation and a matching pre-tokenizer */
+} rnnkit_vocab_format;
+
+/* Writes `v` in `format` to the caller's stream `f` (flushed, not closed).
+ * Errors: RNNKIT_ERR_ARG for RNNKIT_VOCAB_HF of a vocabulary with
+ * cjk_bigrams (tokenizer.json cannot express them) or an unknown format,
+ * RNNKIT_ERR_NOMEM, RNNKIT_ERR_IO when the stream reports an error. */
+rnnkit_status rnnkit_vocab_export(const rnnkit_vocab *v, rnnkit_vocab_format format, FILE *f,
+                                  rnnkit_error *err);
+/* The same into the file `path`, atomically (temporary file beside it, then
+ * rename; a new file gets 0666 less the umask, a replaced one keeps its
+ * mode). On failure the error names `path` and `path` is untouched. */
+rnnkit_status rnnkit_vocab_export_file(const rnnkit_vocab *v, rnnkit_vocab_format format, const char *path,
+                                       rnnkit_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,150 @@
+/*
+ * model/config_keys.c: the table of configuration keys and the parsing and
+ * formatting every reader and writer of configurations shares (see
+ * model/config_keys.h, docs/model-format.md). Invariants: the table's order
+ * is the order files have always listed the keys in (model files and
+ * safetensors headers stay byte-identical), and a bound may only widen (a
+ * file that loaded once loads again).
+ */
+#include "model/config_keys.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model_internal.h"
+
+#define FIELD(f) ((ptrdiff_t)offsetof(rnnkit_model_config, f))
+#define DROP_MAX 0.999999 /* a rate of 1 would drop everything */
+
+static const rnnkit__config_key keys[] = {
+    {"task", RNNKIT__KEY_TASK, 0, 1, FIELD(task), 0},
+    {"cell", RNNKIT__KEY_CELL, 0, 2, FIELD(cell), 0},
+    {"embed", RNNKIT__KEY_INT, 1, 65536, FIELD(embed), 0},
+    {"hidden", RNNKIT__KEY_INT, 1, 65536, FIELD(hidden), 0},
+    {"layers", RNNKIT__KEY_INT, 1, 64, FIELD(layers), 0},
+    {"bidirectional", RNNKIT__KEY_BOOL, 0, 1, FIELD(bidirectional), 0},
+    {"pool", RNNKIT__KEY_POOL, 0, 2, FIELD(pool), 0},
+    {"dropout", RNNKIT__KEY_FLOAT, 0, DROP_MAX, FIELD(dropout), 0},
+    {"embed_dropout", RNNKIT__KEY_FLOAT, 0, DROP_MAX, FIELD(embed_dropout), 0},
+    {"weight_drop", RNNKIT__KEY_FLOAT, 0, DROP_MAX, FIELD(weight_drop), RNNKIT__KEY_OPTIONAL},
+    {"forget_bias", RNNKIT__KEY_FLOAT, -100, 100, FIELD(forget_bias), 0},
+    {"maxlen", RNNKIT__KEY_INT, 0, 100000000, FIELD(maxlen), 0},
+    {"keep_last", RNNKIT__KEY_BOOL, 0, 1, FIELD(keep_last), 0},
+    {"vocab_size", RNNKIT__KEY_INT, 3, 1 << 24, -1, 0},
+    {"num_labels", RNNKIT__KEY_INT, 0, RNNKIT_MAX_LABELS, -1, 0},
+    {"members", RNNKIT__KEY_INT, 1, RNNKIT_MAX_MEMBERS, FIELD(members), RNNKIT__KEY_OPTIONAL | RNNKIT__KEY_IF_MANY},
+};
+
+const rnnkit__config_key *rnnkit__config_keys(int *n)
+{
+    *n = (int)(sizeof keys / sizeof keys[0]);
+    return keys;
+}
+
+const rnnkit__config_key *rnnkit__config_key_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!strcmp(keys[i].name, name))
+            return &keys[i];
+    return NULL;
+}
+
+static int parse_enum(const rnnkit__config_key *k, const char *v)
+{
+    switch (k->type) {
+    case RNNKIT__KEY_TASK: return !strcmp(v, "classify") ? RNNKIT_TASK_CLASSIFY : !strcmp(v, "generate") ? RNNKIT_TASK_GENERATE : -1;
+    case RNNKIT__KEY_CELL: return rnnkit_cell_from_name(v);
+    case RNNKIT__KEY_POOL: return rnnkit_pool_from_name(v);
+    default: return -1;
+    }
+}
+
+int rnnkit__config_key_parse(const rnnkit__config_key *k, const char *v, double *x)
+{
+    char *end = NULL;
+    if (k->type == RNNKIT__KEY_TASK || k->type == RNNKIT__KEY_CELL || k->type == RNNKIT__KEY_POOL) {
+        int e = parse_enum(k, v);
+        *x = e;
+        return e < 0;
+    }
+    if (k->type == RNNKIT__KEY_BOOL && (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "no") || !strcmp(v, "false"))) {
+        *x = v[0] == 'y' || v[0] == 't';
+        return 0;
+    }
+    errno = 0;
+    if (k->type == RNNKIT__KEY_FLOAT) {
+        *x = strtod(v, &end);
+        errno = 0; /* an underflow to 0 or a subnormal is a value like any other */
+        if (!isfinite(*x))
+            return 1;
+    } else {
+        *x = (double)strtoll(v, &end, 10);
+    }
+    return end == v || *end || errno || *x < k->lo || *x > k->hi;
+}
+
+void rnnkit__config_key_store(const rnnkit__config_key *k, rnnkit_model_config *cfg, double x)
+{
+    char *field = (char *)cfg + k->offset;
+    switch (k->type) {
+    case RNNKIT__KEY_FLOAT: *(float *)(void *)field = (float)x; break;
+    case RNNKIT__KEY_TASK: *(rnnkit_task *)(void *)field = (rnnkit_task)x; break;
+    case RNNKIT__KEY_CELL: *(rnnkit_cell *)(void *)field = (rnnkit_cell)x; break;
+    case RNNKIT__KEY_POOL: *(rnnkit_pool *)(void *)field = (rnnkit_pool)x; break;
+    default: *(int *)(void *)field = (int)x; break;
+    }
+}
+
+void rnnkit__config_key_expect(const rnnkit__config_key *k, char *buf, size_t cap)
+{
+    switch (k->type) {
+    case RNNKIT__KEY_TASK: snprintf(buf, cap, "classify or generate"); break;
+    case RNNKIT__KEY_CELL: snprintf(buf, cap, "lstm, gru or rnn"); break;
+    case RNNKIT__KEY_POOL: snprintf(buf, cap, "last, mean or max"); break;
+    case RNNKIT__KEY_BOOL: snprintf(buf, cap, "0 or 1"); break;
+    case RNNKIT__KEY_FLOAT: snprintf(buf, cap, "a number in [%g, %g]", k->lo, k->hi); break;
+    default: snprintf(buf, cap, "an integer in [%.0f, %.0f]", k->lo, k->hi); break;
+    }
+}
+
+/* The text of m's value of k. */
+static void format_value(const rnnkit__config_key *k, const rnnkit_model *m, char *buf, size_t cap)
+{
+    const rnnkit_model_config *c = &m->cfg;
+    const char *field = (const char *)c + (k->offset >= 0 ? k->offset : 0);
+    switch (k->type) {
+    case RNNKIT__KEY_TASK: snprintf(buf, cap, "%s", c->task == RNNKIT_TASK_CLASSIFY ? "classify" : "generate"); break;
+    case RNNKIT__KEY_CELL: snprintf(buf, cap, "%s", rnnkit_cell_name(c->cell)); break;
+    case RNNKIT__KEY_POOL: snprintf(buf, cap, "%s", rnnkit_pool_name(c->pool)); break;
+    case RNNKIT__KEY_FLOAT: snprintf(buf, cap, "%.9g", (double)*(const float *)(const void *)field); break;
+    default:
+        if (!strcmp(k->name, "vocab_size"))
+            snprintf(buf, cap, "%d", m->V);
+        else if (!strcmp(k->name, "num_labels"))
+            snprintf(buf, cap, "%d", c->task == RNNKIT_TASK_CLASSIFY ? m->K : 0);
+        else if (!strcmp(k->name, "members"))
+            snprintf(buf, cap, "%d", m->members); /* the model's count, whatever cfg said */
+        else
+            snprintf(buf, cap, "%d", *(const int *)(const void *)field);
+    }
+}
+
+int rnnkit__model_meta(const rnnkit_model *m, const char *format, rnnkit__meta_kv kv[RNNKIT__META_MAX])
+{
+    int n = 0;
+    kv[n].key = "format";
+    snprintf(kv[n++].value, sizeof kv[0].value, "%s", format);
+    kv[n].key = "rnnkit_version";
+    snprintf(kv[n++].value, sizeof kv[0].value, "%s", rnnkit_version());
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0] && n < RNNKIT__META_MAX; i++) {
+        if ((keys[i].flags & RNNKIT__KEY_IF_MANY) && m->members <= 1)
+            continue; /* absent: one network (every file from before ensembles) */
+        kv[n].key = keys[i].name;
+        format_value(&keys[i], m, kv[n].value, sizeof kv[0].value);
+        n++;
+    }
+    return n;
+}

@@ -1,0 +1,359 @@
+/*
+ * model/modelfile.c: a model in one SQLite file: rnnkit_model_save,
+ * rnnkit_model_load, and the model tables the checkpoints write too.
+ *
+ * The schema, every key and every tensor name is docs/model-format.md; the
+ * configuration keys are model/config_keys.c's table. Saving writes a new
+ * file beside the target and renames it over (core/atomic.h). Loading
+ * treats the file as untrusted: every key is bounded, every tensor must be
+ * present with its exact shape and checksum, and nothing else may be there.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/atomic.h"
+#include "model/config_keys.h"
+#include "model/modelfile.h"
+#include "tokenizer/vocab_internal.h"
+
+/* ---------------------------------------------------------------------- */
+/* Saving */
+
+static const char schema_sql[] =
+    "CREATE TABLE model_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE labels(id INTEGER PRIMARY KEY, label TEXT NOT NULL);"
+    "CREATE TABLE tensors(name TEXT PRIMARY KEY, dtype TEXT NOT NULL, shape TEXT NOT NULL,"
+    " data BLOB NOT NULL, fnv1a64 TEXT NOT NULL);"
+    "CREATE TABLE optim_state(name TEXT PRIMARY KEY, data BLOB NOT NULL, fnv1a64 TEXT NOT NULL);"
+    "CREATE TABLE train_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE training_log(epoch INTEGER, step INTEGER, train_loss REAL, train_acc REAL,"
+    " valid_loss REAL, valid_acc REAL, seconds REAL, lr REAL, member INTEGER);"
+    "CREATE TABLE checkpoint(name TEXT PRIMARY KEY, data BLOB NOT NULL, fnv1a64 TEXT NOT NULL);";
+
+static rnnkit_status write_header(sqlite3 *db, const char *path, const rnnkit_model *m, rnnkit_error *err)
+{
+    rnnkit_status st;
+    rnnkit__meta_kv kv[RNNKIT__META_MAX];
+    int n = rnnkit__model_meta(m, "rnnkit-model", kv);
+    for (int i = 0; i < n; i++)
+        if ((st = rnnkit__db_put_kv(db, path, "model_meta", kv[i].key, kv[i].value, err)))
+            return st;
+    sqlite3_stmt *s = NULL;
+    if (m->cfg.task == RNNKIT_TASK_CLASSIFY) {
+        if (sqlite3_prepare_v2(db, "INSERT INTO labels(id, label) VALUES(?, ?)", -1, &s, NULL))
+            return rnnkit__db_error(err, db, path, "writing labels");
+        for (int k = 0; k < m->K; k++) {
+            sqlite3_bind_int(s, 1, k);
+            sqlite3_bind_text(s, 2, m->labels[k], -1, SQLITE_STATIC);
+            if (sqlite3_step(s) != SQLITE_DONE) {
+                sqlite3_finalize(s);
+                return rnnkit__db_error(err, db, path, "writing labels");
+            }
+            sqlite3_reset(s);
+        }
+        sqlite3_finalize(s);
+    }
+    return rnnkit__vocab_save_db(m->vocab, db, err);
+}
+
+/* "R" or "RxC": the shape column of a tensor. */
+static void shape_text(const rnnkit_param_view *v, char *buf, size_t cap)
+{
+    if (v->ndim == 2)
+        snprintf(buf, cap, "%" PRId64 "x%" PRId64, v->shape[0], v->shape[1]);
+    else
+        snprintf(buf, cap, "%" PRId64, v->shape[0]);
+}
+
+rnnkit_status rnnkit__modelfile_put_tensors(sqlite3 *db, const char *path, const rnnkit_model *m,
+                                            const float *weights, int ready, rnnkit_error *err)
+{
+    rnnkit_status st = RNNKIT_OK;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO tensors(name, dtype, shape, data, fnv1a64) VALUES(?, 'f32', ?, ?, ?)",
+                           -1, &s, NULL))
+        return rnnkit__db_error(err, db, path, "writing tensors");
+    char name[160], shape[64];
+    for (int k = 0; k < m->members && !st; k++) {
+        const float *w = k == m->cur ? weights : m->mw[k];
+        for (int i = 0; i < m->params.nviews && !st; i++) {
+            const rnnkit_param_view *v = &m->params.views[i];
+            shape_text(v, shape, sizeof shape);
+            sqlite3_bind_text(s, 1, rnnkit__member_name(name, sizeof name, k, v->name), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(s, 2, shape, -1, SQLITE_TRANSIENT);
+            st = rnnkit__db_put_blob(db, path, s, 3, w + v->offset, v->numel, err);
+        }
+    }
+    sqlite3_finalize(s);
+    if (st || m->members <= 1)
+        return st;
+    /* while an ensemble trains, predictions use the members trained so far */
+    char v[16];
+    snprintf(v, sizeof v, "%d", ready);
+    return rnnkit__db_put_kv(db, path, "model_meta", "members_ready", v, err);
+}
+
+static rnnkit_status fill_file(sqlite3 *db, const char *path, const rnnkit_model *m, const float *weights, int ready,
+                               rnnkit__modelfile_fill fill, void *ctx, rnnkit_error *err)
+{
+    rnnkit_status st;
+    char sql[96];
+    snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", RNNKIT__MODEL_APP_ID,
+             RNNKIT__MODEL_SCHEMA_VERSION);
+    if ((st = rnnkit__db_exec(db, path, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", err)) ||
+        (st = rnnkit__db_exec(db, path, sql, err)) || (st = rnnkit__db_exec(db, path, "BEGIN", err)) ||
+        (st = rnnkit__db_exec(db, path, schema_sql, err)))
+        return st;
+    if ((st = write_header(db, path, m, err)) || (st = rnnkit__modelfile_put_tensors(db, path, m, weights, ready, err)) ||
+        (fill && (st = fill(db, path, ctx, err))) || (st = rnnkit__db_exec(db, path, "COMMIT", err))) {
+        rnnkit__db_exec(db, path, "ROLLBACK", NULL);
+        return st;
+    }
+    return RNNKIT_OK;
+}
+
+/* Removes "<path>-wal" and "<path>-shm" left by an earlier (killed) run, so
+ * a file renamed into place is never paired with a stranger's journal. */
+static void remove_stale_journal(const char *path)
+{
+    size_t n = strlen(path);
+    char *j = malloc(n + 5);
+    if (!j)
+        return;
+    memcpy(j, path, n);
+    memcpy(j + n, "-wal", 5);
+    unlink(j);
+    memcpy(j + n, "-shm", 5);
+    unlink(j);
+    free(j);
+}
+
+rnnkit_status rnnkit__modelfile_create(const char *path, const rnnkit_model *m, const float *weights, int ready,
+                                       int wal, rnnkit__modelfile_fill fill, void *ctx, rnnkit_error *err)
+{
+    rnnkit__atomic out;
+    rnnkit_status st = rnnkit__atomic_open(&out, path, err);
+    if (st)
+        return st;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(out.tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        st = rnnkit__db_error(err, db, path, "cannot write");
+    if (!st)
+        st = fill_file(db, path, m, weights, ready, fill, ctx, err);
+    if (!st && wal)
+        st = rnnkit__db_exec(db, path, "PRAGMA journal_mode=WAL", err);
+    if (db && sqlite3_close(db) != SQLITE_OK && !st)
+        st = rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: closing failed", path);
+    if (st) {
+        rnnkit__atomic_discard(&out);
+        return st;
+    }
+    remove_stale_journal(path);
+    return rnnkit__atomic_commit(&out, err);
+}
+
+rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path, rnnkit_error *err)
+{
+    return rnnkit__modelfile_create(path, m, m->params.value, m->ready, 0, NULL, NULL, err);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Loading */
+
+static rnnkit_status meta_invalid(const char *path, const char *key, const char *value, const char *expect,
+                                  rnnkit_error *err)
+{
+    return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: model configuration '%s' = '%s' is invalid (expected %s)",
+                            path, key, value, expect);
+}
+
+static rnnkit_status meta_int(const char *path, const char *key, const char *value, int lo, int hi, int *out,
+                              rnnkit_error *err)
+{
+    char *end;
+    long x = strtol(value, &end, 10);
+    if (end == value || *end || x < lo || x > hi) {
+        char expect[64];
+        snprintf(expect, sizeof expect, "an integer in [%d, %d]", lo, hi);
+        return meta_invalid(path, key, value, expect, err);
+    }
+    *out = (int)x;
+    return RNNKIT_OK;
+}
+
+/* The configuration in model_meta, every key of model/config_keys.c's table
+ * checked against its bounds; vocab_size and num_labels go to their own
+ * outputs. Keys a file may lack (written before they existed) keep the
+ * classifier defaults' values. */
+static rnnkit_status read_config(sqlite3 *db, const char *path, rnnkit_model_config *c, int *vocab_size,
+                                 int *nlabels, rnnkit_error *err)
+{
+    rnnkit_model_config_default(c, RNNKIT_TASK_CLASSIFY);
+    c->members = 1;
+    int nkeys;
+    const rnnkit__config_key *keys = rnnkit__config_keys(&nkeys);
+    for (int i = 0; i < nkeys; i++) {
+        const rnnkit__config_key *k = &keys[i];
+        char v[64], expect[64];
+        double x;
+        if (!rnnkit__db_get_meta(db, k->name, v, sizeof v)) {
+            if (k->flags & RNNKIT__KEY_OPTIONAL)
+                continue;
+            return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: model configuration lacks '%s'", path, k->name);
+        }
+        if (rnnkit__config_key_parse(k, v, &x)) {
+            rnnkit__config_key_expect(k, expect, sizeof expect);
+            return meta_invalid(path, k->name, v, expect, err);
+        }
+        if (k->offset >= 0)
+            rnnkit__config_key_store(k, c, x);
+        else
+            *(!strcmp(k->name, "vocab_size") ? vocab_size : nlabels) = (int)x;
+    }
+    if (c->task == RNNKIT_TASK_GENERATE && c->members != 1) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", c->members);
+        return meta_invalid(path, "members", v, "1 for a generator", err);
+    }
+    return RNNKIT_OK;
+}
+
+/* The classifier's labels [nlabels] (malloc'd strings in a malloc'd array,
+ * NULL entries after a failure; the caller frees them). */
+static rnnkit_status read_labels(sqlite3 *db, const char *path, int nlabels, char ***out, rnnkit_error *err)
+{
+    if (nlabels < 2)
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: a classifier with %d labels", path, nlabels);
+    char **labels = *out = calloc((size_t)nlabels, sizeof *labels);
+    if (!labels)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT id, label FROM labels ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+        return rnnkit__db_error(err, db, path, "reading labels");
+    rnnkit_status st = RNNKIT_OK;
+    int k = 0;
+    while (!st && sqlite3_step(s) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 1);
+        if (k >= nlabels || sqlite3_column_int64(s, 0) != k || !t)
+            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: labels table is inconsistent at id %d", path, k);
+        else if (!(labels[k++] = strdup((const char *)t)))
+            st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+    }
+    sqlite3_finalize(s);
+    if (!st && k != nlabels)
+        st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: %d labels stored, configuration says %d", path, k,
+                              nlabels);
+    return st;
+}
+
+/* Every tensor of every member must be there with its exact shape and
+ * checksum, and nothing else; the embedding's padding rows must be zero. */
+static rnnkit_status read_tensors(sqlite3 *db, const char *path, rnnkit_model *m, rnnkit_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT dtype, shape, data, fnv1a64 FROM tensors WHERE name = ?", -1, &s, NULL))
+        return rnnkit__db_error(err, db, path, "reading tensors");
+    rnnkit_status st = RNNKIT_OK;
+    char name[160], shape[64];
+    for (int k = 0; k < m->members && !st; k++)
+        for (int i = 0; i < m->params.nviews && !st; i++) {
+            const rnnkit_param_view *pv = &m->params.views[i];
+            const char *tn = rnnkit__member_name(name, sizeof name, k, pv->name);
+            shape_text(pv, shape, sizeof shape);
+            sqlite3_bind_text(s, 1, tn, -1, SQLITE_STATIC);
+            if (sqlite3_step(s) != SQLITE_ROW) {
+                st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' is missing", path, tn);
+                break;
+            }
+            const unsigned char *dt = sqlite3_column_text(s, 0), *sh = sqlite3_column_text(s, 1);
+            if (!dt || strcmp((const char *)dt, "f32"))
+                st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' has dtype '%s', expected f32", path,
+                                      tn, dt ? (const char *)dt : "");
+            else if (!sh || strcmp((const char *)sh, shape))
+                st = rnnkit_error_set(err, RNNKIT_ERR_SHAPE, "%s: tensor '%s' has shape %s, the configuration needs %s",
+                                      path, tn, sh ? (const char *)sh : "?", shape);
+            else
+                st = rnnkit__db_read_blob(s, 2, 3, path, tn, m->mw[k] + pv->offset, pv->numel, 1, err);
+            sqlite3_reset(s);
+        }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (st)
+        return st;
+    const int want = m->params.nviews * m->members;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM tensors", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) != want)
+        st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: %d tensors stored, the configuration has %d", path,
+                              sqlite3_column_int(s, 0), want);
+    sqlite3_finalize(s);
+    for (int k = 0; k < m->members && !st; k++)
+        for (int e = 0; e < m->cfg.embed && !st; e++)
+            if (m->mw[k][m->emb.off + (size_t)e] != 0.0f)
+                st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s': padding row 0 is not zero", path,
+                                      rnnkit__member_name(name, sizeof name, k, "embedding.weight"));
+    return st;
+}
+
+rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model **out,
+                                rnnkit_error *err)
+{
+    *out = NULL;
+    sqlite3 *db = NULL;
+    rnnkit_status st = rnnkit__modeldb_open(path, &db, err);
+    if (st)
+        return st;
+    rnnkit_model *m = NULL;
+    rnnkit_vocab *vocab = NULL;
+    char **labels = NULL;
+    int nlabels = 0;
+    rnnkit_model_config c;
+    int vocab_size = 0, ready = 1;
+    if ((st = read_config(db, path, &c, &vocab_size, &nlabels, err)))
+        goto done;
+    if (expect_task >= 0 && (int)c.task != expect_task) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_FORMAT, "%s: this is a %s model; use `rnnkit %s`", path,
+                              c.task == RNNKIT_TASK_CLASSIFY ? "classifier" : "generator",
+                              c.task == RNNKIT_TASK_CLASSIFY ? "classify" : "generate");
+        goto done;
+    }
+    ready = c.members;
+    char v[64];
+    if (rnnkit__db_get_meta(db, "members_ready", v, sizeof v) &&
+        (st = meta_int(path, "members_ready", v, 1, c.members, &ready, err)))
+        goto done;
+    if (c.task == RNNKIT_TASK_CLASSIFY && (st = read_labels(db, path, nlabels, &labels, err)))
+        goto done;
+    if ((st = rnnkit__vocab_load_db(db, path, &vocab, err)))
+        goto done;
+    if (rnnkit_vocab_size(vocab) != vocab_size) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: vocabulary holds %lld ids, configuration says %d", path,
+                              (long long)rnnkit_vocab_size(vocab), vocab_size);
+        goto done; /* freed below */
+    }
+    st = rnnkit_model_create(&c, vocab, (const char *const *)labels, nlabels, 0, &m, err);
+    vocab = NULL; /* owned by the model now, even on failure */
+    if (st) {
+        rnnkit_error_prefix(err, "%s", path);
+        goto done;
+    }
+    if ((st = read_tensors(db, path, m, err)))
+        goto done;
+    m->ready = ready;
+done:
+    sqlite3_close(db);
+    if (labels)
+        for (int k = 0; k < nlabels; k++)
+            free(labels[k]);
+    free(labels);
+    rnnkit_vocab_free(vocab);
+    if (st) {
+        rnnkit_model_free(m);
+        return st;
+    }
+    *out = m;
+    return RNNKIT_OK;
+}

@@ -3,7 +3,8 @@
  * and checks), creation with deterministic initial weights, ensemble
  * members, the workspace batches run in, and the default training options.
  * The tasks are in model/classifier.c and model/generator.c, their common
- * training loop in model/train.c, storage in model/store.c.
+ * training loop in model/train.c, storage in model/modelfile.c and
+ * model/checkpoint.c (docs/model-format.md).
  *
  * Invariants: params.value points at mw[cur], the weights of the member in
  * use; members 0..ready-1 are trained (predictions average them); the

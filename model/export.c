@@ -888,12 +888,15 @@ rnnkit_status rnnkit_model_import_safetensors(rnnkit_model *m, const char *path,
             goto done;
         }
     /* ...and every tensor of the model must be in the file, shape for shape.
-     * Values are staged first so a failure leaves the model as it was. */
+     * Values are staged first so a failure leaves the model as it was; the
+     * stage starts as a copy of the block, so the alignment gaps between
+     * tensors (which no tensor covers) keep what they held. */
     staged = malloc(m->params.count * sizeof(float));
     if (!staged) {
         st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory", path);
         goto done;
     }
+    memcpy(staged, m->params.value, m->params.count * sizeof(float));
     for (int v = 0; v < m->params.nviews; v++) {
         const rnnkit_param_view *pv = &m->params.views[v];
         const st_tensor *t = NULL;

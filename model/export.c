@@ -19,7 +19,8 @@
  *
  * What rnnkit reads: any file in that layout whose tensors are F32, F64,
  * F16 or BF16 (converted to f32). The header is untrusted: its size, every
- * offset and every shape are checked against the file and the model.
+ * offset and every shape are checked against the file and the model, and no
+ * two tensors may share a byte.
  *
  * Not here: the vocabulary exports (cli/cmd_export.c writes them from the
  * public vocabulary API).
@@ -695,6 +696,13 @@ static rnnkit_status parse_tensor(jcur *c, st_tensor *t)
     return RNNKIT_OK;
 }
 
+/* qsort order of tensors by their first byte. */
+static int by_begin(const void *a, const void *b)
+{
+    const st_tensor *x = *(const st_tensor *const *)a, *y = *(const st_tensor *const *)b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
 static size_t dtype_size(st_dtype d)
 {
     return d == ST_F64 ? 8 : d == ST_F32 ? 4 : 2;
@@ -769,6 +777,33 @@ static rnnkit_status parse_header(const st_file *f, st_header *h, rnnkit_error *
                                     "%s: tensor '%s': data_offsets [%" PRIu64 ", %" PRIu64
                                     "] do not hold %" PRIu64 " bytes inside the %zu-byte data",
                                     f->path, t->name, t->begin, t->end, bytes, f->dlen);
+    }
+    /* No byte may belong to two tensors (the safetensors format forbids
+     * it): sorted by their first byte, each non-empty tensor must start at
+     * or after the furthest end of those before it. */
+    if (h->nt > 1) {
+        const st_tensor **ord = malloc((size_t)h->nt * sizeof *ord);
+        if (!ord)
+            return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory", f->path);
+        for (int i = 0; i < h->nt; i++)
+            ord[i] = &h->t[i];
+        qsort(ord, (size_t)h->nt, sizeof *ord, by_begin);
+        const st_tensor *reach = NULL; /* the tensor ending furthest so far */
+        rnnkit_status st2 = RNNKIT_OK;
+        for (int i = 0; i < h->nt && !st2; i++) {
+            const st_tensor *t = ord[i];
+            if (t->begin == t->end)
+                continue;
+            if (reach && t->begin < reach->end)
+                st2 = rnnkit_error_set(err, RNNKIT_ERR_FORMAT,
+                                       "%s: tensors '%s' and '%s' overlap in the data (bytes %" PRIu64 " to %" PRIu64
+                                       " and %" PRIu64 " to %" PRIu64 ")",
+                                       f->path, reach->name, t->name, reach->begin, reach->end, t->begin, t->end);
+            if (!reach || t->end > reach->end)
+                reach = t;
+        }
+        free(ord);
+        return st2;
     }
     return RNNKIT_OK;
 }

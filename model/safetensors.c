@@ -5,7 +5,8 @@
  * What rnnkit reads: any file in the safetensors layout (docs/model-format.md)
  * whose tensors are F32, F64, F16 or BF16 (converted to f32). The file is
  * untrusted: the header's size, every offset and every shape are checked
- * against the file and the model before a value is copied, and the model
+ * against the file and the model (no two tensors may share a byte) before
+ * a value is copied, and the model
  * changes only when every tensor passed (values are staged).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -247,6 +248,44 @@ static rnnkit_status parse_tensor(rnnkit__jcur *c, st_tensor *t)
     return RNNKIT_OK;
 }
 
+/* qsort order of tensors by their first byte. */
+static int by_begin(const void *a, const void *b)
+{
+    const st_tensor *x = *(const st_tensor *const *)a, *y = *(const st_tensor *const *)b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+/* No byte may belong to two tensors (the safetensors format forbids it):
+ * sorted by their first byte, each non-empty tensor must start at or after
+ * the furthest end of those before it. */
+static rnnkit_status check_overlaps(const st_file *f, const st_header *h, rnnkit_error *err)
+{
+    if (h->nt < 2)
+        return RNNKIT_OK;
+    const st_tensor **ord = malloc((size_t)h->nt * sizeof *ord);
+    if (!ord)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory", f->path);
+    for (int i = 0; i < h->nt; i++)
+        ord[i] = &h->t[i];
+    qsort(ord, (size_t)h->nt, sizeof *ord, by_begin);
+    const st_tensor *reach = NULL; /* the tensor ending furthest so far */
+    rnnkit_status st = RNNKIT_OK;
+    for (int i = 0; i < h->nt && !st; i++) {
+        const st_tensor *t = ord[i];
+        if (t->begin == t->end)
+            continue;
+        if (reach && t->begin < reach->end)
+            st = rnnkit_error_set(err, RNNKIT_ERR_FORMAT,
+                                  "%s: tensors '%s' and '%s' overlap in the data (bytes %" PRIu64 " to %" PRIu64
+                                  " and %" PRIu64 " to %" PRIu64 ")",
+                                  f->path, reach->name, t->name, reach->begin, reach->end, t->begin, t->end);
+        if (!reach || t->end > reach->end)
+            reach = t;
+    }
+    free(ord);
+    return st;
+}
+
 static size_t dtype_size(st_dtype d)
 {
     return d == ST_F64 ? 8 : d == ST_F32 ? 4 : 2;
@@ -322,7 +361,7 @@ static rnnkit_status parse_header(const st_file *f, st_header *h, rnnkit_error *
                                     "] do not hold %" PRIu64 " bytes inside the %zu-byte data",
                                     f->path, t->name, t->begin, t->end, bytes, f->dlen);
     }
-    return RNNKIT_OK;
+    return check_overlaps(f, h, err);
 }
 
 static float half_to_float(uint16_t h)
@@ -446,6 +485,9 @@ rnnkit_status rnnkit_model_import_safetensors(rnnkit_model *m, const char *path,
         st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory", path);
         goto done;
     }
+    /* the stage starts as a copy of the block, so the alignment gaps
+     * between tensors (which no tensor covers) keep what they held */
+    memcpy(staged, m->params.value, m->params.count * sizeof(float));
     for (int v = 0; v < m->params.nviews; v++) {
         const rnnkit_param_view *pv = &m->params.views[v];
         const st_tensor *t = NULL;

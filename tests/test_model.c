@@ -1,6 +1,7 @@
 /*
  * tests/test_model.c: whole networks: save/load round trip (bit-exact),
- * untrusted model files rejected with the tensor named, determinism of a
+ * untrusted model files rejected with the tensor named, a failed save that
+ * leaves the file already there as it was, determinism of a
  * seed, a classifier that learns a toy task, a generator whose one-step
  * sampler agrees with its batched evaluation.
  */
@@ -13,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -232,14 +236,116 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
     expect_load_error(tmp("does-not-exist.db"), RNNKIT_ERR_IO, "cannot open");
 }
 
+/* Saving without training state (rnnkit_model_save is losing its state
+ * argument: the one call to change). */
+static rnnkit_status save_plain(const rnnkit_model *m, const char *path, rnnkit_error *err)
+{
+    return rnnkit_model_save(m, path, err);
+}
+
+static unsigned char *read_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    assert_true(size > 0);
+    rewind(f);
+    unsigned char *b = malloc((size_t)size);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    *n = (size_t)size;
+    return b;
+}
+
+/* Entries of dir whose name starts with prefix. */
+static int count_entries(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += !strncmp(e->d_name, prefix, strlen(prefix));
+    closedir(d);
+    return n;
+}
+
+/* A save that fails leaves the model already at the path byte for byte as
+ * it was (and loadable), and no temporary file. Two failures that do not
+ * depend on permissions (the tests may run as root): the temporary name
+ * ("<path>.tmp-XXXXXX") is too long for the directory while the path is
+ * not; and the file-size limit stops the temporary file half written. */
 static void test_failed_save_leaves_the_old_file(void **state)
 {
     (void)state;
-    rnnkit_model *m = small_classifier(RNNKIT_CELL_GRU, 0, RNNKIT_POOL_LAST, 5);
+    rnnkit_model *old = small_classifier(RNNKIT_CELL_GRU, 0, RNNKIT_POOL_LAST, 5);
+    rnnkit_model *m = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 6);
     rnnkit_error err;
-    assert_int_equal(rnnkit_model_save(m, "/nonexistent-dir/x/m.db", &err), RNNKIT_ERR_IO);
+    const size_t nold = rnnkit_model_params(old)->count;
+
+    /* 1. a name of 250 bytes: the temporary one would have 261, over
+     * NAME_MAX */
+    char name[251];
+    memset(name, 'm', 250);
+    name[250] = '\0';
+    memcpy(name, "long-", 5);
+    char longpath[sizeof tmpdir + sizeof name + 1];
+    const char *path = longpath;
+    snprintf(longpath, sizeof longpath, "%s/%s", tmpdir, name);
+    /* saving there fails the same way: save beside it and rename */
+    assert_int_equal(save_plain(old, tmp("short.db"), &err), RNNKIT_OK);
+    assert_int_equal(rename(tmp("short.db"), path), 0);
+    size_t n0, n1;
+    unsigned char *before = read_all(path, &n0);
+    assert_int_equal(save_plain(m, path, &err), RNNKIT_ERR_IO);
+    assert_non_null(strstr(err.msg, "cannot create a temporary file"));
+    assert_non_null(strstr(err.msg, name));
+    unsigned char *after = read_all(path, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    free(after);
+    rnnkit_model *l = NULL;
+    if (rnnkit_model_load(path, RNNKIT_TASK_CLASSIFY, &l, &err))
+        fail_msg("%s", err.msg);
+    assert_memory_equal(rnnkit_model_params(l)->value, rnnkit_model_params(old)->value, nold * sizeof(float));
+    rnnkit_model_free(l);
+    free(before);
+    assert_int_equal(count_entries(tmpdir, "long-"), 1);
+
+    /* 2. the temporary file cannot grow past 8 KiB: the save fails while
+     * writing it, after it was created */
+    path = tmp("limited.db");
+    assert_int_equal(save_plain(old, path, &err), RNNKIT_OK);
+    before = read_all(path, &n0);
+    assert_true(n0 > 8192); /* the limit is really in the way */
+    struct rlimit saved, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    small = saved;
+    small.rlim_cur = 8192;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of a signal */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    rnnkit_status st = save_plain(m, path, &err);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+    signal(SIGXFSZ, prev);
+    assert_int_not_equal(st, RNNKIT_OK);
+    assert_non_null(strstr(err.msg, path));
+    after = read_all(path, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    free(after);
+    free(before);
+    if (rnnkit_model_load(path, RNNKIT_TASK_CLASSIFY, &l, &err))
+        fail_msg("%s", err.msg);
+    assert_memory_equal(rnnkit_model_params(l)->value, rnnkit_model_params(old)->value, nold * sizeof(float));
+    rnnkit_model_free(l);
+    assert_int_equal(count_entries(tmpdir, "limited.db"), 1); /* no limited.db.tmp-* left */
+
+    /* and a directory that does not exist */
+    assert_int_equal(save_plain(m, "/nonexistent-dir/x/m.db", &err), RNNKIT_ERR_IO);
     assert_non_null(strstr(err.msg, "/nonexistent-dir/x/m.db"));
     rnnkit_model_free(m);
+    rnnkit_model_free(old);
 }
 
 /* Toy task: a sentence is positive iff it contains "good" and no "not". */

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "rnnkit/nn.h"
+#include "model/nn_internal.h"
 
 enum { B = 64, T = 100, E = 512, H = 512 };
 
@@ -69,18 +69,18 @@ static int bench_generator_step(void)
 {
     enum { GE = 64, GH = 512, GL = 2, STEPS = 2000 };
     rnnkit_error err;
-    rnnkit_params p;
-    rnnkit_params_init(&p);
-    rnnkit_rnn *rnn = NULL;
-    rnnkit_rnn_config cfg = {.cell = RNNKIT_CELL_LSTM, .input_size = GE, .hidden_size = GH,
+    rnnkit__params p;
+    rnnkit__params_init(&p);
+    rnnkit__rnn *rnn = NULL;
+    rnnkit__rnn_config cfg = {.cell = RNNKIT_CELL_LSTM, .input_size = GE, .hidden_size = GH,
                              .num_layers = GL, .bidirectional = 0, .dropout = 0.0f};
-    if (rnnkit_rnn_create(&cfg, &p, "rnn", &rnn, &err) || rnnkit_params_alloc(&p, &err)) {
+    if (rnnkit__rnn_create(&cfg, &p, "rnn", &rnn, &err) || rnnkit__params_alloc(&p, &err)) {
         fprintf(stderr, "bench_lstm: %s\n", err.msg);
         return 1;
     }
     rnnkit_rng rng;
     rnnkit_rng_seed(&rng, 2);
-    rnnkit_rnn_init(rnn, &rng, 0.0f);
+    rnnkit__rnn_init(rnn, &rng, 0.0f);
     float *x = alloc_random(GE, &rng);
     float *h = calloc(GL * GH, sizeof *h), *c = calloc(GL * GH, sizeof *c);
     if (!x || !h || !c) {
@@ -92,7 +92,7 @@ static int bench_generator_step(void)
     for (int s = -100; s < STEPS; s++) { /* 100 warm-up steps */
         if (s == 0)
             t0 = now();
-        if (rnnkit_rnn_forward(rnn, 1, 1, x, NULL, h, c, 0, NULL, &y, h, c, &err)) {
+        if (rnnkit__rnn_forward(rnn, 1, 1, x, NULL, h, c, 0, NULL, &y, h, c, &err)) {
             fprintf(stderr, "bench_lstm: %s\n", err.msg);
             return 1;
         }
@@ -105,8 +105,8 @@ static int bench_generator_step(void)
     free(x);
     free(h);
     free(c);
-    rnnkit_rnn_free(rnn);
-    rnnkit_params_free(&p);
+    rnnkit__rnn_free(rnn);
+    rnnkit__params_free(&p);
     return 0;
 }
 
@@ -116,18 +116,18 @@ int main(int argc, char **argv)
     if (iters < 1)
         iters = 1;
     rnnkit_error err;
-    rnnkit_params p;
-    rnnkit_params_init(&p);
-    rnnkit_rnn *rnn = NULL;
-    rnnkit_rnn_config cfg = {.cell = RNNKIT_CELL_LSTM, .input_size = E, .hidden_size = H,
+    rnnkit__params p;
+    rnnkit__params_init(&p);
+    rnnkit__rnn *rnn = NULL;
+    rnnkit__rnn_config cfg = {.cell = RNNKIT_CELL_LSTM, .input_size = E, .hidden_size = H,
                              .num_layers = 1, .bidirectional = 0, .dropout = 0.0f};
-    if (rnnkit_rnn_create(&cfg, &p, "rnn", &rnn, &err) || rnnkit_params_alloc(&p, &err)) {
+    if (rnnkit__rnn_create(&cfg, &p, "rnn", &rnn, &err) || rnnkit__params_alloc(&p, &err)) {
         fprintf(stderr, "bench_lstm: %s\n", err.msg);
         return 1;
     }
     rnnkit_rng rng;
     rnnkit_rng_seed(&rng, 1);
-    rnnkit_rnn_init(rnn, &rng, 0.0f);
+    rnnkit__rnn_init(rnn, &rng, 0.0f);
     const size_t TB = (size_t)T * B;
     float *x = alloc_random(TB * E, &rng), *dy = alloc_random(TB * H, &rng);
     float *dx = malloc(TB * E * sizeof *dx);
@@ -139,12 +139,12 @@ int main(int argc, char **argv)
     double tf = 1e30, tb = 1e30;
     for (int it = 0; it <= iters; it++) { /* iteration 0 warms up (and allocates) */
         double t0 = now();
-        if (rnnkit_rnn_forward(rnn, T, B, x, NULL, NULL, NULL, 1, NULL, &y, NULL, NULL, &err)) {
+        if (rnnkit__rnn_forward(rnn, T, B, x, NULL, NULL, NULL, 1, NULL, &y, NULL, NULL, &err)) {
             fprintf(stderr, "bench_lstm: %s\n", err.msg);
             return 1;
         }
         double t1 = now();
-        if (rnnkit_rnn_backward(rnn, dy, NULL, NULL, dx, NULL, NULL, &err)) {
+        if (rnnkit__rnn_backward(rnn, dy, NULL, NULL, dx, NULL, NULL, &err)) {
             fprintf(stderr, "bench_lstm: %s\n", err.msg);
             return 1;
         }
@@ -180,7 +180,7 @@ int main(int argc, char **argv)
     free(x);
     free(dy);
     free(dx);
-    rnnkit_rnn_free(rnn);
-    rnnkit_params_free(&p);
+    rnnkit__rnn_free(rnn);
+    rnnkit__params_free(&p);
     return bench_generator_step() ? 1 : 0;
 }

@@ -12,7 +12,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 cmake --build "$build" --target rnnkit_static -j2 >/dev/null
 out=$build/bench_lstm
-${CC:-cc} -O2 -std=c17 -Wall -Wextra -I"$src/include" "$src/bench/bench_lstm.c" \
+${CC:-cc} -O2 -std=c17 -Wall -Wextra -I"$src/include" -I"$src" "$src/bench/bench_lstm.c" \
     "$build/librnnkit.a" $(pkg-config --cflags --libs openblas libutf8proc sqlite3) -lm -o "$out"
 for n in 1 2; do
     OPENBLAS_NUM_THREADS=$n "$out" "$iters"

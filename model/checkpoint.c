@@ -59,7 +59,7 @@ static rnnkit_status write_log(sqlite3 *db, const char *path, const rnnkit_log_r
     return RNNKIT_OK;
 }
 
-static rnnkit_status put_optim(sqlite3 *db, const char *path, const rnnkit_optim *o, rnnkit_error *err)
+static rnnkit_status put_optim(sqlite3 *db, const char *path, const rnnkit__optim *o, rnnkit_error *err)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, "INSERT INTO optim_state(name, data, fnv1a64) VALUES(?, ?, ?)", -1, &s, NULL))

@@ -82,13 +82,13 @@ static rnnkit_status classifier_forward(rnnkit_model *m, int T, int B, int train
         const size_t rows = (size_t)m->V * (size_t)rnnkit__rnn_gate_width(m->rnn);
         const float *tabs[2] = {m->tab, m->tab + rows};
         rnnkit__rnn_set_input_rows(m->rnn, tabs, m->ids);
-    } else if ((st = rnnkit_embedding_forward(&m->emb, m->ids, TB, m->x, err))) {
+    } else if ((st = rnnkit__embedding_forward(&m->emb, m->ids, TB, m->x, err))) {
         return st;
     }
     if (train && m->cfg.embed_dropout > 0.0f)
-        rnnkit_dropout_forward(TB * E, m->cfg.embed_dropout, rng, m->x, m->xmask);
+        rnnkit__dropout_forward(TB * E, m->cfg.embed_dropout, rng, m->x, m->xmask);
     const float *y = NULL;
-    st = rnnkit_rnn_forward(m->rnn, T, B, m->x, m->mask, NULL, NULL, train, rng, &y, m->hn,
+    st = rnnkit__rnn_forward(m->rnn, T, B, m->x, m->mask, NULL, NULL, train, rng, &y, m->hn,
                             m->cfg.cell == RNNKIT_CELL_LSTM ? m->cn : NULL, err);
     rnnkit__rnn_set_input_rows(m->rnn, NULL, NULL);
     if (st)
@@ -101,11 +101,11 @@ static rnnkit_status classifier_forward(rnnkit_model *m, int T, int B, int train
                        m->hn + (((size_t)(m->cfg.layers - 1) * D + d) * B + b) * H,
                        (size_t)H * sizeof(float));
     } else {
-        rnnkit_pool_forward(m->cfg.pool, T, B, (int)C, y, m->mask, m->feat, m->argmax);
+        rnnkit__pool_forward(m->cfg.pool, T, B, (int)C, y, m->mask, m->feat, m->argmax);
     }
     if (train && m->cfg.dropout > 0.0f)
-        rnnkit_dropout_forward((size_t)B * C, m->cfg.dropout, rng, m->feat, m->featmask);
-    rnnkit_dense_forward(&m->fc, (size_t)B, m->feat, m->logits);
+        rnnkit__dropout_forward((size_t)B * C, m->cfg.dropout, rng, m->feat, m->featmask);
+    rnnkit__dense_forward(&m->fc, (size_t)B, m->feat, m->logits);
     return RNNKIT_OK;
 }
 
@@ -113,9 +113,9 @@ static rnnkit_status classifier_backward(rnnkit_model *m, int T, int B, rnnkit_e
 {
     const size_t TB = (size_t)T * (size_t)B, E = (size_t)m->cfg.embed, C = (size_t)m->C;
     const int H = m->cfg.hidden, D = m->cfg.bidirectional ? 2 : 1;
-    rnnkit_dense_backward(&m->fc, (size_t)B, m->feat, m->dlogits, m->dfeat);
+    rnnkit__dense_backward(&m->fc, (size_t)B, m->feat, m->dlogits, m->dfeat);
     if (m->cfg.dropout > 0.0f)
-        rnnkit_dropout_backward((size_t)B * C, m->featmask, m->dfeat);
+        rnnkit__dropout_backward((size_t)B * C, m->featmask, m->dfeat);
     rnnkit_status st;
     if (m->cfg.pool == RNNKIT_POOL_LAST) {
         memset(m->dhn, 0, (size_t)m->LD * B * H * sizeof(float));
@@ -123,16 +123,16 @@ static rnnkit_status classifier_backward(rnnkit_model *m, int T, int B, rnnkit_e
             for (int d = 0; d < D; d++)
                 memcpy(m->dhn + (((size_t)(m->cfg.layers - 1) * D + d) * B + b) * H,
                        m->dfeat + (size_t)b * C + (size_t)d * H, (size_t)H * sizeof(float));
-        st = rnnkit_rnn_backward(m->rnn, NULL, m->dhn, NULL, m->dx, NULL, NULL, err);
+        st = rnnkit__rnn_backward(m->rnn, NULL, m->dhn, NULL, m->dx, NULL, NULL, err);
     } else {
-        rnnkit_pool_backward(m->cfg.pool, T, B, (int)C, m->mask, m->argmax, m->dfeat, m->dy);
-        st = rnnkit_rnn_backward(m->rnn, m->dy, NULL, NULL, m->dx, NULL, NULL, err);
+        rnnkit__pool_backward(m->cfg.pool, T, B, (int)C, m->mask, m->argmax, m->dfeat, m->dy);
+        st = rnnkit__rnn_backward(m->rnn, m->dy, NULL, NULL, m->dx, NULL, NULL, err);
     }
     if (st)
         return st;
     if (m->cfg.embed_dropout > 0.0f)
-        rnnkit_dropout_backward(TB * E, m->xmask, m->dx);
-    rnnkit_embedding_backward(&m->emb, m->ids, TB, m->dx);
+        rnnkit__dropout_backward(TB * E, m->xmask, m->dx);
+    rnnkit__embedding_backward(&m->emb, m->ids, TB, m->dx);
     return RNNKIT_OK;
 }
 
@@ -213,12 +213,12 @@ static rnnkit_status classifier_pass(rnnkit_model *m, const rnnkit_dataset *d, c
         if ((st = classifier_forward(m, T, (int)B, 0, NULL, err)))
             return st;
         if (d->label && total) {
-            *total += rnnkit_softmax_xent(B, m->K, m->logits, m->targets, NULL) * (double)B;
+            *total += rnnkit__softmax_xent(B, m->K, m->logits, m->targets, NULL) * (double)B;
             for (size_t b = 0; b < B; b++)
                 *correct += argmax_row(m->logits + b * (size_t)m->K, m->K) == m->targets[b];
         }
         if (probs) {
-            rnnkit_softmax(B, m->K, m->logits);
+            rnnkit__softmax(B, m->K, m->logits);
             for (size_t b = 0; b < B; b++)
                 memcpy(probs + order[s + b] * (size_t)m->K, m->logits + b * (size_t)m->K,
                        (size_t)m->K * sizeof(float));
@@ -419,7 +419,7 @@ static rnnkit_status clf_step(void *ctx, rnnkit_rng *rng, double *loss, double *
     rnnkit_status st = classifier_forward(m, c->T, c->B, 1, rng, err);
     if (st)
         return st;
-    *loss = rnnkit_softmax_xent((size_t)c->B, m->K, m->logits, m->targets, m->dlogits);
+    *loss = rnnkit__softmax_xent((size_t)c->B, m->K, m->logits, m->targets, m->dlogits);
     for (int b = 0; b < c->B; b++)
         *correct += argmax_row(m->logits + (size_t)b * m->K, m->K) == m->targets[b];
     *weight = c->B;
@@ -544,10 +544,10 @@ rnnkit_status rnnkit__classifier_loss(rnnkit_model *m, const rnnkit_dataset *d, 
     rnnkit_rng_seed(&rng, 1);
     if ((st = classifier_forward(m, T, B, 1, &rng, err)))
         return st;
-    *loss = rnnkit_softmax_xent((size_t)B, m->K, m->logits, m->targets, grad ? m->dlogits : NULL);
+    *loss = rnnkit__softmax_xent((size_t)B, m->K, m->logits, m->targets, grad ? m->dlogits : NULL);
     if (!grad)
         return RNNKIT_OK;
-    rnnkit_params_zero_grad(&m->params);
+    rnnkit__params_zero_grad(&m->params);
     return classifier_backward(m, T, B, err);
 }
 

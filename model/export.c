@@ -127,7 +127,7 @@ static void build_header(sbuf *h, const rnnkit_model *m)
     sb_puts(h, "}");
     size_t off = 0;
     for (int i = 0; i < m->params.nviews; i++) {
-        const rnnkit_param_view *v = &m->params.views[i];
+        const rnnkit__param_view *v = &m->params.views[i];
         sb_puts(h, ",");
         sb_json_string(h, v->name);
         if (v->ndim == 2)
@@ -171,7 +171,7 @@ rnnkit_status rnnkit_model_export_safetensors(const rnnkit_model *m, const char 
     /* Views are declared back to back, so the data is one block in the
      * model's declaration order, the order of the offsets written above. */
     for (int i = 0; !st && i < m->params.nviews; i++) {
-        const rnnkit_param_view *v = &m->params.views[i];
+        const rnnkit__param_view *v = &m->params.views[i];
         st = rnnkit__atomic_write(&out, m->params.value + v->offset, v->numel * sizeof(float), err);
     }
     if (st)

@@ -28,31 +28,31 @@ static rnnkit_status gen_chunk(rnnkit_model *m, int T, int B, int train, rnnkit_
 {
     const size_t TB = (size_t)T * (size_t)B, C = (size_t)m->C;
     const int lstm = m->cfg.cell == RNNKIT_CELL_LSTM;
-    rnnkit_status st = rnnkit_embedding_forward(&m->emb, m->ids, TB, m->x, err);
+    rnnkit_status st = rnnkit__embedding_forward(&m->emb, m->ids, TB, m->x, err);
     if (st)
         return st;
     if (train && m->cfg.embed_dropout > 0.0f)
-        rnnkit_dropout_forward(TB * (size_t)m->cfg.embed, m->cfg.embed_dropout, rng, m->x, m->xmask);
+        rnnkit__dropout_forward(TB * (size_t)m->cfg.embed, m->cfg.embed_dropout, rng, m->x, m->xmask);
     const float *y = NULL;
-    st = rnnkit_rnn_forward(m->rnn, T, B, m->x, NULL, m->h0, lstm ? m->c0 : NULL, train, rng, &y,
+    st = rnnkit__rnn_forward(m->rnn, T, B, m->x, NULL, m->h0, lstm ? m->c0 : NULL, train, rng, &y,
                             m->hn, lstm ? m->cn : NULL, err);
     if (st)
         return st;
     memcpy(m->feat, y, TB * C * sizeof(float));
     if (train && m->cfg.dropout > 0.0f)
-        rnnkit_dropout_forward(TB * C, m->cfg.dropout, rng, m->feat, m->featmask);
-    rnnkit_dense_forward(&m->fc, TB, m->feat, m->logits);
-    *loss = rnnkit_softmax_xent(TB, m->K, m->logits, m->targets, train ? m->dlogits : NULL);
+        rnnkit__dropout_forward(TB * C, m->cfg.dropout, rng, m->feat, m->featmask);
+    rnnkit__dense_forward(&m->fc, TB, m->feat, m->logits);
+    *loss = rnnkit__softmax_xent(TB, m->K, m->logits, m->targets, train ? m->dlogits : NULL);
     if (!train)
         return RNNKIT_OK;
-    rnnkit_dense_backward(&m->fc, TB, m->feat, m->dlogits, m->dy);
+    rnnkit__dense_backward(&m->fc, TB, m->feat, m->dlogits, m->dy);
     if (m->cfg.dropout > 0.0f)
-        rnnkit_dropout_backward(TB * C, m->featmask, m->dy);
-    if ((st = rnnkit_rnn_backward(m->rnn, m->dy, NULL, NULL, m->dx, NULL, NULL, err)))
+        rnnkit__dropout_backward(TB * C, m->featmask, m->dy);
+    if ((st = rnnkit__rnn_backward(m->rnn, m->dy, NULL, NULL, m->dx, NULL, NULL, err)))
         return st;
     if (m->cfg.embed_dropout > 0.0f)
-        rnnkit_dropout_backward(TB * (size_t)m->cfg.embed, m->xmask, m->dx);
-    rnnkit_embedding_backward(&m->emb, m->ids, TB, m->dx);
+        rnnkit__dropout_backward(TB * (size_t)m->cfg.embed, m->xmask, m->dx);
+    rnnkit__embedding_backward(&m->emb, m->ids, TB, m->dx);
     return RNNKIT_OK;
 }
 

@@ -11,13 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rnnkit/nn.h"
+#include "model/nn_internal.h"
 #include "core/clones.h"
 
 /* ---------------------------------------------------------------------- */
 /* Embedding */
 
-rnnkit_status rnnkit_embedding_create(rnnkit_embedding *emb, rnnkit_params *params,
+rnnkit_status rnnkit__embedding_create(rnnkit__embedding *emb, rnnkit__params *params,
                                       const char *name, int V, int E, rnnkit_error *err)
 {
     memset(emb, 0, sizeof *emb);
@@ -28,7 +28,7 @@ rnnkit_status rnnkit_embedding_create(rnnkit_embedding *emb, rnnkit_params *para
     emb->params = params;
     emb->V = V;
     emb->E = E;
-    return rnnkit_params_declare(params, name, V, E, &emb->off, err);
+    return rnnkit__params_declare(params, name, V, E, &emb->off, err);
 }
 
 /* Standard normal by Box-Muller on two uniforms. */
@@ -39,7 +39,7 @@ static float normal01(rnnkit_rng *rng)
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
-void rnnkit_embedding_init(rnnkit_embedding *emb, rnnkit_rng *rng)
+void rnnkit__embedding_init(rnnkit__embedding *emb, rnnkit_rng *rng)
 {
     float *w = emb->params->value + emb->off;
     size_t n = (size_t)emb->V * (size_t)emb->E;
@@ -48,7 +48,7 @@ void rnnkit_embedding_init(rnnkit_embedding *emb, rnnkit_rng *rng)
     memset(w, 0, (size_t)emb->E * sizeof(float)); /* padding row */
 }
 
-rnnkit_status rnnkit_embedding_forward(const rnnkit_embedding *emb, const int32_t *ids,
+rnnkit_status rnnkit__embedding_forward(const rnnkit__embedding *emb, const int32_t *ids,
                                        size_t n, float *out, rnnkit_error *err)
 {
     const float *w = emb->params->value + emb->off;
@@ -63,7 +63,7 @@ rnnkit_status rnnkit_embedding_forward(const rnnkit_embedding *emb, const int32_
     return RNNKIT_OK;
 }
 
-void rnnkit_embedding_backward(rnnkit_embedding *emb, const int32_t *ids, size_t n,
+void rnnkit__embedding_backward(rnnkit__embedding *emb, const int32_t *ids, size_t n,
                                const float *dout)
 {
     float *g = emb->params->grad + emb->off;
@@ -82,7 +82,7 @@ void rnnkit_embedding_backward(rnnkit_embedding *emb, const int32_t *ids, size_t
 /* ---------------------------------------------------------------------- */
 /* Dense */
 
-rnnkit_status rnnkit_dense_create(rnnkit_dense *d, rnnkit_params *params, const char *prefix,
+rnnkit_status rnnkit__dense_create(rnnkit__dense *d, rnnkit__params *params, const char *prefix,
                                   int in, int out, rnnkit_error *err)
 {
     memset(d, 0, sizeof *d);
@@ -94,14 +94,14 @@ rnnkit_status rnnkit_dense_create(rnnkit_dense *d, rnnkit_params *params, const 
     d->in = in;
     d->out = out;
     snprintf(name, sizeof name, "%s.weight", prefix);
-    rnnkit_status st = rnnkit_params_declare(params, name, out, in, &d->off_w, err);
+    rnnkit_status st = rnnkit__params_declare(params, name, out, in, &d->off_w, err);
     if (st)
         return st;
     snprintf(name, sizeof name, "%s.bias", prefix);
-    return rnnkit_params_declare(params, name, out, 0, &d->off_b, err);
+    return rnnkit__params_declare(params, name, out, 0, &d->off_b, err);
 }
 
-void rnnkit_dense_init(rnnkit_dense *d, rnnkit_rng *rng)
+void rnnkit__dense_init(rnnkit__dense *d, rnnkit_rng *rng)
 {
     float bound = 1.0f / sqrtf((float)d->in);
     float *w = d->params->value + d->off_w, *b = d->params->value + d->off_b;
@@ -111,7 +111,7 @@ void rnnkit_dense_init(rnnkit_dense *d, rnnkit_rng *rng)
         b[i] = (2.0f * rnnkit_rng_uniform(rng) - 1.0f) * bound;
 }
 
-void rnnkit_dense_forward(const rnnkit_dense *d, size_t N, const float *x, float *y)
+void rnnkit__dense_forward(const rnnkit__dense *d, size_t N, const float *x, float *y)
 {
     const float *w = d->params->value + d->off_w, *b = d->params->value + d->off_b;
     const int in = d->in, out = d->out;
@@ -122,7 +122,7 @@ void rnnkit_dense_forward(const rnnkit_dense *d, size_t N, const float *x, float
                 1.0f, y, out);
 }
 
-void rnnkit_dense_backward(rnnkit_dense *d, size_t N, const float *x, const float *dy, float *dx)
+void rnnkit__dense_backward(rnnkit__dense *d, size_t N, const float *x, const float *dy, float *dx)
 {
     const float *w = d->params->value + d->off_w;
     float *gw = d->params->grad + d->off_w, *gb = d->params->grad + d->off_b;
@@ -141,7 +141,7 @@ void rnnkit_dense_backward(rnnkit_dense *d, size_t N, const float *x, const floa
 /* ---------------------------------------------------------------------- */
 /* Dropout */
 
-void rnnkit_dropout_forward(size_t n, float p, rnnkit_rng *rng, float *x, float *mask_out)
+void rnnkit__dropout_forward(size_t n, float p, rnnkit_rng *rng, float *x, float *mask_out)
 {
     if (p <= 0.0f) {
         if (mask_out)
@@ -164,7 +164,7 @@ RNNKIT_CLONES static void dropout_backward_loop(size_t n, const float *mask, flo
         dx[i] *= mask[i];
 }
 
-void rnnkit_dropout_backward(size_t n, const float *mask, float *dx)
+void rnnkit__dropout_backward(size_t n, const float *mask, float *dx)
 {
     dropout_backward_loop(n, mask, dx);
 }
@@ -172,7 +172,7 @@ void rnnkit_dropout_backward(size_t n, const float *mask, float *dx)
 /* ---------------------------------------------------------------------- */
 /* Losses */
 
-void rnnkit_softmax(size_t N, int K, float *x)
+void rnnkit__softmax(size_t N, int K, float *x)
 {
     for (size_t n = 0; n < N; n++) {
         float *row = x + n * (size_t)K;
@@ -190,7 +190,7 @@ void rnnkit_softmax(size_t N, int K, float *x)
     }
 }
 
-double rnnkit_softmax_xent(size_t N, int K, const float *logits, const int32_t *targets,
+double rnnkit__softmax_xent(size_t N, int K, const float *logits, const int32_t *targets,
                            float *dlogits)
 {
     /* loss_n = logsumexp(z_n) - z_n[y_n]; d/dz = softmax(z) - onehot(y), / N */
@@ -216,7 +216,7 @@ double rnnkit_softmax_xent(size_t N, int K, const float *logits, const int32_t *
     return N ? total / (double)N : 0.0;
 }
 
-double rnnkit_sigmoid_bce(size_t N, const float *logits, const float *targets, float *dlogits)
+double rnnkit__sigmoid_bce(size_t N, const float *logits, const float *targets, float *dlogits)
 {
     /* loss = max(z,0) - z*y + log(1 + exp(-|z|)); d/dz = sigmoid(z) - y */
     double total = 0.0;
@@ -299,7 +299,7 @@ RNNKIT_CLONES static void pool_forward_loops(rnnkit_pool kind, int T, int B, int
     }
 }
 
-void rnnkit_pool_forward(rnnkit_pool kind, int T, int B, int C, const float *y,
+void rnnkit__pool_forward(rnnkit_pool kind, int T, int B, int C, const float *y,
                          const float *mask, float *out, int32_t *argmax)
 {
     pool_forward_loops(kind, T, B, C, y, mask, out, argmax);
@@ -336,7 +336,7 @@ RNNKIT_CLONES static void pool_backward_loops(rnnkit_pool kind, int T, int B, in
     }
 }
 
-void rnnkit_pool_backward(rnnkit_pool kind, int T, int B, int C, const float *mask,
+void rnnkit__pool_backward(rnnkit_pool kind, int T, int B, int C, const float *mask,
                           const int32_t *argmax, const float *dout, float *dy)
 {
     pool_backward_loops(kind, T, B, C, mask, argmax, dout, dy);

@@ -104,9 +104,9 @@ static void init_member(rnnkit_model *m, int k, uint64_t seed)
     memset(m->mw[k], 0, ((m->params.count + 15) & ~(size_t)15) * sizeof(float)); /* padding row, tail */
     rnnkit_rng rng;
     rnnkit_rng_seed(&rng, rnnkit__member_seed(seed, k));
-    rnnkit_embedding_init(&m->emb, &rng);
-    rnnkit_rnn_init(m->rnn, &rng, m->cfg.forget_bias);
-    rnnkit_dense_init(&m->fc, &rng);
+    rnnkit__embedding_init(&m->emb, &rng);
+    rnnkit__rnn_init(m->rnn, &rng, m->cfg.forget_bias);
+    rnnkit__dense_init(&m->fc, &rng);
     m->params.value = keep;
 }
 
@@ -159,7 +159,7 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_config *cfg, rnnkit_vocab *
     m->cfg = *cfg;
     m->cfg.members = cfg->members > 1 ? cfg->members : 1;
     m->vocab = vocab;
-    rnnkit_params_init(&m->params);
+    rnnkit__params_init(&m->params);
     int64_t V = rnnkit_vocab_size(vocab);
     if (V < 3 || V > (int64_t)1 << 24) {
         st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
@@ -191,23 +191,23 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_config *cfg, rnnkit_vocab *
     } else {
         m->K = m->V;
     }
-    if ((st = rnnkit_embedding_create(&m->emb, &m->params, "embedding.weight", m->V, cfg->embed,
+    if ((st = rnnkit__embedding_create(&m->emb, &m->params, "embedding.weight", m->V, cfg->embed,
                                       err)))
         goto fail;
-    rnnkit_rnn_config rc = {.cell = cfg->cell,
+    rnnkit__rnn_config rc = {.cell = cfg->cell,
                             .input_size = cfg->embed,
                             .hidden_size = cfg->hidden,
                             .num_layers = cfg->layers,
                             .bidirectional = cfg->bidirectional,
                             .dropout = cfg->dropout,
                             .weight_drop = cfg->weight_drop};
-    if ((st = rnnkit_rnn_create(&rc, &m->params, "rnn", &m->rnn, err)))
+    if ((st = rnnkit__rnn_create(&rc, &m->params, "rnn", &m->rnn, err)))
         goto fail;
-    m->C = rnnkit_rnn_output_size(m->rnn);
+    m->C = rnnkit__rnn_output_size(m->rnn);
     m->LD = cfg->layers * (cfg->bidirectional ? 2 : 1);
-    if ((st = rnnkit_dense_create(&m->fc, &m->params, "fc", m->C, m->K, err)))
+    if ((st = rnnkit__dense_create(&m->fc, &m->params, "fc", m->C, m->K, err)))
         goto fail;
-    if ((st = rnnkit_params_alloc(&m->params, err)))
+    if ((st = rnnkit__params_alloc(&m->params, err)))
         goto fail;
     if (!(m->mw = calloc(1, sizeof *m->mw))) {
         st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the model");
@@ -287,8 +287,8 @@ void rnnkit_model_free(rnnkit_model *m)
     }
     free_workspace(m);
     rnnkit__table_free(m);
-    rnnkit_rnn_free(m->rnn);
-    rnnkit_params_free(&m->params);
+    rnnkit__rnn_free(m->rnn);
+    rnnkit__params_free(&m->params);
     if (m->labels)
         for (int k = 0; k < m->K; k++)
             free(m->labels[k]);
@@ -340,18 +340,31 @@ rnnkit_status rnnkit__model_reserve(rnnkit_model *m, int T, int B, rnnkit_error 
     }
     m->capT = T;
     m->capB = B;
-    return rnnkit_rnn_reserve(m->rnn, T, B, err);
+    return rnnkit__rnn_reserve(m->rnn, T, B, err);
 }
 
 const rnnkit_model_config *rnnkit_model_get_config(const rnnkit_model *m) { return &m->cfg; }
 rnnkit_vocab *rnnkit_model_vocab(rnnkit_model *m) { return m->vocab; }
 int rnnkit_model_num_labels(const rnnkit_model *m) { return m->cfg.task == RNNKIT_TASK_CLASSIFY ? m->K : 0; }
-rnnkit_params *rnnkit_model_params(rnnkit_model *m)
+rnnkit__params *rnnkit__model_params(rnnkit_model *m)
 {
     rnnkit__model_weights_changed(m); /* the caller gets write access to the weights */
     return &m->params;
 }
 size_t rnnkit_model_num_params(const rnnkit_model *m) { return m->params.count; }
+float *rnnkit_model_weights(rnnkit_model *m) { return rnnkit__model_params(m)->value; }
+int rnnkit_model_num_tensors(const rnnkit_model *m) { return m->params.nviews; }
+
+const char *rnnkit_model_tensor(const rnnkit_model *m, int i, int64_t shape[2], size_t *offset)
+{
+    if (i < 0 || i >= m->params.nviews)
+        return NULL;
+    const rnnkit__param_view *v = &m->params.views[i];
+    shape[0] = v->shape[0];
+    shape[1] = v->ndim == 2 ? v->shape[1] : 0;
+    *offset = v->offset;
+    return v->name;
+}
 
 const char *rnnkit_model_label(const rnnkit_model *m, int k)
 {

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "core/hash.h"
+#include "model/nn_internal.h"
 #include "rnnkit/model.h"
 
 struct rnnkit_model {
@@ -13,10 +14,10 @@ struct rnnkit_model {
     int V;          /* vocabulary size (embedding rows) */
     int K;          /* output size: labels (classifier) or V (generator) */
     char **labels;  /* [K] classifier only */
-    rnnkit_params params;
-    rnnkit_embedding emb;
-    rnnkit_rnn *rnn;
-    rnnkit_dense fc;
+    rnnkit__params params;
+    rnnkit__embedding emb;
+    rnnkit__rnn *rnn;
+    rnnkit__dense fc;
     /* Ensemble: members weight blocks of params.count floats each; mw[0] is
      * the block params allocated, the others are the model's. params.value
      * points at mw[cur]; predictions average members 0..ready-1. */
@@ -42,7 +43,7 @@ struct rnnkit_model {
     /* Inference: layer 0's input projection x_id W_ih^T as a table [D][V][G*H]
      * (rnn_internal.h), rows computed on first use for the weights of the
      * moment; tab_have[id] marks them. Cleared when the weights may change
-     * (training, rnnkit_model_params); unused while training. */
+     * (training, rnnkit__model_params); unused while training. */
     float *tab;
     unsigned char *tab_have; /* [V] */
     float *tab_x, *tab_z;    /* [chunk][E], [chunk][G*H] staging */
@@ -61,6 +62,10 @@ static inline float rnnkit__cosine_lr(double lr, int64_t step, double total)
 /* The seed of ensemble member k: member k is the network `seed + k` alone
  * would give. */
 static inline uint64_t rnnkit__member_seed(uint64_t seed, int k) { return seed + (uint64_t)k; }
+
+/* The parameter block of the network in use (tensors, values, gradients);
+ * drops the inference table as rnnkit_model_weights does. */
+rnnkit__params *rnnkit__model_params(rnnkit_model *m);
 
 /* Points the layers at member k's weights (a no-op when it is current). */
 void rnnkit__model_use_member(rnnkit_model *m, int k);
@@ -104,7 +109,7 @@ typedef struct rnnkit__ckpt {
     int has_best;
     float *h, *c;           /* [nstate] generator: carried recurrent state */
     size_t nstate;
-    rnnkit_optim *optim;
+    rnnkit__optim *optim;
     rnnkit_log_row *log;    /* read: malloc'd by the reader */
     int nlog;
 } rnnkit__ckpt;
@@ -133,7 +138,7 @@ rnnkit_status rnnkit__model_reserve(rnnkit_model *m, int T, int B, rnnkit_error 
 /* Gradient checks: the mean loss of the documents of d as one batch in
  * training mode (dropout as configured: zero it for a check; its masks are
  * drawn from a fixed seed), and with grad != 0 the gradient of that loss in
- * rnnkit_model_params(m)->grad (zeroed first). d holds 1..65536 labelled
+ * rnnkit__model_params(m)->grad (zeroed first). d holds 1..65536 labelled
  * documents. */
 rnnkit_status rnnkit__classifier_loss(rnnkit_model *m, const rnnkit_dataset *d, int maxlen, int keep_last,
                                       int grad, double *loss, rnnkit_error *err);

@@ -61,7 +61,7 @@ static rnnkit_status write_header(sqlite3 *db, const char *path, const rnnkit_mo
 }
 
 /* "R" or "RxC": the shape column of a tensor. */
-static void shape_text(const rnnkit_param_view *v, char *buf, size_t cap)
+static void shape_text(const rnnkit__param_view *v, char *buf, size_t cap)
 {
     if (v->ndim == 2)
         snprintf(buf, cap, "%" PRId64 "x%" PRId64, v->shape[0], v->shape[1]);
@@ -81,7 +81,7 @@ rnnkit_status rnnkit__modelfile_put_tensors(sqlite3 *db, const char *path, const
     for (int k = 0; k < m->members && !st; k++) {
         const float *w = k == m->cur ? weights : m->mw[k];
         for (int i = 0; i < m->params.nviews && !st; i++) {
-            const rnnkit_param_view *v = &m->params.views[i];
+            const rnnkit__param_view *v = &m->params.views[i];
             shape_text(v, shape, sizeof shape);
             sqlite3_bind_text(s, 1, rnnkit__member_name(name, sizeof name, k, v->name), -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(s, 2, shape, -1, SQLITE_TRANSIENT);
@@ -261,7 +261,7 @@ static rnnkit_status read_tensors(sqlite3 *db, const char *path, rnnkit_model *m
     char name[160], shape[64];
     for (int k = 0; k < m->members && !st; k++)
         for (int i = 0; i < m->params.nviews && !st; i++) {
-            const rnnkit_param_view *pv = &m->params.views[i];
+            const rnnkit__param_view *pv = &m->params.views[i];
             const char *tn = rnnkit__member_name(name, sizeof name, k, pv->name);
             shape_text(pv, shape, sizeof shape);
             sqlite3_bind_text(s, 1, tn, -1, SQLITE_STATIC);

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rnnkit/nn.h"
+#include "model/nn_internal.h"
 #include "core/clones.h"
 
-rnnkit_status rnnkit_optim_init(rnnkit_optim *o, rnnkit_optim_kind kind, float lr, size_t n,
+rnnkit_status rnnkit__optim_init(rnnkit__optim *o, rnnkit_optim_kind kind, float lr, size_t n,
                                 rnnkit_error *err)
 {
     memset(o, 0, sizeof *o);
@@ -35,13 +35,13 @@ rnnkit_status rnnkit_optim_init(rnnkit_optim *o, rnnkit_optim_kind kind, float l
     o->m = calloc(1, bytes);
     o->v = kind == RNNKIT_OPT_SGD ? NULL : calloc(1, bytes);
     if (!o->m || (kind != RNNKIT_OPT_SGD && !o->v)) {
-        rnnkit_optim_free(o);
+        rnnkit__optim_free(o);
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for optimiser state (%zu floats)", n);
     }
     return RNNKIT_OK;
 }
 
-void rnnkit_optim_reset(rnnkit_optim *o, float lr)
+void rnnkit__optim_reset(rnnkit__optim *o, float lr)
 {
     size_t bytes = (o->n ? o->n : 1) * sizeof(float);
     if (o->m)
@@ -52,7 +52,7 @@ void rnnkit_optim_reset(rnnkit_optim *o, float lr)
     o->lr = lr;
 }
 
-void rnnkit_optim_free(rnnkit_optim *o)
+void rnnkit__optim_free(rnnkit__optim *o)
 {
     if (!o)
         return;
@@ -61,7 +61,7 @@ void rnnkit_optim_free(rnnkit_optim *o)
     o->m = o->v = NULL;
 }
 
-RNNKIT_CLONES static void optim_step_loops(rnnkit_optim *o, float *value, const float *grad)
+RNNKIT_CLONES static void optim_step_loops(rnnkit__optim *o, float *value, const float *grad)
 {
     o->step++;
     const size_t n = o->n;
@@ -105,12 +105,12 @@ RNNKIT_CLONES static void optim_step_loops(rnnkit_optim *o, float *value, const 
     }
 }
 
-void rnnkit_optim_step(rnnkit_optim *o, float *value, const float *grad)
+void rnnkit__optim_step(rnnkit__optim *o, float *value, const float *grad)
 {
     optim_step_loops(o, value, grad);
 }
 
-double rnnkit_clip_grad_norm(float *grad, size_t n, double max_norm)
+double rnnkit__clip_grad_norm(float *grad, size_t n, double max_norm)
 {
     double ss = 0.0;
     for (size_t i = 0; i < n; i++)

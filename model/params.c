@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rnnkit/nn.h"
+#include "model/nn_internal.h"
 
-void rnnkit_params_init(rnnkit_params *p)
+void rnnkit__params_init(rnnkit__params *p)
 {
     memset(p, 0, sizeof *p);
 }
 
-rnnkit_status rnnkit_params_declare(rnnkit_params *p, const char *name, int64_t rows,
+rnnkit_status rnnkit__params_declare(rnnkit__params *p, const char *name, int64_t rows,
                                     int64_t cols, size_t *offset, rnnkit_error *err)
 {
     if (p->value)
@@ -23,7 +23,7 @@ rnnkit_status rnnkit_params_declare(rnnkit_params *p, const char *name, int64_t 
     if (rows <= 0 || cols < 0 || rows > (int64_t)1 << 31 || cols > (int64_t)1 << 31)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "tensor '%s': invalid shape [%lld][%lld]",
                                 name, (long long)rows, (long long)cols);
-    if (rnnkit_params_find(p, name))
+    if (rnnkit__params_find(p, name))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "tensor '%s' declared twice", name);
     size_t numel = (size_t)rows * (size_t)(cols ? cols : 1);
     if (numel > ((size_t)1 << 34) || p->count + numel > ((size_t)1 << 34))
@@ -31,13 +31,13 @@ rnnkit_status rnnkit_params_declare(rnnkit_params *p, const char *name, int64_t 
                                 name, numel);
     if (p->nviews == p->cap) {
         int cap = p->cap ? 2 * p->cap : 16;
-        rnnkit_param_view *v = realloc(p->views, (size_t)cap * sizeof *v);
+        rnnkit__param_view *v = realloc(p->views, (size_t)cap * sizeof *v);
         if (!v)
             return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory declaring '%s'", name);
         p->views = v;
         p->cap = cap;
     }
-    rnnkit_param_view *v = &p->views[p->nviews++];
+    rnnkit__param_view *v = &p->views[p->nviews++];
     memset(v, 0, sizeof *v);
     strcpy(v->name, name);
     v->ndim = cols ? 2 : 1;
@@ -53,7 +53,7 @@ rnnkit_status rnnkit_params_declare(rnnkit_params *p, const char *name, int64_t 
     return RNNKIT_OK;
 }
 
-rnnkit_status rnnkit_params_alloc(rnnkit_params *p, rnnkit_error *err)
+rnnkit_status rnnkit__params_alloc(rnnkit__params *p, rnnkit_error *err)
 {
     size_t n = (p->count + 15) & ~(size_t)15;
     if (n == 0)
@@ -71,7 +71,7 @@ rnnkit_status rnnkit_params_alloc(rnnkit_params *p, rnnkit_error *err)
     return RNNKIT_OK;
 }
 
-const rnnkit_param_view *rnnkit_params_find(const rnnkit_params *p, const char *name)
+const rnnkit__param_view *rnnkit__params_find(const rnnkit__params *p, const char *name)
 {
     for (int i = 0; i < p->nviews; i++)
         if (!strcmp(p->views[i].name, name))
@@ -79,18 +79,18 @@ const rnnkit_param_view *rnnkit_params_find(const rnnkit_params *p, const char *
     return NULL;
 }
 
-void rnnkit_params_zero_grad(rnnkit_params *p)
+void rnnkit__params_zero_grad(rnnkit__params *p)
 {
     if (p->grad)
         memset(p->grad, 0, p->count * sizeof(float));
 }
 
-void rnnkit_params_free(rnnkit_params *p)
+void rnnkit__params_free(rnnkit__params *p)
 {
     if (!p)
         return;
     free(p->value);
     free(p->grad);
     free(p->views);
-    rnnkit_params_init(p);
+    rnnkit__params_init(p);
 }

@@ -78,7 +78,7 @@ static int cell_gates(rnnkit_cell c)
     return c == RNNKIT_CELL_LSTM ? 4 : c == RNNKIT_CELL_GRU ? 3 : 1;
 }
 
-static rnnkit_status check_config(const rnnkit_rnn_config *c, const char *who, rnnkit_error *err)
+static rnnkit_status check_config(const rnnkit__rnn_config *c, const char *who, rnnkit_error *err)
 {
     if (c->cell != RNNKIT_CELL_RNN && c->cell != RNNKIT_CELL_LSTM && c->cell != RNNKIT_CELL_GRU)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: unknown cell type %d", who, (int)c->cell);
@@ -103,7 +103,7 @@ static rnnkit_status check_config(const rnnkit_rnn_config *c, const char *who, r
     return RNNKIT_OK;
 }
 
-static rnnkit_status declare(rnnkit_params *p, const char *prefix, const char *what, int l, int d,
+static rnnkit_status declare(rnnkit__params *p, const char *prefix, const char *what, int l, int d,
                              int64_t rows, int64_t cols, size_t *off, rnnkit_error *err)
 {
     char name[RNNKIT_NAME_MAX + 64];
@@ -112,11 +112,11 @@ static rnnkit_status declare(rnnkit_params *p, const char *prefix, const char *w
     if (n < 0 || n >= RNNKIT_NAME_MAX)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "rnn '%s': tensor name '%s' longer than %d bytes",
                                 prefix, name, RNNKIT_NAME_MAX - 1);
-    return rnnkit_params_declare(p, name, rows, cols, off, err);
+    return rnnkit__params_declare(p, name, rows, cols, off, err);
 }
 
-rnnkit_status rnnkit_rnn_create(const rnnkit_rnn_config *cfg, rnnkit_params *params,
-                                const char *prefix, rnnkit_rnn **out, rnnkit_error *err)
+rnnkit_status rnnkit__rnn_create(const rnnkit__rnn_config *cfg, rnnkit__params *params,
+                                const char *prefix, rnnkit__rnn **out, rnnkit_error *err)
 {
     *out = NULL;
     if (!prefix)
@@ -124,7 +124,7 @@ rnnkit_status rnnkit_rnn_create(const rnnkit_rnn_config *cfg, rnnkit_params *par
     rnnkit_status st = check_config(cfg, *prefix ? prefix : "rnn", err);
     if (st)
         return st;
-    rnnkit_rnn *rnn = calloc(1, sizeof *rnn);
+    rnnkit__rnn *rnn = calloc(1, sizeof *rnn);
     if (!rnn)
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "rnn '%s': out of memory", prefix);
     rnn->cfg = *cfg;
@@ -138,7 +138,7 @@ rnnkit_status rnnkit_rnn_create(const rnnkit_rnn_config *cfg, rnnkit_params *par
     rnn->y = calloc((size_t)rnn->L, sizeof *rnn->y);
     rnn->drop = calloc((size_t)rnn->L, sizeof *rnn->drop);
     if (!rnn->units || !rnn->y || !rnn->drop) {
-        rnnkit_rnn_free(rnn);
+        rnnkit__rnn_free(rnn);
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "rnn '%s': out of memory", prefix);
     }
     /* Declaration order = torch's state_dict order: per layer, per direction,
@@ -152,7 +152,7 @@ rnnkit_status rnnkit_rnn_create(const rnnkit_rnn_config *cfg, rnnkit_params *par
                 (st = declare(params, prefix, "weight_hh", l, d, GH, rnn->H, &u->w_hh, err)) ||
                 (st = declare(params, prefix, "bias_ih", l, d, GH, 0, &u->b_ih, err)) ||
                 (st = declare(params, prefix, "bias_hh", l, d, GH, 0, &u->b_hh, err))) {
-                rnnkit_rnn_free(rnn);
+                rnnkit__rnn_free(rnn);
                 return st;
             }
         }
@@ -161,7 +161,7 @@ rnnkit_status rnnkit_rnn_create(const rnnkit_rnn_config *cfg, rnnkit_params *par
     return RNNKIT_OK;
 }
 
-void rnnkit_rnn_free(rnnkit_rnn *rnn)
+void rnnkit__rnn_free(rnnkit__rnn *rnn)
 {
     if (!rnn)
         return;
@@ -175,37 +175,37 @@ void rnnkit_rnn_free(rnnkit_rnn *rnn)
     free(rnn);
 }
 
-const rnnkit_rnn_config *rnnkit_rnn_get_config(const rnnkit_rnn *rnn)
+const rnnkit__rnn_config *rnnkit__rnn_get_config(const rnnkit__rnn *rnn)
 {
     return &rnn->cfg;
 }
 
-int rnnkit_rnn_output_size(const rnnkit_rnn *rnn)
+int rnnkit__rnn_output_size(const rnnkit__rnn *rnn)
 {
     return rnn->D * rnn->H;
 }
 
-void rnnkit__rnn_set_exact_math(rnnkit_rnn *rnn, int on)
+void rnnkit__rnn_set_exact_math(rnnkit__rnn *rnn, int on)
 {
     rnn->exact_math = on != 0;
 }
 
-void rnnkit__rnn_set_input_rows(rnnkit_rnn *rnn, const float *const *rows, const int32_t *ids)
+void rnnkit__rnn_set_input_rows(rnnkit__rnn *rnn, const float *const *rows, const int32_t *ids)
 {
     rnn->in_ids = rows ? ids : NULL;
     rnn->in_rows[0] = rows ? rows[0] : NULL;
     rnn->in_rows[1] = rows && rnn->D > 1 ? rows[1] : NULL;
 }
 
-int rnnkit__rnn_gate_width(const rnnkit_rnn *rnn) { return rnn->G * rnn->H; }
+int rnnkit__rnn_gate_width(const rnnkit__rnn *rnn) { return rnn->G * rnn->H; }
 
-void rnnkit__rnn_input_rows(const rnnkit_rnn *rnn, int d, int n, const float *x, float *out)
+void rnnkit__rnn_input_rows(const rnnkit__rnn *rnn, int d, int n, const float *x, float *out)
 {
     const rnn_unit *u = &rnn->units[d];
     rnnkit__rnn_gemm_xwt(n, rnn->G * rnn->H, u->in, x, rnn->params->value + u->w_ih, 0.0f, out);
 }
 
-void rnnkit__rnn_capacity(const rnnkit_rnn *rnn, int *T, int *B, size_t *bytes)
+void rnnkit__rnn_capacity(const rnnkit__rnn *rnn, int *T, int *B, size_t *bytes)
 {
     if (T)
         *T = rnn->capT;
@@ -221,7 +221,7 @@ void rnnkit__rnn_capacity(const rnnkit_rnn *rnn, int *T, int *B, size_t *bytes)
  * [-1/sqrt(H), 1/sqrt(H)) from one rnnkit_rng_uniform per element. The
  * forget-gate bias is written afterwards, so the draws do not depend on it.
  */
-void rnnkit_rnn_init(rnnkit_rnn *rnn, rnnkit_rng *rng, float forget_bias)
+void rnnkit__rnn_init(rnnkit__rnn *rnn, rnnkit_rng *rng, float forget_bias)
 {
     float *v = rnn->params->value;
     const float k = 1.0f / sqrtf((float)rnn->H);
@@ -266,7 +266,7 @@ static float *take(float *base, size_t *pos, size_t a, size_t b)
 
 /* Lays the workspace out for capT x capB; with base == NULL only sizes it.
  * Returns 0 on overflow. */
-static int layout(rnnkit_rnn *rnn, float *base, size_t T, size_t B, size_t *total)
+static int layout(rnnkit__rnn *rnn, float *base, size_t T, size_t B, size_t *total)
 {
     const size_t H = (size_t)rnn->H, GH = (size_t)rnn->G * H, DH = (size_t)rnn->D * H;
     const size_t E = (size_t)rnn->E;
@@ -321,7 +321,7 @@ static int layout(rnnkit_rnn *rnn, float *base, size_t T, size_t B, size_t *tota
     return pos == need;
 }
 
-rnnkit_status rnnkit_rnn_reserve(rnnkit_rnn *rnn, int T, int B, rnnkit_error *err)
+rnnkit_status rnnkit__rnn_reserve(rnnkit__rnn *rnn, int T, int B, rnnkit_error *err)
 {
     if (T < 1 || B < 1 || (int64_t)T * B > INT_MAX)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG,
@@ -358,7 +358,7 @@ rnnkit_status rnnkit_rnn_reserve(rnnkit_rnn *rnn, int T, int B, rnnkit_error *er
 /* ---------------------------------------------------------------------- */
 /* Whole layer */
 
-rnnkit_status rnnkit_rnn_forward(rnnkit_rnn *rnn, int T, int B, const float *x,
+rnnkit_status rnnkit__rnn_forward(rnnkit__rnn *rnn, int T, int B, const float *x,
                                  const float *mask, const float *h0, const float *c0,
                                  int train, rnnkit_rng *rng, const float **y, float *hn,
                                  float *cn, rnnkit_error *err)
@@ -373,7 +373,7 @@ rnnkit_status rnnkit_rnn_forward(rnnkit_rnn *rnn, int T, int B, const float *x,
                                 (double)rnn->cfg.dropout, (double)rnn->cfg.weight_drop);
     if (train && rnn->in_ids)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "rnn forward: input rows are for inference only");
-    rnnkit_status st = rnnkit_rnn_reserve(rnn, T, B, err);
+    rnnkit_status st = rnnkit__rnn_reserve(rnn, T, B, err);
     if (st)
         return st;
     const int D = rnn->D, H = rnn->H;
@@ -399,7 +399,7 @@ rnnkit_status rnnkit_rnn_forward(rnnkit_rnn *rnn, int T, int B, const float *x,
         }
         for (size_t i = 0; i < U; i++) {
             memcpy(rnn->wd_w + i * WN, rnn->params->value + rnn->units[i].w_hh, WN * sizeof(float));
-            rnnkit_dropout_forward(WN, rnn->cfg.weight_drop, rng, rnn->wd_w + i * WN, rnn->wd_m + i * WN);
+            rnnkit__dropout_forward(WN, rnn->cfg.weight_drop, rng, rnn->wd_w + i * WN, rnn->wd_m + i * WN);
         }
         rnn->wd_on = 1;
     }
@@ -419,7 +419,7 @@ rnnkit_status rnnkit_rnn_forward(rnnkit_rnn *rnn, int T, int B, const float *x,
             rnnkit__rnn_unit_forward(rnn, l, d, T, B, in, m, h0 ? h0 + i * BH : NULL, c0 ? c0 + i * BH : NULL);
         }
         if (use_dropout && l < rnn->L - 1)
-            rnnkit_dropout_forward(TB * DH, rnn->cfg.dropout, rng, rnn->y[l], rnn->drop[l]);
+            rnnkit__dropout_forward(TB * DH, rnn->cfg.dropout, rng, rnn->y[l], rnn->drop[l]);
         in = rnn->y[l];
     }
     /* Final states last: h0 and hn may be the same buffer. */
@@ -444,14 +444,14 @@ rnnkit_status rnnkit_rnn_forward(rnnkit_rnn *rnn, int T, int B, const float *x,
     return RNNKIT_OK;
 }
 
-rnnkit_status rnnkit_rnn_backward(rnnkit_rnn *rnn, const float *dy, const float *dhn,
+rnnkit_status rnnkit__rnn_backward(rnnkit__rnn *rnn, const float *dy, const float *dhn,
                                   const float *dcn, float *dx, float *dh0, float *dc0,
                                   rnnkit_error *err)
 {
     if (!rnn->trained)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG,
                                 "rnn backward: no training forward to differentiate (call "
-                                "rnnkit_rnn_forward with train != 0 first)");
+                                "rnnkit__rnn_forward with train != 0 first)");
     const int T = rnn->fwdT, B = rnn->fwdB, D = rnn->D, H = rnn->H;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H, DH = (size_t)D * H;
     const float *m = rnn->have_mask ? rnn->mask : NULL;
@@ -471,7 +471,7 @@ rnnkit_status rnnkit_rnn_backward(rnnkit_rnn *rnn, const float *dy, const float 
         }
         if (l > 0) {
             if (rnn->trained == 2)
-                rnnkit_dropout_backward(TB * DH, rnn->drop[l - 1], spare);
+                rnnkit__dropout_backward(TB * DH, rnn->drop[l - 1], spare);
             dycur = spare;
             float *tmp = spare;
             spare = other;

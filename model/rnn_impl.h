@@ -11,14 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rnnkit/nn.h"
+#include "model/nn_internal.h"
 
 
 /* One layer in one direction. */
 typedef struct rnn_unit {
     size_t w_ih, w_hh, b_ih, b_hh; /* offsets into params: [GH][E], [GH][H], [GH], [GH] */
     int in;                        /* E: input width of this layer */
-    /* Workspace views, set by rnnkit_rnn_reserve (shapes for the T, B of the
+    /* Workspace views, set by rnnkit__rnn_reserve (shapes for the T, B of the
      * last forward; rows of B sequences are contiguous). */
     float *z;   /* [T][B][GH]  gate pre-activations, then activations */
     float *s;   /* [T+1][B][H] hidden states, see prev_slot() */
@@ -26,9 +26,9 @@ typedef struct rnn_unit {
     float *aux; /* [T][B][H]   LSTM: tanh(c_t); GRU: W_hn h_{t-1} + b_hn */
 } rnn_unit;
 
-struct rnnkit_rnn {
-    rnnkit_rnn_config cfg;
-    rnnkit_params *params;
+struct rnnkit__rnn {
+    rnnkit__rnn_config cfg;
+    rnnkit__params *params;
     int G, D, L, H, E;
     int exact_math;  /* libm activations instead of the fast ones */
     rnn_unit *units; /* [L*D], index l*D + d */
@@ -72,13 +72,13 @@ struct rnnkit_rnn {
 
 /* Forward of layer l, direction d over T steps of B sequences (see
  * model/rnn_unit.c); in [T][B][E], mask [T][B] or NULL, h0/c0 [B][H] or NULL. */
-void rnnkit__rnn_unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int B, const float *in, const float *mask,
+void rnnkit__rnn_unit_forward(rnnkit__rnn *rnn, int l, int d, int T, int B, const float *in, const float *mask,
                               const float *h0, const float *c0);
 /* Its backward: dy [T][B][D*H] of the layer's output (NULL: zero), dhn/dcn
  * of the final state (may be NULL); adds into the weight gradients; dx
  * [T][B][E] gets the input's gradient (direction 0 writes it, direction 1
  * adds to it), dh0/dc0 the initial state's when non-NULL. */
-void rnnkit__rnn_unit_backward(rnnkit_rnn *rnn, int l, int d, int T, int B, const float *in, const float *mask,
+void rnnkit__rnn_unit_backward(rnnkit__rnn *rnn, int l, int d, int T, int B, const float *in, const float *mask,
                                const float *dy, const float *dhn, const float *dcn, float *dx, float *dh0,
                                float *dc0);
 /* C[M][N] = A[M][K] W^T + beta C, W [N][K]: a linear map applied to M rows. */

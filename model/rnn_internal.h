@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "rnnkit/nn.h"
+#include "model/nn_internal.h"
 
 /*
  * The activations used by the fused gate passes. The "fast" ones are
@@ -22,7 +22,7 @@ float rnnkit__rnn_tanh_exact(float x);
 /* Selects libm's expf/tanhf (on != 0) or the fast approximations (the
  * default) for the gate nonlinearities of `rnn`: the reference the fast path
  * is tested against. */
-void rnnkit__rnn_set_exact_math(rnnkit_rnn *rnn, int on);
+void rnnkit__rnn_set_exact_math(rnnkit__rnn *rnn, int on);
 
 /*
  * Inference fast path for a first layer fed by an embedding: rows[d] is a
@@ -32,13 +32,13 @@ void rnnkit__rnn_set_exact_math(rnnkit_rnn *rnn, int on);
  * multiplying (x is not read for layer 0). rows NULL turns it off. Rejected by
  * a training forward.
  */
-void rnnkit__rnn_set_input_rows(rnnkit_rnn *rnn, const float *const *rows, const int32_t *ids);
+void rnnkit__rnn_set_input_rows(rnnkit__rnn *rnn, const float *const *rows, const int32_t *ids);
 /* G*H: the width of a table row. */
-int rnnkit__rnn_gate_width(const rnnkit_rnn *rnn);
+int rnnkit__rnn_gate_width(const rnnkit__rnn *rnn);
 /* out[n][G*H] = x[n][E] W_ih^T of layer 0, direction d: table rows. */
-void rnnkit__rnn_input_rows(const rnnkit_rnn *rnn, int d, int n, const float *x, float *out);
+void rnnkit__rnn_input_rows(const rnnkit__rnn *rnn, int d, int n, const float *x, float *out);
 
 /* The workspace capacity: steps, sequences and bytes currently allocated. */
-void rnnkit__rnn_capacity(const rnnkit_rnn *rnn, int *T, int *B, size_t *bytes);
+void rnnkit__rnn_capacity(const rnnkit__rnn *rnn, int *T, int *B, size_t *bytes);
 
 #endif

@@ -404,7 +404,7 @@ RNNKIT_CLONES static void backward_step(rnnkit_cell cell, int B, int H, int DH, 
 static size_t prev_slot(int d, int t) { return d ? (size_t)t + 1 : (size_t)t; }
 static size_t next_slot(int d, int t) { return d ? (size_t)t : (size_t)t + 1; }
 
-RNNKIT_CLONES static void unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int B, const float *in,
+RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, int B, const float *in,
                                        const float *mask, const float *h0, const float *c0)
 {
     rnn_unit *u = &rnn->units[l * rnn->D + d];
@@ -467,7 +467,7 @@ RNNKIT_CLONES static void unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int
 /* dy: [T][B][DH] gradient w.r.t. this layer's output (NULL: zero); dx:
  * [T][B][in] gradient w.r.t. its input, overwritten by direction 0 and added
  * to by direction 1 (NULL: not wanted). */
-RNNKIT_CLONES static void unit_backward(rnnkit_rnn *rnn, int l, int d, int T, int B, const float *in,
+RNNKIT_CLONES static void unit_backward(rnnkit__rnn *rnn, int l, int d, int T, int B, const float *in,
                                         const float *mask, const float *dy, const float *dhn,
                                         const float *dcn, float *dx, float *dh0, float *dc0)
 {
@@ -544,13 +544,13 @@ RNNKIT_CLONES static void unit_backward(rnnkit_rnn *rnn, int l, int d, int T, in
 }
 
 
-void rnnkit__rnn_unit_forward(rnnkit_rnn *rnn, int l, int d, int T, int B, const float *in, const float *mask,
+void rnnkit__rnn_unit_forward(rnnkit__rnn *rnn, int l, int d, int T, int B, const float *in, const float *mask,
                               const float *h0, const float *c0)
 {
     unit_forward(rnn, l, d, T, B, in, mask, h0, c0);
 }
 
-void rnnkit__rnn_unit_backward(rnnkit_rnn *rnn, int l, int d, int T, int B, const float *in, const float *mask,
+void rnnkit__rnn_unit_backward(rnnkit__rnn *rnn, int l, int d, int T, int B, const float *in, const float *mask,
                                const float *dy, const float *dhn, const float *dcn, float *dx, float *dh0,
                                float *dc0)
 {

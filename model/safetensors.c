@@ -471,7 +471,7 @@ rnnkit_status rnnkit_model_import_safetensors(rnnkit_model *m, const char *path,
         goto done;
     /* Every tensor of the file must be one of the model's... */
     for (int i = 0; i < h.nt; i++)
-        if (!rnnkit_params_find(&m->params, h.t[i].name)) {
+        if (!rnnkit__params_find(&m->params, h.t[i].name)) {
             st = rnnkit_error_set(err, RNNKIT_ERR_SHAPE,
                                   "%s: tensor '%s' has no place in this model (check the configuration:"
                                   " cell, layers, bidirectional)",
@@ -489,7 +489,7 @@ rnnkit_status rnnkit_model_import_safetensors(rnnkit_model *m, const char *path,
      * between tensors (which no tensor covers) keep what they held */
     memcpy(staged, m->params.value, m->params.count * sizeof(float));
     for (int v = 0; v < m->params.nviews; v++) {
-        const rnnkit_param_view *pv = &m->params.views[v];
+        const rnnkit__param_view *pv = &m->params.views[v];
         const st_tensor *t = NULL;
         for (int i = 0; i < h.nt && !t; i++)
             if (!strcmp(h.t[i].name, pv->name))

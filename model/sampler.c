@@ -50,7 +50,7 @@ rnnkit_status rnnkit_sampler_new(rnnkit_model *m, rnnkit_sampler **out, rnnkit_e
         rnnkit_sampler_free(s);
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the sampler");
     }
-    rnnkit_status st = rnnkit_rnn_reserve(m->rnn, 1, 1, err);
+    rnnkit_status st = rnnkit__rnn_reserve(m->rnn, 1, 1, err);
     if (st) {
         rnnkit_sampler_free(s);
         return st;
@@ -86,11 +86,11 @@ rnnkit_status rnnkit_sampler_feed(rnnkit_sampler *s, int32_t id, rnnkit_error *e
 {
     rnnkit_model *m = s->m;
     const int lstm = m->cfg.cell == RNNKIT_CELL_LSTM;
-    rnnkit_status st = rnnkit_embedding_forward(&m->emb, &id, 1, s->x, err);
+    rnnkit_status st = rnnkit__embedding_forward(&m->emb, &id, 1, s->x, err);
     if (st)
         return st;
     const float *y = NULL;
-    st = rnnkit_rnn_forward(m->rnn, 1, 1, s->x, NULL, s->h, lstm ? s->c : NULL, 0, NULL, &y, s->hn,
+    st = rnnkit__rnn_forward(m->rnn, 1, 1, s->x, NULL, s->h, lstm ? s->c : NULL, 0, NULL, &y, s->hn,
                             lstm ? s->cn : NULL, err);
     if (st)
         return st;
@@ -100,7 +100,7 @@ rnnkit_status rnnkit_sampler_feed(rnnkit_sampler *s, int32_t id, rnnkit_error *e
     t = s->c;
     s->c = s->cn;
     s->cn = t;
-    rnnkit_dense_forward(&m->fc, 1, y, s->logits);
+    rnnkit__dense_forward(&m->fc, 1, y, s->logits);
     s->fed = 1;
     return RNNKIT_OK;
 }

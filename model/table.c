@@ -8,7 +8,7 @@
  *
  * Invariants: tab_have[id] = 1 exactly when the rows of id are valid for the
  * current weights; every path that may change the weights (training,
- * rnnkit_model_params, a member switch) clears it through
+ * rnnkit__model_params, a member switch) clears it through
  * rnnkit__model_weights_changed. The table is never used while training, and
  * not past TAB_MAX_BYTES (the plain path serves then).
  */
@@ -45,7 +45,7 @@ enum { TAB_CHUNK = 256 };
 static void tab_flush(rnnkit_model *m, int np)
 {
     const size_t GH = (size_t)rnnkit__rnn_gate_width(m->rnn), V = (size_t)m->V;
-    (void)rnnkit_embedding_forward(&m->emb, m->tab_pending, (size_t)np, m->tab_x, NULL);
+    (void)rnnkit__embedding_forward(&m->emb, m->tab_pending, (size_t)np, m->tab_x, NULL);
     for (int d = 0; d < (m->cfg.bidirectional ? 2 : 1); d++) {
         rnnkit__rnn_input_rows(m->rnn, d, np, m->tab_x, m->tab_z);
         for (int j = 0; j < np; j++)

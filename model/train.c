@@ -28,7 +28,7 @@ typedef struct trainer {
     rnnkit_model *m;
     const rnnkit_train_options *opt;
     rnnkit__ckpt ck;        /* settings and counters; what a checkpoint writes */
-    rnnkit_optim optim;
+    rnnkit__optim optim;
     rnnkit_rng rng;
     float *best;            /* [params] the best weights of the current network */
     int final_current;      /* an off-schedule evaluation beat the best: the model is the current weights */
@@ -110,7 +110,7 @@ static rnnkit_status start(trainer *tr, const rnnkit__task *t, rnnkit_error *err
     tr->opt = t->opt;
     tr->fault_step = rnnkit__fault_nan_step();
     const rnnkit_train_options *opt = t->opt;
-    rnnkit_status st = rnnkit_optim_init(&tr->optim, opt->optimizer, (float)opt->lr, tr->m->params.count, err);
+    rnnkit_status st = rnnkit__optim_init(&tr->optim, opt->optimizer, (float)opt->lr, tr->m->params.count, err);
     if (st)
         return st;
     if (opt->weight_decay > 0)
@@ -234,12 +234,12 @@ static rnnkit_status step(trainer *tr, rnnkit_error *err)
     rnnkit_status st = t->next_batch(t->ctx, &tr->rng, &ck->epoch, err);
     if (st)
         return st;
-    rnnkit_params_zero_grad(&m->params);
+    rnnkit__params_zero_grad(&m->params);
     double loss = 0.0, weight = 1.0;
     int64_t items = 0, correct = 0;
     if ((st = t->step(t->ctx, &tr->rng, &loss, &weight, &items, &correct, err)))
         return st;
-    const double gnorm = rnnkit_clip_grad_norm(m->params.grad, m->params.count, opt->clip);
+    const double gnorm = rnnkit__clip_grad_norm(m->params.grad, m->params.count, opt->clip);
     ck->step++;
     if (tr->fault_step == ck->step)
         loss = NAN;
@@ -251,7 +251,7 @@ static rnnkit_status step(trainer *tr, rnnkit_error *err)
                                 opt->checkpoint_path ? "; the last checkpoint is intact" : "");
     if (opt->lr_schedule == RNNKIT_LR_COSINE)
         tr->optim.lr = rnnkit__cosine_lr(opt->lr, ck->step, (double)t->total_steps);
-    rnnkit_optim_step(&tr->optim, m->params.value, m->params.grad);
+    rnnkit__optim_step(&tr->optim, m->params.value, m->params.grad);
     if (t->after_step)
         t->after_step(t->ctx);
     ck->loss_sum += loss * weight;
@@ -303,7 +303,7 @@ static rnnkit_status next_network(trainer *tr, rnnkit_error *err)
     rnnkit__ckpt *ck = &tr->ck;
     const int next = ck->member + 1;
     rnnkit__model_use_member(tr->m, next);
-    rnnkit_optim_reset(&tr->optim, (float)tr->opt->lr);
+    rnnkit__optim_reset(&tr->optim, (float)tr->opt->lr);
     rnnkit_rng_seed(&tr->rng, t->rng_seed(tr->opt->seed, next));
     keep_best(tr);
     ck->member = next;
@@ -349,7 +349,7 @@ rnnkit_status rnnkit__train(const rnnkit__task *t, rnnkit_log_row **log, int *nl
         free(tr.rows);
     }
     free(tr.best);
-    rnnkit_optim_free(&tr.optim);
+    rnnkit__optim_free(&tr.optim);
     tr.m->training = 0;
     rnnkit__model_use_member(tr.m, 0);
     rnnkit__model_weights_changed(tr.m);

@@ -198,14 +198,14 @@ static rnnkit_generator_options gen_options(const char *path)
  * carried state). */
 typedef struct ckbuf {
     rnnkit__ckpt ck;
-    rnnkit_optim optim;
+    rnnkit__optim optim;
 } ckbuf;
 
 static void ckbuf_init(ckbuf *b, const rnnkit_model *m, size_t nstate)
 {
     memset(b, 0, sizeof *b);
     size_t n = rnnkit_model_num_params(m);
-    assert_int_equal(rnnkit_optim_init(&b->optim, RNNKIT_OPT_ADAM, 1e-3f, n, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit__optim_init(&b->optim, RNNKIT_OPT_ADAM, 1e-3f, n, NULL), RNNKIT_OK);
     b->ck.optim = &b->optim;
     b->ck.weights = calloc(n, sizeof(float));
     b->ck.best = calloc(n, sizeof(float));
@@ -227,7 +227,7 @@ static void ckbuf_free(ckbuf *b)
     free(b->ck.h);
     free(b->ck.c);
     free(b->ck.log);
-    rnnkit_optim_free(&b->optim);
+    rnnkit__optim_free(&b->optim);
 }
 
 static void assert_same_double(double a, double b, const char *what, int row)
@@ -307,8 +307,8 @@ static void test_classifier_checkpoint_reads_back(void **state)
     assert_int_equal(b.optim.kind, RNNKIT_OPT_ADAM);
     /* without validation the model is the current weights */
     size_t n = rnnkit_model_num_params(m);
-    assert_memory_equal(b.ck.weights, rnnkit_model_params(m)->value, n * sizeof(float));
-    assert_memory_equal(rnnkit_model_params(l)->value, rnnkit_model_params(m)->value, n * sizeof(float));
+    assert_memory_equal(b.ck.weights, rnnkit__model_params(m)->value, n * sizeof(float));
+    assert_memory_equal(rnnkit__model_params(l)->value, rnnkit__model_params(m)->value, n * sizeof(float));
     /* the moments are those of a real run: not all zero */
     int nonzero = 0;
     for (size_t i = 0; i < n; i++)
@@ -342,7 +342,7 @@ static void test_classifier_checkpoint_reads_back(void **state)
     assert_true(b.ck.loss_sum > 0);
     assert_int_equal(b.ck.nlog, 0); /* no epoch ended */
     assert_int_equal(b.optim.step, 3);
-    assert_memory_equal(b.ck.weights, rnnkit_model_params(m)->value, n * sizeof(float));
+    assert_memory_equal(b.ck.weights, rnnkit__model_params(m)->value, n * sizeof(float));
     ckbuf_free(&b);
     rnnkit_model_free(m);
 }
@@ -403,14 +403,14 @@ static void test_generator_checkpoint_reads_back(void **state)
     assert_true(b.ck.best_loss == best);
     assert_int_equal(b.ck.has_best, 1);
     size_t n = rnnkit_model_num_params(m);
-    assert_memory_equal(b.ck.weights, rnnkit_model_params(m)->value, n * sizeof(float));
+    assert_memory_equal(b.ck.weights, rnnkit__model_params(m)->value, n * sizeof(float));
     rnnkit_model *l = NULL;
     if (rnnkit_model_load(tmp("gen.db"), RNNKIT_TASK_GENERATE, &l, &err))
         fail_msg("%s", err.msg);
     if (log[2].valid_loss < best)
-        assert_memory_equal(rnnkit_model_params(l)->value, b.ck.weights, n * sizeof(float));
+        assert_memory_equal(rnnkit__model_params(l)->value, b.ck.weights, n * sizeof(float));
     else
-        assert_memory_equal(rnnkit_model_params(l)->value, b.ck.best, n * sizeof(float));
+        assert_memory_equal(rnnkit__model_params(l)->value, b.ck.best, n * sizeof(float));
     assert_memory_not_equal(b.ck.best, b.ck.weights, n * sizeof(float));
     rnnkit_model_free(l);
     /* carried LSTM state: finite, not all zero, |h| < 1 */

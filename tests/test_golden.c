@@ -199,9 +199,8 @@ static void classifier_fps(const char *name, rnnkit_model *m, int maxlen, int ke
         rnnkit_model *l = NULL;
         if (rnnkit_model_load(tmp("c.db"), RNNKIT_TASK_CLASSIFY, &l, &err) || rnnkit_model_keep_member(l, k, &err))
             fail_msg("%s", err.msg);
-        const rnnkit_params *p = rnnkit_model_params(l);
         snprintf(key, sizeof key, "%s.member%d", name, k);
-        golden(key, fnv(FNV0, p->value, p->count * sizeof(float)));
+        golden(key, fnv(FNV0, rnnkit_model_weights(l), rnnkit_model_num_params(l) * sizeof(float)));
         rnnkit_model_free(l);
     }
 }
@@ -336,9 +335,8 @@ static void generator_fps(const char *name, rnnkit_model *m)
 {
     char key[128];
     rnnkit_error err;
-    const rnnkit_params *p = rnnkit_model_params(m);
     snprintf(key, sizeof key, "%s.weights", name);
-    golden(key, fnv(FNV0, p->value, p->count * sizeof(float)));
+    golden(key, fnv(FNV0, rnnkit_model_weights(m), rnnkit_model_num_params(m) * sizeof(float)));
     double loss;
     if (rnnkit_generator_evaluate(m, text + 2500, 500, &loss, &err))
         fail_msg("%s", err.msg);

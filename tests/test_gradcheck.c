@@ -84,17 +84,17 @@ static rnnkit_model *network(rnnkit_cell cell, rnnkit_pool pool, int bidi, uint6
         fail_msg("%s", err.msg);
     assert_int_equal(rnnkit_vocab_size(rnnkit_model_vocab(m)), 10);
     /* embeddings N(0,1) halved: the cells stay away from saturation */
-    rnnkit_params *p = rnnkit_model_params(m);
-    const rnnkit_param_view *e = rnnkit_params_find(p, "embedding.weight");
+    rnnkit__params *p = rnnkit__model_params(m);
+    const rnnkit__param_view *e = rnnkit__params_find(p, "embedding.weight");
     for (size_t i = 0; i < e->numel; i++)
         p->value[e->offset + i] *= 0.5f;
-    rnnkit_model_params(m);
+    rnnkit__model_params(m);
     return m;
 }
 
 static double loss_of(rnnkit_model *m, const rnnkit_dataset *d)
 {
-    rnnkit_model_params(m); /* weights changed through a kept pointer */
+    rnnkit__model_params(m); /* weights changed through a kept pointer */
     double loss;
     rnnkit_error err;
     if (rnnkit__classifier_loss(m, d, 0, 0, 0, &loss, &err))
@@ -108,7 +108,7 @@ static void check_network(rnnkit_cell cell, rnnkit_pool pool, int bidi, double *
     snprintf(what, sizeof what, "%s %s %s", rnnkit_cell_name(cell), rnnkit_pool_name(pool), bidi ? "bi" : "uni");
     rnnkit_model *m = network(cell, pool, bidi, 500 + (uint64_t)cell * 10 + (uint64_t)pool * 2 + (uint64_t)bidi);
     rnnkit_dataset d = {.n = NDOC, .off = OFF, .ids = IDS, .label = LAB};
-    rnnkit_params *p = rnnkit_model_params(m);
+    rnnkit__params *p = rnnkit__model_params(m);
     double loss0;
     rnnkit_error err;
     if (rnnkit__classifier_loss(m, &d, 0, 0, 1, &loss0, &err))
@@ -123,7 +123,7 @@ static void check_network(rnnkit_cell cell, rnnkit_pool pool, int bidi, double *
     rnnkit_rng_seed(&rng, 7);
     int checked = 0, skipped = 0, big = 0, caught_scaled = 0, caught_swapped = 0, tested_swapped = 0;
     for (int v = 0; v < p->nviews; v++) {
-        const rnnkit_param_view *pv = &p->views[v];
+        const rnnkit__param_view *pv = &p->views[v];
         int is_emb = !strcmp(pv->name, "embedding.weight");
         size_t prev = SIZE_MAX;
         for (int k = 0; k < PER_TENSOR; k++) {

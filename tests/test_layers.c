@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "rnnkit/nn.h"
+#include "model/nn_internal.h"
 
 #define EPS 1e-2f
 
@@ -49,26 +49,26 @@ static void test_dense_gradients_match_finite_differences(void **state)
 {
     (void)state;
     enum { N = 3, IN = 5, OUT = 4 };
-    rnnkit_params p;
-    rnnkit_params_init(&p);
-    rnnkit_dense d;
-    assert_int_equal(rnnkit_dense_create(&d, &p, "fc", IN, OUT, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_params_alloc(&p, NULL), RNNKIT_OK);
+    rnnkit__params p;
+    rnnkit__params_init(&p);
+    rnnkit__dense d;
+    assert_int_equal(rnnkit__dense_create(&d, &p, "fc", IN, OUT, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit__params_alloc(&p, NULL), RNNKIT_OK);
     rnnkit_rng rng;
     rnnkit_rng_seed(&rng, 1);
-    rnnkit_dense_init(&d, &rng);
+    rnnkit__dense_init(&d, &rng);
     float x[N * IN], y[N * OUT], r[N * OUT], dx[N * IN];
     fill(&rng, x, N * IN, 1.0f);
     fill(&rng, r, N * OUT, 1.0f);
-    rnnkit_dense_forward(&d, N, x, y);
-    rnnkit_dense_backward(&d, N, x, r, dx);
+    rnnkit__dense_forward(&d, N, x, y);
+    rnnkit__dense_backward(&d, N, x, r, dx);
     for (size_t i = 0; i < p.count; i++) {
         float keep = p.value[i];
         p.value[i] = keep + EPS;
-        rnnkit_dense_forward(&d, N, x, y);
+        rnnkit__dense_forward(&d, N, x, y);
         double lp = dot(y, r, N * OUT);
         p.value[i] = keep - EPS;
-        rnnkit_dense_forward(&d, N, x, y);
+        rnnkit__dense_forward(&d, N, x, y);
         double lm = dot(y, r, N * OUT);
         p.value[i] = keep;
         if (i < (size_t)IN * OUT || (i >= d.off_b && i < d.off_b + OUT))
@@ -77,40 +77,40 @@ static void test_dense_gradients_match_finite_differences(void **state)
     for (size_t i = 0; i < N * IN; i++) {
         float keep = x[i];
         x[i] = keep + EPS;
-        rnnkit_dense_forward(&d, N, x, y);
+        rnnkit__dense_forward(&d, N, x, y);
         double lp = dot(y, r, N * OUT);
         x[i] = keep - EPS;
-        rnnkit_dense_forward(&d, N, x, y);
+        rnnkit__dense_forward(&d, N, x, y);
         double lm = dot(y, r, N * OUT);
         x[i] = keep;
         assert_grad_close("dense dx", i, dx[i], (lp - lm) / (2 * EPS));
     }
-    rnnkit_params_free(&p);
+    rnnkit__params_free(&p);
 }
 
 static void test_embedding_gathers_rows_and_never_updates_padding(void **state)
 {
     (void)state;
     enum { V = 6, E = 3, N = 5 };
-    rnnkit_params p;
-    rnnkit_params_init(&p);
-    rnnkit_embedding emb;
-    assert_int_equal(rnnkit_embedding_create(&emb, &p, "embedding.weight", V, E, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_params_alloc(&p, NULL), RNNKIT_OK);
+    rnnkit__params p;
+    rnnkit__params_init(&p);
+    rnnkit__embedding emb;
+    assert_int_equal(rnnkit__embedding_create(&emb, &p, "embedding.weight", V, E, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit__params_alloc(&p, NULL), RNNKIT_OK);
     rnnkit_rng rng;
     rnnkit_rng_seed(&rng, 2);
-    rnnkit_embedding_init(&emb, &rng);
+    rnnkit__embedding_init(&emb, &rng);
     const float *w = p.value + emb.off;
     for (int e = 0; e < E; e++)
         assert_true(w[e] == 0.0f);
     int32_t ids[N] = {3, 0, 3, 5, 1};
     float out[N * E], dout[N * E];
-    assert_int_equal(rnnkit_embedding_forward(&emb, ids, N, out, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit__embedding_forward(&emb, ids, N, out, NULL), RNNKIT_OK);
     for (int n = 0; n < N; n++)
         assert_memory_equal(out + n * E, w + ids[n] * E, E * sizeof(float));
     for (int i = 0; i < N * E; i++)
         dout[i] = (float)(i + 1);
-    rnnkit_embedding_backward(&emb, ids, N, dout);
+    rnnkit__embedding_backward(&emb, ids, N, dout);
     const float *g = p.grad + emb.off;
     for (int e = 0; e < E; e++) {
         assert_true(g[0 * E + e] == 0.0f);                       /* padding: no gradient */
@@ -120,9 +120,9 @@ static void test_embedding_gathers_rows_and_never_updates_padding(void **state)
     }
     rnnkit_error err;
     int32_t bad[2] = {2, 6};
-    assert_int_equal(rnnkit_embedding_forward(&emb, bad, 2, out, &err), RNNKIT_ERR_ARG);
+    assert_int_equal(rnnkit__embedding_forward(&emb, bad, 2, out, &err), RNNKIT_ERR_ARG);
     assert_non_null(strstr(err.msg, "position 1"));
-    rnnkit_params_free(&p);
+    rnnkit__params_free(&p);
 }
 
 static void test_softmax_xent_gradient_and_stability(void **state)
@@ -134,20 +134,20 @@ static void test_softmax_xent_gradient_and_stability(void **state)
     float z[N * K], dz[N * K];
     fill(&rng, z, N * K, 3.0f);
     int32_t y[N] = {0, 4, 2, 2};
-    rnnkit_softmax_xent(N, K, z, y, dz);
+    rnnkit__softmax_xent(N, K, z, y, dz);
     for (size_t i = 0; i < N * K; i++) {
         float keep = z[i];
         z[i] = keep + EPS;
-        double lp = rnnkit_softmax_xent(N, K, z, y, NULL);
+        double lp = rnnkit__softmax_xent(N, K, z, y, NULL);
         z[i] = keep - EPS;
-        double lm = rnnkit_softmax_xent(N, K, z, y, NULL);
+        double lm = rnnkit__softmax_xent(N, K, z, y, NULL);
         z[i] = keep;
         assert_grad_close("xent dz", i, dz[i], (lp - lm) / (2 * EPS));
     }
     /* Huge logits: finite loss, no NaN. */
     float big[2] = {1000.0f, -1000.0f};
     int32_t t1 = 1;
-    double l = rnnkit_softmax_xent(1, 2, big, &t1, dz);
+    double l = rnnkit__softmax_xent(1, 2, big, &t1, dz);
     assert_true(isfinite(l) && fabs(l - 2000.0) < 1e-3);
     assert_true(isfinite(dz[0]) && isfinite(dz[1]));
 }
@@ -157,18 +157,18 @@ static void test_sigmoid_bce_gradient_and_stability(void **state)
     (void)state;
     enum { N = 6 };
     float z[N] = {-3.0f, -0.5f, 0.0f, 0.7f, 2.5f, 5.0f}, t[N] = {0, 1, 1, 0, 1, 0}, dz[N];
-    rnnkit_sigmoid_bce(N, z, t, dz);
+    rnnkit__sigmoid_bce(N, z, t, dz);
     for (size_t i = 0; i < N; i++) {
         float keep = z[i];
         z[i] = keep + EPS;
-        double lp = rnnkit_sigmoid_bce(N, z, t, NULL);
+        double lp = rnnkit__sigmoid_bce(N, z, t, NULL);
         z[i] = keep - EPS;
-        double lm = rnnkit_sigmoid_bce(N, z, t, NULL);
+        double lm = rnnkit__sigmoid_bce(N, z, t, NULL);
         z[i] = keep;
         assert_grad_close("bce dz", i, dz[i], (lp - lm) / (2 * EPS));
     }
     float big[2] = {500.0f, -500.0f}, tt[2] = {0.0f, 1.0f};
-    double l = rnnkit_sigmoid_bce(2, big, tt, dz);
+    double l = rnnkit__sigmoid_bce(2, big, tt, dz);
     assert_true(isfinite(l) && fabs(l - 500.0) < 1e-3);
 }
 
@@ -194,10 +194,10 @@ static void check_pool(rnnkit_pool kind)
             if (mask[t * B + b] == 0.0f)
                 for (int c = 0; c < C; c++)
                     y[(t * B + b) * C + c] = 100.0f;
-    rnnkit_pool_forward(kind, T, B, C, y, mask, out, am);
+    rnnkit__pool_forward(kind, T, B, C, y, mask, out, am);
     for (int i = 0; i < B * C; i++)
         assert_true(out[i] < 50.0f);
-    rnnkit_pool_backward(kind, T, B, C, mask, am, r, dy);
+    rnnkit__pool_backward(kind, T, B, C, mask, am, r, dy);
     for (size_t i = 0; i < T * B * C; i++) {
         size_t tb = i / C;
         if (mask[tb] == 0.0f) {
@@ -206,10 +206,10 @@ static void check_pool(rnnkit_pool kind)
         }
         float keep = y[i];
         y[i] = keep + 1e-3f;
-        rnnkit_pool_forward(kind, T, B, C, y, mask, out, am);
+        rnnkit__pool_forward(kind, T, B, C, y, mask, out, am);
         double lp = dot(out, r, B * C);
         y[i] = keep - 1e-3f;
-        rnnkit_pool_forward(kind, T, B, C, y, mask, out, am);
+        rnnkit__pool_forward(kind, T, B, C, y, mask, out, am);
         double lm = dot(out, r, B * C);
         y[i] = keep;
         assert_grad_close(rnnkit_pool_name(kind), i, dy[i], (lp - lm) / 2e-3);
@@ -237,14 +237,14 @@ static void test_dropout_scales_kept_and_zeroes_dropped(void **state)
         x[i] = g[i] = 1.0f;
     rnnkit_rng rng;
     rnnkit_rng_seed(&rng, 5);
-    rnnkit_dropout_forward(N, 0.25f, &rng, x, m);
+    rnnkit__dropout_forward(N, 0.25f, &rng, x, m);
     int dropped = 0;
     for (int i = 0; i < N; i++) {
         assert_true(x[i] == 0.0f || fabsf(x[i] - 1.0f / 0.75f) < 1e-6f);
         dropped += x[i] == 0.0f;
     }
     assert_in_range(dropped, 2300, 2700);
-    rnnkit_dropout_backward(N, m, g);
+    rnnkit__dropout_backward(N, m, g);
     assert_memory_equal(g, x, sizeof x);
 }
 
@@ -252,13 +252,13 @@ static void test_adam_matches_hand_computed_steps(void **state)
 {
     (void)state;
     float w[2] = {1.0f, -2.0f}, g[2];
-    rnnkit_optim o;
-    assert_int_equal(rnnkit_optim_init(&o, RNNKIT_OPT_ADAM, 0.1f, 2, NULL), RNNKIT_OK);
+    rnnkit__optim o;
+    assert_int_equal(rnnkit__optim_init(&o, RNNKIT_OPT_ADAM, 0.1f, 2, NULL), RNNKIT_OK);
     double ref[2] = {1.0, -2.0}, m[2] = {0, 0}, v[2] = {0, 0};
     for (int step = 1; step <= 5; step++) {
         for (int i = 0; i < 2; i++)
             g[i] = 2.0f * w[i]; /* d/dw of w^2 */
-        rnnkit_optim_step(&o, w, g);
+        rnnkit__optim_step(&o, w, g);
         for (int i = 0; i < 2; i++) {
             double gi = 2.0 * ref[i];
             m[i] = 0.9 * m[i] + 0.1 * gi;
@@ -268,43 +268,43 @@ static void test_adam_matches_hand_computed_steps(void **state)
             assert_float_equal(w[i], ref[i], 1e-5);
         }
     }
-    rnnkit_optim_free(&o);
+    rnnkit__optim_free(&o);
     rnnkit_error err;
-    assert_int_equal(rnnkit_optim_init(&o, RNNKIT_OPT_ADAM, 0.0f, 2, &err), RNNKIT_ERR_ARG);
+    assert_int_equal(rnnkit__optim_init(&o, RNNKIT_OPT_ADAM, 0.0f, 2, &err), RNNKIT_ERR_ARG);
 }
 
 static void test_adamw_decays_weights_and_sgd_uses_momentum(void **state)
 {
     (void)state;
     float w[1] = {1.0f}, g[1] = {0.0f};
-    rnnkit_optim o;
-    assert_int_equal(rnnkit_optim_init(&o, RNNKIT_OPT_ADAMW, 0.1f, 1, NULL), RNNKIT_OK);
-    rnnkit_optim_step(&o, w, g); /* zero gradient: only the decoupled decay acts */
+    rnnkit__optim o;
+    assert_int_equal(rnnkit__optim_init(&o, RNNKIT_OPT_ADAMW, 0.1f, 1, NULL), RNNKIT_OK);
+    rnnkit__optim_step(&o, w, g); /* zero gradient: only the decoupled decay acts */
     assert_float_equal(w[0], 1.0f * (1.0f - 0.1f * 0.01f), 1e-7);
-    rnnkit_optim_free(&o);
+    rnnkit__optim_free(&o);
 
-    assert_int_equal(rnnkit_optim_init(&o, RNNKIT_OPT_SGD, 0.5f, 1, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit__optim_init(&o, RNNKIT_OPT_SGD, 0.5f, 1, NULL), RNNKIT_OK);
     o.momentum = 0.9f;
     w[0] = 0.0f;
     g[0] = 1.0f;
-    rnnkit_optim_step(&o, w, g); /* b = 1 */
-    rnnkit_optim_step(&o, w, g); /* b = 1.9 */
+    rnnkit__optim_step(&o, w, g); /* b = 1 */
+    rnnkit__optim_step(&o, w, g); /* b = 1.9 */
     assert_float_equal(w[0], -0.5f * (1.0f + 1.9f), 1e-6);
-    rnnkit_optim_free(&o);
+    rnnkit__optim_free(&o);
 }
 
 static void test_clip_scales_to_max_norm_and_reports_norm(void **state)
 {
     (void)state;
     float g[2] = {3.0f, 4.0f};
-    double n = rnnkit_clip_grad_norm(g, 2, 1.0);
+    double n = rnnkit__clip_grad_norm(g, 2, 1.0);
     assert_float_equal(n, 5.0, 1e-9);
     assert_float_equal(sqrt(g[0] * g[0] + g[1] * g[1]), 1.0, 1e-5);
     float h[2] = {0.3f, 0.4f};
-    rnnkit_clip_grad_norm(h, 2, 1.0);
+    rnnkit__clip_grad_norm(h, 2, 1.0);
     assert_true(h[0] == 0.3f && h[1] == 0.4f); /* under the limit: untouched */
     float bad[2] = {NAN, 1.0f};
-    assert_false(isfinite(rnnkit_clip_grad_norm(bad, 2, 1.0)));
+    assert_false(isfinite(rnnkit__clip_grad_norm(bad, 2, 1.0)));
 }
 
 static void test_rng_is_deterministic_and_uniform_in_range(void **state)
@@ -330,22 +330,22 @@ static void test_rng_is_deterministic_and_uniform_in_range(void **state)
 static void test_params_reject_duplicates_and_align_views(void **state)
 {
     (void)state;
-    rnnkit_params p;
-    rnnkit_params_init(&p);
+    rnnkit__params p;
+    rnnkit__params_init(&p);
     rnnkit_error err;
     size_t o1, o2;
-    assert_int_equal(rnnkit_params_declare(&p, "a", 3, 0, &o1, &err), RNNKIT_OK);
-    assert_int_equal(rnnkit_params_declare(&p, "b", 2, 5, &o2, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit__params_declare(&p, "a", 3, 0, &o1, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit__params_declare(&p, "b", 2, 5, &o2, &err), RNNKIT_OK);
     assert_true(o2 % 16 == 0 && o2 >= 3);
-    assert_int_equal(rnnkit_params_declare(&p, "a", 1, 0, NULL, &err), RNNKIT_ERR_ARG);
+    assert_int_equal(rnnkit__params_declare(&p, "a", 1, 0, NULL, &err), RNNKIT_ERR_ARG);
     assert_non_null(strstr(err.msg, "'a'"));
-    assert_int_equal(rnnkit_params_declare(&p, "c", 0, 4, NULL, &err), RNNKIT_ERR_ARG);
-    assert_int_equal(rnnkit_params_alloc(&p, &err), RNNKIT_OK);
-    assert_int_equal(rnnkit_params_declare(&p, "d", 1, 0, NULL, &err), RNNKIT_ERR_ARG);
-    assert_non_null(rnnkit_params_find(&p, "b"));
-    assert_null(rnnkit_params_find(&p, "zz"));
-    rnnkit_params_free(&p);
-    rnnkit_params_free(NULL);
+    assert_int_equal(rnnkit__params_declare(&p, "c", 0, 4, NULL, &err), RNNKIT_ERR_ARG);
+    assert_int_equal(rnnkit__params_alloc(&p, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit__params_declare(&p, "d", 1, 0, NULL, &err), RNNKIT_ERR_ARG);
+    assert_non_null(rnnkit__params_find(&p, "b"));
+    assert_null(rnnkit__params_find(&p, "zz"));
+    rnnkit__params_free(&p);
+    rnnkit__params_free(NULL);
 }
 
 int main(void)

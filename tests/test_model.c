@@ -104,7 +104,7 @@ static void test_save_load_round_trip_is_bit_exact(void **state)
         rnnkit_model *l = NULL;
         if (rnnkit_model_load(tmp("m.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
             fail_msg("%s", err.msg);
-        const rnnkit_params *a = rnnkit_model_params(m), *b = rnnkit_model_params(l);
+        const rnnkit__params *a = rnnkit__model_params(m), *b = rnnkit__model_params(l);
         assert_int_equal(a->count, b->count);
         assert_memory_equal(a->value, b->value, a->count * sizeof(float));
         assert_memory_equal(rnnkit_model_get_config(m), rnnkit_model_get_config(l), sizeof(rnnkit_model_config));
@@ -121,9 +121,9 @@ static void test_same_seed_same_weights_other_seed_other(void **state)
     rnnkit_model *a = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 11);
     rnnkit_model *b = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 11);
     rnnkit_model *c = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 12);
-    size_t n = rnnkit_model_params(a)->count;
-    assert_memory_equal(rnnkit_model_params(a)->value, rnnkit_model_params(b)->value, n * sizeof(float));
-    assert_memory_not_equal(rnnkit_model_params(a)->value, rnnkit_model_params(c)->value, n * sizeof(float));
+    size_t n = rnnkit__model_params(a)->count;
+    assert_memory_equal(rnnkit__model_params(a)->value, rnnkit__model_params(b)->value, n * sizeof(float));
+    assert_memory_not_equal(rnnkit__model_params(a)->value, rnnkit__model_params(c)->value, n * sizeof(float));
     rnnkit_model_free(a);
     rnnkit_model_free(b);
     rnnkit_model_free(c);
@@ -224,7 +224,7 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
     copy_file(tmp("good.db"), tmp("t9.db"));
     rnnkit_model *g = NULL;
     assert_int_equal(rnnkit_model_load(tmp("good.db"), -1, &g, NULL), RNNKIT_OK);
-    rnnkit_model_params(g)->value[rnnkit_params_find(rnnkit_model_params(g), "fc.bias")->offset] = NAN;
+    rnnkit__model_params(g)->value[rnnkit__params_find(rnnkit__model_params(g), "fc.bias")->offset] = NAN;
     assert_int_equal(rnnkit_model_save(g, tmp("t9.db"), NULL), RNNKIT_OK);
     rnnkit_model_free(g);
     expect_load_error(tmp("t9.db"), RNNKIT_ERR_CORRUPT, "NaN");
@@ -282,7 +282,7 @@ static void test_failed_save_leaves_the_old_file(void **state)
     rnnkit_model *old = small_classifier(RNNKIT_CELL_GRU, 0, RNNKIT_POOL_LAST, 5);
     rnnkit_model *m = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 6);
     rnnkit_error err;
-    const size_t nold = rnnkit_model_params(old)->count;
+    const size_t nold = rnnkit__model_params(old)->count;
 
     /* 1. a name of 250 bytes: the temporary one would have 261, over
      * NAME_MAX */
@@ -308,7 +308,7 @@ static void test_failed_save_leaves_the_old_file(void **state)
     rnnkit_model *l = NULL;
     if (rnnkit_model_load(path, RNNKIT_TASK_CLASSIFY, &l, &err))
         fail_msg("%s", err.msg);
-    assert_memory_equal(rnnkit_model_params(l)->value, rnnkit_model_params(old)->value, nold * sizeof(float));
+    assert_memory_equal(rnnkit__model_params(l)->value, rnnkit__model_params(old)->value, nold * sizeof(float));
     rnnkit_model_free(l);
     free(before);
     assert_int_equal(count_entries(tmpdir, "long-"), 1);
@@ -337,7 +337,7 @@ static void test_failed_save_leaves_the_old_file(void **state)
     free(before);
     if (rnnkit_model_load(path, RNNKIT_TASK_CLASSIFY, &l, &err))
         fail_msg("%s", err.msg);
-    assert_memory_equal(rnnkit_model_params(l)->value, rnnkit_model_params(old)->value, nold * sizeof(float));
+    assert_memory_equal(rnnkit__model_params(l)->value, rnnkit__model_params(old)->value, nold * sizeof(float));
     rnnkit_model_free(l);
     assert_int_equal(count_entries(tmpdir, "limited.db"), 1); /* no limited.db.tmp-* left */
 
@@ -473,7 +473,7 @@ static void assert_probs_close(const float *a, const float *b, size_t n, const c
 /* The inference table (layer 0's input product precomputed per token id)
  * gives what the plain embedding + product gives, for every cell, one or two
  * directions and every pooling; its rows follow weight changes made through
- * rnnkit_model_params and by training. */
+ * rnnkit__model_params and by training. */
 static void test_inference_table_matches_the_plain_path(void **state)
 {
     (void)state;
@@ -497,8 +497,8 @@ static void test_inference_table_matches_the_plain_path(void **state)
             assert_probs_close(pa, pb, N * 2, what);
         }
         /* weights changed through the public accessor */
-        rnnkit_params *p = rnnkit_model_params(m);
-        const rnnkit_param_view *e = rnnkit_params_find(p, "embedding.weight");
+        rnnkit__params *p = rnnkit__model_params(m);
+        const rnnkit__param_view *e = rnnkit__params_find(p, "embedding.weight");
         for (size_t k = 0; k < e->numel; k++)
             p->value[e->offset + k] *= -1.5f;
         assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, pa, &err), RNNKIT_OK);
@@ -649,7 +649,7 @@ static void test_ensemble_is_its_members_averaged(void **state)
         rnnkit_classifier_options ok = ensemble_options(40 + (uint64_t)k);
         if (rnnkit_classifier_train(s, &train, &valid, &ok, NULL, NULL, &err))
             fail_msg("%s", err.msg);
-        if (memcmp(e->mw[k], rnnkit_model_params(s)->value, n * sizeof(float)))
+        if (memcmp(e->mw[k], rnnkit__model_params(s)->value, n * sizeof(float)))
             fail_msg("member %d differs from the one-network run with seed %d", k, 40 + k);
         assert_int_equal(rnnkit_classifier_predict(s, &all, 0, 1, pk, &err), RNNKIT_OK);
         for (int i = 0; i < EN * 2; i++)
@@ -684,7 +684,7 @@ static void test_ensemble_is_its_members_averaged(void **state)
     assert_int_equal(rnnkit_model_keep_member(l, M, &err), RNNKIT_ERR_ARG);
     assert_int_equal(rnnkit_model_keep_member(l, 2, &err), RNNKIT_OK);
     assert_int_equal(rnnkit_model_num_members(l), 1);
-    assert_memory_equal(rnnkit_model_params(l)->value, e->mw[2], n * sizeof(float));
+    assert_memory_equal(rnnkit__model_params(l)->value, e->mw[2], n * sizeof(float));
     assert_int_equal(rnnkit_model_export_safetensors(l, tmp("ens.safetensors"), &err), RNNKIT_OK);
     /* a file claiming more members than it has tensors for is refused */
     expect_tampered("ens.db", "UPDATE model_meta SET value = '4' WHERE key = 'members'",

@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "rnnkit/nn.h"
+#include "model/nn_internal.h"
 
 #define ATOL 1e-6
 #define RTOL 1e-5
@@ -181,18 +181,18 @@ static void test_matches_pytorch(void **state)
     const size_t TB = (size_t)T * B, S = (size_t)L * D * B * H;
     const int lstm = f.cell == RNNKIT_CELL_LSTM;
 
-    rnnkit_params p;
-    rnnkit_params_init(&p);
-    rnnkit_rnn *rnn = NULL;
+    rnnkit__params p;
+    rnnkit__params_init(&p);
+    rnnkit__rnn *rnn = NULL;
     rnnkit_error err;
-    rnnkit_rnn_config cfg = {.cell = (rnnkit_cell)f.cell, .input_size = E, .hidden_size = H,
+    rnnkit__rnn_config cfg = {.cell = (rnnkit_cell)f.cell, .input_size = E, .hidden_size = H,
                              .num_layers = L, .bidirectional = D == 2, .dropout = 0.0f};
-    assert_int_equal(rnnkit_rnn_create(&cfg, &p, "rnn", &rnn, &err), RNNKIT_OK);
-    assert_int_equal(rnnkit_params_alloc(&p, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit__rnn_create(&cfg, &p, "rnn", &rnn, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit__params_alloc(&p, &err), RNNKIT_OK);
 
     /* Every one of our tensors comes from the fixture by name, with its shape. */
     for (int i = 0; i < p.nviews; i++) {
-        const rnnkit_param_view *v = &p.views[i];
+        const rnnkit__param_view *v = &p.views[i];
         const fx_tensor *t = find(&f, v->name);
         if (!t)
             fail_msg("%s: fixture lacks weight '%s'", name, v->name);
@@ -220,7 +220,7 @@ static void test_matches_pytorch(void **state)
 
     /* Forward. */
     const float *y = NULL;
-    assert_int_equal(rnnkit_rnn_forward(rnn, T, B, x, mask, h0, c0, 1, NULL, &y, hn, cn, &err),
+    assert_int_equal(rnnkit__rnn_forward(rnn, T, B, x, mask, h0, c0, 1, NULL, &y, hn, cn, &err),
                      RNNKIT_OK);
     check_close(name, "y", y, need(&f, "y", TB * D * H), TB * D * H);
     check_close(name, "hn", hn, need(&f, "hn", S), S);
@@ -228,10 +228,10 @@ static void test_matches_pytorch(void **state)
         check_close(name, "cn", cn, need(&f, "cn", S), S);
 
     /* Backward: dL/dy = r, dL/dhn = q, dL/dcn = s. */
-    rnnkit_params_zero_grad(&p);
-    assert_int_equal(rnnkit_rnn_backward(rnn, r, q, s, dx, dh0, dc0, &err), RNNKIT_OK);
+    rnnkit__params_zero_grad(&p);
+    assert_int_equal(rnnkit__rnn_backward(rnn, r, q, s, dx, dh0, dc0, &err), RNNKIT_OK);
     for (int i = 0; i < p.nviews; i++) {
-        const rnnkit_param_view *v = &p.views[i];
+        const rnnkit__param_view *v = &p.views[i];
         char gname[128], what[128];
         snprintf(gname, sizeof gname, "grad/%s", v->name);
         snprintf(what, sizeof what, "d %s", v->name);
@@ -245,33 +245,33 @@ static void test_matches_pytorch(void **state)
 
     /* Three Adam steps from the fixture's weights, the loss recomputed each time. */
     memcpy(p.value, init, p.count * sizeof(float));
-    rnnkit_optim opt;
-    assert_int_equal(rnnkit_optim_init(&opt, RNNKIT_OPT_ADAM, 1e-2f, p.count, &err), RNNKIT_OK);
+    rnnkit__optim opt;
+    assert_int_equal(rnnkit__optim_init(&opt, RNNKIT_OPT_ADAM, 1e-2f, p.count, &err), RNNKIT_OK);
     for (int step = 0; step < 3; step++) {
-        rnnkit_params_zero_grad(&p);
-        assert_int_equal(rnnkit_rnn_forward(rnn, T, B, x, mask, h0, c0, 1, NULL, &y, NULL, NULL,
+        rnnkit__params_zero_grad(&p);
+        assert_int_equal(rnnkit__rnn_forward(rnn, T, B, x, mask, h0, c0, 1, NULL, &y, NULL, NULL,
                                             &err),
                          RNNKIT_OK);
-        assert_int_equal(rnnkit_rnn_backward(rnn, r, q, s, NULL, NULL, NULL, &err), RNNKIT_OK);
-        rnnkit_optim_step(&opt, p.value, p.grad);
+        assert_int_equal(rnnkit__rnn_backward(rnn, r, q, s, NULL, NULL, NULL, &err), RNNKIT_OK);
+        rnnkit__optim_step(&opt, p.value, p.grad);
     }
     for (int i = 0; i < p.nviews; i++) {
-        const rnnkit_param_view *v = &p.views[i];
+        const rnnkit__param_view *v = &p.views[i];
         char aname[128], what[128];
         snprintf(aname, sizeof aname, "adam3/%s", v->name);
         snprintf(what, sizeof what, "%s after 3 Adam steps", v->name);
         check_close(name, what, p.value + v->offset, need(&f, aname, v->numel), v->numel);
     }
 
-    rnnkit_optim_free(&opt);
+    rnnkit__optim_free(&opt);
     free(init);
     free(hn);
     free(cn);
     free(dx);
     free(dh0);
     free(dc0);
-    rnnkit_rnn_free(rnn);
-    rnnkit_params_free(&p);
+    rnnkit__rnn_free(rnn);
+    rnnkit__params_free(&p);
     fixture_free(&f);
 }
 

@@ -29,7 +29,7 @@
 #include <cmocka.h>
 
 #include "model/rnn_internal.h"
-#include "rnnkit/nn.h"
+#include "model/nn_internal.h"
 
 #define FD_EPS 1e-2f
 #define FD_ATOL 1e-3
@@ -41,9 +41,9 @@ static const rnnkit_cell CELLS[3] = {RNNKIT_CELL_LSTM, RNNKIT_CELL_GRU, RNNKIT_C
 /* Helpers */
 
 typedef struct net {
-    rnnkit_params p;
-    rnnkit_rnn *rnn;
-    rnnkit_rnn_config cfg;
+    rnnkit__params p;
+    rnnkit__rnn *rnn;
+    rnnkit__rnn_config cfg;
     int D, LD;
 } net;
 
@@ -51,19 +51,19 @@ static void net_make_wd(net *n, rnnkit_cell cell, int E, int H, int L, int bi, f
                         float weight_drop, uint64_t seed)
 {
     memset(n, 0, sizeof *n);
-    rnnkit_params_init(&n->p);
+    rnnkit__params_init(&n->p);
     rnnkit_error err;
-    n->cfg = (rnnkit_rnn_config){.cell = cell, .input_size = E, .hidden_size = H,
+    n->cfg = (rnnkit__rnn_config){.cell = cell, .input_size = E, .hidden_size = H,
                                  .num_layers = L, .bidirectional = bi, .dropout = dropout,
                                  .weight_drop = weight_drop};
-    if (rnnkit_rnn_create(&n->cfg, &n->p, "rnn", &n->rnn, &err) ||
-        rnnkit_params_alloc(&n->p, &err))
+    if (rnnkit__rnn_create(&n->cfg, &n->p, "rnn", &n->rnn, &err) ||
+        rnnkit__params_alloc(&n->p, &err))
         fail_msg("creating the layer: %s", err.msg);
     rnnkit_rng rng;
     rnnkit_rng_seed(&rng, seed);
     /* A larger spread than torch's default, so that every gate works away
      * from its linear region and errors in the nonlinearities show. */
-    rnnkit_rnn_init(n->rnn, &rng, 0.0f);
+    rnnkit__rnn_init(n->rnn, &rng, 0.0f);
     for (size_t i = 0; i < n->p.count; i++)
         n->p.value[i] *= 1.5f;
     n->D = bi ? 2 : 1;
@@ -78,8 +78,8 @@ static void net_make(net *n, rnnkit_cell cell, int E, int H, int L, int bi, floa
 
 static void net_free(net *n)
 {
-    rnnkit_rnn_free(n->rnn);
-    rnnkit_params_free(&n->p);
+    rnnkit__rnn_free(n->rnn);
+    rnnkit__params_free(&n->p);
 }
 
 static float *randv(rnnkit_rng *rng, size_t n, float scale)
@@ -159,7 +159,7 @@ static double probe_loss(gc_probe *g)
     rnnkit_rng rng = g->rng;
     const float *y = NULL;
     rnnkit_error err;
-    if (rnnkit_rnn_forward(g->n->rnn, GC_T, GC_B, g->x, g->mask, g->h0, g->c0, 1, &rng, &y, g->hn,
+    if (rnnkit__rnn_forward(g->n->rnn, GC_T, GC_B, g->x, g->mask, g->h0, g->c0, 1, &rng, &y, g->hn,
                            g->cn, &err))
         fail_msg("forward: %s", err.msg);
     const size_t S = (size_t)g->n->LD * GC_B * GC_H;
@@ -211,15 +211,15 @@ static void test_gradients_match_finite_differences(void **state)
     float *dx = zeros(TB * GC_E), *dh0 = zeros(S), *dc0 = zeros(S);
     rnnkit_error err;
     (void)probe_loss(&g);
-    rnnkit_params_zero_grad(&n.p);
-    if (rnnkit_rnn_backward(n.rnn, r, q, c->cell == RNNKIT_CELL_LSTM ? s : NULL, dx, dh0, dc0, &err))
+    rnnkit__params_zero_grad(&n.p);
+    if (rnnkit__rnn_backward(n.rnn, r, q, c->cell == RNNKIT_CELL_LSTM ? s : NULL, dx, dh0, dc0, &err))
         fail_msg("backward: %s", err.msg);
     float *grad = malloc(n.p.count * sizeof *grad);
     assert_non_null(grad);
     memcpy(grad, n.p.grad, n.p.count * sizeof *grad);
 
     for (int v = 0; v < n.p.nviews; v++) {
-        const rnnkit_param_view *pv = &n.p.views[v];
+        const rnnkit__param_view *pv = &n.p.views[v];
         for (size_t i = 0; i < pv->numel; i++)
             check_grad(pv->name, i, grad[pv->offset + i], numeric(&g, n.p.value, pv->offset + i));
     }
@@ -276,7 +276,7 @@ static void test_padded_sequence_behaves_as_if_alone(void **state)
             float *hn = zeros(S), *cn = zeros(S), *y = zeros((size_t)T * B * DH);
             const float *yp = NULL;
             rnnkit_error err;
-            assert_int_equal(rnnkit_rnn_forward(n.rnn, T, B, x, mask, h0, c0, 0, NULL, &yp, hn,
+            assert_int_equal(rnnkit__rnn_forward(n.rnn, T, B, x, mask, h0, c0, 0, NULL, &yp, hn,
                                                 cn, &err),
                              RNNKIT_OK);
             memcpy(y, yp, (size_t)T * B * DH * sizeof *y);
@@ -299,7 +299,7 @@ static void test_padded_sequence_behaves_as_if_alone(void **state)
                     memcpy(h0s + (size_t)i * H, h0 + ((size_t)i * B + b) * H, H * sizeof(float));
                     memcpy(c0s + (size_t)i * H, c0 + ((size_t)i * B + b) * H, H * sizeof(float));
                 }
-                assert_int_equal(rnnkit_rnn_forward(n.rnn, len[b], 1, xs, NULL, h0s, c0s, 0, NULL,
+                assert_int_equal(rnnkit__rnn_forward(n.rnn, len[b], 1, xs, NULL, h0s, c0s, 0, NULL,
                                                     &yp, hns, cns, &err),
                                  RNNKIT_OK);
                 for (int t = 0; t < len[b]; t++)
@@ -326,7 +326,7 @@ static void test_padded_sequence_behaves_as_if_alone(void **state)
                         for (int e = 0; e < E; e++)
                             x[((size_t)t * B + b) * E + e] = 1e3f * (float)(e + 1);
             float *hn2 = zeros(S), *cn2 = zeros(S);
-            assert_int_equal(rnnkit_rnn_forward(n.rnn, T, B, x, mask, h0, c0, 0, NULL, &yp, hn2,
+            assert_int_equal(rnnkit__rnn_forward(n.rnn, T, B, x, mask, h0, c0, 0, NULL, &yp, hn2,
                                                 cn2, &err),
                              RNNKIT_OK);
             assert_all_equal("y with garbage padding", yp, y, (size_t)T * B * DH);
@@ -362,13 +362,13 @@ static void test_masked_step_leaves_state_and_gradient_unchanged(void **state)
         const float mask[2 * B] = {0.0f, 0.0f, 0.0f, 0.0f}; /* T = 2, all padding */
         const float *y = NULL;
         rnnkit_error err;
-        assert_int_equal(rnnkit_rnn_forward(n.rnn, 2, B, x, mask, h0, c0, 1, NULL, &y, hn, cn, &err),
+        assert_int_equal(rnnkit__rnn_forward(n.rnn, 2, B, x, mask, h0, c0, 1, NULL, &y, hn, cn, &err),
                          RNNKIT_OK);
         assert_all_equal("hn after padding only", hn, h0, B * H);
         if (CELLS[ci] == RNNKIT_CELL_LSTM)
             assert_all_equal("cn after padding only", cn, c0, B * H);
-        rnnkit_params_zero_grad(&n.p);
-        assert_int_equal(rnnkit_rnn_backward(n.rnn, NULL, dhn, dcn, NULL, dh0, dc0, &err), RNNKIT_OK);
+        rnnkit__params_zero_grad(&n.p);
+        assert_int_equal(rnnkit__rnn_backward(n.rnn, NULL, dhn, dcn, NULL, dh0, dc0, &err), RNNKIT_OK);
         assert_all_equal("dh0 through padding", dh0, dhn, B * H);
         if (CELLS[ci] == RNNKIT_CELL_LSTM)
             assert_all_equal("dc0 through padding", dc0, dcn, B * H);
@@ -378,14 +378,14 @@ static void test_masked_step_leaves_state_and_gradient_unchanged(void **state)
         /* Real, padded, real: the same as real, real. */
         const float mask3[3 * B] = {1, 1, 0, 0, 1, 1};
         float hn3[B * H], cn3[B * H];
-        assert_int_equal(rnnkit_rnn_forward(n.rnn, 3, B, x, mask3, h0, c0, 0, NULL, &y, hn3, cn3,
+        assert_int_equal(rnnkit__rnn_forward(n.rnn, 3, B, x, mask3, h0, c0, 0, NULL, &y, hn3, cn3,
                                             &err),
                          RNNKIT_OK);
         float x2[2 * B * E];
         memcpy(x2, x, B * E * sizeof(float));
         memcpy(x2 + B * E, x + 2 * B * E, B * E * sizeof(float));
         float hn2[B * H], cn2[B * H];
-        assert_int_equal(rnnkit_rnn_forward(n.rnn, 2, B, x2, NULL, h0, c0, 0, NULL, &y, hn2, cn2,
+        assert_int_equal(rnnkit__rnn_forward(n.rnn, 2, B, x2, NULL, h0, c0, 0, NULL, &y, hn2, cn2,
                                             &err),
                          RNNKIT_OK);
         assert_all_close("hn with a padded middle step", hn3, hn2, B * H, 1e-6, 1e-6);
@@ -421,12 +421,12 @@ static void test_all_ones_mask_equals_no_mask(void **state)
             out[m][5] = zeros(n.p.count);
             const float *y = NULL;
             rnnkit_error err;
-            assert_int_equal(rnnkit_rnn_forward(n.rnn, T, B, x, m ? ones : NULL, NULL, NULL, 1,
+            assert_int_equal(rnnkit__rnn_forward(n.rnn, T, B, x, m ? ones : NULL, NULL, NULL, 1,
                                                 NULL, &y, out[m][1], out[m][2], &err),
                              RNNKIT_OK);
             memcpy(out[m][0], y, Y * sizeof(float));
-            rnnkit_params_zero_grad(&n.p);
-            assert_int_equal(rnnkit_rnn_backward(n.rnn, dy, dhn, dcn, out[m][3], out[m][4], NULL,
+            rnnkit__params_zero_grad(&n.p);
+            assert_int_equal(rnnkit__rnn_backward(n.rnn, dy, dhn, dcn, out[m][3], out[m][4], NULL,
                                                  &err),
                              RNNKIT_OK);
             memcpy(out[m][5], n.p.grad, n.p.count * sizeof(float));
@@ -468,12 +468,12 @@ static void test_one_step_at_a_time_equals_one_forward(void **state)
             float *h = zeros(S), *c = zeros(S);
             const float *y = NULL;
             rnnkit_error err;
-            assert_int_equal(rnnkit_rnn_forward(n.rnn, T, B, x, NULL, NULL, NULL, 0, NULL, &y, hn,
+            assert_int_equal(rnnkit__rnn_forward(n.rnn, T, B, x, NULL, NULL, NULL, 0, NULL, &y, hn,
                                                 cn, &err),
                              RNNKIT_OK);
             memcpy(yall, y, (size_t)T * B * H * sizeof(float));
             for (int t = 0; t < T; t++) {
-                assert_int_equal(rnnkit_rnn_forward(n.rnn, 1, B, x + (size_t)t * B * E, NULL,
+                assert_int_equal(rnnkit__rnn_forward(n.rnn, 1, B, x + (size_t)t * B * E, NULL,
                                                     t ? h : NULL, t ? c : NULL, 0, NULL, &y, h, c,
                                                     &err),
                                  RNNKIT_OK);
@@ -522,7 +522,7 @@ static void test_workspace_is_reused_across_shapes(void **state)
             float *hna = zeros(S), *hnb = zeros(S);
             const float *y = NULL;
             rnnkit_error err;
-            assert_int_equal(rnnkit_rnn_forward(a.rnn, T, B, x, mask, NULL, NULL, 1, NULL, &y, hna,
+            assert_int_equal(rnnkit__rnn_forward(a.rnn, T, B, x, mask, NULL, NULL, 1, NULL, &y, hna,
                                                 NULL, &err),
                              RNNKIT_OK);
             memcpy(ya, y, Y * sizeof(float));
@@ -533,15 +533,15 @@ static void test_workspace_is_reused_across_shapes(void **state)
                 assert_true(bytes_after > bytes_before);
             else
                 assert_true(bytes_after == bytes_before);
-            rnnkit_params_zero_grad(&a.p);
-            assert_int_equal(rnnkit_rnn_backward(a.rnn, dy, NULL, NULL, dxa, NULL, NULL, &err),
+            rnnkit__params_zero_grad(&a.p);
+            assert_int_equal(rnnkit__rnn_backward(a.rnn, dy, NULL, NULL, dxa, NULL, NULL, &err),
                              RNNKIT_OK);
-            assert_int_equal(rnnkit_rnn_forward(b.rnn, T, B, x, mask, NULL, NULL, 1, NULL, &y, hnb,
+            assert_int_equal(rnnkit__rnn_forward(b.rnn, T, B, x, mask, NULL, NULL, 1, NULL, &y, hnb,
                                                 NULL, &err),
                              RNNKIT_OK);
             assert_all_equal("y reused vs fresh", ya, y, Y);
             assert_all_equal("hn reused vs fresh", hna, hnb, S);
-            assert_int_equal(rnnkit_rnn_backward(b.rnn, dy, NULL, NULL, dxb, NULL, NULL, &err),
+            assert_int_equal(rnnkit__rnn_backward(b.rnn, dy, NULL, NULL, dxb, NULL, NULL, &err),
                              RNNKIT_OK);
             assert_all_equal("dx reused vs fresh", dxa, dxb, (size_t)T * B * E);
             assert_all_equal("grads reused vs fresh", a.p.grad, b.p.grad, a.p.count);
@@ -558,21 +558,21 @@ static void test_workspace_is_reused_across_shapes(void **state)
     }
 }
 
-/* rnnkit_rnn_reserve up front: later forwards up to that shape allocate nothing. */
+/* rnnkit__rnn_reserve up front: later forwards up to that shape allocate nothing. */
 static void test_reserve_then_forward_does_not_grow(void **state)
 {
     (void)state;
     net n;
     net_make(&n, RNNKIT_CELL_LSTM, 4, 6, 2, 0, 0.0f, 14);
     rnnkit_error err;
-    assert_int_equal(rnnkit_rnn_reserve(n.rnn, 10, 3, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit__rnn_reserve(n.rnn, 10, 3, &err), RNNKIT_OK);
     size_t bytes;
     rnnkit__rnn_capacity(n.rnn, NULL, NULL, &bytes);
     float x[10 * 3 * 4] = {0};
     const float *y = NULL;
     for (int T = 1; T <= 10; T++)
         for (int B = 1; B <= 3; B++) {
-            assert_int_equal(rnnkit_rnn_forward(n.rnn, T, B, x, NULL, NULL, NULL, 0, NULL, &y,
+            assert_int_equal(rnnkit__rnn_forward(n.rnn, T, B, x, NULL, NULL, NULL, 0, NULL, &y,
                                                 NULL, NULL, &err),
                              RNNKIT_OK);
             size_t now;
@@ -586,7 +586,7 @@ static void test_reserve_then_forward_does_not_grow(void **state)
 /* Configuration, errors, names, initialisation */
 
 typedef struct bad_config {
-    rnnkit_rnn_config cfg;
+    rnnkit__rnn_config cfg;
     const char *needle; /* expected in the message */
 } bad_config;
 
@@ -607,18 +607,18 @@ static void test_bad_configs_are_rejected_with_a_message(void **state)
         {{(rnnkit_cell)7, 4, 8, 1, 0, 0.0f, 0.0f}, "cell"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        rnnkit_params p;
-        rnnkit_params_init(&p);
-        rnnkit_rnn *rnn = (rnnkit_rnn *)&p; /* must be reset to NULL */
+        rnnkit__params p;
+        rnnkit__params_init(&p);
+        rnnkit__rnn *rnn = (rnnkit__rnn *)&p; /* must be reset to NULL */
         rnnkit_error err;
         rnnkit_error_clear(&err);
-        assert_int_equal(rnnkit_rnn_create(&cases[i].cfg, &p, "enc", &rnn, &err), RNNKIT_ERR_ARG);
+        assert_int_equal(rnnkit__rnn_create(&cases[i].cfg, &p, "enc", &rnn, &err), RNNKIT_ERR_ARG);
         assert_null(rnn);
         if (!strstr(err.msg, cases[i].needle) || !strstr(err.msg, "enc"))
             fail_msg("case %zu: message '%s' lacks '%s' or the layer name", i, err.msg,
                      cases[i].needle);
         assert_int_equal(p.count, 0);
-        rnnkit_params_free(&p);
+        rnnkit__params_free(&p);
     }
 }
 
@@ -647,7 +647,7 @@ static void test_weight_drop_masks_training_forwards_only(void **state)
         net *nets[4] = {&a, &a, &b, &b};
         for (int k = 0; k < 4; k++) {
             rnnkit_rng r = rng;
-            assert_int_equal(rnnkit_rnn_forward(nets[k]->rnn, T, B, x, NULL, NULL, NULL, k % 2 == 0, &r, &y,
+            assert_int_equal(rnnkit__rnn_forward(nets[k]->rnn, T, B, x, NULL, NULL, NULL, k % 2 == 0, &r, &y,
                                                 NULL, NULL, &err),
                              RNNKIT_OK);
             out[k] = malloc(Y * sizeof(float));
@@ -675,26 +675,26 @@ static void test_bad_calls_are_rejected_with_a_message(void **state)
     rnnkit_error err;
     float x[2 * 2 * 2] = {0};
     const float *y = NULL;
-    assert_int_equal(rnnkit_rnn_backward(n.rnn, NULL, NULL, NULL, NULL, NULL, NULL, &err),
+    assert_int_equal(rnnkit__rnn_backward(n.rnn, NULL, NULL, NULL, NULL, NULL, NULL, &err),
                      RNNKIT_ERR_ARG);
     assert_non_null(strstr(err.msg, "training forward"));
-    assert_int_equal(rnnkit_rnn_forward(n.rnn, 0, 2, x, NULL, NULL, NULL, 0, NULL, &y, NULL, NULL,
+    assert_int_equal(rnnkit__rnn_forward(n.rnn, 0, 2, x, NULL, NULL, NULL, 0, NULL, &y, NULL, NULL,
                                         &err),
                      RNNKIT_ERR_ARG);
     assert_non_null(strstr(err.msg, "0 steps"));
-    assert_int_equal(rnnkit_rnn_forward(n.rnn, 2, -1, x, NULL, NULL, NULL, 0, NULL, &y, NULL, NULL,
+    assert_int_equal(rnnkit__rnn_forward(n.rnn, 2, -1, x, NULL, NULL, NULL, 0, NULL, &y, NULL, NULL,
                                         &err),
                      RNNKIT_ERR_ARG);
     /* Training with dropout needs a generator. */
-    assert_int_equal(rnnkit_rnn_forward(n.rnn, 2, 2, x, NULL, NULL, NULL, 1, NULL, &y, NULL, NULL,
+    assert_int_equal(rnnkit__rnn_forward(n.rnn, 2, 2, x, NULL, NULL, NULL, 1, NULL, &y, NULL, NULL,
                                         &err),
                      RNNKIT_ERR_ARG);
     assert_non_null(strstr(err.msg, "dropout"));
     /* An inference forward leaves nothing to differentiate. */
-    assert_int_equal(rnnkit_rnn_forward(n.rnn, 2, 2, x, NULL, NULL, NULL, 0, NULL, &y, NULL, NULL,
+    assert_int_equal(rnnkit__rnn_forward(n.rnn, 2, 2, x, NULL, NULL, NULL, 0, NULL, &y, NULL, NULL,
                                         &err),
                      RNNKIT_OK);
-    assert_int_equal(rnnkit_rnn_backward(n.rnn, NULL, NULL, NULL, NULL, NULL, NULL, &err),
+    assert_int_equal(rnnkit__rnn_backward(n.rnn, NULL, NULL, NULL, NULL, NULL, NULL, &err),
                      RNNKIT_ERR_ARG);
     net_free(&n);
 }
@@ -714,13 +714,13 @@ static void test_cell_names_round_trip(void **state)
 static void test_tensors_are_declared_as_torch_names_them(void **state)
 {
     (void)state;
-    rnnkit_params p;
-    rnnkit_params_init(&p);
-    rnnkit_rnn *rnn = NULL;
-    rnnkit_rnn_config cfg = {RNNKIT_CELL_GRU, 7, 5, 2, 1, 0.0f, 0.0f};
-    assert_int_equal(rnnkit_rnn_create(&cfg, &p, "enc", &rnn, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_rnn_output_size(rnn), 10);
-    assert_int_equal(rnnkit_rnn_get_config(rnn)->hidden_size, 5);
+    rnnkit__params p;
+    rnnkit__params_init(&p);
+    rnnkit__rnn *rnn = NULL;
+    rnnkit__rnn_config cfg = {RNNKIT_CELL_GRU, 7, 5, 2, 1, 0.0f, 0.0f};
+    assert_int_equal(rnnkit__rnn_create(&cfg, &p, "enc", &rnn, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit__rnn_output_size(rnn), 10);
+    assert_int_equal(rnnkit__rnn_get_config(rnn)->hidden_size, 5);
     const struct {
         const char *name;
         int64_t rows, cols;
@@ -742,31 +742,31 @@ static void test_tensors_are_declared_as_torch_names_them(void **state)
         if (want[i].cols)
             assert_int_equal(p.views[i].shape[1], want[i].cols);
     }
-    rnnkit_rnn_free(rnn);
-    rnnkit_params_free(&p);
+    rnnkit__rnn_free(rnn);
+    rnnkit__params_free(&p);
 }
 
 static void test_init_is_uniform_deterministic_with_forget_bias(void **state)
 {
     (void)state;
     enum { H = 16 };
-    rnnkit_params p[3];
-    rnnkit_rnn *rnn[3];
-    rnnkit_rnn_config cfg = {RNNKIT_CELL_LSTM, 5, H, 2, 1, 0.0f, 0.0f};
+    rnnkit__params p[3];
+    rnnkit__rnn *rnn[3];
+    rnnkit__rnn_config cfg = {RNNKIT_CELL_LSTM, 5, H, 2, 1, 0.0f, 0.0f};
     const float fb[3] = {0.0f, 0.0f, 1.0f};
     for (int k = 0; k < 3; k++) {
-        rnnkit_params_init(&p[k]);
-        assert_int_equal(rnnkit_rnn_create(&cfg, &p[k], "rnn", &rnn[k], NULL), RNNKIT_OK);
-        assert_int_equal(rnnkit_params_alloc(&p[k], NULL), RNNKIT_OK);
+        rnnkit__params_init(&p[k]);
+        assert_int_equal(rnnkit__rnn_create(&cfg, &p[k], "rnn", &rnn[k], NULL), RNNKIT_OK);
+        assert_int_equal(rnnkit__params_alloc(&p[k], NULL), RNNKIT_OK);
         rnnkit_rng rng;
         rnnkit_rng_seed(&rng, 77);
-        rnnkit_rnn_init(rnn[k], &rng, fb[k]);
+        rnnkit__rnn_init(rnn[k], &rng, fb[k]);
     }
     const float bound = 1.0f / sqrtf((float)H);
     double sum = 0;
     size_t count = 0;
     for (int v = 0; v < p[0].nviews; v++) {
-        const rnnkit_param_view *pv = &p[0].views[v];
+        const rnnkit__param_view *pv = &p[0].views[v];
         for (size_t i = 0; i < pv->numel; i++) {
             float a = p[0].value[pv->offset + i];
             assert_true(a >= -bound && a <= bound);
@@ -785,8 +785,8 @@ static void test_init_is_uniform_deterministic_with_forget_bias(void **state)
     }
     assert_true(fabs(sum / (double)count) < 0.02 * bound); /* centred */
     for (int k = 0; k < 3; k++) {
-        rnnkit_rnn_free(rnn[k]);
-        rnnkit_params_free(&p[k]);
+        rnnkit__rnn_free(rnn[k]);
+        rnnkit__params_free(&p[k]);
     }
 }
 
@@ -843,12 +843,12 @@ static void test_fast_and_libm_layers_agree(void **state)
             o[0] = zeros(Y), o[1] = zeros(S), o[2] = zeros((size_t)T * B * E), o[3] = zeros(n.p.count);
             const float *y = NULL;
             rnnkit_error err;
-            assert_int_equal(rnnkit_rnn_forward(n.rnn, T, B, x, mask, NULL, NULL, 1, NULL, &y, o[1],
+            assert_int_equal(rnnkit__rnn_forward(n.rnn, T, B, x, mask, NULL, NULL, 1, NULL, &y, o[1],
                                                 NULL, &err),
                              RNNKIT_OK);
             memcpy(o[0], y, Y * sizeof(float));
-            rnnkit_params_zero_grad(&n.p);
-            assert_int_equal(rnnkit_rnn_backward(n.rnn, dy, NULL, NULL, o[2], NULL, NULL, &err),
+            rnnkit__params_zero_grad(&n.p);
+            assert_int_equal(rnnkit__rnn_backward(n.rnn, dy, NULL, NULL, o[2], NULL, NULL, &err),
                              RNNKIT_OK);
             memcpy(o[3], n.p.grad, n.p.count * sizeof(float));
         }

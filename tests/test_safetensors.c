@@ -33,6 +33,7 @@
 
 #include <cmocka.h>
 
+#include "model/model_internal.h"
 #include "rnnkit/model.h"
 #include "rnnkit/vocab.h"
 
@@ -104,7 +105,7 @@ static rnnkit_model *small(uint64_t seed) { return classifier(RNNKIT_CELL_GRU, 1
 
 static float *snapshot(rnnkit_model *m)
 {
-    const rnnkit_params *p = rnnkit_model_params(m);
+    const rnnkit__params *p = rnnkit__model_params(m);
     float *s = malloc(p->count * sizeof *s);
     assert_non_null(s);
     memcpy(s, p->value, p->count * sizeof *s);
@@ -239,9 +240,9 @@ static void st_write(const char *path, const st_file *f)
 static void st_from_model(st_file *f, rnnkit_model *m, const char *dtype, size_t elem_size)
 {
     memset(f, 0, sizeof *f);
-    const rnnkit_params *p = rnnkit_model_params(m);
+    const rnnkit__params *p = rnnkit__model_params(m);
     for (int v = 0; v < p->nviews; v++) {
-        const rnnkit_param_view *pv = &p->views[v];
+        const rnnkit__param_view *pv = &p->views[v];
         st_add(f, pv->name, dtype, pv->ndim, pv->shape, pv->numel * elem_size);
     }
 }
@@ -258,7 +259,7 @@ static void expect_import_error(rnnkit_model *m, const char *path, rnnkit_status
     if (st != want || !strstr(err.msg, needle))
         fail_msg("want status %d with \"%s\", got %d: %s", want, needle, st, err.msg);
     /* all or nothing: not one weight changed */
-    const rnnkit_params *p = rnnkit_model_params(m);
+    const rnnkit__params *p = rnnkit__model_params(m);
     assert_memory_equal(before, p->value, p->count * sizeof(float));
     free(before);
 }
@@ -302,7 +303,7 @@ static void test_export_import_round_trip_is_bit_identical(void **state)
     for (int s = 0; s < 3; s++) {
         rnnkit_model *a = classifier(shapes[s].cell, shapes[s].layers, shapes[s].bidi, 4, 5, 1, NULL);
         rnnkit_model *b = classifier(shapes[s].cell, shapes[s].layers, shapes[s].bidi, 4, 5, 2, NULL);
-        const rnnkit_params *pa = rnnkit_model_params(a), *pb = rnnkit_model_params(b);
+        const rnnkit__params *pa = rnnkit__model_params(a), *pb = rnnkit__model_params(b);
         assert_int_equal(pa->count, pb->count);
         assert_memory_not_equal(pa->value, pb->value, pa->count * sizeof(float));
         rnnkit_error err;
@@ -332,8 +333,8 @@ static void test_export_import_round_trip_is_bit_identical(void **state)
     assert_int_equal(rnnkit_model_create(&c, word_vocab("a b c d"), NULL, 0, 6, &g2, NULL), RNNKIT_OK);
     assert_int_equal(rnnkit_model_export_safetensors(g1, tmp("g.safetensors"), NULL), RNNKIT_OK);
     assert_int_equal(rnnkit_model_import_safetensors(g2, tmp("g.safetensors"), NULL), RNNKIT_OK);
-    assert_memory_equal(rnnkit_model_params(g1)->value, rnnkit_model_params(g2)->value,
-                        rnnkit_model_params(g1)->count * sizeof(float));
+    assert_memory_equal(rnnkit__model_params(g1)->value, rnnkit__model_params(g2)->value,
+                        rnnkit__model_params(g1)->count * sizeof(float));
     rnnkit_model_free(g1);
     rnnkit_model_free(g2);
 }
@@ -359,14 +360,14 @@ static void test_export_layout(void **state)
     fseek(fp, 0, SEEK_END);
     long size = ftell(fp);
     fclose(fp);
-    const rnnkit_params *p = rnnkit_model_params(m);
+    const rnnkit__params *p = rnnkit__model_params(m);
     size_t numel = 0;
     for (int v = 0; v < p->nviews; v++)
         numel += p->views[v].numel;
     assert_int_equal((uint64_t)size, 8 + hlen + numel * sizeof(float));
     size_t off = 0;
     for (int v = 0; v < p->nviews; v++) {
-        const rnnkit_param_view *pv = &p->views[v];
+        const rnnkit__param_view *pv = &p->views[v];
         char want[256];
         if (pv->ndim == 2)
             snprintf(want, sizeof want, "\"%s\":{\"dtype\":\"F32\",\"shape\":[%lld,%lld],\"data_offsets\":[%zu,%zu]}",
@@ -405,10 +406,10 @@ static void check_16bit(const char *dtype, const half_case *table, int n)
     rnnkit_error err;
     if (rnnkit_model_import_safetensors(m, tmp("h.safetensors"), &err))
         fail_msg("%s: %s", dtype, err.msg);
-    const rnnkit_params *p = rnnkit_model_params(m);
+    const rnnkit__params *p = rnnkit__model_params(m);
     int E = rnnkit_model_get_config(m)->embed;
     for (int v = 0; v < p->nviews; v++) {
-        const rnnkit_param_view *pv = &p->views[v];
+        const rnnkit__param_view *pv = &p->views[v];
         for (size_t i = 0; i < pv->numel; i++) {
             float want = table[(i + 3 * (size_t)v) % (size_t)n].want;
             if (v == 0 && i < (size_t)E)
@@ -502,10 +503,10 @@ static void test_f32_and_f64_convert_exactly(void **state)
         rnnkit_error err;
         if (rnnkit_model_import_safetensors(m, tmp("f.safetensors"), &err))
             fail_msg("%s", err.msg);
-        const rnnkit_params *p = rnnkit_model_params(m);
+        const rnnkit__params *p = rnnkit__model_params(m);
         int E = rnnkit_model_get_config(m)->embed;
         for (int v = 0; v < p->nviews; v++) {
-            const rnnkit_param_view *pv = &p->views[v];
+            const rnnkit__param_view *pv = &p->views[v];
             for (size_t i = 0; i < pv->numel; i++) {
                 float want = pass ? f64[(i + (size_t)v) % (size_t)n64].want : f32[(i + (size_t)v) % (size_t)n32];
                 if (v == 0 && i < (size_t)E)
@@ -574,12 +575,12 @@ static void test_nan_and_inf_are_refused_naming_the_tensor(void **state)
         float *saved = snapshot(m);
         assert_int_equal(rnnkit_model_import_safetensors(m, tmp("ok.safetensors"), NULL), RNNKIT_OK);
         {
-            const rnnkit_params *p = rnnkit_model_params(m);
-            const rnnkit_param_view *last = &p->views[p->nviews - 1];
+            const rnnkit__params *p = rnnkit__model_params(m);
+            const rnnkit__param_view *last = &p->views[p->nviews - 1];
             assert_true(p->value[last->offset + last->numel - 1] == 0.25f);
         }
         /* back to distinct weights, so an import that wrote anything shows */
-        memcpy(rnnkit_model_params(m)->value, saved, rnnkit_model_params(m)->count * sizeof(float));
+        memcpy(rnnkit__model_params(m)->value, saved, rnnkit__model_params(m)->count * sizeof(float));
         free(saved);
         write_with_value(m, tmp("bad.safetensors"), cases[c].dtype, cases[c].name, cases[c].index, cases[c].bad);
         char needle[128];
@@ -597,7 +598,7 @@ static void test_tensors_that_do_not_fit_are_refused(void **state)
     (void)state;
     rnnkit_model *m = small(6);
     rnnkit_model *src = small(7);
-    const rnnkit_params *ps = rnnkit_model_params(src);
+    const rnnkit__params *ps = rnnkit__model_params(src);
     st_file f;
 #define FRESH()                                                                                        \
     do {                                                                                               \
@@ -611,8 +612,8 @@ static void test_tensors_that_do_not_fit_are_refused(void **state)
     st_write(tmp("t.safetensors"), &f);
     float *saved = snapshot(m);
     assert_int_equal(rnnkit_model_import_safetensors(m, tmp("t.safetensors"), NULL), RNNKIT_OK);
-    assert_memory_equal(rnnkit_model_params(m)->value, ps->value, ps->count * sizeof(float));
-    memcpy(rnnkit_model_params(m)->value, saved, ps->count * sizeof(float));
+    assert_memory_equal(rnnkit__model_params(m)->value, ps->value, ps->count * sizeof(float));
+    memcpy(rnnkit__model_params(m)->value, saved, ps->count * sizeof(float));
     free(saved);
     st_free(&f);
 
@@ -784,7 +785,7 @@ static void test_truncated_files_and_bad_header_lengths_are_refused(void **state
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--)
         hlen = (hlen << 8) | bytes[i];
-    const rnnkit_params *p = rnnkit_model_params(src);
+    const rnnkit__params *p = rnnkit__model_params(src);
     const char *last = p->views[p->nviews - 1].name;
     char needle[128];
 

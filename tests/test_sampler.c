@@ -30,6 +30,7 @@
 
 #include <cmocka.h>
 
+#include "model/model_internal.h"
 #include "rnnkit/model.h"
 #include "rnnkit/vocab.h"
 
@@ -66,13 +67,13 @@ static int setup(void **state)
         return -1;
     if (rnnkit_vocab_size(rnnkit_model_vocab(f->m)) != V)
         return -1;
-    rnnkit_params *p = rnnkit_model_params(f->m);
-    const rnnkit_param_view *w = rnnkit_params_find(p, "fc.weight"), *bias = rnnkit_params_find(p, "fc.bias");
+    rnnkit__params *p = rnnkit__model_params(f->m);
+    const rnnkit__param_view *w = rnnkit__params_find(p, "fc.weight"), *bias = rnnkit__params_find(p, "fc.bias");
     if (!w || !bias || bias->numel != V)
         return -1;
     memset(p->value + w->offset, 0, w->numel * sizeof(float));
     memcpy(p->value + bias->offset, Z, sizeof Z);
-    rnnkit_model_params(f->m); /* weights changed: drop derived tables */
+    rnnkit__model_params(f->m); /* weights changed: drop derived tables */
     if (rnnkit_sampler_new(f->m, &f->s, NULL) || rnnkit_sampler_feed(f->s, 4, NULL))
         return -1;
     *state = f;

@@ -78,12 +78,21 @@ int rnnkit_model_num_labels(const rnnkit_model *m);
 const char *rnnkit_model_label(const rnnkit_model *m, int k);
 /* Class index of a label string, -1 if unknown. */
 int rnnkit_model_find_label(const rnnkit_model *m, const char *label);
-/* The weights, writable. Prediction keeps a table derived from the
- * embedding and the first layer's input weights; this call drops it, so
- * call it again after changing weights through a pointer kept from an
+/* The weights of the network in use (member 0 of an ensemble): one block
+ * of rnnkit_model_num_params floats, owned by the model, writable, laid out
+ * as rnnkit_model_tensor describes. Prediction keeps a table derived from
+ * the embedding and the first layer's input weights; this call drops it,
+ * so call it again after changing weights through a pointer kept from an
  * earlier call, before the next prediction. */
-rnnkit_params *rnnkit_model_params(rnnkit_model *m);
+float *rnnkit_model_weights(rnnkit_model *m);
 size_t rnnkit_model_num_params(const rnnkit_model *m);
+/* The model's tensors, in storage order: 0 <= i < rnnkit_model_num_tensors.
+ * Tensor i is named as in PyTorch's state_dict ("embedding.weight",
+ * "rnn.weight_ih_l0", ..., "fc.bias"; owned by the model), has shape
+ * shape[0] x shape[1] (shape[1] = 0 for a vector) and starts at float
+ * *offset of the block. NULL for an i out of range. */
+int rnnkit_model_num_tensors(const rnnkit_model *m);
+const char *rnnkit_model_tensor(const rnnkit_model *m, int i, int64_t shape[2], size_t *offset);
 /* Networks in the model (1 unless an ensemble), and how many of them
  * predictions use: all of them, except in a file whose ensemble training is
  * still under way (the members trained so far, the current one included). */
@@ -94,7 +103,7 @@ int rnnkit_model_num_ready(const rnnkit_model *m);
  * (as rnnkit_model_create draws them), surplus ones are dropped. */
 rnnkit_status rnnkit_model_set_members(rnnkit_model *m, int members, uint64_t seed, rnnkit_error *err);
 /* Keeps member k of an ensemble as the model's one network (the others are
- * dropped): for export, or to inspect one network. rnnkit_model_params
+ * dropped): for export, or to inspect one network. rnnkit_model_weights
  * gives member 0's weights, so this is also how to reach another's. */
 rnnkit_status rnnkit_model_keep_member(rnnkit_model *m, int k, rnnkit_error *err);
 

@@ -1,19 +1,10 @@
 /*
- * rnnkit/nn.h: the building blocks of rnnkit's networks.
- *
- * Layout conventions (fixed throughout):
- *   T  time steps, B  batch size, E  input (embedding) size, H  hidden size,
- *   D  directions (1 or 2), L  layers, V  vocabulary size, K  classes.
- *   Sequences are TIME-MAJOR: a [T][B][E] buffer holds step t of sequence b
- *   at x + (t*B + b)*E. Masks are [T][B] floats, 1 for a real token, 0 for
- *   padding (padding may be on either side; a NULL mask means all real).
- *   Everything is fp32, row-major; weights use PyTorch's layout ([out][in]).
- *
- * Parameters of a whole network live in one `rnnkit_params` block: one
- * contiguous array of values and one of gradients, with a named view per
- * tensor (PyTorch state_dict names). Layers first *declare* their tensors,
- * then the block is allocated once, then layers are used. Backward passes
- * ADD into the gradient block; zero it with rnnkit_params_zero_grad().
+ * rnnkit/nn.h: the vocabulary of rnnkit's networks that the model API
+ * speaks: the random number generator (a value type), the recurrent cells,
+ * the pooling modes and the optimisers. The layers themselves (parameter
+ * block, recurrent layers, embedding, dense, dropout, losses, pooling,
+ * optimisers) are internal to the library (model/nn_internal.h): a model
+ * (rnnkit/model.h) is what a program builds, trains and uses.
  */
 #ifndef RNNKIT_NN_H
 #define RNNKIT_NN_H
@@ -42,56 +33,10 @@ float rnnkit_rng_uniform(rnnkit_rng *r);
 uint64_t rnnkit_rng_below(rnnkit_rng *r, uint64_t n);
 
 /* ---------------------------------------------------------------------- */
-/* Parameter block. */
-#define RNNKIT_NAME_MAX 64
-#define RNNKIT_MAX_DIMS 2
-
-typedef struct rnnkit_param_view {
-    char name[RNNKIT_NAME_MAX]; /* e.g. "rnn.weight_ih_l0_reverse" */
-    int ndim;                   /* 1 or 2 */
-    int64_t shape[RNNKIT_MAX_DIMS];
-    size_t offset;              /* in floats, into value/grad */
-    size_t numel;
-} rnnkit_param_view;
-
-typedef struct rnnkit_params {
-    float *value;   /* [count], NULL until rnnkit_params_alloc */
-    float *grad;    /* [count], same layout */
-    size_t count;   /* total floats declared */
-    rnnkit_param_view *views;
-    int nviews, cap;
-} rnnkit_params;
-
-/* Zero-initialises `p` (no allocation yet). */
-void rnnkit_params_init(rnnkit_params *p);
-/* Declares a tensor of shape [rows][cols] (cols == 0 means 1-D of `rows`);
- * writes its offset in floats. Only before rnnkit_params_alloc. Names must be
- * unique. */
-rnnkit_status rnnkit_params_declare(rnnkit_params *p, const char *name, int64_t rows,
-                                    int64_t cols, size_t *offset, rnnkit_error *err);
-/* Allocates value and grad (both zeroed), 64-byte aligned. */
-rnnkit_status rnnkit_params_alloc(rnnkit_params *p, rnnkit_error *err);
-/* Finds a view by name; NULL if absent. */
-const rnnkit_param_view *rnnkit_params_find(const rnnkit_params *p, const char *name);
-void rnnkit_params_zero_grad(rnnkit_params *p);
-/* Frees the block and views; `p` is left initialised-empty. NULL-safe. */
-void rnnkit_params_free(rnnkit_params *p);
-
-/* ---------------------------------------------------------------------- */
-/* Recurrent layers: multi-layer, optionally bidirectional LSTM / GRU / RNN
- * with PyTorch's exact equations and gate order:
+/* Recurrent cells, with PyTorch's equations and gate order:
  *   LSTM (i,f,g,o): i=σ(W_ii x+b_ii+W_hi h+b_hi) ... c'=f⊙c+i⊙g, h'=o⊙tanh(c')
  *   GRU  (r,z,n):   n=tanh(W_in x+b_in + r⊙(W_hn h+b_hn)), h'=(1-z)⊙n + z⊙h
- *   RNN:            h'=tanh(W_ih x+b_ih+W_hh h+b_hh)
- * Tensor names: <prefix>.weight_ih_l{k}[_reverse], weight_hh_, bias_ih_,
- * bias_hh_ as in torch.nn.LSTM/GRU/RNN.
- *
- * Masking: at a step whose mask is 0 the state is carried unchanged and the
- * output is 0; in backward such steps pass the state gradient through and
- * contribute nothing to weight gradients. The reverse direction therefore
- * starts at each sequence's true last token, whichever side is padded, and
- * the final state hn is the state at the true last (forward) / first
- * (reverse) token, as with PyTorch's packed sequences. */
+ *   RNN:            h'=tanh(W_ih x+b_ih+W_hh h+b_hh) */
 typedef enum rnnkit_cell {
     RNNKIT_CELL_RNN = 0,
     RNNKIT_CELL_LSTM = 1,
@@ -102,163 +47,18 @@ typedef enum rnnkit_cell {
 const char *rnnkit_cell_name(rnnkit_cell c);
 int rnnkit_cell_from_name(const char *name);
 
-typedef struct rnnkit_rnn_config {
-    rnnkit_cell cell;
-    int input_size;    /* E */
-    int hidden_size;   /* H */
-    int num_layers;    /* L >= 1 */
-    int bidirectional; /* 0 or 1 */
-    float dropout;     /* on the outputs of every layer but the last, training only */
-    float weight_drop; /* DropConnect on the hidden-to-hidden weights W_hh, training
-                        * only: each training forward multiplies every entry by 0
-                        * (probability p) or 1/(1-p), one mask for all its steps
-                        * (Wan et al. 2013; Merity et al. 2017, AWD-LSTM) */
-} rnnkit_rnn_config;
-
-typedef struct rnnkit_rnn rnnkit_rnn;
-
-/* Validates `cfg`, declares its tensors in `params` under `prefix`.
- * The layer keeps a pointer to `params`, which must outlive it. */
-rnnkit_status rnnkit_rnn_create(const rnnkit_rnn_config *cfg, rnnkit_params *params,
-                                const char *prefix, rnnkit_rnn **out, rnnkit_error *err);
-void rnnkit_rnn_free(rnnkit_rnn *rnn);
-const rnnkit_rnn_config *rnnkit_rnn_get_config(const rnnkit_rnn *rnn);
-/* D*H: the width of the output and of a "last" pooling. */
-int rnnkit_rnn_output_size(const rnnkit_rnn *rnn);
-
-/* PyTorch's default initialisation (uniform ±1/sqrt(H) on every tensor);
- * for LSTM, forget_bias != 0 sets b_ih's forget slice to it and b_hh's to 0.
- * After rnnkit_params_alloc. Draws in a fixed order: deterministic. */
-void rnnkit_rnn_init(rnnkit_rnn *rnn, rnnkit_rng *rng, float forget_bias);
-
-/* Grows the workspace for up to T steps of B sequences (allocates only when
- * larger than before; forward calls this itself). */
-rnnkit_status rnnkit_rnn_reserve(rnnkit_rnn *rnn, int T, int B, rnnkit_error *err);
-
-/*
- * Forward over T steps of B sequences.
- *   x     [T][B][E]
- *   mask  [T][B] or NULL
- *   h0,c0 [L*D][B][H] initial states or NULL for zeros (c0 used by LSTM only).
- *         Index l*D + d, d = 1 the reverse direction (PyTorch's h_n order).
- *   train nonzero: apply inter-layer dropout (draws from rng) and keep what
- *         backward needs; zero: inference.
- *   y     out: points at [T][B][D*H] inside the workspace, valid until the
- *         next forward or a rnnkit_rnn_reserve that grows the workspace.
- *   A training forward copies x and mask, so the caller may reuse them
- *   before backward. h0 may alias hn and c0 may alias cn. For GRU/RNN a
- *   non-NULL cn is filled with zeros.
- *   hn,cn [L*D][B][H] final states, written when non-NULL.
- */
-rnnkit_status rnnkit_rnn_forward(rnnkit_rnn *rnn, int T, int B, const float *x,
-                                 const float *mask, const float *h0, const float *c0,
-                                 int train, rnnkit_rng *rng, const float **y, float *hn,
-                                 float *cn, rnnkit_error *err);
-
-/*
- * Backward of the last forward, which must have been a training forward
- * (otherwise RNNKIT_ERR_ARG: any later forward, inference included, ends the
- * possibility of a backward). Any of dy [T][B][D*H], dhn, dcn
- * [L*D][B][H] may be NULL (zero). Adds weight gradients into params->grad;
- * writes (overwrites) dx [T][B][E], dh0, dc0 when non-NULL.
- */
-rnnkit_status rnnkit_rnn_backward(rnnkit_rnn *rnn, const float *dy, const float *dhn,
-                                  const float *dcn, float *dx, float *dh0, float *dc0,
-                                  rnnkit_error *err);
 
 /* ---------------------------------------------------------------------- */
-/* Embedding: table [V][E]; id 0 is padding (row kept zero, never updated
- * by rnnkit_embedding_backward). */
-typedef struct rnnkit_embedding {
-    rnnkit_params *params;
-    size_t off; /* weight [V][E] */
-    int V, E;
-} rnnkit_embedding;
-
-rnnkit_status rnnkit_embedding_create(rnnkit_embedding *emb, rnnkit_params *params,
-                                      const char *name, int V, int E, rnnkit_error *err);
-/* N(0,1) as torch.nn.Embedding, row 0 zeroed. */
-void rnnkit_embedding_init(rnnkit_embedding *emb, rnnkit_rng *rng);
-/* out[n][E] = W[ids[n]]; ids outside [0,V) are an error naming the index. */
-rnnkit_status rnnkit_embedding_forward(const rnnkit_embedding *emb, const int32_t *ids,
-                                       size_t n, float *out, rnnkit_error *err);
-/* W.grad[ids[n]] += dout[n] for ids[n] != 0: touches only rows that occur. */
-void rnnkit_embedding_backward(rnnkit_embedding *emb, const int32_t *ids, size_t n,
-                               const float *dout);
-
-/* ---------------------------------------------------------------------- */
-/* Dense: y[N][out] = x[N][in] W^T + b, W [out][in], b [out]. */
-typedef struct rnnkit_dense {
-    rnnkit_params *params;
-    size_t off_w, off_b;
-    int in, out;
-} rnnkit_dense;
-
-rnnkit_status rnnkit_dense_create(rnnkit_dense *d, rnnkit_params *params, const char *prefix,
-                                  int in, int out, rnnkit_error *err);
-/* uniform ±1/sqrt(in) on W and b, as torch.nn.Linear's default bounds. */
-void rnnkit_dense_init(rnnkit_dense *d, rnnkit_rng *rng);
-void rnnkit_dense_forward(const rnnkit_dense *d, size_t N, const float *x, float *y);
-/* Adds dW, db; writes dx[N][in] when non-NULL. */
-void rnnkit_dense_backward(rnnkit_dense *d, size_t N, const float *x, const float *dy,
-                           float *dx);
-
-/* ---------------------------------------------------------------------- */
-/* Dropout (inverted): keep with probability 1-p, scale kept by 1/(1-p).
- * mask_out [n] receives the multiplier (0 or 1/(1-p)) for backward. */
-void rnnkit_dropout_forward(size_t n, float p, rnnkit_rng *rng, float *x, float *mask_out);
-void rnnkit_dropout_backward(size_t n, const float *mask, float *dx);
-
-/* ---------------------------------------------------------------------- */
-/* Losses, numerically stable from logits. Each returns the MEAN loss over
- * the N rows with weight 1 (rows with weight 0 skipped if weights given)
- * and writes dlogits = d(mean loss)/d(logits). */
-/* logits [N][K], targets [N] in [0,K). */
-double rnnkit_softmax_xent(size_t N, int K, const float *logits, const int32_t *targets,
-                           float *dlogits);
-/* logits [N], targets [N] in {0,1}: binary cross-entropy with logits. */
-double rnnkit_sigmoid_bce(size_t N, const float *logits, const float *targets, float *dlogits);
-/* In-place softmax over each row of [N][K]. */
-void rnnkit_softmax(size_t N, int K, float *x);
-
-/* ---------------------------------------------------------------------- */
-/* Pooling over time of y [T][B][C] with mask [T][B] (NULL: all real) into
- * out [B][C]. MEAN and MAX run over the unpadded steps only. LAST: handled by
- * the caller from the RNN's hn. A sequence with no real step pools to 0. */
+/* Pooling over time of a classifier's recurrent outputs: the last state,
+ * or the mean or maximum over the unpadded steps. */
 typedef enum rnnkit_pool { RNNKIT_POOL_LAST = 0, RNNKIT_POOL_MEAN = 1, RNNKIT_POOL_MAX = 2 } rnnkit_pool;
 const char *rnnkit_pool_name(rnnkit_pool p);
 int rnnkit_pool_from_name(const char *name);
-/* argmax [B][C] (MAX only) records the winning step for backward. */
-void rnnkit_pool_forward(rnnkit_pool kind, int T, int B, int C, const float *y,
-                         const float *mask, float *out, int32_t *argmax);
-/* dy [T][B][C] is OVERWRITTEN with the gradient. */
-void rnnkit_pool_backward(rnnkit_pool kind, int T, int B, int C, const float *mask,
-                          const int32_t *argmax, const float *dout, float *dy);
 
 /* ---------------------------------------------------------------------- */
-/* Optimisers over a whole parameter block, as torch.optim. */
+/* Optimisers, as torch.optim: Adam (betas 0.9/0.999, eps 1e-8), AdamW
+ * (weight decay 0.01 unless set), SGD. */
 typedef enum rnnkit_optim_kind { RNNKIT_OPT_ADAM = 0, RNNKIT_OPT_ADAMW = 1, RNNKIT_OPT_SGD = 2 } rnnkit_optim_kind;
-
-typedef struct rnnkit_optim {
-    rnnkit_optim_kind kind;
-    float lr, beta1, beta2, eps, weight_decay, momentum;
-    int64_t step;  /* steps taken */
-    size_t n;
-    float *m, *v;  /* [n] moments (Adam) / m as momentum buffer (SGD) */
-} rnnkit_optim;
-
-/* Defaults: Adam(lr, betas 0.9/0.999, eps 1e-8, wd 0); AdamW wd 0.01; SGD momentum 0. */
-rnnkit_status rnnkit_optim_init(rnnkit_optim *o, rnnkit_optim_kind kind, float lr, size_t n,
-                                rnnkit_error *err);
-void rnnkit_optim_free(rnnkit_optim *o);
-/* Back to the state of a fresh rnnkit_optim_init at rate lr: moments zero,
- * no steps taken; the other settings are kept. */
-void rnnkit_optim_reset(rnnkit_optim *o, float lr);
-/* One update of value[n] from grad[n]. */
-void rnnkit_optim_step(rnnkit_optim *o, float *value, const float *grad);
-/* Scales grad so its global L2 norm is at most max_norm (if max_norm > 0);
- * returns the norm before clipping (NaN/Inf propagate: check it). */
-double rnnkit_clip_grad_norm(float *grad, size_t n, double max_norm);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,7 @@
  */
 #include "fuzz_util.h"
 #include <math.h>
+#include "model/model_internal.h"
 #include "rnnkit/model.h"
 
 static rnnkit_model *model;
@@ -54,7 +55,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     model = make_model();
-    const rnnkit_params *p = rnnkit_model_params(model);
+    const rnnkit__params *p = rnnkit__model_params(model);
     original = malloc(p->count * sizeof *original);
     if (!original)
         abort();
@@ -97,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rnnkit_safetensors_metadata_free(keys, values, n);
     }
 
-    rnnkit_params *p = rnnkit_model_params(model);
+    rnnkit__params *p = rnnkit__model_params(model);
     rnnkit_error_clear(&err);
     rnnkit_status st = rnnkit_model_import_safetensors(model, path, &err);
     if (st != RNNKIT_OK) {
@@ -112,12 +113,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (size_t i = 0; i < p->views[v].numel; i++)
                 if (!isfinite(p->value[p->views[v].offset + i]))
                     abort();
-        const rnnkit_param_view *emb = rnnkit_params_find(p, "embedding.weight");
+        const rnnkit__param_view *emb = rnnkit__params_find(p, "embedding.weight");
         for (int64_t j = 0; j < emb->shape[1]; j++)
             if (p->value[emb->offset + (size_t)j] != 0.0f)
                 abort();
         memcpy(p->value, original, p->count * sizeof(float));
-        rnnkit_model_params(model); /* weights changed behind the model's back */
+        rnnkit__model_params(model); /* weights changed behind the model's back */
     }
     return 0;
 }

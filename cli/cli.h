@@ -51,6 +51,8 @@ double cli_now(void);
 
 int cmd_vocab(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
+/* cli/cmd_classify_train.c: `rnnkit classify train` */
+int cmd_classify_train(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 /* cli/cmd_export.c */
 int cmd_export(int argc, char **argv);

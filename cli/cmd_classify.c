@@ -156,7 +156,7 @@ static void print_prediction(const use_args *a, rnnkit_model *m, const char *nam
 static int cmd_predict(int argc, char **argv)
 {
     use_args a;
-    int first, rc = parse_use(&predict_cmd, argc, argv, &a, &first);
+    int first = 0, rc = parse_use(&predict_cmd, argc, argv, &a, &first);
     if (rc != CLI_GO)
         return rc;
     rc = CLI_EXIT_OK;
@@ -243,7 +243,7 @@ static void print_eval(const use_args *a, rnnkit_model *m, const rnnkit_metrics 
 static int cmd_eval(int argc, char **argv)
 {
     use_args a;
-    int first, rc = parse_use(&eval_cmd, argc, argv, &a, &first);
+    int first = 0, rc = parse_use(&eval_cmd, argc, argv, &a, &first);
     if (rc != CLI_GO)
         return rc;
     rc = CLI_EXIT_OK;

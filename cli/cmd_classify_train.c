@@ -97,6 +97,9 @@ static int parse(train_args *a, int argc, char **argv)
     int id, bigrams = 0, decay_set = 0;
     cli_parser_init(&p, &command, argc, argv);
     while ((id = cli_next(&p, &v)) >= 0) {
+        a->seed_set |= id == CF_SEED;
+        a->batch_set |= id == CF_BATCH;
+        decay_set |= id == CF_LR_DECAY;
         if (cli_model_flag(id, &v, &a->mc) || cli_train_flag(id, &v, &a->to.train) ||
             cli_output_flag(id, &v, &a->out_opts))
             continue;
@@ -116,9 +119,6 @@ static int parse(train_args *a, int argc, char **argv)
         case CF_FOLDS: a->folds = (int)v.i; break;
         case CF_RESUME: a->resume = 1; break;
         }
-        a->seed_set |= id == CF_SEED;
-        a->batch_set |= id == CF_BATCH;
-        decay_set |= id == CF_LR_DECAY;
     }
     if (id == CLI_STOP)
         return p.rc;

@@ -52,7 +52,7 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
         .help = "error|replace|skip for invalid UTF-8 (replace writes U+FFFD\nand reports how many)"},
     FLAG(CF_MIN_COUNT, "min-count", 0, CLI_I64, "N"), RANGE(1, INT64_MAX),
         .help = "drop tokens seen fewer than N times"},
-    FLAG(CF_MAX_VOCAB, "max-vocab", 0, CLI_I64, "N"), RANGE(3, INT64_C(1) << 24),
+    FLAG(CF_MAX_VOCAB, "max-vocab", 0, CLI_I64, "N"), RANGE(3, INT64_C(1) << 31),
         .help = "at most N ids, the reserved <pad> (0) and <unk> (1) included"},
     FLAG(CF_APPEND, "append", 0, CLI_SWITCH, NULL), .help = "count more corpora into the existing file (its rules)"},
     FLAG(CF_TOP, "top", 0, CLI_INT, "N"), RANGE(0, 1 << 30), .help = "how many of the most frequent tokens to list"},

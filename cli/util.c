@@ -87,14 +87,6 @@ int cli_parse_i64(const char *flag, const char *s, int64_t lo, int64_t hi, int64
     return 0;
 }
 
-int cli_lr_schedule(const char *s, rnnkit_lr_schedule *out)
-{
-    if (strcmp(s, "cosine") && strcmp(s, "plateau"))
-        return 1;
-    *out = !strcmp(s, "cosine") ? RNNKIT_LR_COSINE : RNNKIT_LR_PLATEAU;
-    return 0;
-}
-
 rnnkit_status cli_keep_member(rnnkit_model *m, const char *path, int member, rnnkit_error *err)
 {
     rnnkit_status st = member ? rnnkit_model_keep_member(m, member - 1, err) : RNNKIT_OK;

@@ -44,6 +44,11 @@ int cli_parse_u64(const char *flag, const char *s, uint64_t *out);
  * that network of an ensemble alone; the error names the file and flag. */
 rnnkit_status cli_keep_member(rnnkit_model *m, const char *path, int member, rnnkit_error *err);
 
+/* --resume: reads the checkpoint header of `path` into *info; -1 (go on)
+ * when it is one of `task`, else the exit status after the message (a
+ * missing checkpoint, the other task's). */
+int cli_checkpoint(const char *path, rnnkit_task task, rnnkit_checkpoint_info *info);
+
 /* 1 when `fd` is a terminal (progress lines are redrawn in place then). */
 int cli_isatty(int fd);
 /* Monotonic seconds. */
@@ -57,6 +62,8 @@ int cmd_classify(int argc, char **argv);
 /* cli/cmd_classify_train.c: `rnnkit classify train` */
 int cmd_classify_train(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+/* cli/cmd_generate_train.c: `rnnkit generate train` */
+int cmd_generate_train(int argc, char **argv);
 /* cli/cmd_export.c */
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);

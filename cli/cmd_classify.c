@@ -97,15 +97,26 @@ static int parse_use(const cli_command *cmd, int argc, char **argv, use_args *a,
     return CLI_GO;
 }
 
-/* Loads a classifier; member > 0 keeps that network of an ensemble alone. */
-static rnnkit_status load_classifier(const use_args *a, rnnkit_model **m, rnnkit_error *err)
+/* Parses the flags and loads the classifier (--member N keeps that network
+ * of an ensemble alone); CLI_GO, or the exit status. `operands`: how many
+ * operands the verb needs at least (exactly, when `exact`). */
+static int open_classifier(const cli_command *cmd, int argc, char **argv, int operands, int exact, use_args *a,
+                           int *first, rnnkit_model **m)
 {
-    rnnkit_status st = rnnkit_model_load(a->model, RNNKIT_TASK_CLASSIFY, m, err);
-    if (!st && (st = cli_keep_member(*m, a->model, a->member, err))) {
+    int rc = parse_use(cmd, argc, argv, a, first);
+    if (rc != CLI_GO)
+        return rc;
+    if (exact ? argc - *first != operands : argc - *first < operands)
+        return cli_usage(cmd->name, exact ? "give exactly one labelled DATA file or directory"
+                                          : "no input: give files, directories or -");
+    rnnkit_error err;
+    rnnkit_error_clear(&err);
+    rnnkit_status st = rnnkit_model_load(a->model, RNNKIT_TASK_CLASSIFY, m, &err);
+    if (!st && (st = cli_keep_member(*m, a->model, a->member, &err))) {
         rnnkit_model_free(*m);
         *m = NULL;
     }
-    return st;
+    return st ? cli_fail(&err) : CLI_GO;
 }
 
 static void json_str(FILE *f, const char *s)
@@ -156,17 +167,13 @@ static void print_prediction(const use_args *a, rnnkit_model *m, const char *nam
 static int cmd_predict(int argc, char **argv)
 {
     use_args a;
-    int first = 0, rc = parse_use(&predict_cmd, argc, argv, &a, &first);
+    rnnkit_model *m = NULL;
+    int first = 0, rc = open_classifier(&predict_cmd, argc, argv, 1, 0, &a, &first, &m);
     if (rc != CLI_GO)
         return rc;
     rc = CLI_EXIT_OK;
-    if (first >= argc)
-        return cli_usage(predict_cmd.name, "no input: give files, directories or -");
     rnnkit_error err;
     rnnkit_error_clear(&err);
-    rnnkit_model *m = NULL;
-    if (load_classifier(&a, &m, &err))
-        return cli_fail(&err);
     rnnkit_docs *docs = NULL;
     float *probs = NULL;
     int *order = NULL;
@@ -243,17 +250,13 @@ static void print_eval(const use_args *a, rnnkit_model *m, const rnnkit_metrics 
 static int cmd_eval(int argc, char **argv)
 {
     use_args a;
-    int first = 0, rc = parse_use(&eval_cmd, argc, argv, &a, &first);
+    rnnkit_model *m = NULL;
+    int first = 0, rc = open_classifier(&eval_cmd, argc, argv, 1, 1, &a, &first, &m);
     if (rc != CLI_GO)
         return rc;
     rc = CLI_EXIT_OK;
-    if (first != argc - 1)
-        return cli_usage(eval_cmd.name, "give exactly one labelled DATA file or directory");
     rnnkit_error err;
     rnnkit_error_clear(&err);
-    rnnkit_model *m = NULL;
-    if (load_classifier(&a, &m, &err))
-        return cli_fail(&err);
     rnnkit_corpus *corpus = NULL;
     rnnkit_corpus_options co = {.format = a.format, .skip_bad = a.skip_bad, .labelled = 1};
     if (rnnkit_corpus_load(argv[first], &co, &corpus, &err)) {

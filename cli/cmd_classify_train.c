@@ -147,13 +147,9 @@ static int parse(train_args *a, int argc, char **argv)
 static int resume_settings(train_args *a)
 {
     rnnkit_checkpoint_info info;
-    rnnkit_error e;
-    if (rnnkit_checkpoint_info_read(a->out, &info, &e)) {
-        rnnkit_error_prefix(&e, "--resume");
-        return cli_fail(&e);
-    }
-    if (info.task != RNNKIT_TASK_CLASSIFY)
-        return cli_failf("%s: this is a generator's checkpoint; use `rnnkit generate train --resume`", a->out);
+    int rc = cli_checkpoint(a->out, RNNKIT_TASK_CLASSIFY, &info);
+    if (rc != CLI_GO)
+        return rc;
     if (a->seed_set && a->to.train.seed != info.seed)
         return cli_usage(command.name, "--seed %llu: the checkpoint in %s was trained with seed %llu",
                          (unsigned long long)a->to.train.seed, a->out, (unsigned long long)info.seed);

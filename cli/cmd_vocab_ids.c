@@ -124,6 +124,48 @@ static int parse_ids(const cli_command *cmd, int argc, char **argv, encode_args 
     return CLI_GO;
 }
 
+typedef rnnkit_status (*line_fn)(void *ctx, const rnnkit_linefile *f, const char *text, size_t len,
+                                 rnnkit_error *err);
+
+/* Calls fn for every line of the files argv[first+1..argc), stdin when none. */
+static rnnkit_status each_line(int first, int argc, char **argv, int tsv, line_fn fn, void *ctx, rnnkit_error *err)
+{
+    rnnkit_status st = RNNKIT_OK;
+    for (int i = first + 1; !st && i <= argc - (argc > first + 1); i++) {
+        rnnkit_linefile *f = NULL;
+        if ((st = rnnkit_linefile_open(i < argc ? argv[i] : "-", &f, err)))
+            break;
+        const char *text;
+        size_t len;
+        int r;
+        while (!st && (r = rnnkit_linefile_next(f, tsv, &text, &len, err)) > 0)
+            st = fn(ctx, f, text, len, err);
+        if (!st && r < 0)
+            st = err->status;
+        rnnkit_linefile_close(f);
+    }
+    return st;
+}
+
+typedef struct encode_ctx {
+    const encode_args *a;
+    rnnkit_vocab *v;
+    rnnkit_tokenizer *tk;
+    int32_t *ids, *padded;
+    size_t cap;
+    encode_stats s;
+} encode_ctx;
+
+static rnnkit_status encode_one(void *ctx, const rnnkit_linefile *f, const char *text, size_t len, rnnkit_error *err)
+{
+    encode_ctx *e = ctx;
+    size_t total = 0;
+    rnnkit_tokenizer_set_origin(e->tk, rnnkit_linefile_line(f), rnnkit_linefile_offset(f));
+    rnnkit_status st = encode_line(e->a, e->v, text, len, rnnkit_linefile_name(f), &e->ids, &e->cap, e->padded,
+                                   &total, &e->s, err);
+    return !st && e->a->report ? keep_length(&e->s, total, err) : st;
+}
+
 int cmd_vocab_encode(int argc, char **argv)
 {
     encode_args a = {.pad_pre = 1, .trunc_pre = 1};
@@ -132,47 +174,58 @@ int cmd_vocab_encode(int argc, char **argv)
         return rc;
     rnnkit_error err;
     rnnkit_error_clear(&err);
-    rnnkit_vocab *v = NULL;
-    if (rnnkit_vocab_open(argv[first], &v, &err))
+    encode_ctx e = {.a = &a, .cap = a.maxlen ? (size_t)a.maxlen : 1024};
+    if (rnnkit_vocab_open(argv[first], &e.v, &err))
         return cli_fail(&err);
-    rnnkit_tokenizer *tk = rnnkit_vocab_tokenizer(v, &err);
-    size_t cap = a.maxlen ? (size_t)a.maxlen : 1024, total = 0;
-    int32_t *ids = malloc(cap * sizeof *ids), *padded = a.maxlen ? malloc(cap * sizeof *ids) : NULL;
-    encode_stats s = {0};
-    rnnkit_status st = (!tk || !ids || (a.maxlen && !padded)) ? rnnkit_error_set(&err, RNNKIT_ERR_NOMEM, "out of memory")
-                                                              : RNNKIT_OK;
-    for (int i = first + 1; !st && i <= argc - (argc > first + 1); i++) {
-        rnnkit_linefile *f = NULL;
-        if ((st = rnnkit_linefile_open(i < argc ? argv[i] : "-", &f, &err)))
-            break;
-        const char *text;
-        size_t len;
-        int r;
-        while (!st && (r = rnnkit_linefile_next(f, a.tsv, &text, &len, &err)) > 0) {
-            rnnkit_tokenizer_set_origin(tk, rnnkit_linefile_line(f), rnnkit_linefile_offset(f));
-            st = encode_line(&a, v, text, len, rnnkit_linefile_name(f), &ids, &cap, padded, &total, &s, &err);
-            if (!st && a.report)
-                st = keep_length(&s, total, &err);
-        }
-        if (!st && r < 0)
-            st = err.status;
-        rnnkit_linefile_close(f);
-    }
+    e.tk = rnnkit_vocab_tokenizer(e.v, &err);
+    e.ids = malloc(e.cap * sizeof *e.ids);
+    e.padded = a.maxlen ? malloc(e.cap * sizeof *e.ids) : NULL;
+    rnnkit_status st = (!e.tk || !e.ids || (a.maxlen && !e.padded))
+                           ? rnnkit_error_set(&err, RNNKIT_ERR_NOMEM, "out of memory")
+                           : each_line(first, argc, argv, a.tsv, encode_one, &e, &err);
     if (!st && a.report) {
         size_t p95 = 0;
-        if (s.n) {
-            qsort(s.lens, s.n, sizeof *s.lens, cmp_size);
-            p95 = s.lens[(size_t)((double)(s.n - 1) * 0.95 + 0.5)];
+        if (e.s.n) {
+            qsort(e.s.lens, e.s.n, sizeof *e.s.lens, cmp_size);
+            p95 = e.s.lens[(size_t)((double)(e.s.n - 1) * 0.95 + 0.5)];
         }
-        fprintf(stderr, "rnnkit: %zu sequences, %llu cut (%llu ids dropped); 95%% of lines have <= %zu ids\n", s.n,
-                (unsigned long long)s.seqs_cut, (unsigned long long)s.ids_cut, p95);
+        fprintf(stderr, "rnnkit: %zu sequences, %llu cut (%llu ids dropped); 95%% of lines have <= %zu ids\n", e.s.n,
+                (unsigned long long)e.s.seqs_cut, (unsigned long long)e.s.ids_cut, p95);
     }
     rc = st ? cli_fail(&err) : CLI_EXIT_OK;
-    free(ids);
-    free(padded);
-    free(s.lens);
-    rnnkit_vocab_free(v);
+    free(e.ids);
+    free(e.padded);
+    free(e.s.lens);
+    rnnkit_vocab_free(e.v);
     return rc;
+}
+
+typedef struct decode_ctx {
+    rnnkit_vocab *v;
+    int words;
+    int32_t *ids;
+    size_t n, cap;
+} decode_ctx;
+
+static rnnkit_status decode_one(void *ctx, const rnnkit_linefile *f, const char *text, size_t len, rnnkit_error *err)
+{
+    decode_ctx *d = ctx;
+    (void)len;
+    rnnkit_status st = rnnkit_vocab_parse_ids(d->v, text, rnnkit_linefile_name(f), rnnkit_linefile_line(f), &d->ids,
+                                              &d->n, &d->cap, err);
+    int first = 1;
+    for (size_t k = 0; !st && k < d->n; k++) {
+        if (d->ids[k] == RNNKIT_PAD_ID)
+            continue;
+        size_t tl;
+        const char *t = rnnkit_vocab_token(d->v, d->ids[k], &tl);
+        if (d->words && !first)
+            putchar(' ');
+        fwrite(t, 1, tl, stdout);
+        first = 0;
+    }
+    putchar('\n');
+    return st;
 }
 
 int cmd_vocab_decode(int argc, char **argv)
@@ -183,41 +236,12 @@ int cmd_vocab_decode(int argc, char **argv)
         return rc;
     rnnkit_error err;
     rnnkit_error_clear(&err);
-    rnnkit_vocab *v = NULL;
-    if (rnnkit_vocab_open(argv[first], &v, &err))
+    decode_ctx d = {0};
+    if (rnnkit_vocab_open(argv[first], &d.v, &err))
         return cli_fail(&err);
-    const int words = rnnkit_vocab_config(v)->level == RNNKIT_LEVEL_WORD;
-    int32_t *ids = NULL;
-    size_t n = 0, cap = 0;
-    rnnkit_status st = RNNKIT_OK;
-    for (int i = first + 1; !st && i <= argc - (argc > first + 1); i++) {
-        rnnkit_linefile *f = NULL;
-        if ((st = rnnkit_linefile_open(i < argc ? argv[i] : "-", &f, &err)))
-            break;
-        const char *text;
-        size_t len;
-        int r;
-        while (!st && (r = rnnkit_linefile_next(f, 0, &text, &len, &err)) > 0) {
-            st = rnnkit_vocab_parse_ids(v, text, rnnkit_linefile_name(f), rnnkit_linefile_line(f), &ids, &n, &cap,
-                                        &err);
-            int first_tok = 1;
-            for (size_t k = 0; !st && k < n; k++) {
-                if (ids[k] == RNNKIT_PAD_ID)
-                    continue;
-                size_t tl;
-                const char *t = rnnkit_vocab_token(v, ids[k], &tl);
-                if (words && !first_tok)
-                    putchar(' ');
-                fwrite(t, 1, tl, stdout);
-                first_tok = 0;
-            }
-            putchar('\n');
-        }
-        if (!st && r < 0)
-            st = err.status;
-        rnnkit_linefile_close(f);
-    }
-    free(ids);
-    rnnkit_vocab_free(v);
+    d.words = rnnkit_vocab_config(d.v)->level == RNNKIT_LEVEL_WORD;
+    rnnkit_status st = each_line(first, argc, argv, 0, decode_one, &d, &err);
+    free(d.ids);
+    rnnkit_vocab_free(d.v);
     return st ? cli_fail(&err) : CLI_EXIT_OK;
 }

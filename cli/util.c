@@ -95,6 +95,20 @@ rnnkit_status cli_keep_member(rnnkit_model *m, const char *path, int member, rnn
     return st;
 }
 
+int cli_checkpoint(const char *path, rnnkit_task task, rnnkit_checkpoint_info *info)
+{
+    rnnkit_error e;
+    if (rnnkit_checkpoint_info_read(path, info, &e)) {
+        rnnkit_error_prefix(&e, "--resume");
+        return cli_fail(&e);
+    }
+    if (info->task != task)
+        return cli_failf("%s: this is a %s's checkpoint; use `rnnkit %s train --resume`", path,
+                         task == RNNKIT_TASK_CLASSIFY ? "generator" : "classifier",
+                         task == RNNKIT_TASK_CLASSIFY ? "generate" : "classify");
+    return -1;
+}
+
 int cli_parse_int(const char *flag, const char *s, int lo, int hi, int *out)
 {
     int64_t v;

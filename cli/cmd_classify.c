@@ -164,14 +164,10 @@ static void print_prediction(const use_args *a, rnnkit_model *m, const char *nam
     }
 }
 
-static int cmd_predict(int argc, char **argv)
+/* predict on the loaded model m: the documents named by inputs[0..n). */
+static int predict(const use_args *a, rnnkit_model *m, char **inputs, int n_inputs)
 {
-    use_args a;
-    rnnkit_model *m = NULL;
-    int first = 0, rc = open_classifier(&predict_cmd, argc, argv, 1, 0, &a, &first, &m);
-    if (rc != CLI_GO)
-        return rc;
-    rc = CLI_EXIT_OK;
+    int rc = CLI_EXIT_OK;
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_docs *docs = NULL;
@@ -179,8 +175,8 @@ static int cmd_predict(int argc, char **argv)
     int *order = NULL;
     const int K = rnnkit_model_num_labels(m);
     rnnkit_status st = rnnkit_docs_new(1, &docs, &err);
-    for (int i = first; !st && i < argc; i++)
-        st = rnnkit_docs_add_path(docs, rnnkit_model_vocab(m), argv[i], &err);
+    for (int i = 0; !st && i < n_inputs; i++)
+        st = rnnkit_docs_add_path(docs, rnnkit_model_vocab(m), inputs[i], &err);
     size_t n = st ? 0 : rnnkit_docs_size(docs);
     if (!st) {
         probs = malloc((n ? n : 1) * (size_t)K * sizeof(float));
@@ -196,11 +192,10 @@ static int cmd_predict(int argc, char **argv)
     if (st)
         rc = cli_fail(&err);
     for (size_t i = 0; !st && i < n; i++)
-        print_prediction(&a, m, rnnkit_docs_name(docs, i), probs + i * (size_t)K, order);
+        print_prediction(a, m, rnnkit_docs_name(docs, i), probs + i * (size_t)K, order);
     free(probs);
     free(order);
     rnnkit_docs_free(docs);
-    rnnkit_model_free(m);
     return rc;
 }
 
@@ -247,22 +242,17 @@ static void print_eval(const use_args *a, rnnkit_model *m, const rnnkit_metrics 
     }
 }
 
-static int cmd_eval(int argc, char **argv)
+/* eval of the loaded model m on the labelled data inputs[0]. */
+static int eval(const use_args *a, rnnkit_model *m, char **inputs, int n_inputs)
 {
-    use_args a;
-    rnnkit_model *m = NULL;
-    int first = 0, rc = open_classifier(&eval_cmd, argc, argv, 1, 1, &a, &first, &m);
-    if (rc != CLI_GO)
-        return rc;
-    rc = CLI_EXIT_OK;
+    (void)n_inputs;
+    int rc = CLI_EXIT_OK;
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_corpus *corpus = NULL;
-    rnnkit_corpus_options co = {.format = a.format, .skip_bad = a.skip_bad, .labelled = 1};
-    if (rnnkit_corpus_load(argv[first], &co, &corpus, &err)) {
-        rnnkit_model_free(m);
+    rnnkit_corpus_options co = {.format = a->format, .skip_bad = a->skip_bad, .labelled = 1};
+    if (rnnkit_corpus_load(inputs[0], &co, &corpus, &err))
         return cli_fail(&err);
-    }
     const int K = rnnkit_model_num_labels(m);
     rnnkit_docs *docs = NULL;
     float *probs = NULL;
@@ -284,14 +274,30 @@ static int cmd_eval(int argc, char **argv)
     if (st)
         rc = cli_fail(&err);
     else
-        print_eval(&a, m, &scores, acc, loss);
+        print_eval(a, m, &scores, acc, loss);
     rnnkit_metrics_free(&scores);
     free(probs);
     rnnkit_docs_free(docs);
     rnnkit_corpus_free(corpus);
+    return rc;
+}
+
+/* Parses, loads the classifier, runs fn on the operands, frees. */
+typedef int (*use_fn)(const use_args *a, rnnkit_model *m, char **inputs, int n);
+static int run_classifier(const cli_command *cmd, int argc, char **argv, int exact, use_fn fn)
+{
+    use_args a;
+    rnnkit_model *m = NULL;
+    int first = 0, rc = open_classifier(cmd, argc, argv, 1, exact, &a, &first, &m);
+    if (rc != CLI_GO)
+        return rc;
+    rc = fn(&a, m, argv + first, argc - first);
     rnnkit_model_free(m);
     return rc;
 }
+
+static int cmd_predict(int argc, char **argv) { return run_classifier(&predict_cmd, argc, argv, 0, predict); }
+static int cmd_eval(int argc, char **argv) { return run_classifier(&eval_cmd, argc, argv, 1, eval); }
 
 int cmd_classify(int argc, char **argv)
 {

@@ -120,11 +120,10 @@ static int parse(train_args *a, int argc, char **argv)
         case CF_RESUME: a->resume = 1; break;
         }
     }
-    if (id == CLI_STOP)
-        return p.rc;
+    int rc = cli_no_operands(&p, id);
+    if (rc != CLI_GO)
+        return rc;
     const char *n = command.name;
-    if (p.operand < argc)
-        return cli_usage(n, "unexpected argument '%s'", argv[p.operand]);
     if (!a->train)
         return cli_usage(n, "--train is required");
     if (bigrams && a->vr.path)

@@ -96,10 +96,9 @@ static int parse_sample(sample_args *a, int argc, char **argv)
         case CF_CHECK_COPY: a->copy_file = v.s; break;
         }
     }
-    if (id == CLI_STOP)
-        return p.rc;
-    if (p.operand < argc)
-        return cli_usage(sample_cmd.name, "unexpected argument '%s'", argv[p.operand]);
+    int rc = cli_no_operands(&p, id);
+    if (rc != CLI_GO)
+        return rc;
     if (!a->model)
         return cli_usage(sample_cmd.name, "-m MODEL.db is required");
     return CLI_GO;

@@ -105,10 +105,9 @@ static int parse_train(train_args *a, int argc, char **argv)
         a->seq_set |= id == CF_SEQ_LEN;
         decay_set |= id == CF_LR_DECAY;
     }
-    if (id == CLI_STOP)
-        return p.rc;
-    if (p.operand < argc)
-        return cli_usage(train_cmd.name, "unexpected argument '%s'", argv[p.operand]);
+    int rc = cli_no_operands(&p, id);
+    if (rc != CLI_GO)
+        return rc;
     if (!a->ntexts)
         return cli_usage(train_cmd.name, "--text is required");
     if (decay_set && a->to.train.lr_schedule != RNNKIT_LR_PLATEAU)

@@ -405,3 +405,12 @@ int cli_next(cli_parser *p, cli_value *v)
     }
     return c;
 }
+
+int cli_no_operands(const cli_parser *p, int id)
+{
+    if (id == CLI_STOP)
+        return p->rc;
+    if (p->operand < p->argc)
+        return cli_usage(p->cmd->name, "unexpected argument '%s'", p->argv[p->operand]);
+    return CLI_GO;
+}

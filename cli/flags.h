@@ -137,6 +137,10 @@ void cli_parser_init(cli_parser *p, const cli_command *cmd, int argc, char **arg
  * CLI_STOP. */
 int cli_next(cli_parser *p, cli_value *v);
 
+/* After the flag loop (id: cli_next's last answer): CLI_GO, p->rc after
+ * CLI_STOP, or a usage error for an operand when the command takes none. */
+int cli_no_operands(const cli_parser *p, int id);
+
 /* Prints the help of `cmd` (synopsis and flags) to f. */
 void cli_print_help(const cli_command *cmd, FILE *f);
 /* A usage error of command `name` (NULL: the program): prints

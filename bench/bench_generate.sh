@@ -46,8 +46,8 @@ for s in $sets; do
         curve "$out/shakespeare.log"
         awk '$1 == "step" && (best == "" || $9 < best) { best = $9; at = $2 }
              END { printf "best validation loss %s nats/char at step %s\n", best, at }' "$out/shakespeare.log"
-        "$R" generate sample -m "$out/shakespeare.db" --seed "ROMEO:" --length 300 --temperature 0.8 \
-            --rng-seed 1 --check-copy "$text"
+        "$R" generate sample -m "$out/shakespeare.db" --prime "ROMEO:" --length 300 --temperature 0.8 \
+            --seed 1 --check-copy "$text"
         echo
         ;;
     tang)
@@ -58,8 +58,8 @@ for s in $sets; do
         t1=$(date +%s)
         echo "== Tang poems, ${TANG_STEPS:-2000} steps: $(( (t1 - t0) / 60 )) min $(( (t1 - t0) % 60 )) s"
         curve "$out/tang.log"
-        "$R" generate sample -m "$out/tang.db" --seed "床前明月光，" --length 400 --temperature 0.7 \
-            --rng-seed 1 >"$out/tang-sample.txt"
+        "$R" generate sample -m "$out/tang.db" --prime "床前明月光，" --length 400 --temperature 0.7 \
+            --seed 1 >"$out/tang-sample.txt"
         python3 "$src/bench/verse_lines.py" <"$out/tang-sample.txt"
         ;;
     *) echo "bench_generate.sh: unknown set '$s' (shakespeare, tang)" >&2; exit 2 ;;

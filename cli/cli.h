@@ -4,7 +4,10 @@
  *
  * Conventions (all commands): results on stdout, progress and diagnostics on
  * stderr; `--help` prints usage to stdout and exits 0; a usage error prints
- * "rnnkit: <what>" and the usage to stderr and exits 2; a failure prints
+ * two lines, "rnnkit: <what>" and "rnnkit: see 'rnnkit <command> --help'",
+ * to stderr and exits 2 (cli_usage in cli/flags.h; cli_usage_error, which
+ * also prints the usage, is there until cmd_export.c takes the flag table);
+ * a failure prints
  * "rnnkit: <file>:<line>: <what>" (from the library's rnnkit_error) and
  * exits 1.
  */
@@ -37,12 +40,14 @@ int cli_parse_i64(const char *flag, const char *s, int64_t lo, int64_t hi, int64
 int cli_parse_int(const char *flag, const char *s, int lo, int hi, int *out);
 int cli_parse_double(const char *flag, const char *s, double lo, double hi, double *out);
 int cli_parse_u64(const char *flag, const char *s, uint64_t *out);
-/* --lr-schedule: "cosine" or "plateau" to RNNKIT_LR_COSINE / _PLATEAU in
- * *out; nonzero (and *out untouched) otherwise. */
-int cli_lr_schedule(const char *s, rnnkit_lr_schedule *out);
 /* `--member N` (1-based; 0 = not given) on a loaded model from `path`: keeps
  * that network of an ensemble alone; the error names the file and flag. */
 rnnkit_status cli_keep_member(rnnkit_model *m, const char *path, int member, rnnkit_error *err);
+
+/* --resume: reads the checkpoint header of `path` into *info; -1 (go on)
+ * when it is one of `task`, else the exit status after the message (a
+ * missing checkpoint, the other task's). */
+int cli_checkpoint(const char *path, rnnkit_task task, rnnkit_checkpoint_info *info);
 
 /* 1 when `fd` is a terminal (progress lines are redrawn in place then). */
 int cli_isatty(int fd);
@@ -50,8 +55,15 @@ int cli_isatty(int fd);
 double cli_now(void);
 
 int cmd_vocab(int argc, char **argv);
+/* cli/cmd_vocab_ids.c: `rnnkit vocab encode`, `rnnkit vocab decode` */
+int cmd_vocab_encode(int argc, char **argv);
+int cmd_vocab_decode(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
+/* cli/cmd_classify_train.c: `rnnkit classify train` */
+int cmd_classify_train(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+/* cli/cmd_generate_train.c: `rnnkit generate train` */
+int cmd_generate_train(int argc, char **argv);
 /* cli/cmd_export.c, cli/cmd_import.c, cli/cmd_report.c */
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);

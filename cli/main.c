@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/flags.h"
 
 static const char usage[] =
     "usage: rnnkit <command> <verb> [options]\n"
@@ -27,7 +28,7 @@ int main(int argc, char **argv)
     /* a file-size limit (ulimit -f) is a write error to report, not a crash */
     signal(SIGXFSZ, SIG_IGN);
     if (argc < 2)
-        return cli_usage_error(usage, "missing command");
+        return cli_usage(NULL, "missing command");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         fputs(usage, stdout);
@@ -50,6 +51,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "report"))
         return cmd_report(argc - 1, argv + 1);
     if (cmd[0] == '-')
-        return cli_usage_error(usage, "unknown option '%s'", cmd);
-    return cli_usage_error(usage, "unknown command '%s'", cmd);
+        return cli_usage(NULL, "unknown option '%s'", cmd);
+    return cli_usage(NULL, "unknown command '%s'", cmd);
 }

@@ -87,20 +87,26 @@ int cli_parse_i64(const char *flag, const char *s, int64_t lo, int64_t hi, int64
     return 0;
 }
 
-int cli_lr_schedule(const char *s, rnnkit_lr_schedule *out)
-{
-    if (strcmp(s, "cosine") && strcmp(s, "plateau"))
-        return 1;
-    *out = !strcmp(s, "cosine") ? RNNKIT_LR_COSINE : RNNKIT_LR_PLATEAU;
-    return 0;
-}
-
 rnnkit_status cli_keep_member(rnnkit_model *m, const char *path, int member, rnnkit_error *err)
 {
     rnnkit_status st = member ? rnnkit_model_keep_member(m, member - 1, err) : RNNKIT_OK;
     if (st)
         rnnkit_error_prefix(err, "%s: --member %d", path, member);
     return st;
+}
+
+int cli_checkpoint(const char *path, rnnkit_task task, rnnkit_checkpoint_info *info)
+{
+    rnnkit_error e;
+    if (rnnkit_checkpoint_info_read(path, info, &e)) {
+        rnnkit_error_prefix(&e, "--resume");
+        return cli_fail(&e);
+    }
+    if (info->task != task)
+        return cli_failf("%s: this is a %s's checkpoint; use `rnnkit %s train --resume`", path,
+                         task == RNNKIT_TASK_CLASSIFY ? "generator" : "classifier",
+                         task == RNNKIT_TASK_CLASSIFY ? "generate" : "classify");
+    return -1;
 }
 
 int cli_parse_int(const char *flag, const char *s, int lo, int hi, int *out)

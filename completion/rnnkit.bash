@@ -50,12 +50,7 @@ _rnnkit()
             case $cmd in
                 export) COMPREPLY=($(compgen -W "safetensors vocab-txt keras-tokenizer hf-tokenizer" -- "$cur")) ;;
                 import) COMPREPLY=($(compgen -W "safetensors" -- "$cur")) ;;
-                classify)
-                    if [[ $verb == predict ]]; then
-                        COMPREPLY=($(compgen -W "tsv jsonl" -- "$cur"))
-                    else
-                        COMPREPLY=($(compgen -W "auto tsv fasttext dir" -- "$cur"))
-                    fi ;;
+                classify) COMPREPLY=($(compgen -W "auto tsv fasttext dir" -- "$cur")) ;;
                 *) COMPREPLY=($(compgen -f -- "$cur")) ;;
             esac
             return ;;
@@ -68,6 +63,9 @@ _rnnkit()
         --normalize) COMPREPLY=($(compgen -W "none nfc nfkc" -- "$cur")); return ;;
         --truncating) COMPREPLY=($(compgen -W "pre post" -- "$cur")); return ;;
         --unknown) COMPREPLY=($(compgen -W "error skip" -- "$cur")); return ;;
+        --padding) COMPREPLY=($(compgen -W "pre post" -- "$cur")); return ;;
+        --invalid) COMPREPLY=($(compgen -W "error replace skip" -- "$cur")); return ;;
+        --log-format) COMPREPLY=($(compgen -W "text jsonl" -- "$cur")); return ;;
         --config)
             COMPREPLY=($(compgen -W "task= cell= embed= hidden= layers= bidirectional= pool= dropout= maxlen= keep_last=" -- "$cur"))
             compopt -o nospace 2>/dev/null
@@ -78,8 +76,8 @@ _rnnkit()
             return ;;
         --epochs|--batch|--hidden|--embed|--layers|--lr|--seed|--steps|--length|--temperature|--top-k|--top-p|\
         --threads|--maxlen|--dropout|--clip|--patience|--seq-len|--eval-every|--title|--labels|--min-count|\
-        --max-vocab|--rng-seed|--count|--stop|--folds|--lr-decay|--valid-frac|--valid-split|--embed-dropout|--weight-drop|\
-        --checkpoint-minutes|--checkpoint-steps|--member)
+        --max-vocab|--count|--stop|--folds|--lr-decay|--valid-frac|--embed-dropout|--weight-drop|\
+        --checkpoint-minutes|--checkpoint-steps|--member|--prime|--top|--value)
             return ;;
     esac
 

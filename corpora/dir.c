@@ -10,6 +10,10 @@
  * folder that is not a regular file. Each document is one row: its bytes
  * (BOM dropped, trailing line ends dropped) are the text, the folder name
  * is the label, the document's path is its "where".
+ *
+ * rnnkit_walk_files visits the files under a folder in the same order
+ * (sorted by name, hidden entries skipped), to any depth up to 32 levels:
+ * `classify predict DIR` reads its documents that way.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -108,6 +112,17 @@ static char *join(const char *a, const char *b)
     return p;
 }
 
+/* The entry `name` of `dir`: its path (malloc'd) in *path and its status in
+ * *sb (stat follows links). */
+static rnnkit_status stat_entry(const char *dir, const char *name, char **path, struct stat *sb, rnnkit_error *err)
+{
+    if (!(*path = join(dir, name)))
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+    if (stat(*path, sb) != 0)
+        return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot open: %s", *path, strerror(errno));
+    return RNNKIT_OK;
+}
+
 /* Reads one document into the corpus as a row labelled by arena[label]. */
 static rnnkit_status load_doc(rnnkit_corpus *c, const char *path, size_t label,
                               const rnnkit_corpus_options *opt, rnnkit_error *err)
@@ -162,16 +177,10 @@ static rnnkit_status load_label_dir(rnnkit_corpus *c, const char *dir, const cha
     if (!st)
         st = rnnkit__buf_appendf(&c->arena, &label, err, "%s", label_name);
     for (size_t i = 0; !st && i < files.n; i++) {
-        char *path = join(dir, files.names.data + files.offs[i]);
-        if (!path) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
-            break;
-        }
+        char *path = NULL;
         struct stat sb;
-        if (stat(path, &sb) != 0)
-            st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot open: %s", path,
-                                  strerror(errno));
-        else if (S_ISREG(sb.st_mode))
+        st = stat_entry(dir, files.names.data + files.offs[i], &path, &sb, err);
+        if (!st && S_ISREG(sb.st_mode))
             st = load_doc(c, path, label, opt, err);
         free(path);
     }
@@ -194,18 +203,42 @@ rnnkit_status rnnkit__corpus_load_dir(rnnkit_corpus *c, const char *path,
     rnnkit_status st = list_dir(path, &labels, err);
     for (size_t i = 0; !st && i < labels.n; i++) {
         const char *label = labels.names.data + labels.offs[i];
-        char *sub = join(path, label);
-        if (!sub) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
-            break;
-        }
-        if (stat(sub, &sb) != 0)
-            st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot open: %s", sub,
-                                  strerror(errno));
-        else if (S_ISDIR(sb.st_mode))
+        char *sub = NULL;
+        st = stat_entry(path, label, &sub, &sb, err);
+        if (!st && S_ISDIR(sb.st_mode))
             st = load_label_dir(c, sub, label, opt, err);
         free(sub);
     }
     name_list_free(&labels);
     return st;
+}
+
+/* One level of rnnkit_walk_files: `path` is a directory. */
+static rnnkit_status walk_dir(const char *path, int depth, rnnkit_file_fn fn, void *ctx, rnnkit_error *err)
+{
+    if (depth > 32)
+        return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: directories nested too deep", path);
+    name_list names;
+    rnnkit_status st = list_dir(path, &names, err);
+    for (size_t i = 0; !st && i < names.n; i++) {
+        char *sub = join(path, names.names.data + names.offs[i]);
+        struct stat sb;
+        if (!sub)
+            st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
+        else if (stat(sub, &sb) == 0 && S_ISDIR(sb.st_mode))
+            st = walk_dir(sub, depth + 1, fn, ctx, err);
+        else /* the file's own reading reports a missing or unreadable entry */
+            st = fn(ctx, sub, err);
+        free(sub);
+    }
+    name_list_free(&names);
+    return st;
+}
+
+rnnkit_status rnnkit_walk_files(const char *path, rnnkit_file_fn fn, void *ctx, rnnkit_error *err)
+{
+    struct stat sb;
+    if (strcmp(path, "-") && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return walk_dir(path, 0, fn, ctx, err);
+    return fn(ctx, path, err);
 }

@@ -39,7 +39,7 @@ step "5. a character-level generator" \
 "$R" generate train --text "$D/text/verse.txt" -o "$O/verse.db" --hidden 128 --layers 1 --embed 32 \
     --batch 32 --seq-len 64 --steps 300 --eval-every 100 --lr 0.005 --dropout 0.2 --weight-drop 0
 
-step "6. continue a seed" "rnnkit generate sample -m $O/verse.db --seed ... --length 300"
+step "6. continue a seed" "rnnkit generate sample -m $O/verse.db --prime ... --length 300"
 seed=$(grep -m1 -E '^[A-Z]+:' "$D/text/verse.txt" || true)
-"$R" generate sample -m "$O/verse.db" --seed "${seed:-A}" --length 300 --temperature 0.7 --rng-seed 7
+"$R" generate sample -m "$O/verse.db" --prime "${seed:-A}" --length 300 --temperature 0.7 --seed 7
 printf '\ndemo done: models and vocabulary are in %s/\n' "$O"

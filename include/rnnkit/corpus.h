@@ -109,6 +109,17 @@ int64_t rnnkit_corpus_find_label(const rnnkit_corpus *c, const char *label);
 rnnkit_status rnnkit_read_text_file(const char *path, char **text, size_t *len,
                                     rnnkit_error *err);
 
+/* Walks the documents named by `path`: calls fn(ctx, p, err) once with
+ * p = path when `path` is "-" or not a directory, otherwise for every entry
+ * below it that is not a directory, depth first, the entries of each
+ * directory sorted by name (bytes); hidden names (a leading '.') are
+ * skipped, at most 32 levels are entered. `p` is valid during the call
+ * only. A nonzero status from fn stops the walk and is returned (fn sets
+ * err); the walk's own failures are RNNKIT_ERR_IO (a directory that cannot
+ * be read, nesting too deep) and RNNKIT_ERR_NOMEM, naming the path. */
+typedef rnnkit_status (*rnnkit_file_fn)(void *ctx, const char *path, rnnkit_error *err);
+rnnkit_status rnnkit_walk_files(const char *path, rnnkit_file_fn fn, void *ctx, rnnkit_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -38,7 +38,7 @@ awk -v a="$acc" 'BEGIN{exit !(a >= 0.9)}' || fail "accuracy $acc < 0.9"
 grep -q "macro F1" "$T/eval" || fail "eval lacks macro F1"
 "$R" classify eval -m "$T/m.db" --json "$D/test.tsv" | grep -q '"confusion":\[\[' || fail "eval --json"
 
-# predict: files, a directory (walked), stdin lines, jsonl
+# predict: files, a directory (walked), stdin lines, JSON lines
 "$R" classify predict -m "$T/m.db" "$D/docs/pos" >"$T/pred"
 n=$(wc -l <"$T/pred")
 [ "$n" -ge 5 ] || fail "predict on a directory printed $n lines"
@@ -47,7 +47,7 @@ pos=$(awk -F'\t' '$2=="pos"' "$T/pred" | wc -l)
 awk -F'\t' 'NF!=3 || $3<0.5 || $3>1 {exit 1}' "$T/pred" || fail "predict lines are not path<TAB>label<TAB>prob"
 printf 'a wonderful and moving film\nnot good at all , a dull mess\n' | "$R" classify predict -m "$T/m.db" - >"$T/stdin"
 [ "$(wc -l <"$T/stdin")" -eq 2 ] || fail "stdin: one line per document"
-"$R" classify predict -m "$T/m.db" --format jsonl --top-k 2 - <"$T/stdin" | grep -q '"probability"' || fail jsonl
+"$R" classify predict -m "$T/m.db" --json --top-k 2 - <"$T/stdin" | grep -q '"probability"' || fail "predict --json"
 
 # same seed, same model, bit for bit
 "$R" classify train --train "$D/train.tsv" -o "$T/m2.db" --epochs 1 --embed 16 --hidden 16 --seed 9 --quiet
@@ -80,6 +80,17 @@ expect_rc 2 "" "$R" classify train --train "$D/train.tsv" -o "$T/x.db" --maxlen 
 expect_rc 2 "" "$R" classify train --train "$D/train.tsv" -o "$T/x.db" --batch 1000000000
 expect_rc 2 "" "$R" classify train --nosuchflag
 expect_rc 2 "" "$R" classify nosuchverb
+# usage errors: two lines (what, and where to look), exit 2; a mistyped
+# flag gets the nearest one; renamed spellings name the new one
+expect_rc 2 "unknown option '--trian' (did you mean '--train'?)" "$R" classify train --trian "$D/train.tsv"
+[ "$(wc -l <"$T/err")" -eq 2 ] || fail "an unknown option printed $(wc -l <"$T/err") lines, not 2"
+grep -q "^rnnkit: see 'rnnkit classify train --help'$" "$T/err" || fail "no pointer to the help"
+expect_rc 2 "unknown option '--zzzzzz'$" "$R" classify train --zzzzzz
+expect_rc 2 "option '--hidden' needs a value" "$R" classify train --train "$D/train.tsv" --hidden
+[ "$(wc -l <"$T/err")" -eq 2 ] || fail "a missing value printed more than 2 lines"
+expect_rc 2 "^rnnkit: --valid-split is now --valid-frac$" "$R" classify train --train "$D/train.tsv" -o "$T/x.db" --valid-split 0.2
+expect_rc 2 "^rnnkit: --format is now --json$" "$R" classify predict -m "$T/m.db" --format jsonl -
+[ ! -e "$T/x.db" ] || fail "a usage error wrote a model"
 "$R" classify --help | grep -q "train" || fail "classify --help"
 "$R" classify train --help | grep -q -- "--bidirectional" || fail "classify train --help"
 echo "classify e2e: ok (accuracy $acc)"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # End-to-end: `rnnkit generate` learns a short repeated text well enough that
 # --argmax from its start reproduces it; samples are valid UTF-8 (also for
-# Chinese); the same --rng-seed gives the same text, another seed another.
+# Chinese); the same --seed gives the same text, another seed another.
 # usage: generate.sh RNNKIT SOURCE_DIR
 set -eu
 R=$1
@@ -16,7 +16,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
     --batch 8 --seq-len 48 --steps 400 --lr 0.01 --dropout 0 --valid-frac 0 --quiet
 unit=$(head -c 2000 "$D/repeat.txt")
 seed=$(printf '%s' "$unit" | head -c 40)
-"$R" generate sample -m "$T/rep.db" --seed "$seed" --argmax --length 120 >"$T/out"
+"$R" generate sample -m "$T/rep.db" --prime "$seed" --argmax --length 120 >"$T/out"
 want=$(printf '%s' "$unit" | head -c 120)
 got=$(head -c 120 "$T/out")
 [ "$got" = "$want" ] || { printf 'want: %s\ngot:  %s\n' "$want" "$got" >&2; fail "argmax did not reproduce the text"; }
@@ -24,12 +24,12 @@ got=$(head -c 120 "$T/out")
 # Chinese: samples are valid UTF-8, same seed same text, other seed differs.
 "$R" generate train --text "$D/poems_zh.txt" -o "$T/zh.db" --hidden 64 --layers 1 --embed 16 \
     --batch 8 --seq-len 32 --steps 60 --quiet
-"$R" generate sample -m "$T/zh.db" --seed "春" --length 200 --rng-seed 5 >"$T/a"
-"$R" generate sample -m "$T/zh.db" --seed "春" --length 200 --rng-seed 5 >"$T/b"
-"$R" generate sample -m "$T/zh.db" --seed "春" --length 200 --rng-seed 6 >"$T/c"
+"$R" generate sample -m "$T/zh.db" --prime "春" --length 200 --seed 5 >"$T/a"
+"$R" generate sample -m "$T/zh.db" --prime "春" --length 200 --seed 5 >"$T/b"
+"$R" generate sample -m "$T/zh.db" --prime "春" --length 200 --seed 6 >"$T/c"
 iconv -f UTF-8 -t UTF-8 "$T/a" >/dev/null || fail "sample is not valid UTF-8"
-cmp -s "$T/a" "$T/b" || fail "same --rng-seed gave different text"
-! cmp -s "$T/a" "$T/c" || fail "different --rng-seed gave the same text"
+cmp -s "$T/a" "$T/b" || fail "same --seed gave different text"
+! cmp -s "$T/a" "$T/c" || fail "different --seed gave the same text"
 "$R" generate eval -m "$T/zh.db" "$D/poems_zh.txt" | grep -q "^bpc" || fail "eval prints bpc"
 
 # The default schedule: the rate of step s is 0.5 lr (1 + cos(pi (s-1) / steps)),
@@ -48,10 +48,21 @@ sqlite3 "$T/plat.db" "select lr from training_log order by step limit 1" | awk '
 
 # An unknown seed character: error with the character and position, or skipped.
 set +e
-"$R" generate sample -m "$T/zh.db" --seed "春Ω" --length 5 >/dev/null 2>"$T/err"; rc=$?
+"$R" generate sample -m "$T/zh.db" --prime "春Ω" --length 5 >/dev/null 2>"$T/err"; rc=$?
 set -e
 [ "$rc" -eq 1 ] && grep -q "position 2" "$T/err" || fail "unknown seed character: rc $rc"
-"$R" generate sample -m "$T/zh.db" --seed "春Ω" --unknown skip --length 5 >/dev/null || fail "--unknown skip"
+"$R" generate sample -m "$T/zh.db" --prime "春Ω" --unknown skip --length 5 >/dev/null || fail "--unknown skip"
+
+# --prime is the text to continue, --seed the random seed: the old spellings
+# are usage errors that name the new ones.
+set +e
+"$R" generate sample -m "$T/zh.db" --rng-seed 5 >/dev/null 2>"$T/err"; rc=$?
+[ "$rc" -eq 2 ] && grep -q -- "--rng-seed is now --seed" "$T/err" || fail "--rng-seed: rc $rc"
+"$R" generate sample -m "$T/zh.db" --seed "春" >/dev/null 2>"$T/err"; rc=$?
+[ "$rc" -eq 2 ] && grep -q -- "the text to continue is now --prime" "$T/err" || fail "--seed TEXT: rc $rc"
+[ "$(wc -l <"$T/err")" -le 3 ] || fail "a usage error printed the whole help"
+set -e
+"$R" generate sample -m "$T/zh.db" --prime "春" --length 3 --seed 5 | head -c 3 | grep -q "春" || fail "--prime is printed first"
 
 # Wrong model kind, bad arguments.
 set +e

@@ -53,7 +53,7 @@ check classify_zh.predict "$T/zpred"
     --embed 8 --batch 4 --seq-len 32 --steps 45 --eval-every 20 --seed 6 --quiet
 "$R" export -m "$T/g.db" --format safetensors "$T/g.safetensors"
 check generate.weights "$T/g.safetensors"
-"$R" generate sample -m "$T/g.db" --seed "The " --length 200 --rng-seed 3 --top-k 5 >"$T/sample"
+"$R" generate sample -m "$T/g.db" --prime "The " --length 200 --seed 3 --top-k 5 >"$T/sample"
 check generate.sample "$T/sample"
 "$R" generate eval -m "$T/g.db" corpora/data/text/verse.txt >"$T/geval"
 check generate.eval "$T/geval"

@@ -156,8 +156,8 @@ row 2 "--lr-schedule" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --l
 row 2 "--lr-schedule" "$R" $GT --text "$D/text/verse.txt" -o "$T/x.db" --lr-schedule linear
 row 2 "--embed-dropout" "$R" $GT --text "$D/text/verse.txt" -o "$T/x.db" --embed-dropout 0.99
 row 2 "--lr-decay: the cosine" "$R" $GT --text "$D/text/verse.txt" -o "$T/x.db" --lr-decay 0.5
-row 2 "--cjk-bigrams" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --cjk-bigrams maybe
-row 2 "--cjk-bigrams: word level" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --level char --cjk-bigrams yes
+row 2 "option '--cjk-bigrams' takes no value" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --cjk-bigrams=maybe
+row 2 "--cjk-bigrams: word level" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --level char --cjk-bigrams
 row 2 "--cjk-bigrams: word level" "$R" vocab build --level char --cjk-bigrams -o "$T/x.db" "$D/text/verse.txt"
 row 2 "--temperature" "$R" generate sample -m "$T/gen.db" --temperature 0
 row 2 "--top-p" "$R" generate sample -m "$T/gen.db" --top-p 2

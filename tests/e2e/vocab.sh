@@ -62,15 +62,22 @@ printf 'pos\tgood film\nneg\tbad film\n' >"$T/d.tsv"
 sqlite3 "$T/t.db" 'select token from tokens' | grep -qx pos && fail "--tsv counted the label"
 [ "$(sqlite3 "$T/t.db" 'select token from tokens where id=2')" = film ] || fail "--tsv text"
 
-# --append counts more corpora into the file; --max-size counts the reserved ids
+# --append counts more corpora into the file; --max-vocab counts the reserved ids
 "$R" vocab build -q -o "$T/t.db" --append "$T/en.txt"
 [ "$(sqlite3 "$T/t.db" 'select count(*) from sources')" -eq 2 ] || fail "--append sources"
-"$R" vocab build -q -o "$T/m.db" --max-size 4 "$T/en.txt"
-[ "$(sqlite3 "$T/m.db" 'select count(*) from tokens')" -eq 4 ] || fail "--max-size 4 gives 4 ids"
+"$R" vocab build -q -o "$T/m.db" --max-vocab 4 "$T/en.txt"
+[ "$(sqlite3 "$T/m.db" 'select count(*) from tokens')" -eq 4 ] || fail "--max-vocab 4 gives 4 ids"
 
 # help and usage
 "$R" vocab --help | grep -q build || fail "vocab --help"
-"$R" vocab build --help | grep -q -- "--max-size" || fail "build --help"
+"$R" vocab build --help | grep -q -- "--max-vocab" || fail "build --help"
+# the old spelling is a usage error naming the new one (one word per idea:
+# --max-vocab in vocab build and classify train)
+set +e
+"$R" vocab build -q -o "$T/old.db" --max-size 4 "$T/en.txt" 2>"$T/err"; rc=$?
+set -e
+[ "$rc" -eq 2 ] && grep -q "^rnnkit: --max-size is now --max-vocab$" "$T/err" || fail "--max-size: rc $rc"
+[ ! -e "$T/old.db" ] || fail "a usage error wrote a vocabulary"
 expect_rc 2 "" "$R" vocab build "$T/en.txt"
 expect_rc 2 "" "$R" vocab build -o "$T/x.db" --bogus "$T/en.txt"
 expect_rc 2 "" "$R" vocab encode "$T/v.db" --maxlen nope -

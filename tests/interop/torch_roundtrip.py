@@ -177,7 +177,7 @@ def encode(texts, vocab):
 
 
 def rnnkit_probs(model, texts, labels):
-    out = run("classify", "predict", "-m", model, "--format", "jsonl", "--top-k", str(len(labels)), "-",
+    out = run("classify", "predict", "-m", model, "--json", "--top-k", str(len(labels)), "-",
               stdin="".join(t + "\n" for t in texts))
     rows = []
     for line in out.splitlines():
@@ -252,7 +252,7 @@ def main():
     n = 60
     with torch.no_grad():
         ours_text = seed + "".join(toks[i] for i in g.greedy(seed_ids, n))
-    rn = run("generate", "sample", "-m", gen, "--seed", seed, "--length", str(n), "--argmax")
+    rn = run("generate", "sample", "-m", gen, "--prime", seed, "--length", str(n), "--argmax")
     rn = rn[:len(ours_text)]
     ok = rn == ours_text
     print(f"{'ok' if ok else 'FAIL'}: rnnkit -> torch, generator greedy {n} characters"

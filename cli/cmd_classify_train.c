@@ -1,0 +1,302 @@
+/*
+ * cli/cmd_classify_train.c: `rnnkit classify train`: flags, progress and
+ * messages; the corpus is made into a classifier by the library
+ * (rnnkit_classifier_setup_new, rnnkit_classifier_train,
+ * rnnkit_classifier_cross_validate).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/flags.h"
+#include "rnnkit/dataset.h"
+
+static const cli_use uses[] = {
+    CLI_HEADING("data:"),
+    CLI_USE_H(CF_TRAIN, NULL, "labelled training data: label<TAB>text lines, fastText\n"
+                       "__label__X lines, or a directory with one sub-folder per label"),
+    CLI_USE(CF_VALID),
+    CLI_USE_H(CF_VALID_FRAC, "0.1 when\nno --valid; 0 = none", "hold out this fraction of --train instead"),
+    CLI_USE_D(CF_FORMAT, "auto"),
+    CLI_USE(CF_SKIP_BAD),
+    CLI_USE_H(CF_OUTPUT, NULL, "the model file (created at the start, then checkpointed)"),
+    CLI_HEADING("vocabulary:"),
+    CLI_USE_H(CF_VOCAB, NULL, "use this vocabulary (from `rnnkit vocab build`); otherwise one\n"
+                       "is built from the training text with the options below"),
+    CLI_USE_D(CF_LEVEL, "word"),
+    CLI_USE(CF_CJK_BIGRAMS),
+    CLI_USE_D(CF_MIN_COUNT, "2"),
+    CLI_USE_D(CF_MAX_VOCAB, "50000"),
+    CLI_HEADING("model:"),
+    CLI_USE_D(CF_CELL, "lstm"),
+    CLI_USE_D(CF_EMBED, "128"),
+    CLI_USE_D(CF_HIDDEN, "128"),
+    CLI_USE_D(CF_LAYERS, "1"),
+    CLI_USE_D(CF_BIDIRECTIONAL, "yes"),
+    CLI_USE_D(CF_POOL, "max"),
+    CLI_USE_D(CF_DROPOUT, "0.5"),
+    CLI_USE_D(CF_EMBED_DROPOUT, "0.4"),
+    CLI_USE_D(CF_WEIGHT_DROP, "0"),
+    CLI_USE_D(CF_ENSEMBLE, "auto"),
+    CLI_HEADING("training:"),
+    CLI_USE_D(CF_MAXLEN, "400"),
+    CLI_USE_D(CF_TRUNCATING, "pre"),
+    CLI_USE_H(CF_BATCH, "32", "documents per batch"),
+    CLI_USE_H(CF_EPOCHS, "10", "passes over the data (per network)"),
+    CLI_USE_D(CF_LR, "0.002"),
+    CLI_USE_D(CF_LR_SCHEDULE, "cosine"),
+    CLI_USE_D(CF_LR_DECAY, "1 = never"),
+    CLI_USE_D(CF_CLIP, "5"),
+    CLI_USE_H(CF_PATIENCE, "3", "stop after N epochs without validation gain (0 = off)"),
+    CLI_USE_D(CF_SEED, "1"),
+    CLI_USE_D(CF_THREADS, "1"),
+    CLI_USE(CF_FOLDS),
+    CLI_HEADING("checkpoints:"),
+    CLI_USE_D(CF_CHECKPOINT_MINUTES, "10"),
+    CLI_USE_D(CF_CHECKPOINT_STEPS, "0"),
+    CLI_USE(CF_RESUME),
+    CLI_USE(CF_QUIET),
+    CLI_USE_D(CF_LOG_FORMAT, "text"),
+    CLI_USES_END,
+};
+static const cli_renamed renamed[] = {{"valid-split", "valid-frac"}, {NULL, NULL}};
+static const cli_command command = {
+    "classify train", "usage: rnnkit classify train --train FILE -o MODEL.db [options]\n\n", uses, renamed};
+
+typedef struct train_args {
+    const char *train, *valid, *out;
+    rnnkit_corpus_format format;
+    int skip_bad, folds, resume, seed_set, batch_set;
+    cli_output_opts out_opts;
+    double valid_frac;
+    rnnkit_vocab_recipe vr;
+    rnnkit_model_config mc;
+    rnnkit_classifier_options to;
+} train_args;
+
+static void defaults(train_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->format = RNNKIT_CORPUS_AUTO;
+    a->out_opts.threads = 1;
+    a->valid_frac = -1;
+    a->vr.min_count = 2;
+    a->vr.max_size = 50000;
+    rnnkit_tok_config_default(&a->vr.tok, RNNKIT_LEVEL_WORD);
+    rnnkit_model_config_default(&a->mc, RNNKIT_TASK_CLASSIFY);
+    a->mc.members = 0; /* --ensemble auto */
+    rnnkit_classifier_options_default(&a->to);
+    a->to.train.checkpoint_seconds = 600;
+}
+
+/* Parses the flags into *a; CLI_GO, else the exit status. */
+static int parse(train_args *a, int argc, char **argv)
+{
+    cli_parser p;
+    cli_value v;
+    int id, bigrams = 0, decay_set = 0;
+    cli_parser_init(&p, &command, argc, argv);
+    while ((id = cli_next(&p, &v)) >= 0) {
+        a->seed_set |= id == CF_SEED;
+        a->batch_set |= id == CF_BATCH;
+        decay_set |= id == CF_LR_DECAY;
+        if (cli_model_flag(id, &v, &a->mc) || cli_train_flag(id, &v, &a->to.train) ||
+            cli_output_flag(id, &v, &a->out_opts))
+            continue;
+        switch (id) {
+        case CF_TRAIN: a->train = v.s; break;
+        case CF_VALID: a->valid = v.s; break;
+        case CF_VALID_FRAC: a->valid_frac = v.d; break;
+        case CF_FORMAT: a->format = (rnnkit_corpus_format)v.i; break;
+        case CF_SKIP_BAD: a->skip_bad = 1; break;
+        case CF_OUTPUT: a->out = v.s; break;
+        case CF_VOCAB: a->vr.path = v.s; break;
+        case CF_LEVEL: rnnkit_tok_config_default(&a->vr.tok, v.i ? RNNKIT_LEVEL_CHAR : RNNKIT_LEVEL_WORD); break;
+        case CF_CJK_BIGRAMS: bigrams = 1; break;
+        case CF_MIN_COUNT: a->vr.min_count = v.i; break;
+        case CF_MAX_VOCAB: a->vr.max_size = v.i; break;
+        case CF_EPOCHS: a->to.epochs = (int)v.i; break;
+        case CF_FOLDS: a->folds = (int)v.i; break;
+        case CF_RESUME: a->resume = 1; break;
+        }
+    }
+    int rc = cli_no_operands(&p, id);
+    if (rc != CLI_GO)
+        return rc;
+    const char *n = command.name;
+    if (!a->train)
+        return cli_usage(n, "--train is required");
+    if (bigrams && a->vr.path)
+        return cli_usage(n, "--cjk-bigrams: with --vocab the vocabulary's own setting applies");
+    if (bigrams && a->vr.tok.level != RNNKIT_LEVEL_WORD)
+        return cli_usage(n, "--cjk-bigrams: word level only");
+    a->vr.tok.cjk_bigrams = bigrams;
+    if (!a->out && !a->folds)
+        return cli_usage(n, "-o MODEL.db is required");
+    if (decay_set && a->to.train.lr_schedule != RNNKIT_LR_PLATEAU)
+        return cli_usage(n, "--lr-decay goes with --lr-schedule plateau (the cosine sets the rate)");
+    if (a->resume && a->folds)
+        return cli_usage(n, "--resume and --folds do not go together");
+    if (a->valid_frac < 0)
+        a->valid_frac = a->valid ? 0 : 0.1;
+    return CLI_GO;
+}
+
+/* --resume: the checkpoint's seed and batch; CLI_EXIT_OK to go on. */
+static int resume_settings(train_args *a)
+{
+    rnnkit_checkpoint_info info;
+    int rc = cli_checkpoint(a->out, RNNKIT_TASK_CLASSIFY, &info);
+    if (rc != CLI_GO)
+        return rc;
+    if (a->seed_set && a->to.train.seed != info.seed)
+        return cli_usage(command.name, "--seed %llu: the checkpoint in %s was trained with seed %llu",
+                         (unsigned long long)a->to.train.seed, a->out, (unsigned long long)info.seed);
+    if (a->batch_set && a->to.train.batch != info.batch)
+        return cli_usage(command.name, "--batch %d: the checkpoint in %s was trained with batch %d",
+                         a->to.train.batch, a->out, info.batch);
+    a->to.train.seed = info.seed;
+    a->to.train.batch = info.batch;
+    if (!a->out_opts.quiet && info.member)
+        fprintf(stderr, "rnnkit: resuming %s at network %d, step %lld (epoch %d)\n", a->out, info.member + 1,
+                (long long)info.step, info.epoch);
+    else if (!a->out_opts.quiet)
+        fprintf(stderr, "rnnkit: resuming %s at step %lld (epoch %d)\n", a->out, (long long)info.step, info.epoch);
+    return CLI_EXIT_OK;
+}
+
+static void print_fold(void *ctx, int fold, int folds, double acc)
+{
+    (void)ctx;
+    printf("fold %d/%d\taccuracy %.4f\n", fold + 1, folds, acc);
+    fflush(stdout);
+}
+
+static int cross_validate(const train_args *a, const rnnkit_corpus *corpus, cli_progress *prog)
+{
+    double accs[100], mean = 0, std = 0;
+    rnnkit_classifier_options to = a->to;
+    to.train.progress = cli_progress_cb;
+    to.train.progress_ctx = prog;
+    rnnkit_error err;
+    rnnkit_error_clear(&err);
+    if (rnnkit_classifier_cross_validate(corpus, &a->vr, &a->mc, &to, a->folds, accs, &mean, &std, print_fold,
+                                         NULL, &err))
+        return cli_fail(&err);
+    printf("%d-fold accuracy\tmean %.4f\tstd %.4f\n", a->folds, mean, std);
+    return CLI_EXIT_OK;
+}
+
+/* Trains one model on rows tr, validated on va, checkpointed into a->out. */
+static int train_model(const train_args *a, const rnnkit_rows *tr, const rnnkit_rows *va, cli_progress *prog)
+{
+    rnnkit_error err;
+    rnnkit_error_clear(&err);
+    rnnkit_classifier_setup s;
+    rnnkit_status st =
+        rnnkit_classifier_setup_new(&a->mc, &a->vr, tr, va, a->to.train.seed, a->resume ? a->out : NULL, &s, &err);
+    if (st)
+        return cli_fail(&err);
+    if (s.auto_members && !a->out_opts.quiet)
+        fprintf(stderr, "rnnkit: %llu training tokens: %s%d network%s (--ensemble auto)\n",
+                (unsigned long long)s.tokens, s.auto_members > 1 ? "an ensemble of " : "", s.auto_members,
+                s.auto_members > 1 ? "s" : "");
+    const rnnkit_model_config *mc = rnnkit_model_get_config(s.model);
+    rnnkit_classifier_options to = a->to;
+    to.maxlen = mc->maxlen;
+    to.keep_last = mc->keep_last;
+    to.train.progress = cli_progress_cb;
+    to.train.progress_ctx = prog;
+    to.train.checkpoint_path = a->out;
+    to.train.resume = a->resume;
+    to.train.stop = cli_stop_flag();
+    rnnkit_dataset dtr = rnnkit_docs_view(s.train), dva = s.valid ? rnnkit_docs_view(s.valid) : dtr;
+    rnnkit_log_row *log = NULL;
+    int nlog = 0, rc = CLI_EXIT_OK;
+    /* the training writes the model file itself (checkpoints, final model) */
+    st = rnnkit_classifier_train(s.model, &dtr, s.valid && dva.n ? &dva : NULL, &to, &log, &nlog, &err);
+    if (st) {
+        rc = cli_fail(&err);
+        if (st == RNNKIT_ERR_INTERRUPTED)
+            fprintf(stderr, "rnnkit: %s holds the checkpoint; continue with the same command and --resume\n", a->out);
+    } else if (!a->out_opts.quiet && rnnkit_model_num_members(s.model) > 1) {
+        fprintf(stderr, "rnnkit: wrote %s (%d networks of %zu parameters, vocabulary %lld)\n", a->out,
+                rnnkit_model_num_members(s.model), rnnkit_model_num_params(s.model),
+                (long long)rnnkit_vocab_size(rnnkit_model_vocab(s.model)));
+    } else if (!a->out_opts.quiet) {
+        fprintf(stderr, "rnnkit: wrote %s (%zu parameters, vocabulary %lld)\n", a->out,
+                rnnkit_model_num_params(s.model), (long long)rnnkit_vocab_size(rnnkit_model_vocab(s.model)));
+    }
+    free(log);
+    rnnkit_classifier_setup_free(&s);
+    return rc;
+}
+
+/* Loads --train (and --valid); NULL after reporting the failure. */
+static rnnkit_corpus *load_train(const train_args *a, rnnkit_corpus **vcorpus)
+{
+    rnnkit_error err;
+    rnnkit_error_clear(&err);
+    rnnkit_corpus *c = NULL;
+    rnnkit_corpus_options co = {.format = a->format, .skip_bad = a->skip_bad, .labelled = 1};
+    if (rnnkit_corpus_load(a->train, &co, &c, &err)) {
+        cli_fail(&err);
+        return NULL;
+    }
+    if (rnnkit_corpus_skipped(c) && !a->out_opts.quiet)
+        fprintf(stderr, "rnnkit: %s: skipped %zu malformed rows\n", a->train, rnnkit_corpus_skipped(c));
+    if (rnnkit_corpus_num_labels(c) < 2)
+        cli_failf("%s: only one label ('%s'): a classifier needs two or more", a->train,
+                  rnnkit_corpus_label_name(c, 0));
+    else if (rnnkit_corpus_num_labels(c) > RNNKIT_MAX_LABELS)
+        cli_failf("%s: %zu distinct labels (at most %d): is the first column really the label?", a->train,
+                  rnnkit_corpus_num_labels(c), RNNKIT_MAX_LABELS);
+    else if (a->valid && rnnkit_corpus_load(a->valid, &co, vcorpus, &err))
+        cli_fail(&err);
+    else
+        return c;
+    rnnkit_corpus_free(c);
+    return NULL;
+}
+
+int cmd_classify_train(int argc, char **argv)
+{
+    train_args a;
+    defaults(&a);
+    int rc = parse(&a, argc, argv);
+    if (rc != CLI_GO)
+        return rc;
+    cli_set_threads(a.out_opts.threads);
+    if (a.resume && (rc = resume_settings(&a)) != CLI_EXIT_OK)
+        return rc;
+    if (!a.folds)
+        cli_install_stop_handlers();
+    rnnkit_corpus *vcorpus = NULL, *corpus = load_train(&a, &vcorpus);
+    if (!corpus)
+        return CLI_EXIT_FAIL;
+    cli_progress prog;
+    cli_progress_init(&prog, a.out_opts.quiet, "ex/s", 0);
+    prog.jsonl = a.out_opts.jsonl;
+    if (a.folds) {
+        rc = cross_validate(&a, corpus, &prog);
+    } else {
+        size_t n = rnnkit_corpus_size(corpus), *idx = NULL;
+        rnnkit_error err;
+        if (rnnkit_classifier_row_order(n, a.to.train.seed, &idx, &err)) {
+            rnnkit_corpus_free(corpus);
+            rnnkit_corpus_free(vcorpus);
+            return cli_fail(&err);
+        }
+        size_t nva = vcorpus ? rnnkit_corpus_size(vcorpus) : (size_t)((double)n * a.valid_frac);
+        rnnkit_rows tr = {corpus, vcorpus ? idx : idx + nva, vcorpus ? n : n - nva};
+        rnnkit_rows va = {vcorpus ? vcorpus : corpus, vcorpus ? NULL : idx, nva};
+        if (!a.out_opts.quiet)
+            fprintf(stderr, "rnnkit: training on %zu documents, validating on %zu, %zu labels\n", tr.n, nva,
+                    rnnkit_corpus_num_labels(corpus));
+        rc = train_model(&a, &tr, nva ? &va : NULL, &prog);
+        free(idx);
+    }
+    rnnkit_corpus_free(corpus);
+    rnnkit_corpus_free(vcorpus);
+    return rc;
+}

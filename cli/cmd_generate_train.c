@@ -1,0 +1,213 @@
+/*
+ * cli/cmd_generate_train.c: `rnnkit generate train`: flags, progress and
+ * messages; the text's vocabulary and ids come from rnnkit/text.h, the
+ * training (which writes the model file itself) from rnnkit/model.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/flags.h"
+#include "rnnkit/model.h"
+#include "rnnkit/text.h"
+
+static const cli_use train_uses[] = {
+    CLI_HEADING("data:"),
+    CLI_USE(CF_TEXT),
+    CLI_USE_H(CF_VALID, NULL, "validation text (default: the tail of the training text)"),
+    CLI_USE_H(CF_VALID_FRAC, "0.05", "fraction of the text held out as validation"),
+    CLI_USE_D(CF_NORMALIZE, "none"),
+    CLI_USE_H(CF_OUTPUT, NULL, "the model file (created at the start, then checkpointed)"),
+    CLI_HEADING("model:"),
+    CLI_USE_D(CF_CELL, "lstm"),
+    CLI_USE_D(CF_EMBED, "64"),
+    CLI_USE_D(CF_HIDDEN, "512"),
+    CLI_USE_D(CF_LAYERS, "2"),
+    CLI_USE_D(CF_DROPOUT, "0.4"),
+    CLI_USE_D(CF_EMBED_DROPOUT, "0"),
+    CLI_USE_D(CF_WEIGHT_DROP, "0.35"),
+    CLI_HEADING("training:"),
+    CLI_USE_D(CF_SEQ_LEN, "100"),
+    CLI_USE_H(CF_BATCH, "64", "parallel streams"),
+    CLI_USE_D(CF_STEPS, "4500"),
+    CLI_USE_H(CF_EPOCHS, "1", "passes over the text when --steps 0"),
+    CLI_USE_D(CF_LR, "0.002"),
+    CLI_USE_D(CF_LR_SCHEDULE, "cosine"),
+    CLI_USE_D(CF_LR_DECAY, "0.5"),
+    CLI_USE_D(CF_EVAL_EVERY, "100"),
+    CLI_USE_D(CF_PATIENCE, "0"),
+    CLI_USE_D(CF_CLIP, "5"),
+    CLI_USE_D(CF_SEED, "1"),
+    CLI_USE_D(CF_THREADS, "1"),
+    CLI_USE(CF_QUIET),
+    CLI_USE_D(CF_LOG_FORMAT, "text"),
+    CLI_HEADING("checkpoints:"),
+    CLI_USE_D(CF_CHECKPOINT_MINUTES, "10"),
+    CLI_USE_D(CF_CHECKPOINT_STEPS, "0"),
+    CLI_USE(CF_RESUME),
+    CLI_USES_END,
+};
+static const cli_command train_cmd = {
+    "generate train", "usage: rnnkit generate train --text FILE [--text FILE...] -o MODEL.db [options]\n\n",
+    train_uses, NULL};
+
+typedef struct train_args {
+    const char *texts[64], *out, *valid;
+    int ntexts, resume, seed_set, batch_set, seq_set;
+    double valid_frac;
+    cli_output_opts o;
+    rnnkit_tok_config tok;
+    rnnkit_model_config mc;
+    rnnkit_generator_options to;
+} train_args;
+
+/* CLI_GO, or the exit status. */
+static int parse_train(train_args *a, int argc, char **argv)
+{
+    memset(a, 0, sizeof *a);
+    a->o.threads = 1;
+    a->valid_frac = 0.05;
+    rnnkit_tok_config_default(&a->tok, RNNKIT_LEVEL_CHAR);
+    rnnkit_model_config_default(&a->mc, RNNKIT_TASK_GENERATE);
+    rnnkit_generator_options_default(&a->to);
+    a->to.train.checkpoint_seconds = 600;
+    cli_parser p;
+    cli_value v;
+    int id, decay_set = 0;
+    cli_parser_init(&p, &train_cmd, argc, argv);
+    while ((id = cli_next(&p, &v)) >= 0) {
+        if (cli_model_flag(id, &v, &a->mc) || cli_train_flag(id, &v, &a->to.train) || cli_output_flag(id, &v, &a->o))
+            ;
+        else if (id == CF_TEXT && a->ntexts == 64)
+            return cli_usage(train_cmd.name, "--text: at most 64 files");
+        else if (id == CF_TEXT)
+            a->texts[a->ntexts++] = v.s;
+        else if (id == CF_VALID)
+            a->valid = v.s;
+        else if (id == CF_VALID_FRAC)
+            a->valid_frac = v.d;
+        else if (id == CF_NORMALIZE) /* none|nfc|nfkc, in the order of rnnkit_norm */
+            a->tok.normalize = (rnnkit_norm)v.i;
+        else if (id == CF_OUTPUT)
+            a->out = v.s;
+        else if (id == CF_SEQ_LEN)
+            a->to.seq_len = (int)v.i;
+        else if (id == CF_STEPS)
+            a->to.steps = v.i;
+        else if (id == CF_EPOCHS)
+            a->to.epochs = (int)v.i;
+        else if (id == CF_EVAL_EVERY)
+            a->to.eval_every = (int)v.i;
+        else if (id == CF_RESUME)
+            a->resume = 1;
+        a->seed_set |= id == CF_SEED;
+        a->batch_set |= id == CF_BATCH;
+        a->seq_set |= id == CF_SEQ_LEN;
+        decay_set |= id == CF_LR_DECAY;
+    }
+    int rc = cli_no_operands(&p, id);
+    if (rc != CLI_GO)
+        return rc;
+    if (!a->ntexts)
+        return cli_usage(train_cmd.name, "--text is required");
+    if (decay_set && a->to.train.lr_schedule != RNNKIT_LR_PLATEAU)
+        return cli_usage(train_cmd.name, "--lr-decay: the cosine schedule does not use it; add --lr-schedule plateau");
+    if (!a->out)
+        return cli_usage(train_cmd.name, "-o MODEL.db is required");
+    return CLI_GO;
+}
+
+/* --resume: the checkpoint's settings, and its model in *m; CLI_GO or the exit status. */
+static int resume_model(train_args *a, rnnkit_model **m)
+{
+    rnnkit_checkpoint_info info;
+    rnnkit_error err;
+    int rc = cli_checkpoint(a->out, RNNKIT_TASK_GENERATE, &info);
+    if (rc != CLI_GO)
+        return rc;
+    if ((a->seed_set && a->to.train.seed != info.seed) || (a->batch_set && a->to.train.batch != info.batch) ||
+        (a->seq_set && a->to.seq_len != info.seq_len))
+        return cli_usage(train_cmd.name, "the checkpoint in %s was trained with --seed %llu --batch %d --seq-len %d",
+                         a->out, (unsigned long long)info.seed, info.batch, info.seq_len);
+    a->to.train.seed = info.seed;
+    a->to.train.batch = info.batch;
+    a->to.seq_len = info.seq_len;
+    if (!a->o.quiet)
+        fprintf(stderr, "rnnkit: resuming %s at step %lld\n", a->out, (long long)info.step);
+    return rnnkit_model_load(a->out, RNNKIT_TASK_GENERATE, m, &err) ? cli_fail(&err) : CLI_GO;
+}
+
+/* Trains m on the encoded text; the training writes the model file itself. */
+static rnnkit_status train_on_text(train_args *a, rnnkit_model *m, rnnkit_error *err)
+{
+    int32_t *all = NULL, *vids = NULL;
+    size_t nall = 0, nva = 0;
+    rnnkit_status st = rnnkit_text_encode_files(rnnkit_model_vocab(m), a->texts, a->ntexts, &all, &nall, err);
+    const int32_t *va = NULL;
+    size_t ntr = nall;
+    if (!st && a->valid) {
+        st = rnnkit_text_encode_file(rnnkit_model_vocab(m), a->valid, &vids, &nva, err);
+        va = vids;
+    } else if (!st && a->valid_frac > 0) {
+        nva = (size_t)((double)nall * a->valid_frac);
+        ntr = nall - nva;
+        va = all + ntr;
+    }
+    if (!st) {
+        cli_progress prog;
+        cli_progress_init(&prog, a->o.quiet, "char/s", 1);
+        prog.jsonl = a->o.jsonl;
+        a->to.train.progress = cli_progress_cb;
+        a->to.train.progress_ctx = &prog;
+        if (!a->o.quiet)
+            fprintf(stderr, "rnnkit: %zu training and %zu validation characters, %lld symbols, %zu parameters\n",
+                    ntr, nva, (long long)rnnkit_vocab_size(rnnkit_model_vocab(m)), rnnkit_model_num_params(m));
+        a->to.train.checkpoint_path = a->out;
+        a->to.train.resume = a->resume;
+        a->to.train.stop = cli_stop_flag();
+        cli_install_stop_handlers();
+        rnnkit_log_row *log = NULL;
+        int nlog = 0;
+        st = rnnkit_generator_train(m, all, ntr, va, nva, &a->to, &log, &nlog, err);
+        if (st == RNNKIT_ERR_EMPTY)
+            rnnkit_error_prefix(err, "%s%s", a->texts[0], a->ntexts > 1 ? " (and the other --text files)" : "");
+        free(log);
+    }
+    free(all);
+    free(vids);
+    return st;
+}
+
+int cmd_generate_train(int argc, char **argv)
+{
+    train_args a;
+    int rc = parse_train(&a, argc, argv);
+    if (rc != CLI_GO)
+        return rc;
+    cli_set_threads(a.o.threads);
+    rnnkit_error err;
+    rnnkit_error_clear(&err);
+    rnnkit_model *m = NULL;
+    rnnkit_status st = RNNKIT_OK;
+    if (a.resume && (rc = resume_model(&a, &m)) != CLI_GO)
+        return rc;
+    if (!m) {
+        rnnkit_vocab *vocab = NULL;
+        st = rnnkit_text_vocab(&a.tok, a.texts, a.ntexts, a.valid, &vocab, &err);
+        if (!st)
+            st = rnnkit_model_create(&a.mc, vocab, NULL, 0, a.to.train.seed, &m, &err);
+    }
+    if (!st)
+        st = train_on_text(&a, m, &err);
+    rc = CLI_EXIT_OK;
+    if (st) {
+        rc = cli_fail(&err);
+        if (st == RNNKIT_ERR_INTERRUPTED)
+            fprintf(stderr, "rnnkit: %s holds the checkpoint; continue with the same command and --resume\n", a.out);
+    } else if (!a.o.quiet) {
+        fprintf(stderr, "rnnkit: wrote %s\n", a.out);
+    }
+    rnnkit_model_free(m);
+    return rc;
+}
+

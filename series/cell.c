@@ -69,7 +69,9 @@ rnnkit__cell_kind rnnkit__cell_parse(const char *s, size_t n, double *v)
         s++, n--;
     while (n && is_space(s[n - 1]))
         n--;
-    static const char *const missing[] = {"", "na", "n/a", "#n/a", "nan", "null", "none"};
+    if (eq_nocase(s, n, "nan"))
+        return RNNKIT__CELL_NAN;
+    static const char *const missing[] = {"", "na", "n/a", "#n/a", "null", "none"};
     for (size_t k = 0; k < sizeof missing / sizeof *missing; k++)
         if (eq_nocase(s, n, missing[k]))
             return RNNKIT__CELL_MISSING;

@@ -138,12 +138,16 @@ static void value_field(reader *r, size_t k, const char *p, size_t n)
         r->seen[k] = 1;
         return;
     case RNNKIT__CELL_MISSING:
+    case RNNKIT__CELL_NAN:
         if (r->o->fill == RNNKIT_FILL_NONE) {
+            const char *what = n == 0 ? "missing value (empty cell)"
+                               : kind == RNNKIT__CELL_NAN ? "is not a finite number"
+                                                          : "is not a number";
             r->st = rnnkit_error_set(r->err, RNNKIT_ERR_FORMAT,
-                                     "%s:%zu: column '%s': missing value%s%s%s (row %zu; a "
-                                     "fill policy, previous or linear, repairs gaps)",
-                                     r->path, r->row_line, c, n ? " '" : " (empty cell)",
-                                     n ? q : "", n ? "'" : "", r->rows + 1);
+                                     "%s:%zu: column '%s': %s%s%s%s (row %zu; a missing value: "
+                                     "a fill policy, previous or linear, repairs it)",
+                                     r->path, r->row_line, c, n ? "'" : "", n ? q : "",
+                                     n ? "' " : "", what, r->rows + 1);
         } else if (!r->seen[k]) {
             r->st = rnnkit_error_set(r->err, RNNKIT_ERR_FORMAT,
                                      "%s:%zu: column '%s': missing value before the column's "

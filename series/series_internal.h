@@ -62,7 +62,9 @@ char *rnnkit__strndup(const char *s, size_t n);
 typedef enum rnnkit__cell_kind {
     RNNKIT__CELL_NUMBER = 0, /* a finite decimal number (in *v) */
     RNNKIT__CELL_MISSING,    /* empty or a missing-value marker */
-    RNNKIT__CELL_NONFINITE,  /* inf, infinity, nan spelled out, or a number
+    RNNKIT__CELL_NAN,        /* "nan" in any case: a gap to a fill policy,
+                              * a non-finite number otherwise */
+    RNNKIT__CELL_NONFINITE,  /* inf, infinity (signed or not), or a number
                               * out of double's range */
     RNNKIT__CELL_TEXT        /* anything else */
 } rnnkit__cell_kind;

@@ -8,7 +8,7 @@
 #                                      python3-keras-preprocessing, fasttext)
 set -eu
 
-pkgs="build-essential cmake pkg-config libutf8proc-dev libsqlite3-dev sqlite3 libcmocka-dev libopenblas-dev"
+pkgs="build-essential cmake pkg-config libutf8proc-dev libsqlite3-dev sqlite3 libcmocka-dev libopenblas-dev libcsv-dev"
 for arg in "$@"; do
     case "$arg" in
         --ref) pkgs="$pkgs python3-torch python3-numpy python3-keras-preprocessing fasttext" ;;

@@ -38,6 +38,11 @@ void rnnkit_model_config_default(rnnkit_model_config *cfg, rnnkit_task task)
         cfg->maxlen = 400;
         cfg->keep_last = 1;
         cfg->members = 1;
+    } else if (task == RNNKIT_TASK_FORECAST) {
+        cfg->hidden = 32;
+        cfg->inputs = 1;
+        cfg->lookback = 12;
+        cfg->horizon = 1;
     } else {
         cfg->embed = 64;
         cfg->hidden = 512;
@@ -63,11 +68,20 @@ static rnnkit_status check_members(int members, rnnkit_task task, rnnkit_error *
 
 static rnnkit_status check_config(const rnnkit_model_config *c, rnnkit_error *err)
 {
-    if (c->task != RNNKIT_TASK_CLASSIFY && c->task != RNNKIT_TASK_GENERATE)
+    if (c->task != RNNKIT_TASK_CLASSIFY && c->task != RNNKIT_TASK_GENERATE && c->task != RNNKIT_TASK_FORECAST)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "unknown task %d", (int)c->task);
     if (c->cell < RNNKIT_CELL_RNN || c->cell > RNNKIT_CELL_GRU)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "unknown cell %d", (int)c->cell);
-    if (c->embed < 1 || c->embed > 65536)
+    if (c->task == RNNKIT_TASK_FORECAST) {
+        if (c->inputs < 1 || c->inputs > RNNKIT_SERIES_MAX_COLUMNS)
+            return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%d input columns outside [1, %d]", c->inputs,
+                                    RNNKIT_SERIES_MAX_COLUMNS);
+        if (c->lookback < 1 || c->lookback > 100000 || c->horizon < 1 || c->horizon > 10000)
+            return rnnkit_error_set(err, RNNKIT_ERR_ARG, "lookback %d or horizon %d outside [1, 100000] / [1, 10000]",
+                                    c->lookback, c->horizon);
+        if (c->bidirectional)
+            return rnnkit_error_set(err, RNNKIT_ERR_ARG, "a forecaster reads its window forwards only");
+    } else if (c->embed < 1 || c->embed > 65536)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "embedding size %d outside [1, 65536]", c->embed);
     if (c->hidden < 1 || c->hidden > 65536)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "hidden size %d outside [1, 65536]", c->hidden);
@@ -104,7 +118,8 @@ static void init_member(rnnkit_model *m, int k, uint64_t seed)
     memset(m->mw[k], 0, ((m->params.count + 15) & ~(size_t)15) * sizeof(float)); /* padding row, tail */
     rnnkit_rng rng;
     rnnkit_rng_seed(&rng, rnnkit__member_seed(seed, k));
-    rnnkit__embedding_init(&m->emb, &rng);
+    if (m->cfg.task != RNNKIT_TASK_FORECAST) /* a forecaster reads numbers: no embedding */
+        rnnkit__embedding_init(&m->emb, &rng);
     rnnkit__rnn_init(m->rnn, &rng, m->cfg.forget_bias);
     rnnkit__dense_init(&m->fc, &rng);
     m->params.value = keep;
@@ -141,6 +156,44 @@ rnnkit_status rnnkit_model_set_members(rnnkit_model *m, int members, uint64_t se
     return RNNKIT_OK;
 }
 
+/* The text tasks' side of a network: vocabulary size, labels, embedding. */
+static rnnkit_status text_layers(rnnkit_model *m, const char *const *labels, int nlabels, rnnkit_error *err)
+{
+    rnnkit_status st = RNNKIT_OK;
+    int64_t V = rnnkit_vocab_size(m->vocab);
+    if (V < 3 || V > (int64_t)1 << 24) {
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                              "vocabulary of %lld ids: need at least one token besides <pad> "
+                              "and <unk>, at most 2^24",
+                              (long long)V);
+    }
+    m->V = (int)V;
+    if (m->cfg.task == RNNKIT_TASK_CLASSIFY) {
+        if (nlabels < 2 || nlabels > RNNKIT_MAX_LABELS) {
+            return rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                                  "a classifier needs 2 to %d labels (got %d)", RNNKIT_MAX_LABELS, nlabels);
+        }
+        m->K = nlabels;
+        m->labels = calloc((size_t)nlabels, sizeof *m->labels);
+        if (!m->labels) {
+            return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for labels");
+        }
+        for (int k = 0; k < nlabels; k++) {
+            m->labels[k] = strdup(labels[k]);
+            if (!m->labels[k]) {
+                return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for labels");
+            }
+        }
+    } else {
+        m->K = m->V;
+    }
+    if ((st = rnnkit__embedding_create(&m->emb, &m->params, "embedding.weight", m->V, m->cfg.embed,
+                                      err)))
+        return st;
+    m->E = m->cfg.embed;
+    return RNNKIT_OK;
+}
+
 rnnkit_status rnnkit_model_create(const rnnkit_model_config *cfg, rnnkit_vocab *vocab,
                                   const char *const *labels, int nlabels, uint64_t seed,
                                   rnnkit_model **out, rnnkit_error *err)
@@ -160,42 +213,21 @@ rnnkit_status rnnkit_model_create(const rnnkit_model_config *cfg, rnnkit_vocab *
     m->cfg.members = cfg->members > 1 ? cfg->members : 1;
     m->vocab = vocab;
     rnnkit__params_init(&m->params);
-    int64_t V = rnnkit_vocab_size(vocab);
-    if (V < 3 || V > (int64_t)1 << 24) {
-        st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
-                              "vocabulary of %lld ids: need at least one token besides <pad> "
-                              "and <unk>, at most 2^24",
-                              (long long)V);
-        goto fail;
-    }
-    m->V = (int)V;
-    if (cfg->task == RNNKIT_TASK_CLASSIFY) {
-        if (nlabels < 2 || nlabels > RNNKIT_MAX_LABELS) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
-                                  "a classifier needs 2 to %d labels (got %d)", RNNKIT_MAX_LABELS, nlabels);
+    if (cfg->task == RNNKIT_TASK_FORECAST) {
+        /* numbers in, numbers out: no vocabulary, no embedding */
+        if (vocab) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_ARG, "a forecaster takes no vocabulary");
             goto fail;
         }
-        m->K = nlabels;
-        m->labels = calloc((size_t)nlabels, sizeof *m->labels);
-        if (!m->labels) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for labels");
-            goto fail;
-        }
-        for (int k = 0; k < nlabels; k++) {
-            m->labels[k] = strdup(labels[k]);
-            if (!m->labels[k]) {
-                st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for labels");
-                goto fail;
-            }
-        }
-    } else {
-        m->K = m->V;
-    }
-    if ((st = rnnkit__embedding_create(&m->emb, &m->params, "embedding.weight", m->V, cfg->embed,
-                                      err)))
+        m->E = cfg->inputs;
+        m->K = cfg->horizon;
+        m->spec.season = 1;
+        m->spec.scaler.kind = RNNKIT_SCALE_MINMAX;
+    } else if ((st = text_layers(m, labels, nlabels, err))) {
         goto fail;
+    }
     rnnkit__rnn_config rc = {.cell = cfg->cell,
-                            .input_size = cfg->embed,
+                            .input_size = m->E,
                             .hidden_size = cfg->hidden,
                             .num_layers = cfg->layers,
                             .bidirectional = cfg->bidirectional,
@@ -308,7 +340,7 @@ rnnkit_status rnnkit__model_reserve(rnnkit_model *m, int T, int B, rnnkit_error 
     free_workspace(m);
     const size_t TB = (size_t)T * (size_t)B;
     const size_t rows = m->cfg.task == RNNKIT_TASK_GENERATE ? TB : (size_t)B;
-    const size_t E = (size_t)m->cfg.embed, C = (size_t)m->C, K = (size_t)m->K;
+    const size_t E = (size_t)m->E, C = (size_t)m->C, K = (size_t)m->K;
     const size_t S = (size_t)m->LD * (size_t)B * (size_t)m->cfg.hidden;
     if (TB > ((size_t)1 << 31) || rows * K > ((size_t)1 << 33) || TB * (E > C ? E : C) > ((size_t)1 << 33))
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "batch of %d x %d steps is too large", B, T);
@@ -352,6 +384,28 @@ rnnkit__params *rnnkit__model_params(rnnkit_model *m)
     return &m->params;
 }
 size_t rnnkit_model_num_params(const rnnkit_model *m) { return m->params.count; }
+
+rnnkit_status rnnkit_model_set_forecast_spec(rnnkit_model *m, const rnnkit_forecast_spec *spec, rnnkit_error *err)
+{
+    if (m->cfg.task != RNNKIT_TASK_FORECAST)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "only a forecaster has a forecast spec");
+    if ((spec->diff.order != 0 && spec->diff.order != 1) || spec->diff.season > 100000 || spec->season < 1 ||
+        spec->season > 100000)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "differencing order %d, seasonal lag %zu, season %zu out of range",
+                                spec->diff.order, spec->diff.season, spec->season);
+    if (spec->scaler.kind < RNNKIT_SCALE_NONE || spec->scaler.kind > RNNKIT_SCALE_STANDARD)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "unknown scaling %d", (int)spec->scaler.kind);
+    m->spec = *spec;
+    for (size_t j = 0; j < RNNKIT_SERIES_MAX_COLUMNS; j++)
+        m->spec.columns[j][RNNKIT_FORECAST_NAME_MAX - 1] = '\0';
+    m->spec.date[RNNKIT_FORECAST_NAME_MAX - 1] = '\0';
+    return RNNKIT_OK;
+}
+
+const rnnkit_forecast_spec *rnnkit_model_forecast_spec(const rnnkit_model *m)
+{
+    return m->cfg.task == RNNKIT_TASK_FORECAST ? &m->spec : NULL;
+}
 float *rnnkit_model_weights(rnnkit_model *m) { return rnnkit__model_params(m)->value; }
 int rnnkit_model_num_tensors(const rnnkit_model *m) { return m->params.nviews; }
 

@@ -12,7 +12,9 @@ struct rnnkit_model {
     rnnkit_model_config cfg;
     rnnkit_vocab *vocab;
     int V;          /* vocabulary size (embedding rows) */
-    int K;          /* output size: labels (classifier) or V (generator) */
+    int K;          /* output size: labels (classifier), V (generator), horizon (forecaster) */
+    int E;          /* input width of the first recurrent layer: embed, or a forecaster's inputs */
+    rnnkit_forecast_spec spec; /* forecaster only */
     char **labels;  /* [K] classifier only */
     rnnkit__params params;
     rnnkit__embedding emb;

@@ -23,13 +23,18 @@
 
 #include "rnnkit/nn.h"
 #include "rnnkit/status.h"
+#include "rnnkit/series.h"
 #include "rnnkit/vocab.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef enum rnnkit_task { RNNKIT_TASK_CLASSIFY = 0, RNNKIT_TASK_GENERATE = 1 } rnnkit_task;
+typedef enum rnnkit_task {
+    RNNKIT_TASK_CLASSIFY = 0, /* text -> one of K labels */
+    RNNKIT_TASK_GENERATE = 1, /* text -> the next token */
+    RNNKIT_TASK_FORECAST = 2  /* a window of a numeric series -> its next values */
+} rnnkit_task;
 
 typedef struct rnnkit_model_config {
     rnnkit_task task;
@@ -49,6 +54,10 @@ typedef struct rnnkit_model_config {
                          * one after the other (member k with seed + k), whose predicted
                          * probabilities are averaged; 0 or 1: one network. At most
                          * RNNKIT_MAX_MEMBERS. A generator has one. */
+    int inputs;         /* forecaster: columns read per time step, the target first
+                         * (1..RNNKIT_SERIES_MAX_COLUMNS); no embedding */
+    int lookback;       /* forecaster: time steps of the window a forecast reads */
+    int horizon;        /* forecaster: values predicted at once (direct multi-output) */
 } rnnkit_model_config;
 
 /* The most networks an ensemble may hold. */
@@ -300,6 +309,88 @@ rnnkit_status rnnkit_classifier_classify_text(rnnkit_model *m, const char *text,
 rnnkit_status rnnkit_classifier_evaluate(rnnkit_model *m, const rnnkit_dataset *docs,
                                          int maxlen, int keep_last, double *loss,
                                          double *acc, rnnkit_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Training and using a forecaster
+ *
+ *   forecaster: window [lookback][inputs] of a series (differenced, scaled)
+ *               -> LSTM/GRU/RNN x L -> last state -> dropout -> Dense ->
+ *               the next `horizon` values of the target; mean squared error
+ *
+ * The model works in transformed units: the series is differenced as its
+ * spec says, then scaled by a scaler fitted on the training part alone;
+ * predictions are mapped back to the series' own units. Evaluation is one
+ * step ahead from the true history (each forecast reads the true values
+ * before it), on the chronological split of rnnkit_series_split. */
+
+/* How a forecaster sees its series; stored in the model file. */
+#define RNNKIT_FORECAST_NAME_MAX 128
+typedef struct rnnkit_forecast_spec {
+    rnnkit_diff diff;       /* differencing the network works in */
+    size_t season;          /* period of the seasonal naive baseline and of MASE (1: none) */
+    rnnkit_scaler scaler;   /* kind set before training; fitted by rnnkit_forecaster_train */
+    char columns[RNNKIT_SERIES_MAX_COLUMNS][RNNKIT_FORECAST_NAME_MAX]; /* the inputs' names, target first */
+    char date[RNNKIT_FORECAST_NAME_MAX];                               /* the label column ("" if none) */
+    double test_frac, valid_frac; /* the split it was trained on (set by training) */
+} rnnkit_forecast_spec;
+
+/* Sets a forecaster's spec before training (scaler.kind chooses the
+ * scaling; its parameters are fitted by training). Errors: RNNKIT_ERR_ARG
+ * for another task, a differencing the series tools refuse, season 0. */
+rnnkit_status rnnkit_model_set_forecast_spec(rnnkit_model *m, const rnnkit_forecast_spec *spec,
+                                             rnnkit_error *err);
+/* The forecaster's spec (NULL for another task); owned by the model. */
+const rnnkit_forecast_spec *rnnkit_model_forecast_spec(const rnnkit_model *m);
+
+typedef struct rnnkit_forecaster_options {
+    rnnkit_train_options train;
+    int epochs;          /* passes over the training windows, >= 1 */
+    double test_frac;    /* the last test_frac of the rows are the test part (0.33) */
+    double valid_frac;   /* of the rows before, the last valid_frac validate (0.1; 0: none) */
+} rnnkit_forecaster_options;
+
+void rnnkit_forecaster_options_default(rnnkit_forecaster_options *o);
+
+/* Trains a forecaster on series s (its columns are the model's inputs, in
+ * order): fits the scaler on the training part, then epochs of shuffled
+ * windows, an evaluation (validation loss in scaled units) after each, the
+ * best weights kept. Checkpoints and resume as the other tasks. Errors:
+ * RNNKIT_ERR_ARG (another task, columns that do not match the model),
+ * RNNKIT_ERR_EMPTY (too few rows, with how many are needed), and those of
+ * training. */
+rnnkit_status rnnkit_forecaster_train(rnnkit_model *m, const rnnkit_series *s,
+                                      const rnnkit_forecaster_options *opt, rnnkit_log_row **log,
+                                      int *nlog, rnnkit_error *err);
+
+/* One-step-ahead forecasts of every row of s that has a full window
+ * before it: pred[n] (caller-owned, n = rnnkit_series_length(s)) gets the
+ * forecast of row t in the series' units, NaN where there is none. */
+rnnkit_status rnnkit_forecaster_fit(rnnkit_model *m, const rnnkit_series *s, double *pred,
+                                    rnnkit_error *err);
+
+/* The errors of the model and of the two baselines on the same points, one
+ * step ahead from the true history, in the series' units, on the split the
+ * model was trained with (its spec's fractions): `train` over the rows
+ * before the validation part that have a window, `test` over the last
+ * test_frac of the rows. seasonal.n = 0 when the spec's
+ * season is 1 (it would be persistence). */
+typedef struct rnnkit_forecast_report {
+    rnnkit_forecast_errors train, test;                       /* the model */
+    rnnkit_forecast_errors persistence_train, persistence_test; /* y[t-1] */
+    rnnkit_forecast_errors seasonal_train, seasonal_test;     /* y[t-season] */
+    size_t train_first_row, test_first_row;                   /* rows of the series */
+} rnnkit_forecast_report;
+
+rnnkit_status rnnkit_forecaster_evaluate(rnnkit_model *m, const rnnkit_series *s,
+                                         rnnkit_forecast_report *out, rnnkit_error *err);
+
+/* The `steps` values after the end of s (out[steps], caller-owned), in the
+ * series' units: the model's horizon at a time, each block read from the
+ * window that ends with the last values known or forecast (recursive past
+ * the horizon; a model with feature columns besides the target cannot
+ * recurse: RNNKIT_ERR_ARG past its horizon). */
+rnnkit_status rnnkit_forecaster_predict(rnnkit_model *m, const rnnkit_series *s, size_t steps,
+                                        double *out, rnnkit_error *err);
 
 /* ---------------------------------------------------------------------- */
 /* Training and using a generator */

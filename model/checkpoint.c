@@ -9,7 +9,9 @@
  * every later one replaces both in one transaction on the file in WAL mode,
  * so a kill at any moment leaves the previous checkpoint and readers may
  * open the file meanwhile. Every key and table: docs/model-format.md.
- * Reading verifies every checksum and bounds every counter.
+ * Reading verifies every checksum and bounds every counter. The forecaster
+ * keeps its place in an epoch as the classifier does (batch_index and the
+ * epoch's rng); its scaler is in the model tables (model_meta).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/config_keys.h"
 #include "model/modelfile.h"
 
 /* ---------------------------------------------------------------------- */
@@ -92,7 +95,7 @@ static rnnkit_status write_ckpt(sqlite3 *db, const char *path, const rnnkit_mode
     int n = 0;
 #define KV(key, ...) (kv[n].k = key, snprintf(kv[n].v, sizeof kv[n].v, __VA_ARGS__), n++)
     KV("ckpt_version", "1");
-    KV("task", "%s", ck->task == RNNKIT_TASK_CLASSIFY ? "classify" : "generate");
+    KV("task", "%s", rnnkit__task_name(ck->task));
     KV("step", "%" PRId64, ck->step);
     KV("epoch", "%d", ck->epoch);
     KV("member", "%d", ck->member);
@@ -419,9 +422,10 @@ static rnnkit_status read_ckpt_header(const char *path, const kv_table *t, rnnki
     int64_t v, x;
     if ((st = kv_i64(t, path, "ckpt_version", 1, 1, &v, err)))
         return st;
-    if (!task || (strcmp(task, "classify") && strcmp(task, "generate")))
+    double tx;
+    if (!task || rnnkit__config_key_parse(rnnkit__config_key_find("task"), task, &tx))
         return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint task missing or unknown", path);
-    ck->task = !strcmp(task, "classify") ? RNNKIT_TASK_CLASSIFY : RNNKIT_TASK_GENERATE;
+    ck->task = (rnnkit_task)tx;
     if ((st = kv_i64(t, path, "step", 0, INT64_MAX, &ck->step, err)) ||
         (st = kv_i64(t, path, "epoch", 1, INT32_MAX, &x, err)))
         return st;

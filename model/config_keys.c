@@ -3,12 +3,15 @@
  * formatting every reader and writer of configurations shares (see
  * model/config_keys.h, docs/model-format.md). Invariants: the table's order
  * is the order files have always listed the keys in (model files and
- * safetensors headers stay byte-identical), and a bound may only widen (a
- * file that loaded once loads again).
+ * safetensors headers stay byte-identical; the forecaster's keys come after
+ * every older one), and a bound may only widen (a file that loaded once
+ * loads again). The spec keys' text (arrays, names, exact doubles) is
+ * model/spec_keys.c's.
  */
 #include "model/config_keys.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,25 +20,44 @@
 #include "model/model_internal.h"
 
 #define FIELD(f) ((ptrdiff_t)offsetof(rnnkit_model_config, f))
+#define SPEC(f) ((ptrdiff_t)offsetof(rnnkit_forecast_spec, f))
 #define DROP_MAX 0.999999 /* a rate of 1 would drop everything */
+#define BELOW_ONE 0x1.fffffffffffffp-1 /* the largest double below 1 */
+#define TEXT RNNKIT__KEY_TEXT
+#define FC RNNKIT__KEY_FORECAST
+#define FS (RNNKIT__KEY_FORECAST | RNNKIT__KEY_SPEC)
 
 static const rnnkit__config_key keys[] = {
-    {"task", RNNKIT__KEY_TASK, 0, 1, FIELD(task), 0},
+    {"task", RNNKIT__KEY_TASK, 0, 2, FIELD(task), 0},
     {"cell", RNNKIT__KEY_CELL, 0, 2, FIELD(cell), 0},
-    {"embed", RNNKIT__KEY_INT, 1, 65536, FIELD(embed), 0},
+    {"embed", RNNKIT__KEY_INT, 1, 65536, FIELD(embed), TEXT},
     {"hidden", RNNKIT__KEY_INT, 1, 65536, FIELD(hidden), 0},
     {"layers", RNNKIT__KEY_INT, 1, 64, FIELD(layers), 0},
     {"bidirectional", RNNKIT__KEY_BOOL, 0, 1, FIELD(bidirectional), 0},
-    {"pool", RNNKIT__KEY_POOL, 0, 2, FIELD(pool), 0},
+    {"pool", RNNKIT__KEY_POOL, 0, 2, FIELD(pool), TEXT},
     {"dropout", RNNKIT__KEY_FLOAT, 0, DROP_MAX, FIELD(dropout), 0},
-    {"embed_dropout", RNNKIT__KEY_FLOAT, 0, DROP_MAX, FIELD(embed_dropout), 0},
+    {"embed_dropout", RNNKIT__KEY_FLOAT, 0, DROP_MAX, FIELD(embed_dropout), TEXT},
     {"weight_drop", RNNKIT__KEY_FLOAT, 0, DROP_MAX, FIELD(weight_drop), RNNKIT__KEY_OPTIONAL},
     {"forget_bias", RNNKIT__KEY_FLOAT, -100, 100, FIELD(forget_bias), 0},
-    {"maxlen", RNNKIT__KEY_INT, 0, 100000000, FIELD(maxlen), 0},
-    {"keep_last", RNNKIT__KEY_BOOL, 0, 1, FIELD(keep_last), 0},
-    {"vocab_size", RNNKIT__KEY_INT, 3, 1 << 24, -1, 0},
-    {"num_labels", RNNKIT__KEY_INT, 0, RNNKIT_MAX_LABELS, -1, 0},
+    {"maxlen", RNNKIT__KEY_INT, 0, 100000000, FIELD(maxlen), TEXT},
+    {"keep_last", RNNKIT__KEY_BOOL, 0, 1, FIELD(keep_last), TEXT},
+    {"vocab_size", RNNKIT__KEY_INT, 3, 1 << 24, -1, TEXT},
+    {"num_labels", RNNKIT__KEY_INT, 0, RNNKIT_MAX_LABELS, -1, TEXT},
     {"members", RNNKIT__KEY_INT, 1, RNNKIT_MAX_MEMBERS, FIELD(members), RNNKIT__KEY_OPTIONAL | RNNKIT__KEY_IF_MANY},
+    /* the forecaster: its window, then its rnnkit_forecast_spec */
+    {"inputs", RNNKIT__KEY_INT, 1, RNNKIT_SERIES_MAX_COLUMNS, FIELD(inputs), FC},
+    {"lookback", RNNKIT__KEY_INT, 1, 100000, FIELD(lookback), FC},
+    {"horizon", RNNKIT__KEY_INT, 1, 10000, FIELD(horizon), FC},
+    {"diff_order", RNNKIT__KEY_INT, 0, 1, SPEC(diff.order), FS},
+    {"diff_season", RNNKIT__KEY_COUNT, 0, 100000, SPEC(diff.season), FS},
+    {"season", RNNKIT__KEY_COUNT, 1, 100000, SPEC(season), FS},
+    {"scale", RNNKIT__KEY_SCALE, 0, 2, SPEC(scaler.kind), FS},
+    {"scale_offset", RNNKIT__KEY_DOUBLES, -DBL_MAX, DBL_MAX, SPEC(scaler.offset), FS},
+    {"scale_scale", RNNKIT__KEY_DOUBLES, DBL_TRUE_MIN, DBL_MAX, SPEC(scaler.scale), FS},
+    {"columns", RNNKIT__KEY_NAMES, 0, 0, SPEC(columns), FS},
+    {"date_column", RNNKIT__KEY_NAME, 0, 0, SPEC(date), FS},
+    {"test_frac", RNNKIT__KEY_DOUBLE, 0, BELOW_ONE, SPEC(test_frac), FS},
+    {"valid_frac", RNNKIT__KEY_DOUBLE, 0, BELOW_ONE, SPEC(valid_frac), FS},
 };
 
 const rnnkit__config_key *rnnkit__config_keys(int *n)
@@ -52,12 +74,36 @@ const rnnkit__config_key *rnnkit__config_key_find(const char *name)
     return NULL;
 }
 
+int rnnkit__config_key_for_task(const rnnkit__config_key *k, rnnkit_task t)
+{
+    if (k->flags & RNNKIT__KEY_TEXT)
+        return t != RNNKIT_TASK_FORECAST;
+    if (k->flags & RNNKIT__KEY_FORECAST)
+        return t == RNNKIT_TASK_FORECAST;
+    return 1;
+}
+
+const char *rnnkit__task_noun(rnnkit_task t)
+{
+    return t == RNNKIT_TASK_CLASSIFY ? "classifier" : t == RNNKIT_TASK_GENERATE ? "generator" : "forecaster";
+}
+
+const char *rnnkit__task_name(rnnkit_task t)
+{
+    return t == RNNKIT_TASK_CLASSIFY ? "classify" : t == RNNKIT_TASK_GENERATE ? "generate" : "forecast";
+}
+
 static int parse_enum(const rnnkit__config_key *k, const char *v)
 {
     switch (k->type) {
-    case RNNKIT__KEY_TASK: return !strcmp(v, "classify") ? RNNKIT_TASK_CLASSIFY : !strcmp(v, "generate") ? RNNKIT_TASK_GENERATE : -1;
+    case RNNKIT__KEY_TASK:
+        for (int t = RNNKIT_TASK_CLASSIFY; t <= RNNKIT_TASK_FORECAST; t++)
+            if (!strcmp(v, rnnkit__task_name((rnnkit_task)t)))
+                return t;
+        return -1;
     case RNNKIT__KEY_CELL: return rnnkit_cell_from_name(v);
     case RNNKIT__KEY_POOL: return rnnkit_pool_from_name(v);
+    case RNNKIT__KEY_SCALE: return rnnkit_scale_kind_from_name(v);
     default: return -1;
     }
 }
@@ -65,7 +111,8 @@ static int parse_enum(const rnnkit__config_key *k, const char *v)
 int rnnkit__config_key_parse(const rnnkit__config_key *k, const char *v, double *x)
 {
     char *end = NULL;
-    if (k->type == RNNKIT__KEY_TASK || k->type == RNNKIT__KEY_CELL || k->type == RNNKIT__KEY_POOL) {
+    if (k->type == RNNKIT__KEY_TASK || k->type == RNNKIT__KEY_CELL || k->type == RNNKIT__KEY_POOL ||
+        k->type == RNNKIT__KEY_SCALE) {
         int e = parse_enum(k, v);
         *x = e;
         return e < 0;
@@ -75,7 +122,7 @@ int rnnkit__config_key_parse(const rnnkit__config_key *k, const char *v, double 
         return 0;
     }
     errno = 0;
-    if (k->type == RNNKIT__KEY_FLOAT) {
+    if (k->type == RNNKIT__KEY_FLOAT || k->type == RNNKIT__KEY_DOUBLE) {
         *x = strtod(v, &end);
         errno = 0; /* an underflow to 0 or a subnormal is a value like any other */
         if (!isfinite(*x))
@@ -101,11 +148,24 @@ void rnnkit__config_key_store(const rnnkit__config_key *k, rnnkit_model_config *
 void rnnkit__config_key_expect(const rnnkit__config_key *k, char *buf, size_t cap)
 {
     switch (k->type) {
-    case RNNKIT__KEY_TASK: snprintf(buf, cap, "classify or generate"); break;
+    case RNNKIT__KEY_TASK: snprintf(buf, cap, "classify, generate or forecast"); break;
     case RNNKIT__KEY_CELL: snprintf(buf, cap, "lstm, gru or rnn"); break;
     case RNNKIT__KEY_POOL: snprintf(buf, cap, "last, mean or max"); break;
+    case RNNKIT__KEY_SCALE: snprintf(buf, cap, "none, minmax or standard"); break;
     case RNNKIT__KEY_BOOL: snprintf(buf, cap, "0 or 1"); break;
     case RNNKIT__KEY_FLOAT: snprintf(buf, cap, "a number in [%g, %g]", k->lo, k->hi); break;
+    case RNNKIT__KEY_DOUBLE:
+        snprintf(buf, cap, "a number in [%g, %s", k->lo, k->hi == BELOW_ONE ? "1)" : "...]");
+        break;
+    case RNNKIT__KEY_DOUBLES:
+        snprintf(buf, cap, "a JSON array of at most %d %s numbers", RNNKIT_SERIES_MAX_COLUMNS,
+                 k->lo > 0 ? "positive" : "finite");
+        break;
+    case RNNKIT__KEY_NAMES:
+        snprintf(buf, cap, "a JSON array of at most %d names of under %d bytes", RNNKIT_SERIES_MAX_COLUMNS,
+                 RNNKIT_FORECAST_NAME_MAX);
+        break;
+    case RNNKIT__KEY_NAME: snprintf(buf, cap, "a name of under %d bytes", RNNKIT_FORECAST_NAME_MAX); break;
     default: snprintf(buf, cap, "an integer in [%.0f, %.0f]", k->lo, k->hi); break;
     }
 }
@@ -116,7 +176,7 @@ static void format_value(const rnnkit__config_key *k, const rnnkit_model *m, cha
     const rnnkit_model_config *c = &m->cfg;
     const char *field = (const char *)c + (k->offset >= 0 ? k->offset : 0);
     switch (k->type) {
-    case RNNKIT__KEY_TASK: snprintf(buf, cap, "%s", c->task == RNNKIT_TASK_CLASSIFY ? "classify" : "generate"); break;
+    case RNNKIT__KEY_TASK: snprintf(buf, cap, "%s", rnnkit__task_name(c->task)); break;
     case RNNKIT__KEY_CELL: snprintf(buf, cap, "%s", rnnkit_cell_name(c->cell)); break;
     case RNNKIT__KEY_POOL: snprintf(buf, cap, "%s", rnnkit_pool_name(c->pool)); break;
     case RNNKIT__KEY_FLOAT: snprintf(buf, cap, "%.9g", (double)*(const float *)(const void *)field); break;
@@ -135,6 +195,7 @@ static void format_value(const rnnkit__config_key *k, const rnnkit_model *m, cha
 int rnnkit__model_meta(const rnnkit_model *m, const char *format, rnnkit__meta_kv kv[RNNKIT__META_MAX])
 {
     int n = 0;
+    memset(kv, 0, RNNKIT__META_MAX * sizeof kv[0]);
     kv[n].key = "format";
     snprintf(kv[n++].value, sizeof kv[0].value, "%s", format);
     kv[n].key = "rnnkit_version";
@@ -142,9 +203,22 @@ int rnnkit__model_meta(const rnnkit_model *m, const char *format, rnnkit__meta_k
     for (size_t i = 0; i < sizeof keys / sizeof keys[0] && n < RNNKIT__META_MAX; i++) {
         if ((keys[i].flags & RNNKIT__KEY_IF_MANY) && m->members <= 1)
             continue; /* absent: one network (every file from before ensembles) */
+        if (!rnnkit__config_key_for_task(&keys[i], m->cfg.task))
+            continue;
         kv[n].key = keys[i].name;
-        format_value(&keys[i], m, kv[n].value, sizeof kv[0].value);
+        if (!(keys[i].flags & RNNKIT__KEY_SPEC))
+            format_value(&keys[i], m, kv[n].value, sizeof kv[0].value);
+        else if (rnnkit__spec_key_format(&keys[i], &m->spec, m->cfg.inputs, &kv[n].text, NULL))
+            return -1;
         n++;
     }
     return n;
+}
+
+void rnnkit__model_meta_free(rnnkit__meta_kv kv[RNNKIT__META_MAX])
+{
+    for (int i = 0; i < RNNKIT__META_MAX; i++) {
+        free(kv[i].text);
+        kv[i].text = NULL;
+    }
 }

@@ -111,19 +111,24 @@ static void build_header(sbuf *h, const rnnkit_model *m)
 {
     rnnkit__meta_kv kv[RNNKIT__META_MAX];
     int n = rnnkit__model_meta(m, "rnnkit", kv); /* one network: no members key */
+    if (n < 0)
+        h->failed = 1;
     sb_puts(h, "{\"__metadata__\":{");
     for (int i = 0; i < n; i++) {
         sb_printf(h, "%s\"%s\":", i ? "," : "", kv[i].key);
-        sb_json_string(h, kv[i].value);
+        sb_json_string(h, rnnkit__meta_value(&kv[i]));
     }
-    sbuf lab = {0};
-    labels_json(&lab, m);
-    sb_puts(h, ",\"labels\":");
-    if (lab.failed)
-        h->failed = 1;
-    else
-        sb_json_string(h, lab.p);
-    free(lab.p);
+    rnnkit__model_meta_free(kv);
+    if (m->cfg.task != RNNKIT_TASK_FORECAST) { /* a forecaster has no labels */
+        sbuf lab = {0};
+        labels_json(&lab, m);
+        sb_puts(h, ",\"labels\":");
+        if (lab.failed)
+            h->failed = 1;
+        else
+            sb_json_string(h, lab.p);
+        free(lab.p);
+    }
     sb_puts(h, "}");
     size_t off = 0;
     for (int i = 0; i < m->params.nviews; i++) {

@@ -115,6 +115,35 @@ int rnnkit__db_get_meta(sqlite3 *db, const char *key, char *out, size_t cap)
     return found;
 }
 
+int rnnkit__db_get_meta_dup(sqlite3 *db, const char *key, char **out)
+{
+    sqlite3_stmt *s = NULL;
+    int found = 0;
+    *out = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM model_meta WHERE key = ?", -1, &s, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_TEXT) {
+        const char *t = (const char *)sqlite3_column_text(s, 0);
+        found = t && (*out = strdup(t)) ? 1 : -1;
+    }
+    sqlite3_finalize(s);
+    return found;
+}
+
+int rnnkit__db_has_table(sqlite3 *db, const char *table)
+{
+    sqlite3_stmt *s = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &s, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+        found = sqlite3_step(s) == SQLITE_ROW;
+    }
+    sqlite3_finalize(s);
+    return found;
+}
+
 rnnkit_status rnnkit__modeldb_open(const char *path, sqlite3 **out, rnnkit_error *err)
 {
     *out = NULL;

@@ -36,6 +36,11 @@ rnnkit_status rnnkit__db_read_blob(sqlite3_stmt *s, int col, int hcol, const cha
 int rnnkit__db_has_column(sqlite3 *db, const char *table, const char *column);
 /* model_meta's value of key into out [cap]: 1 when present as text. */
 int rnnkit__db_get_meta(sqlite3 *db, const char *key, char *out, size_t cap);
+/* model_meta's value of key, whole, as a malloc'd string *out: 1 when
+ * present as text, 0 when absent (*out NULL), -1 when out of memory. */
+int rnnkit__db_get_meta_dup(sqlite3 *db, const char *key, char **out);
+/* 1 when the file has a table of that name. */
+int rnnkit__db_has_table(sqlite3 *db, const char *table);
 /* Opens path read-only after checking it is an rnnkit model file of a
  * schema version this library reads (RNNKIT_ERR_IO, _FORMAT, _VERSION, _DB
  * naming path). The caller closes *out. */

@@ -7,6 +7,8 @@
  * file beside the target and renames it over (core/atomic.h). Loading
  * treats the file as untrusted: every key is bounded, every tensor must be
  * present with its exact shape and checksum, and nothing else may be there.
+ * A forecaster's file has no vocabulary tables and no labels; its spec is
+ * in model_meta with the other keys (model/spec_keys.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -34,14 +36,24 @@ static const char schema_sql[] =
     " valid_loss REAL, valid_acc REAL, seconds REAL, lr REAL, member INTEGER);"
     "CREATE TABLE checkpoint(name TEXT PRIMARY KEY, data BLOB NOT NULL, fnv1a64 TEXT NOT NULL);";
 
+static rnnkit_status write_meta(sqlite3 *db, const char *path, const rnnkit_model *m, rnnkit_error *err)
+{
+    rnnkit_status st = RNNKIT_OK;
+    rnnkit__meta_kv kv[RNNKIT__META_MAX];
+    int n = rnnkit__model_meta(m, "rnnkit-model", kv);
+    if (n < 0)
+        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory for the configuration", path);
+    for (int i = 0; i < n && !st; i++)
+        st = rnnkit__db_put_kv(db, path, "model_meta", kv[i].key, rnnkit__meta_value(&kv[i]), err);
+    rnnkit__model_meta_free(kv);
+    return st;
+}
+
 static rnnkit_status write_header(sqlite3 *db, const char *path, const rnnkit_model *m, rnnkit_error *err)
 {
     rnnkit_status st;
-    rnnkit__meta_kv kv[RNNKIT__META_MAX];
-    int n = rnnkit__model_meta(m, "rnnkit-model", kv);
-    for (int i = 0; i < n; i++)
-        if ((st = rnnkit__db_put_kv(db, path, "model_meta", kv[i].key, kv[i].value, err)))
-            return st;
+    if ((st = write_meta(db, path, m, err)))
+        return st;
     sqlite3_stmt *s = NULL;
     if (m->cfg.task == RNNKIT_TASK_CLASSIFY) {
         if (sqlite3_prepare_v2(db, "INSERT INTO labels(id, label) VALUES(?, ?)", -1, &s, NULL))
@@ -57,7 +69,8 @@ static rnnkit_status write_header(sqlite3 *db, const char *path, const rnnkit_mo
         }
         sqlite3_finalize(s);
     }
-    return rnnkit__vocab_save_db(m->vocab, db, err);
+    /* a forecaster reads numbers: no vocabulary tables at all */
+    return m->vocab ? rnnkit__vocab_save_db(m->vocab, db, err) : RNNKIT_OK;
 }
 
 /* "R" or "RxC": the shape column of a tensor. */
@@ -185,40 +198,113 @@ static rnnkit_status meta_int(const char *path, const char *key, const char *val
     return RNNKIT_OK;
 }
 
-/* The configuration in model_meta, every key of model/config_keys.c's table
- * checked against its bounds; vocab_size and num_labels go to their own
- * outputs. Keys a file may lack (written before they existed) keep the
- * classifier defaults' values. */
-static rnnkit_status read_config(sqlite3 *db, const char *path, rnnkit_model_config *c, int *vocab_size,
-                                 int *nlabels, rnnkit_error *err)
+/* The value of key `name` (malloc'd into *v): RNNKIT_OK, or RNNKIT_ERR_EMPTY
+ * when absent (no message), RNNKIT_ERR_NOMEM. */
+static rnnkit_status get_meta(sqlite3 *db, const char *path, const char *name, char **v, rnnkit_error *err)
 {
-    rnnkit_model_config_default(c, RNNKIT_TASK_CLASSIFY);
-    c->members = 1;
-    int nkeys;
-    const rnnkit__config_key *keys = rnnkit__config_keys(&nkeys);
-    for (int i = 0; i < nkeys; i++) {
-        const rnnkit__config_key *k = &keys[i];
-        char v[64], expect[64];
-        double x;
-        if (!rnnkit__db_get_meta(db, k->name, v, sizeof v)) {
-            if (k->flags & RNNKIT__KEY_OPTIONAL)
-                continue;
-            return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: model configuration lacks '%s'", path, k->name);
-        }
-        if (rnnkit__config_key_parse(k, v, &x)) {
-            rnnkit__config_key_expect(k, expect, sizeof expect);
-            return meta_invalid(path, k->name, v, expect, err);
-        }
+    int r = rnnkit__db_get_meta_dup(db, name, v);
+    return r > 0 ? RNNKIT_OK
+         : r < 0 ? rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory reading '%s'", path, name)
+                 : RNNKIT_ERR_EMPTY;
+}
+
+/* One key of the table into c (or vocab_size / nlabels, or the spec). */
+static rnnkit_status read_key(const char *path, const rnnkit__config_key *k, const char *v, rnnkit_model_config *c,
+                              rnnkit_forecast_spec *spec, rnnkit__spec_seen *seen, int *vocab_size, int *nlabels,
+                              rnnkit_error *err)
+{
+    char expect[96];
+    double x;
+    int bad;
+    if (k->flags & RNNKIT__KEY_SPEC) {
+        if ((bad = rnnkit__spec_key_parse(k, v, spec, seen)) < 0)
+            return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory reading '%s'", path, k->name);
+    } else if (!(bad = rnnkit__config_key_parse(k, v, &x))) {
         if (k->offset >= 0)
             rnnkit__config_key_store(k, c, x);
         else
             *(!strcmp(k->name, "vocab_size") ? vocab_size : nlabels) = (int)x;
     }
-    if (c->task == RNNKIT_TASK_GENERATE && c->members != 1) {
-        char v[16];
-        snprintf(v, sizeof v, "%d", c->members);
-        return meta_invalid(path, "members", v, "1 for a generator", err);
+    if (!bad)
+        return RNNKIT_OK;
+    rnnkit__config_key_expect(k, expect, sizeof expect);
+    return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: model configuration '%s' = '%.80s%s' is invalid "
+                            "(expected %s)", path, k->name, v, strlen(v) > 80 ? "..." : "", expect);
+}
+
+/* The configuration in model_meta, every key of model/config_keys.c's table
+ * checked against its bounds; vocab_size and num_labels go to their own
+ * outputs, a forecaster's spec keys to spec. The task comes first: a file
+ * holds the keys of its task and no other. Keys a file may lack (written
+ * before they existed) keep the classifier defaults' values (a
+ * forecaster's: its own). */
+static rnnkit_status read_config(sqlite3 *db, const char *path, rnnkit_model_config *c, rnnkit_forecast_spec *spec,
+                                 int *vocab_size, int *nlabels, rnnkit_error *err)
+{
+    char *v = NULL;
+    const rnnkit__config_key *tk = rnnkit__config_key_find("task");
+    rnnkit_status st = get_meta(db, path, "task", &v, err);
+    if (st == RNNKIT_ERR_EMPTY)
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: model configuration lacks 'task'", path);
+    if (!st)
+        st = read_key(path, tk, v, c, spec, NULL, vocab_size, nlabels, err);
+    free(v);
+    if (st)
+        return st;
+    const rnnkit_task task = c->task;
+    rnnkit_model_config_default(c, task == RNNKIT_TASK_FORECAST ? task : RNNKIT_TASK_CLASSIFY);
+    c->task = task;
+    c->members = 1;
+    memset(spec, 0, sizeof *spec);
+    rnnkit__spec_seen seen = RNNKIT__SPEC_SEEN_NONE;
+    int nkeys;
+    const rnnkit__config_key *keys = rnnkit__config_keys(&nkeys);
+    for (int i = 0; i < nkeys && !st; i++) {
+        const rnnkit__config_key *k = &keys[i];
+        st = get_meta(db, path, k->name, &v, err);
+        if (st == RNNKIT_ERR_EMPTY) {
+            st = RNNKIT_OK;
+            if (!(k->flags & RNNKIT__KEY_OPTIONAL) && rnnkit__config_key_for_task(k, task))
+                st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: model configuration lacks '%s'", path, k->name);
+        } else if (!st && !rnnkit__config_key_for_task(k, task)) {
+            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: model configuration '%s' is not a key of a %s", path,
+                                  k->name, rnnkit__task_noun(task));
+        } else if (!st) {
+            st = read_key(path, k, v, c, spec, &seen, vocab_size, nlabels, err);
+        }
+        free(v);
+        v = NULL;
     }
+    if (st)
+        return st;
+    char why[192];
+    if (task == RNNKIT_TASK_FORECAST && rnnkit__spec_check(spec, c->inputs, &seen, why, sizeof why))
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: model configuration: %s", path, why);
+    if (task != RNNKIT_TASK_CLASSIFY && c->members != 1) {
+        char m[16];
+        snprintf(m, sizeof m, "%d", c->members);
+        return meta_invalid(path, "members", m, task == RNNKIT_TASK_GENERATE ? "1 for a generator" : "1 for a forecaster",
+                            err);
+    }
+    return RNNKIT_OK;
+}
+
+/* A forecaster's file holds no vocabulary tables and no labels. */
+static rnnkit_status check_no_text(sqlite3 *db, const char *path, rnnkit_error *err)
+{
+    static const char *const tables[] = {"vocab_config", "tokens", "sources"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        if (rnnkit__db_has_table(db, tables[i]))
+            return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: a forecaster has no vocabulary, but the file "
+                                    "holds table '%s'", path, tables[i]);
+    sqlite3_stmt *s = NULL;
+    int labels = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM labels", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        labels = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (labels)
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: a forecaster has no labels, but the file holds %d",
+                                path, labels);
     return RNNKIT_OK;
 }
 
@@ -298,6 +384,24 @@ static rnnkit_status read_tensors(sqlite3 *db, const char *path, rnnkit_model *m
     return st;
 }
 
+/* The model of a forecaster's file: no vocabulary, the spec as stored. */
+static rnnkit_status create_forecaster(sqlite3 *db, const char *path, const rnnkit_model_config *c,
+                                       const rnnkit_forecast_spec *spec, rnnkit_model **m, rnnkit_error *err)
+{
+    rnnkit_status st = check_no_text(db, path, err);
+    if (!st && (st = rnnkit_model_create(c, NULL, NULL, 0, 0, m, err)) == RNNKIT_OK)
+        st = rnnkit_model_set_forecast_spec(*m, spec, err);
+    if (st && st != RNNKIT_ERR_CORRUPT) {
+        rnnkit_error_prefix(err, "%s", path);
+        if (st == RNNKIT_ERR_ARG) { /* bounds the file's keys passed but the model refuses */
+            st = RNNKIT_ERR_CORRUPT;
+            if (err)
+                err->status = st;
+        }
+    }
+    return st;
+}
+
 rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model **out,
                                 rnnkit_error *err)
 {
@@ -311,13 +415,22 @@ rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model 
     char **labels = NULL;
     int nlabels = 0;
     rnnkit_model_config c;
+    rnnkit_forecast_spec *spec = malloc(sizeof *spec);
     int vocab_size = 0, ready = 1;
-    if ((st = read_config(db, path, &c, &vocab_size, &nlabels, err)))
+    if (!spec) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if ((st = read_config(db, path, &c, spec, &vocab_size, &nlabels, err)))
         goto done;
     if (expect_task >= 0 && (int)c.task != expect_task) {
         st = rnnkit_error_set(err, RNNKIT_ERR_FORMAT, "%s: this is a %s model; use `rnnkit %s`", path,
-                              c.task == RNNKIT_TASK_CLASSIFY ? "classifier" : "generator",
-                              c.task == RNNKIT_TASK_CLASSIFY ? "classify" : "generate");
+                              rnnkit__task_noun(c.task), rnnkit__task_name(c.task));
+        goto done;
+    }
+    if (c.task == RNNKIT_TASK_FORECAST) {
+        if (!(st = create_forecaster(db, path, &c, spec, &m, err)))
+            st = read_tensors(db, path, m, err);
         goto done;
     }
     ready = c.members;
@@ -345,6 +458,7 @@ rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model 
     m->ready = ready;
 done:
     sqlite3_close(db);
+    free(spec);
     if (labels)
         for (int k = 0; k < nlabels; k++)
             free(labels[k]);

@@ -99,6 +99,8 @@ int cmd_export(int argc, char **argv)
             rc = cli_fail(&err);
         else if (rnnkit_model_export_safetensors(m, out, &err))
             rc = cli_fail(&err);
+    } else if (m && !rnnkit_model_vocab(m)) {
+        rc = cli_failf("%s: a forecaster has no vocabulary to export", model);
     } else {
         const rnnkit_vocab *v = m ? rnnkit_model_vocab(m) : own_vocab;
         rnnkit_status st = strcmp(out, "-") ? rnnkit_vocab_export_file(v, (rnnkit_vocab_format)format, out, &err)

@@ -2,7 +2,8 @@
  * cli/cmd_import.c: `rnnkit import`: safetensors weights (e.g. trained in
  * PyTorch) + an rnnkit vocabulary -> an rnnkit model file. The command
  * parses its flags; the library reads the metadata, applies --config and
- * builds the model (rnnkit_model_import_safetensors_file).
+ * builds the model (rnnkit_model_import_safetensors_file). A forecaster
+ * takes no vocabulary: --vocab is required only when the task needs one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
@@ -15,22 +16,25 @@
 #include "rnnkit/vocab.h"
 
 static const char usage_import[] =
-    "usage: rnnkit import --format safetensors IN --vocab VOCAB.db -o MODEL.db [options]\n"
+    "usage: rnnkit import --format safetensors IN [--vocab VOCAB.db] -o MODEL.db [options]\n"
     "\n"
     "Builds an rnnkit model file from weights trained elsewhere (e.g. PyTorch):\n"
     "tensors named as a torch module with submodules embedding (nn.Embedding),\n"
     "rnn (nn.LSTM/GRU/RNN, batch_first or not) and fc (nn.Linear) would name them.\n"
     "The configuration comes from the file's metadata (as `rnnkit export` writes\n"
     "it), then from --config, which wins. Every tensor must match the configuration.\n"
+    "A forecaster (task=forecast: modules rnn and fc, no embedding) takes no\n"
+    "vocabulary; its series spec (differencing, scaler, columns) comes from the\n"
+    "metadata only.\n"
     "\n"
     "  -f, --format F       safetensors (the only one)\n"
     "  --vocab FILE         the vocabulary the embedding rows follow (its size must\n"
-    "                       equal the rows of embedding.weight)\n"
+    "                       equal the rows of embedding.weight); not for a forecaster\n"
     "  -o, --output FILE    the model file to write (atomically)\n"
-    "  --config K=V,...     task=classify|generate, cell=lstm|gru|rnn, embed=N,\n"
+    "  --config K=V,...     task=classify|generate|forecast, cell=lstm|gru|rnn, embed=N,\n"
     "                       hidden=N, layers=N, bidirectional=0|1, pool=last|mean|max,\n"
     "                       dropout=F, embed_dropout=F, weight_drop=F, maxlen=N,\n"
-    "                       keep_last=0|1\n"
+    "                       keep_last=0|1; a forecaster's inputs=N, lookback=N, horizon=N\n"
     "  --labels A,B,...     the classifier's labels in output order (otherwise the\n"
     "                       metadata's `labels`)\n"
     "  -h, --help           this help\n";
@@ -97,8 +101,6 @@ int cmd_import(int argc, char **argv)
     }
     if (!have_format)
         return cli_usage_error(usage_import, "--format safetensors is required");
-    if (!vocab_path)
-        return cli_usage_error(usage_import, "--vocab VOCAB.db is required");
     if (!out)
         return cli_usage_error(usage_import, "-o MODEL.db is required");
     if (optind != argc - 1)
@@ -120,13 +122,17 @@ int cmd_import(int argc, char **argv)
     }
     rnnkit_vocab *vocab = NULL;
     rnnkit_model *m = NULL;
-    if (rnnkit_vocab_open(vocab_path, &vocab, &err)) {
+    /* without --vocab the library says whether the task needs one */
+    if (vocab_path && rnnkit_vocab_open(vocab_path, &vocab, &err)) {
         rc = cli_fail(&err);
         goto done;
     }
     rnnkit_import_options io = {config, labels_arg ? (const char *const *)labels.s : NULL, labels.n};
     if (rnnkit_model_import_safetensors_file(in, vocab, &io, &m, &err)) {
-        rc = err.status == RNNKIT_ERR_ARG ? cli_usage_error(usage_import, "%s", err.msg) : cli_fail(&err);
+        if (err.status == RNNKIT_ERR_ARG && !vocab_path && strstr(err.msg, "needs the vocabulary"))
+            rc = cli_usage_error(usage_import, "--vocab VOCAB.db is required: %s", err.msg);
+        else
+            rc = err.status == RNNKIT_ERR_ARG ? cli_usage_error(usage_import, "%s", err.msg) : cli_fail(&err);
         goto done;
     }
     if (rnnkit_model_save(m, out, &err)) {
@@ -134,7 +140,10 @@ int cmd_import(int argc, char **argv)
     } else {
         const rnnkit_model_config *cfg = rnnkit_model_get_config(m);
         fprintf(stderr, "rnnkit: wrote %s (%s %s, %zu parameters)\n", out,
-                cfg->task == RNNKIT_TASK_CLASSIFY ? "classifier" : "generator", rnnkit_cell_name(cfg->cell),
+                cfg->task == RNNKIT_TASK_CLASSIFY   ? "classifier"
+                : cfg->task == RNNKIT_TASK_GENERATE ? "generator"
+                                                    : "forecaster",
+                rnnkit_cell_name(cfg->cell),
                 rnnkit_model_num_params(m));
         rc = CLI_EXIT_OK;
     }

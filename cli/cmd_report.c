@@ -2,9 +2,11 @@
  * cli/cmd_report.c: `rnnkit report`: one self-contained HTML page:
  * configuration, training and validation curves (inline SVG) from the
  * model's training log (rnnkit_model_read_log) and, for a classifier given
- * labelled data, the confusion matrix and per-label scores. The page is
- * written to a temporary file beside the target and renamed over it;
- * `-` is stdout.
+ * labelled data, the confusion matrix and per-label scores; for a
+ * forecaster given its series (--csv), the plot of the series, fit and
+ * forecasts and the errors beside the baselines (cli/report_forecast.c).
+ * The page is written to a temporary file beside the target and renamed
+ * over it; `-` is stdout.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/report_forecast.h"
 #include "cli/report_svg.h"
 #include "rnnkit/corpus.h"
 #include "rnnkit/model.h"
@@ -96,17 +99,24 @@ static int out_close(out_file *o, int ok)
 }
 
 static const char usage_report[] =
-    "usage: rnnkit report -m MODEL.db -o REPORT.html [--data FILE]\n"
+    "usage: rnnkit report -m MODEL.db -o REPORT.html [--data FILE | --csv SERIES.csv]\n"
     "\n"
     "Writes one self-contained HTML page (no scripts, no external files): the\n"
     "configuration, training and validation loss/accuracy curves drawn as SVG from\n"
     "the model's training log, and the log itself. For a classifier with --data,\n"
     "also accuracy, the confusion matrix and per-label precision, recall and F1.\n"
+    "For a forecaster with --csv (the series it was trained on: the model file does\n"
+    "not hold it), also a plot of the series, the one-step-ahead fit on the training\n"
+    "part and the forecasts on the test part, and their errors beside the naive\n"
+    "baselines.\n"
     "\n"
     "  -m, --model FILE     the model\n"
     "  -o, --output FILE    the page to write (atomically; `-` = stdout)\n"
     "  --data FILE          labelled data for the classifier's scores (TSV, fastText\n"
     "                       or a directory; see `rnnkit classify eval`)\n"
+    "  --csv FILE           the forecaster's series (CSV; its columns are found by the\n"
+    "                       names the model was trained with)\n"
+    "  --fill POLICY        missing cells in --csv: none (an error), previous, linear\n"
     "  --title TEXT         page title (default: the model file's name)\n"
     "  -h, --help           this help\n";
 
@@ -307,8 +317,9 @@ static void write_config(FILE *f, rnnkit_model *m)
     fputs("</table></section>\n", f);
 }
 
-static void write_curves(FILE *f, const log_table *lt, int cls)
+static void write_curves(FILE *f, const log_table *lt, rnnkit_task task)
 {
+    const int cls = task == RNNKIT_TASK_CLASSIFY, fc = task == RNNKIT_TASK_FORECAST;
     fputs("<section id=\"curves\"><h2>Training</h2>\n", f);
     if (lt->n == 0) {
         fputs("<p>This model file holds no training log (imported, or saved without one).</p></section>\n", f);
@@ -321,15 +332,18 @@ static void write_curves(FILE *f, const log_table *lt, int cls)
     }
     double *x = buf, *tl = buf + lt->n, *vl = buf + 2 * lt->n, *ta = buf + 3 * lt->n, *va = buf + 4 * lt->n;
     for (int i = 0; i < lt->n; i++) {
-        x[i] = cls ? (double)lt->r[i].epoch : (double)lt->r[i].step;
+        x[i] = cls || fc ? (double)lt->r[i].epoch : (double)lt->r[i].step;
         tl[i] = lt->r[i].train_loss;
         vl[i] = lt->r[i].valid_loss;
         ta[i] = lt->r[i].train_acc;
         va[i] = lt->r[i].valid_acc;
     }
     series loss[2] = {{"train loss", "#1f77b4", NULL, tl}, {"validation loss", "#d62728", "6 4", vl}};
-    cli_svg_chart(f, "loss-curve", cls ? "Loss (cross-entropy, nats)" : "Loss (nats per character)",
-              cls ? "epoch" : "step", x, lt->n, loss, 2);
+    cli_svg_chart(f, "loss-curve",
+                  cls  ? "Loss (cross-entropy, nats)"
+                  : fc ? "Loss (mean squared error, scaled units)"
+                       : "Loss (nats per character)",
+                  cls || fc ? "epoch" : "step", x, lt->n, loss, 2);
     if (cls) {
         series acc[2] = {{"train accuracy", "#1f77b4", NULL, ta}, {"validation accuracy", "#d62728", "6 4", va}};
         cli_svg_chart(f, "accuracy-curve", "Accuracy", "epoch", x, lt->n, acc, 2);
@@ -354,9 +368,11 @@ static void write_curves(FILE *f, const log_table *lt, int cls)
 
 int cmd_report(int argc, char **argv)
 {
-    const char *model = NULL, *out = NULL, *data = NULL, *title = NULL;
+    const char *model = NULL, *out = NULL, *data = NULL, *title = NULL, *csv = NULL;
+    int fill = RNNKIT_FILL_NONE;
     static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"output", required_argument, 0, 'o'},
                                           {"data", required_argument, 0, 'd'}, {"title", required_argument, 0, 't'},
+                                          {"csv", required_argument, 0, 'c'},  {"fill", required_argument, 0, 'f'},
                                           {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -367,6 +383,11 @@ int cmd_report(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'd': data = optarg; break;
         case 't': title = optarg; break;
+        case 'c': csv = optarg; break;
+        case 'f':
+            if ((fill = rnnkit_fill_from_name(optarg)) < 0)
+                return cli_usage_error(usage_report, "--fill: '%s' is not none, previous or linear", optarg);
+            break;
         case 'h': fputs(usage_report, stdout); return CLI_EXIT_OK;
         case ':': return cli_usage_error(usage_report, "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage_error(usage_report, "unknown option '%s'", argv[optind - 1]);
@@ -384,15 +405,24 @@ int cmd_report(int argc, char **argv)
     rnnkit_model *m = NULL;
     if (rnnkit_model_load(model, -1, &m, &err))
         return cli_fail(&err);
-    const int cls = rnnkit_model_get_config(m)->task == RNNKIT_TASK_CLASSIFY;
+    const rnnkit_task task = rnnkit_model_get_config(m)->task;
+    const int cls = task == RNNKIT_TASK_CLASSIFY, fc = task == RNNKIT_TASK_FORECAST;
     if (data && !cls) {
         rnnkit_model_free(m);
-        return cli_usage_error(usage_report, "--data: scores are for classifiers; %s is a generator", model);
+        return cli_usage_error(usage_report, "--data: scores are for classifiers; %s is a %s", model,
+                               fc ? "forecaster (give its series with --csv)" : "generator");
+    }
+    if (csv && !fc) {
+        rnnkit_model_free(m);
+        return cli_usage_error(usage_report, "--csv: a series is for forecasters; %s is a %s", model,
+                               cls ? "classifier (give labelled data with --data)" : "generator");
     }
     log_table lt = {NULL, 0};
     int rc = CLI_EXIT_FAIL;
     int64_t *conf = NULL;
     size_t skipped = 0, used = 0;
+    cli_fc fcr;
+    memset(&fcr, 0, sizeof fcr);
     /* an ensemble's curves: its first member's */
     if (rnnkit_model_read_log(model, 0, &lt.r, &lt.n, &err)) {
         cli_fail(&err);
@@ -407,6 +437,8 @@ int cmd_report(int argc, char **argv)
         if (score_data(m, data, conf, &skipped, &used))
             goto done;
     }
+    if (csv && cli_fc_prepare(m, csv, (rnnkit_fill)fill, &fcr))
+        goto done;
     out_file o;
     if (out_open(&o, out))
         goto done;
@@ -429,13 +461,21 @@ int cmd_report(int argc, char **argv)
     fputs(" report for <code>", f);
     cli_html_esc(f, model);
     fputs("</code>.</p>\n", f);
-    write_config(f, m);
-    write_curves(f, &lt, cls);
+    if (fc)
+        cli_fc_config(f, m);
+    else
+        write_config(f, m);
+    if (fc && csv)
+        cli_fc_write(f, m, &fcr, csv);
+    else if (fc)
+        cli_fc_no_series(f);
+    write_curves(f, &lt, task);
     if (data)
         write_scores(f, m, data, conf, used, skipped);
     fputs("</body></html>\n", f);
     rc = out_close(&o, 1) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 done:
+    cli_fc_free(&fcr);
     free(lt.r);
     free(conf);
     rnnkit_model_free(m);

@@ -30,12 +30,13 @@ static double nice_step(double range)
     return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
 }
 
-/* An SVG line chart of `ns` series over x [n]. Each series is one
- * <polyline class="curve"> (with data-series naming it) plus a circle per
- * point, so a reader (or a test) can find the curves in the DOM. */
-void cli_svg_chart(FILE *f, const char *id, const char *title, const char *xlabel, const double *x, int n,
-                      const series *s, int ns)
+/* The chart of cli_svg_chart; dots: a circle per point. Without dots a
+ * long series is thinned to about CLI_SVG_MAX_POINTS points per curve. */
+#define CLI_SVG_MAX_POINTS 4000
+static void chart(FILE *f, const char *id, const char *title, const char *xlabel, const double *x, int n,
+                  const series *s, int ns, int dots)
 {
+    const int every = dots ? 1 : n / CLI_SVG_MAX_POINTS + 1;
     const double W = 660, Hh = 320, ml = 64, mr = 180, mt = 34, mb = 46;
     const double pw = W - ml - mr, ph = Hh - mt - mb;
     double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
@@ -95,12 +96,12 @@ void cli_svg_chart(FILE *f, const char *id, const char *title, const char *xlabe
                 s[k].name, s[k].color, s[k].dash ? " stroke-dasharray=\"" : "", s[k].dash ? s[k].dash : "",
                 s[k].dash ? "\"" : "");
         for (int i = 0; i < n; i++)
-            if (isfinite(s[k].y[i])) {
+            if (isfinite(s[k].y[i]) && (i % every == 0 || i == n - 1)) {
                 fprintf(f, "%s%.2f,%.2f", shown ? " " : "", PX(x[i]), PY(s[k].y[i]));
                 shown++;
             }
         fputs("\"/>\n", f);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n && dots; i++)
             if (isfinite(s[k].y[i]))
                 fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"%s\"><title>%s %s %.6g: %.6g</title></circle>\n",
                         PX(x[i]), PY(s[k].y[i]), s[k].color, s[k].name, xlabel, x[i], s[k].y[i]);
@@ -116,3 +117,14 @@ void cli_svg_chart(FILE *f, const char *id, const char *title, const char *xlabe
     fputs("</svg></figure>\n", f);
 }
 
+void cli_svg_chart(FILE *f, const char *id, const char *title, const char *xlabel, const double *x, int n,
+                   const series *s, int ns)
+{
+    chart(f, id, title, xlabel, x, n, s, ns, 1);
+}
+
+void cli_svg_lines(FILE *f, const char *id, const char *title, const char *xlabel, const double *x, int n,
+                   const series *s, int ns)
+{
+    chart(f, id, title, xlabel, x, n, s, ns, 0);
+}

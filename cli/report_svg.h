@@ -20,5 +20,10 @@ typedef struct series {
  * point, so a reader (or a test) can find the curves in the DOM. */
 void cli_svg_chart(FILE *f, const char *id, const char *title, const char *xlabel, const double *x, int n,
                    const series *s, int ns);
+/* The same chart with lines only (no circles), for long series: a curve of
+ * more than a few thousand points is drawn through every k-th one (and the
+ * last). */
+void cli_svg_lines(FILE *f, const char *id, const char *title, const char *xlabel, const double *x, int n,
+                   const series *s, int ns);
 
 #endif

@@ -3,7 +3,9 @@
 # model exported to safetensors and imported back predicts exactly as
 # before; the vocabulary formats hold every id; damaged or mismatched input
 # fails with exit 1 and a message naming the file and tensor; usage errors
-# exit 2; nothing half-written is left behind.
+# exit 2; nothing half-written is left behind. A forecaster (no
+# vocabulary) goes safetensors -> model file -> safetensors -> model file ->
+# safetensors with the two exports byte-identical.
 # usage: export.sh RNNKIT SOURCE_DIR
 set -eu
 R=$1
@@ -83,5 +85,17 @@ expect_rc 2 "--vocab" "$R" import --format safetensors "$T/m.st" -o "$T/x.db"
 expect_rc 2 "unknown configuration key" "$R" import --format safetensors "$T/m.st" --vocab "$T/v.db" \
     -o "$T/x.db" --config colour=red
 expect_rc 2 "-o REPORT.html" "$R" report -m "$T/m.db"
+
+# a forecaster: no vocabulary; export -> import -> export is byte-identical
+. "$S/tests/e2e/lib/forecaster.sh"
+forecaster_st "$T/f.st"
+expect_rc 0 "forecaster lstm" "$R" import --format safetensors "$T/f.st" -o "$T/f.db"
+"$R" export -m "$T/f.db" --format safetensors "$T/f1.st"
+expect_rc 0 "" "$R" import --format safetensors "$T/f1.st" -o "$T/f1.db"
+"$R" export -m "$T/f1.db" --format safetensors "$T/f2.st"
+cmp -s "$T/f1.st" "$T/f2.st" || fail "a forecaster's export -> import -> export differs"
+expect_rc 2 "takes no vocabulary" "$R" import --format safetensors "$T/f.st" --vocab "$T/v.db" -o "$T/x.db"
+expect_rc 1 "forecaster has no vocabulary" "$R" export -m "$T/f.db" --format vocab-txt "$T/x.txt"
+expect_rc 1 "is a forecaster model; use \`rnnkit forecast\`" "$R" classify predict -m "$T/f.db" "$T/f.st"
 "$R" export --help | grep -q safetensors || fail "export --help"
 echo "export/import: ok"

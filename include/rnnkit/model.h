@@ -36,6 +36,10 @@ typedef enum rnnkit_task {
     RNNKIT_TASK_FORECAST = 2  /* a window of a numeric series -> its next values */
 } rnnkit_task;
 
+/* "classify", "generate", "forecast" (the command and the model file's
+ * word for the task); "unknown" for another value. */
+const char *rnnkit_task_name(rnnkit_task t);
+
 typedef struct rnnkit_model_config {
     rnnkit_task task;
     rnnkit_cell cell;

@@ -50,8 +50,10 @@ extern "C" {
 
 typedef struct rnnkit_series rnnkit_series;
 
-/* What to do with a missing cell (empty, or one of the markers NA, N/A,
- * #N/A, NaN, null, none, case-insensitive). */
+/* What to do with a missing cell: empty, or one of the markers NA, N/A,
+ * #N/A, NaN, null, none (any case). Without a fill policy each is an error
+ * ("'NA' is not a number", "'NaN' is not a finite number"); inf and text
+ * are errors under every policy. */
 typedef enum rnnkit_fill {
     RNNKIT_FILL_NONE = 0, /* a missing cell is an error */
     RNNKIT_FILL_PREVIOUS, /* the column's last valid value above it */

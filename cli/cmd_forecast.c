@@ -33,7 +33,7 @@ static const cli_use train_uses[] = {
     CLI_USE_D(CF_LAYERS, "1"),
     CLI_USE_D(CF_DROPOUT, "0"),
     CLI_USE_D(CF_SCALE, "minmax"),
-    CLI_USE_D(CF_DIFFERENCE, "0"),
+    CLI_USE_D(CF_DIFFERENCE, "auto"),
     CLI_USE_D(CF_SEASON, "auto"),
     CLI_HEADING("training:"),
     CLI_USE_D(CF_EPOCHS, "200"),
@@ -62,7 +62,7 @@ static const cli_command train_cmd = {
 typedef struct train_args {
     const char *csv, *out, *features;
     rnnkit_csv_options co;
-    int resume, season_auto;
+    int resume, season_auto, diff_auto;
     cli_output_opts o;
     rnnkit_model_config mc;
     rnnkit_forecast_spec spec;
@@ -106,7 +106,10 @@ static int forecast_flag(train_args *a, int id, const cli_value *v)
     case CF_LOOKBACK: a->mc.lookback = (int)v->i; break;
     case CF_HORIZON: a->mc.horizon = (int)v->i; break;
     case CF_SCALE: a->spec.scaler.kind = (rnnkit_scale_kind)v->i; break; /* none|minmax|standard in enum order */
-    case CF_DIFFERENCE: a->spec.diff.order = (int)v->i; break;
+    case CF_DIFFERENCE:
+        a->diff_auto = v->i == 2;
+        a->spec.diff.order = v->i == 1;
+        break;
     case CF_SEASON:
         a->season_auto = v->i == 0;
         a->spec.season = v->i > 1 ? (size_t)v->i : 1;
@@ -130,6 +133,7 @@ static int parse_train(train_args *a, int argc, char **argv)
     a->spec.scaler.kind = RNNKIT_SCALE_MINMAX;
     a->spec.season = 1;
     a->season_auto = 1;
+    a->diff_auto = 1;
     cli_parser p;
     cli_value v;
     int id, decay_set = 0;
@@ -175,10 +179,24 @@ static rnnkit_status make_model(train_args *a, const rnnkit_series *s, rnnkit_mo
     a->mc.inputs = (int)rnnkit_series_num_columns(s);
     if (a->season_auto)
         a->spec.season = rnnkit_series_guess_season(s);
-    a->spec.diff.season = a->spec.season > 1 ? a->spec.season : 0;
+    a->spec.diff.season = a->spec.season > 1 && !a->diff_auto ? a->spec.season : 0;
     name_columns(&a->spec, s);
     rnnkit_status st = rnnkit_model_create(&a->mc, NULL, NULL, 0, a->fo.train.seed, m, err);
-    return st ? st : rnnkit_model_set_forecast_spec(*m, &a->spec, err);
+    if (!st)
+        st = rnnkit_model_set_forecast_spec(*m, &a->spec, err);
+    if (st || !a->diff_auto)
+        return st;
+    double rmse[4];
+    if (!a->o.quiet)
+        fprintf(stderr, "rnnkit: --difference auto: training the candidates...\n");
+    if ((st = rnnkit_forecaster_choose_differencing(*m, s, &a->fo, rmse, err)))
+        return st;
+    const rnnkit_diff *d = &rnnkit_model_forecast_spec(*m)->diff;
+    if (!a->o.quiet)
+        fprintf(stderr, "rnnkit: validation RMSE: none %.6g, seasonal %.6g, first %.6g, both %.6g: %s%s\n", rmse[0],
+                rmse[1], rmse[2], rmse[3], d->order ? "first differences" : "no first differences",
+                d->season ? ", seasonal differences" : "");
+    return RNNKIT_OK;
 }
 
 static int cmd_forecast_train(int argc, char **argv)

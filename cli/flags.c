@@ -139,7 +139,9 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
     FLAG(CF_HORIZON, "horizon", 0, CLI_INT, "N"), RANGE(1, 10000), .help = "values predicted at once"},
     FLAG(CF_SCALE, "scale", 0, CLI_WORD, "S"), .words = "none|minmax|standard",
         .help = "none|minmax|standard: per-column scaling fitted on the training part"},
-    FLAG(CF_DIFFERENCE, "difference", 0, CLI_INT, "D"), RANGE(0, 1), .help = "0|1: difference the series first"},
+    FLAG(CF_DIFFERENCE, "difference", 0, CLI_WORD, "D"), .words = "0|1|auto",
+        .help = "0|1|auto: first differences (and, with a season, seasonal ones); auto: chosen\n"
+                "on the validation part"},
     FLAG(CF_SEASON, "season", 0, CLI_INT, "N|auto"), RANGE(1, 100000), .words = "auto",
         .help = "seasonal period: seasonal differencing and the seasonal naive baseline (1: none)"},
     FLAG(CF_TEST_FRAC, "test-frac", 0, CLI_REAL, "F"), REALS(0.01, 0.9),

@@ -394,7 +394,9 @@ rnnkit_status rnnkit_forecaster_evaluate(rnnkit_model *m, const rnnkit_series *s
  * when season > 1), a network of m's configuration and seed is trained with
  * opt (checkpoints and progress off) and judged by its one-step-ahead RMSE
  * on the validation rows, in the series' units; m's spec takes the best
- * differencing (ties: the simpler). m itself is not trained. rmse[4], when
+ * differencing, except that among the candidates within 2 % of the best the
+ * most differenced wins (validation rows cannot show a failure to
+ * extrapolate levels beyond the training range). m itself is not trained. rmse[4], when
  * not NULL, receives the four RMSEs in the order (0,0) (0,s) (1,0) (1,s),
  * NaN for a candidate not tried. Errors: RNNKIT_ERR_ARG without a
  * validation part (valid_frac 0), and those of training. */

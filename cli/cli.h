@@ -64,6 +64,8 @@ int cmd_classify_train(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 /* cli/cmd_generate_train.c: `rnnkit generate train` */
 int cmd_generate_train(int argc, char **argv);
+/* cli/cmd_forecast.c: `rnnkit forecast train|predict|eval` */
+int cmd_forecast(int argc, char **argv);
 /* cli/cmd_export.c, cli/cmd_import.c, cli/cmd_report.c */
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);

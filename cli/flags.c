@@ -126,6 +126,26 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
         .help = "error|skip: a --prime character the model does not know"},
     FLAG(CF_CHECK_COPY, "check-copy", 0, CLI_TEXT, "FILE"),
         .help = "report the longest run of the output found verbatim in FILE"},
+
+    FLAG(CF_CSV, "csv", 0, CLI_TEXT, "FILE"), .help = "the series: a CSV file with a header row"},
+    FLAG(CF_TARGET, "target", 0, CLI_TEXT, "COL"), .help = "the column to forecast (name or 1-based number)"},
+    FLAG(CF_FEATURES, "features", 0, CLI_TEXT, "COL,COL"),
+        .help = "more input columns, comma-separated (the target is always read)"},
+    FLAG(CF_DATE, "date", 0, CLI_TEXT, "COL"),
+        .help = "the date column, kept as a label (default: a first column named like a date; '' none)"},
+    FLAG(CF_FILL, "fill", 0, CLI_WORD, "F"), .words = "none|previous|linear",
+        .help = "none|previous|linear: a missing value is an error, or repaired"},
+    FLAG(CF_LOOKBACK, "lookback", 0, CLI_INT, "N"), RANGE(1, 100000), .help = "time steps the network reads"},
+    FLAG(CF_HORIZON, "horizon", 0, CLI_INT, "N"), RANGE(1, 10000), .help = "values predicted at once"},
+    FLAG(CF_SCALE, "scale", 0, CLI_WORD, "S"), .words = "none|minmax|standard",
+        .help = "none|minmax|standard: per-column scaling fitted on the training part"},
+    FLAG(CF_DIFFERENCE, "difference", 0, CLI_WORD, "D"), .words = "0|1|auto",
+        .help = "0|1|auto: first differences (and, with a season, seasonal ones); auto: chosen\n"
+                "on the validation part"},
+    FLAG(CF_SEASON, "season", 0, CLI_INT, "N|auto"), RANGE(1, 100000), .words = "auto",
+        .help = "seasonal period: seasonal differencing and the seasonal naive baseline (1: none)"},
+    FLAG(CF_TEST_FRAC, "test-frac", 0, CLI_REAL, "F"), REALS(0.01, 0.9),
+        .help = "the last fraction of the rows, held out as the test part"},
 };
 
 const cli_flag *cli_flag_table(void) { return table; }

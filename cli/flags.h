@@ -48,6 +48,9 @@ typedef enum cli_flag_id {
     /* using a model */
     CF_MEMBER, CF_TOP_K, CF_PRIME, CF_LENGTH, CF_TEMPERATURE, CF_TOP_P, CF_ARGMAX, CF_STOP,
     CF_COUNT, CF_UNKNOWN, CF_CHECK_COPY,
+    /* series (forecast) */
+    CF_CSV, CF_TARGET, CF_FEATURES, CF_DATE, CF_FILL, CF_LOOKBACK, CF_HORIZON, CF_SCALE, CF_DIFFERENCE,
+    CF_SEASON, CF_TEST_FRAC,
     CLI_NUM_FLAGS
 } cli_flag_id;
 

@@ -13,6 +13,7 @@ static const char usage[] =
     "  vocab      build | show | encode | decode   vocabularies from corpora (SQLite)\n"
     "  classify   train | predict | eval           text classification (sentiment)\n"
     "  generate   train | sample | eval            character-level text generation\n"
+    "  forecast   train | predict | eval           forecast a numeric series (CSV)\n"
     "  export     -m MODEL --format F OUT          weights as safetensors; vocab.txt, Keras, HF tokenizer\n"
     "  import     --format safetensors IN ...      weights trained elsewhere -> a model file\n"
     "  report     -m MODEL -o REPORT.html          training curves, configuration, scores (HTML)\n"
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
         return cmd_classify(argc - 1, argv + 1);
     if (!strcmp(cmd, "generate"))
         return cmd_generate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "forecast"))
+        return cmd_forecast(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))
         return cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "import"))

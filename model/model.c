@@ -22,6 +22,12 @@
 #include "model/model_internal.h"
 #include "model/rnn_internal.h"
 
+const char *rnnkit_task_name(rnnkit_task t)
+{
+    return t == RNNKIT_TASK_CLASSIFY ? "classify" : t == RNNKIT_TASK_GENERATE ? "generate"
+           : t == RNNKIT_TASK_FORECAST ? "forecast" : "unknown";
+}
+
 void rnnkit_model_config_default(rnnkit_model_config *cfg, rnnkit_task task)
 {
     memset(cfg, 0, sizeof *cfg);

@@ -5,13 +5,13 @@
 # crash, a leak, undefined behaviour, a timeout or an out-of-memory; the
 # reproducer is left in build-fuzz/artifacts/. Prints executions per target.
 #   sh scripts/fuzz.sh [SECONDS] [TARGET...]
-#   targets: tokenizer corpus_tsv corpus_fasttext corpus_text corpus_dir model vocab safetensors
+#   targets: tokenizer corpus_tsv corpus_fasttext corpus_text corpus_dir model vocab safetensors csv
 # A long run: sh scripts/fuzz.sh 3600 model
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-tokenizer corpus_tsv corpus_fasttext corpus_text corpus_dir model vocab safetensors}
+targets=${*:-tokenizer corpus_tsv corpus_fasttext corpus_text corpus_dir model vocab safetensors csv}
 sh scripts/install-deps.sh --fuzz
 B=${BUILD_DIR:-build-fuzz}
 cmake -S . -B "$B" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRNNKIT_FUZZ=ON \

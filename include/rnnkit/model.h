@@ -36,6 +36,10 @@ typedef enum rnnkit_task {
     RNNKIT_TASK_FORECAST = 2  /* a window of a numeric series -> its next values */
 } rnnkit_task;
 
+/* "classify", "generate", "forecast" (the command and the model file's
+ * word for the task); "unknown" for another value. */
+const char *rnnkit_task_name(rnnkit_task t);
+
 typedef struct rnnkit_model_config {
     rnnkit_task task;
     rnnkit_cell cell;
@@ -375,7 +379,7 @@ rnnkit_status rnnkit_forecaster_fit(rnnkit_model *m, const rnnkit_series *s, dou
  * test_frac of the rows. seasonal.n = 0 when the spec's
  * season is 1 (it would be persistence). */
 typedef struct rnnkit_forecast_report {
-    rnnkit_forecast_errors train, test;                       /* the model */
+    rnnkit_forecast_errors train, valid, test;                /* the model (valid: n = 0 without) */
     rnnkit_forecast_errors persistence_train, persistence_test; /* y[t-1] */
     rnnkit_forecast_errors seasonal_train, seasonal_test;     /* y[t-season] */
     size_t train_first_row, test_first_row;                   /* rows of the series */
@@ -383,6 +387,22 @@ typedef struct rnnkit_forecast_report {
 
 rnnkit_status rnnkit_forecaster_evaluate(rnnkit_model *m, const rnnkit_series *s,
                                          rnnkit_forecast_report *out, rnnkit_error *err);
+
+/* `--difference auto`: chooses how m's series is differenced, on the
+ * validation part. For each of {no differences, first differences} x
+ * {seasonal differences at the spec's season, none} (the seasonal ones only
+ * when season > 1), a network of m's configuration and seed is trained with
+ * opt (checkpoints and progress off) and judged by its one-step-ahead RMSE
+ * on the validation rows, in the series' units; m's spec takes the best
+ * differencing, except that among the candidates within 2 % of the best the
+ * most differenced wins (validation rows cannot show a failure to
+ * extrapolate levels beyond the training range). m itself is not trained. rmse[4], when
+ * not NULL, receives the four RMSEs in the order (0,0) (0,s) (1,0) (1,s),
+ * NaN for a candidate not tried. Errors: RNNKIT_ERR_ARG without a
+ * validation part (valid_frac 0), and those of training. */
+rnnkit_status rnnkit_forecaster_choose_differencing(rnnkit_model *m, const rnnkit_series *s,
+                                                    const rnnkit_forecaster_options *opt, double rmse[4],
+                                                    rnnkit_error *err);
 
 /* The `steps` values after the end of s (out[steps], caller-owned), in the
  * series' units: the model's horizon at a time, each block read from the

@@ -50,8 +50,10 @@ extern "C" {
 
 typedef struct rnnkit_series rnnkit_series;
 
-/* What to do with a missing cell (empty, or one of the markers NA, N/A,
- * #N/A, NaN, null, none, case-insensitive). */
+/* What to do with a missing cell: empty, or one of the markers NA, N/A,
+ * #N/A, NaN, null, none (any case). Without a fill policy each is an error
+ * ("'NA' is not a number", "'NaN' is not a finite number"); inf and text
+ * are errors under every policy. */
 typedef enum rnnkit_fill {
     RNNKIT_FILL_NONE = 0, /* a missing cell is an error */
     RNNKIT_FILL_PREVIOUS, /* the column's last valid value above it */
@@ -152,6 +154,13 @@ const char *rnnkit_series_date_column(const rnnkit_series *s);
 const char *rnnkit_series_source(const rnnkit_series *s);
 /* Cells repaired by the fill policy (0 with RNNKIT_FILL_NONE). */
 size_t rnnkit_series_filled(const rnnkit_series *s);
+
+/* A guess of the seasonal period of s's target for `--season auto`
+ * (series/season.c): among 4, 7, 12, 24, 52 and 365, the lag at which the
+ * autocorrelation of the target's first differences over the first 67 %
+ * of the rows is highest, when above 0.2; 1 (no season) otherwise or for
+ * fewer than 8 rows (or out of memory). */
+size_t rnnkit_series_guess_season(const rnnkit_series *s);
 
 /* ======================================================== differencing */
 

@@ -19,9 +19,10 @@
 #include "cli/report_forecast.h"
 #include "cli/report_svg.h"
 
-/* The CSV options that read back the columns the model was trained on: its
- * target and features by name, its date column (all by default when the
- * model does not name them). */
+/* The CSV options that read back the columns the model was trained on, as
+ * `rnnkit forecast predict` does: its target, features and date column by
+ * name (the defaults when the model does not name its columns: imported
+ * without them). */
 static void csv_options(const rnnkit_forecast_spec *sp, int inputs, rnnkit_fill fill, rnnkit_csv_options *o,
                         const char **features)
 {
@@ -33,8 +34,7 @@ static void csv_options(const rnnkit_forecast_spec *sp, int inputs, rnnkit_fill 
     for (int j = 1; j < inputs && sp->columns[j][0]; j++)
         features[o->num_features++] = sp->columns[j];
     o->features = features;
-    if (sp->date[0])
-        o->date = sp->date;
+    o->date = sp->date; /* "": trained without one (as `rnnkit forecast` reads it) */
 }
 
 int cli_fc_prepare(rnnkit_model *m, const char *csv, rnnkit_fill fill, cli_fc *r)
@@ -144,6 +144,7 @@ static void write_errors(FILE *f, const rnnkit_forecast_report *ev, size_t seaso
     error_row(f, "<b>model</b>", "train", &ev->train);
     error_row(f, "persistence (y[t&minus;1])", "train", &ev->persistence_train);
     error_row(f, seasonal, "train", &ev->seasonal_train);
+    error_row(f, "<b>model</b>", "validation", &ev->valid);
     error_row(f, "<b>model</b>", "test", &ev->test);
     error_row(f, "persistence (y[t&minus;1])", "test", &ev->persistence_test);
     error_row(f, seasonal, "test", &ev->seasonal_test);

@@ -95,7 +95,7 @@ static rnnkit_status write_ckpt(sqlite3 *db, const char *path, const rnnkit_mode
     int n = 0;
 #define KV(key, ...) (kv[n].k = key, snprintf(kv[n].v, sizeof kv[n].v, __VA_ARGS__), n++)
     KV("ckpt_version", "1");
-    KV("task", "%s", rnnkit__task_name(ck->task));
+    KV("task", "%s", rnnkit_task_name(ck->task));
     KV("step", "%" PRId64, ck->step);
     KV("epoch", "%d", ck->epoch);
     KV("member", "%d", ck->member);

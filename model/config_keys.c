@@ -88,17 +88,12 @@ const char *rnnkit__task_noun(rnnkit_task t)
     return t == RNNKIT_TASK_CLASSIFY ? "classifier" : t == RNNKIT_TASK_GENERATE ? "generator" : "forecaster";
 }
 
-const char *rnnkit__task_name(rnnkit_task t)
-{
-    return t == RNNKIT_TASK_CLASSIFY ? "classify" : t == RNNKIT_TASK_GENERATE ? "generate" : "forecast";
-}
-
 static int parse_enum(const rnnkit__config_key *k, const char *v)
 {
     switch (k->type) {
     case RNNKIT__KEY_TASK:
         for (int t = RNNKIT_TASK_CLASSIFY; t <= RNNKIT_TASK_FORECAST; t++)
-            if (!strcmp(v, rnnkit__task_name((rnnkit_task)t)))
+            if (!strcmp(v, rnnkit_task_name((rnnkit_task)t)))
                 return t;
         return -1;
     case RNNKIT__KEY_CELL: return rnnkit_cell_from_name(v);
@@ -176,7 +171,7 @@ static void format_value(const rnnkit__config_key *k, const rnnkit_model *m, cha
     const rnnkit_model_config *c = &m->cfg;
     const char *field = (const char *)c + (k->offset >= 0 ? k->offset : 0);
     switch (k->type) {
-    case RNNKIT__KEY_TASK: snprintf(buf, cap, "%s", rnnkit__task_name(c->task)); break;
+    case RNNKIT__KEY_TASK: snprintf(buf, cap, "%s", rnnkit_task_name(c->task)); break;
     case RNNKIT__KEY_CELL: snprintf(buf, cap, "%s", rnnkit_cell_name(c->cell)); break;
     case RNNKIT__KEY_POOL: snprintf(buf, cap, "%s", rnnkit_pool_name(c->pool)); break;
     case RNNKIT__KEY_FLOAT: snprintf(buf, cap, "%.9g", (double)*(const float *)(const void *)field); break;

@@ -425,7 +425,7 @@ rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model 
         goto done;
     if (expect_task >= 0 && (int)c.task != expect_task) {
         st = rnnkit_error_set(err, RNNKIT_ERR_FORMAT, "%s: this is a %s model; use `rnnkit %s`", path,
-                              rnnkit__task_noun(c.task), rnnkit__task_name(c.task));
+                              rnnkit__task_noun(c.task), rnnkit_task_name(c.task));
         goto done;
     }
     if (c.task == RNNKIT_TASK_FORECAST) {

@@ -53,6 +53,14 @@ grep -q '<table id="forecast-errors"' "$T/f.html" || fail "no table of errors"
 [ "$(grep -c '<td>persistence (y\[t&minus;1\])</td><td>test</td><td>18</td>' "$T/f.html")" -eq 1 ] ||
     fail "no persistence baseline on the 18 test rows"
 grep -q 'test rows from 54' "$T/f.html" || fail "the test part does not start at row 54 (ceil(72 * 0.25) = 18 rows)"
+# a forecaster trained by `rnnkit forecast train`: its loss curves too
+"$R" forecast train --csv "$T/series.csv" --target passengers -o "$T/ft.db" --epochs 3 --hidden 4 --lookback 6 \
+    --difference 1 --season 12 --test-frac 0.25 --quiet
+"$R" report -m "$T/ft.db" -o "$T/ft.html" --csv "$T/series.csv"
+for id in forecast-plot loss-curve; do
+    grep -q "<svg id=\"$id\"" "$T/ft.html" || fail "a trained forecaster's report lacks the $id chart"
+done
+grep -q '<td><b>model</b></td><td>validation</td>' "$T/ft.html" || fail "no validation errors of a trained forecaster"
 set +e
 "$R" report -m "$T/f.db" -o "$T/x.html" --data "$D/test.tsv" 2>/dev/null
 rc1=$?

@@ -16,6 +16,15 @@ usage: torch_roundtrip.py RNNKIT SOURCE_DIR WORKDIR
    safetensors (once with rnnkit's metadata, once bare with --config and
    --labels), `rnnkit import`ed, and rnnkit's probabilities must equal
    torch's to 1e-5.
+3. forecaster, both ways: a forecaster trained by `rnnkit forecast train`
+   (two columns, standard scaling, no differencing) is exported and loaded
+   into torch.nn.GRU(inputs, hidden, layers) + Linear(hidden, horizon)
+   (batch_first=False); its output on the series' last window, scaled with
+   the metadata's scaler, equals `rnnkit forecast predict`'s to 1e-5 in
+   scaled units. A torch LSTM + Linear with random weights, written with
+   forecaster metadata (no scaling), imported without a vocabulary, gives
+   `rnnkit forecast predict` the torch outputs to 1e-5, and exported again
+   gives back every tensor bit for bit.
 
 Token ids come from the exported vocab.txt; the texts are chosen so that
 splitting words and punctuation apart gives rnnkit's tokens, and rnnkit
@@ -25,6 +34,7 @@ either place fails the comparison.
 Exit status: 0 pass, 1 fail, 77 skipped (no torch).
 """
 import json
+import math
 import os
 import re
 import struct
@@ -196,6 +206,97 @@ def compare(what, ours, theirs):
         failures.append(what)
 
 
+class Forecaster(nn.Module):
+    """A window [T][1][F] -> RNN (time-major) -> top layer's last state -> Linear -> horizon values."""
+
+    def __init__(self, F, H, L, cell, horizon):
+        super().__init__()
+        self.rnn = CELLS[cell](F, H, L, batch_first=False)
+        self.fc = nn.Linear(H, horizon)
+
+    def forward(self, window):
+        out, _ = self.rnn(window)
+        return self.fc(out[-1, 0])
+
+
+def write_series(path, n=90):
+    """A noisy sine (target y) and a cosine feature x, as CSV."""
+    g = torch.Generator().manual_seed(3)
+    noise = (torch.rand(n, generator=g, dtype=torch.float64) - 0.5) * 0.4
+    rows = []
+    for t in range(n):
+        rows.append((10 + 3 * math.sin(2 * math.pi * t / 12) + 0.05 * t + float(noise[t]),
+                     math.cos(2 * math.pi * t / 12)))
+    with open(path, "w") as f:
+        f.write("y,x\n")
+        for y, x in rows:
+            f.write(f"{y!r},{x!r}\n")
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def rnnkit_forecast(model, csv):
+    return [float(line.split("\t")[1]) for line in run("forecast", "predict", "-m", model, "--csv", csv).split("\n")
+            if line]
+
+
+def compare_values(what, ours, theirs):
+    worst = max(abs(a - b) for a, b in zip(ours, theirs))
+    ok = len(ours) == len(theirs) and worst <= TOL
+    print(f"{'ok' if ok else 'FAIL'}: {what}: {len(ours)} values, max |diff| {worst:.2e}")
+    if not ok:
+        failures.append(what)
+
+
+def forecaster_round_trips():
+    csv = os.path.join(WORK, "series.csv")
+    series = write_series(csv)
+    # rnnkit -> torch
+    model, st = os.path.join(WORK, "fc.db"), os.path.join(WORK, "fc.safetensors")
+    run("forecast", "train", "--csv", csv, "--target", "y", "--features", "x", "-o", model, "--cell", "gru",
+        "--hidden", "10", "--layers", "2", "--lookback", "8", "--horizon", "3", "--difference", "0", "--season", "1",
+        "--scale", "standard", "--epochs", "5", "--quiet")
+    run("export", "-m", model, "--format", "safetensors", st)
+    meta, tensors = read_safetensors(st)
+    assert meta["task"] == "forecast", meta
+    F, T, K = int(meta["inputs"]), int(meta["lookback"]), int(meta["horizon"])
+    net = Forecaster(F, int(meta["hidden"]), int(meta["layers"]), meta["cell"], K)
+    net.load_state_dict(tensors, strict=True)
+    net.eval()
+    off = torch.tensor(json.loads(meta["scale_offset"]), dtype=torch.float64)
+    sc = torch.tensor(json.loads(meta["scale_scale"]), dtype=torch.float64)
+    window = ((series[-T:] - off) / sc).to(torch.float32)[:, None, :]
+    with torch.no_grad():
+        theirs = net(window).double().tolist()
+    ours = [(v - float(off[0])) / float(sc[0]) for v in rnnkit_forecast(model, csv)]
+    compare_values("rnnkit -> torch, forecaster gru L2 (scaled units)", ours, theirs)
+
+    # torch -> rnnkit
+    net = Forecaster(2, 7, 1, "lstm", 2)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(2.0)
+    net.eval()
+    st = os.path.join(WORK, "torch-fc.safetensors")
+    meta = {"task": "forecast", "cell": "lstm", "hidden": "7", "layers": "1", "inputs": "2", "lookback": "8",
+            "horizon": "2", "diff_order": "0", "diff_season": "0", "season": "1", "scale": "none",
+            "scale_offset": "[0,0]", "scale_scale": "[1,1]", "columns": json.dumps(["y", "x"]), "date_column": "",
+            "test_frac": "0.25", "valid_frac": "0.1"}
+    write_safetensors(st, net.state_dict(), meta)
+    model = os.path.join(WORK, "torch-fc.db")
+    run("import", "--format", "safetensors", st, "-o", model)
+    with torch.no_grad():
+        theirs = net(series[-8:].to(torch.float32)[:, None, :]).double().tolist()
+    compare_values("torch -> rnnkit, forecaster lstm", rnnkit_forecast(model, csv), theirs)
+    back = os.path.join(WORK, "torch-fc.back.safetensors")
+    run("export", "-m", model, "--format", "safetensors", back)
+    _, tensors = read_safetensors(back)
+    same = tensors.keys() == net.state_dict().keys() and all(
+        torch.equal(tensors[k], v) for k, v in net.state_dict().items())
+    print(f"{'ok' if same else 'FAIL'}: torch -> rnnkit -> torch, forecaster tensors bit for bit")
+    if not same:
+        failures.append("forecaster tensors")
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -290,6 +391,9 @@ def main():
         with torch.no_grad():
             theirs = net(ids, lengths)
         compare(f"torch -> rnnkit, {tag}", rnnkit_probs(model, texts, labels), theirs)
+
+    # 3. forecaster, both ways
+    forecaster_round_trips()
 
     if failures:
         print(f"FAIL: {len(failures)} comparison(s) failed: {', '.join(failures)}")

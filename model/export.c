@@ -15,7 +15,8 @@
  * header padded with spaces to a multiple of 8 bytes so the data is aligned;
  * the configuration in "__metadata__" under the keys of the model file's
  * model_meta table (format = "rnnkit", task, cell, embed, hidden, ...), the
- * labels as a JSON array in a string.
+ * labels as a JSON array in a string; a forecaster's keys and spec (no
+ * labels, no embedding).
  *
  * The keys and their formats are model/config_keys.c's table, the
  * layout of the file docs/model-format.md's. Reading is model/safetensors.c,

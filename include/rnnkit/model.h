@@ -140,8 +140,11 @@ typedef struct rnnkit_log_row {
  * The layout: docs/model-format.md. */
 rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path, rnnkit_error *err);
 
-/* Loads and verifies a model file. `expect_task` < 0 accepts either task;
- * otherwise a model of the other task is an error saying what it is. */
+/* Loads and verifies a model file. `expect_task` < 0 accepts any task;
+ * otherwise a model of another task is RNNKIT_ERR_FORMAT saying what it is
+ * and which command takes it ("PATH: this is a forecaster model; use
+ * `rnnkit forecast`"). A forecaster comes back with its spec (the fitted
+ * scaler's doubles bit for bit) and no vocabulary. */
 rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model **out,
                                 rnnkit_error *err);
 
@@ -463,7 +466,11 @@ int32_t rnnkit_sampler_draw(rnnkit_sampler *s, const rnnkit_sample_options *o, r
  * ("rnnkit"), task, cell, embed, hidden, layers, bidirectional, pool,
  * dropout, embed_dropout, forget_bias, maxlen, keep_last, vocab_size,
  * num_labels, and labels (a JSON array of strings, "[]" for a generator).
- * The vocabulary is not included. Returns RNNKIT_OK, or RNNKIT_ERR_IO /
+ * A forecaster's: task "forecast", cell, hidden, layers, bidirectional,
+ * dropout, weight_drop, forget_bias, inputs, lookback, horizon and its
+ * spec (diff_order, diff_season, season, scale, scale_offset, scale_scale,
+ * columns, date_column, test_frac, valid_frac: docs/model-format.md), no
+ * labels. The vocabulary is not included. Returns RNNKIT_OK, or RNNKIT_ERR_IO /
  * RNNKIT_ERR_NOMEM with `path` in the message; `path` is untouched then. */
 rnnkit_status rnnkit_model_export_safetensors(const rnnkit_model *m, const char *path,
                                               rnnkit_error *err);
@@ -496,11 +503,13 @@ rnnkit_status rnnkit_model_import_safetensors(rnnkit_model *m, const char *path,
 /* Configurations as text, and models from safetensors (model/import.c)
  *
  * Keys, types and bounds are those of the model file (docs/model-format.md,
- * "model_meta"): task (classify|generate), cell (lstm|gru|rnn), embed and
+ * "model_meta"): task (classify|generate|forecast), cell (lstm|gru|rnn), embed and
  * hidden (1..65536), layers (1..64), bidirectional and keep_last (0|1, also
  * yes/no/true/false), pool (last|mean|max), dropout, embed_dropout and
  * weight_drop (0..0.999999), forget_bias (-100..100), maxlen (0..1e8),
- * members (1..RNNKIT_MAX_MEMBERS). */
+ * members (1..RNNKIT_MAX_MEMBERS); a forecaster's inputs (1..64), lookback
+ * (1..100000), horizon (1..10000). A forecaster's spec keys are no
+ * configuration keys (RNNKIT_ERR_ARG): training sets them, files keep them. */
 
 /* Sets one key of cfg from its text. RNNKIT_ERR_ARG naming the key: an
  * unknown key ("KEY: unknown configuration key"), a value out of bounds or
@@ -523,7 +532,11 @@ typedef struct rnnkit_import_options {
  * of opt->config's), then the file's metadata, then opt->config; the labels
  * are opt->labels or the metadata's; then every tensor is read as
  * rnnkit_model_import_safetensors does. Takes ownership of `vocab` (also on
- * failure); its size must equal the metadata's vocab_size when present.
+ * failure); its size must equal the metadata's vocab_size when present. A
+ * forecaster (task "forecast") takes vocab NULL and its spec from the
+ * metadata (without the scaler's arrays: unfitted); a classifier or
+ * generator without a vocabulary, or a forecaster with one, is
+ * RNNKIT_ERR_ARG.
  * opt may be NULL. On RNNKIT_OK *out is the model (free with
  * rnnkit_model_free). Errors name `path`: those of
  * rnnkit_safetensors_metadata and rnnkit_model_import_safetensors,

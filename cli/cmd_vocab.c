@@ -53,24 +53,6 @@ static const cli_use show_uses[] = {CLI_USE_D(CF_TOP, "20"), CLI_USE_H(CF_JSON, 
 static const cli_command show_cmd = {"vocab show", "usage: rnnkit vocab show VOCAB.db [--top N] [--json]\n\n",
                                      show_uses, NULL};
 
-/* Runs the parser over flags that need no more than a switch statement of
- * the caller: returns each flag through `set`; CLI_GO with the first
- * operand in *operand, or the exit status. */
-typedef void (*flag_setter)(void *ctx, int id, const cli_value *v);
-static int parse(const cli_command *cmd, int argc, char **argv, flag_setter set, void *ctx, int *operand)
-{
-    cli_parser p;
-    cli_value v;
-    int id;
-    cli_parser_init(&p, cmd, argc, argv);
-    while ((id = cli_next(&p, &v)) >= 0)
-        set(ctx, id, &v);
-    if (id == CLI_STOP)
-        return p.rc;
-    *operand = p.operand;
-    return CLI_GO;
-}
-
 /* ---------------------------------------------------------------------- */
 /* build */
 
@@ -151,7 +133,7 @@ static int cmd_build(int argc, char **argv)
 {
     build_args a = {.norm = -1, .lower = -1, .min_count = 1};
     rnnkit_tok_config_default(&a.cfg, RNNKIT_LEVEL_WORD);
-    int first = 0, rc = parse(&build_cmd, argc, argv, build_flag, &a, &first);
+    int first = 0, rc = cli_parse_flags(&build_cmd, argc, argv, build_flag, &a, &first);
     if (rc != CLI_GO)
         return rc;
     if (!a.out)
@@ -312,7 +294,7 @@ static void show_text(const char *path, const rnnkit_vocab *v, int top)
 static int cmd_show(int argc, char **argv)
 {
     show_args a = {.top = 20};
-    int first = 0, rc = parse(&show_cmd, argc, argv, show_flag, &a, &first);
+    int first = 0, rc = cli_parse_flags(&show_cmd, argc, argv, show_flag, &a, &first);
     if (rc != CLI_GO)
         return rc;
     if (first != argc - 1)

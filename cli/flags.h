@@ -48,6 +48,8 @@ typedef enum cli_flag_id {
     /* using a model */
     CF_MEMBER, CF_TOP_K, CF_PRIME, CF_LENGTH, CF_TEMPERATURE, CF_TOP_P, CF_ARGMAX, CF_STOP,
     CF_COUNT, CF_UNKNOWN, CF_CHECK_COPY,
+    /* export, import, report */
+    CF_EXPORT_FORMAT, CF_IMPORT_FORMAT, CF_CONFIG, CF_LABELS, CF_DATA, CF_TITLE,
     CLI_NUM_FLAGS
 } cli_flag_id;
 
@@ -140,6 +142,13 @@ int cli_next(cli_parser *p, cli_value *v);
 /* After the flag loop (id: cli_next's last answer): CLI_GO, p->rc after
  * CLI_STOP, or a usage error for an operand when the command takes none. */
 int cli_no_operands(const cli_parser *p, int id);
+
+/* The whole flag loop for a command whose flags need no more than a switch
+ * statement: each flag goes to set(ctx, id, &value); returns CLI_GO with
+ * the index of the first operand in *operand, or the exit status (help
+ * printed, usage error reported). */
+typedef void (*cli_flag_setter)(void *ctx, int id, const cli_value *v);
+int cli_parse_flags(const cli_command *cmd, int argc, char **argv, cli_flag_setter set, void *ctx, int *operand);
 
 /* Prints the help of `cmd` (synopsis and flags) to f. */
 void cli_print_help(const cli_command *cmd, FILE *f);

@@ -77,7 +77,7 @@ ls "$T" | grep -q tmp- && fail "a temporary file was left behind"
 
 # usage errors: exit 2
 expect_rc 2 "--format" "$R" export -m "$T/m.db" "$T/x.st"
-expect_rc 2 "unknown format" "$R" export -m "$T/m.db" --format onnx "$T/x.st"
+expect_rc 2 "'onnx' is not one of" "$R" export -m "$T/m.db" --format onnx "$T/x.st"
 expect_rc 2 "needs -m" "$R" export --vocab "$T/v.db" --format safetensors "$T/x.st"
 expect_rc 2 "--vocab" "$R" import --format safetensors "$T/m.st" -o "$T/x.db"
 expect_rc 2 "unknown configuration key" "$R" import --format safetensors "$T/m.st" --vocab "$T/v.db" \

@@ -36,12 +36,12 @@ static const cli_use build_uses[] = {
     CLI_USE_D(CF_INVALID, "error"),
     CLI_USE_D(CF_MIN_COUNT, "1"),
     CLI_USE_D(CF_MAX_VOCAB, "no cap"),
-    CLI_USE(CF_TSV),
+    CLI_USE_D(CF_LINE_FORMAT, "lines"),
     CLI_USE_H(CF_APPEND, NULL, "count more corpora into the existing VOCAB.db (its rules)"),
     CLI_USE_H(CF_QUIET, NULL, "no summary on stderr"),
     CLI_USES_END,
 };
-static const cli_renamed build_renamed[] = {{"max-size", "max-vocab"}, {NULL, NULL}};
+static const cli_renamed build_renamed[] = {{"max-size", "max-vocab"}, {"tsv", "format tsv"}, {NULL, NULL}};
 static const cli_command build_cmd = {
     "vocab build",
     "usage: rnnkit vocab build -o VOCAB.db [options] FILE... (- = stdin)\n\n"
@@ -77,7 +77,7 @@ static void build_flag(void *ctx, int id, const cli_value *v)
     case CF_INVALID: a->cfg.invalid = (rnnkit_invalid)v->i; break; /* error|replace|skip */
     case CF_MIN_COUNT: a->min_count = v->i; break;
     case CF_MAX_VOCAB: a->max_size = v->i; break;
-    case CF_TSV: a->tsv = 1; break;
+    case CF_LINE_FORMAT: a->tsv = v->i == 1; break; /* lines|tsv */
     case CF_APPEND: a->append = 1; break;
     case CF_QUIET: a->quiet = 1; break;
     }

@@ -30,15 +30,17 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
     FLAG(CF_JSON, "json", 0, CLI_SWITCH, NULL), .help = "print JSON instead of text"},
     FLAG(CF_THREADS, "threads", 0, CLI_INT, "N"), RANGE(1, 64), .help = "BLAS threads"},
 
-    FLAG(CF_TRAIN, "train", 0, CLI_TEXT, "FILE"), .help = "labelled training data"},
-    FLAG(CF_TEXT, "text", 0, CLI_TEXT, "FILE"), .help = "UTF-8 training text (repeatable; files are concatenated)"},
+    FLAG(CF_TRAIN, "train", 0, CLI_TEXT, "FILE"), .help = "the training data"},
     FLAG(CF_VALID, "valid", 0, CLI_TEXT, "FILE"), .help = "validation data (model selection, early stopping)"},
     FLAG(CF_VALID_FRAC, "valid-frac", 0, CLI_REAL, "F"), REALS(0, 0.9),
         .help = "fraction of the training data held out as validation"},
     FLAG(CF_FORMAT, "format", 0, CLI_WORD, "F"), .words = "auto|tsv|fasttext|dir",
         .help = "auto|tsv|fasttext|dir: the layout of labelled data"},
+    /* the same idea for files read line by line (a command takes CF_FORMAT or CF_LINE_FORMAT) */
+    FLAG(CF_LINE_FORMAT, "format", 0, CLI_WORD, "F"), .words = "lines|tsv",
+        .help = "lines|tsv: a document per line, or label<TAB>text lines\nof which only the text counts"},
     FLAG(CF_SKIP_BAD, "skip-bad", 0, CLI_SWITCH, NULL), .help = "count and skip malformed rows instead of failing"},
-    FLAG(CF_TSV, "tsv", 0, CLI_SWITCH, NULL), .help = "the input is label<TAB>text: only the text column counts"},
+
 
     FLAG(CF_VOCAB, "vocab", 0, CLI_TEXT, "FILE"), .help = "a vocabulary file (from `rnnkit vocab build`)"},
     FLAG(CF_LEVEL, "level", 0, CLI_WORD, "L"), .words = "word|char", .help = "word|char: the unit of a token"},

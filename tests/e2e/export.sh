@@ -19,7 +19,7 @@ expect_rc() { # expect_rc CODE PATTERN cmd...
     [ -z "$pat" ] || grep -q -- "$pat" "$T/err" || { cat "$T/err" >&2; fail "stderr lacks '$pat': $*"; }
 }
 
-"$R" vocab build --tsv -o "$T/v.db" "$D/train.tsv"
+"$R" vocab build --format tsv -o "$T/v.db" "$D/train.tsv"
 "$R" classify train --train "$D/train.tsv" --vocab "$T/v.db" -o "$T/m.db" --epochs 2 --embed 16 --hidden 8 --cell gru \
     --pool mean --seed 2 --ensemble 1 --quiet
 "$R" export -m "$T/m.db" --format safetensors "$T/m.st"

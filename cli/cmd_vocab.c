@@ -14,17 +14,6 @@
 #include "rnnkit/tokenizer.h"
 #include "rnnkit/vocab.h"
 
-static const char usage_main[] =
-    "usage: rnnkit vocab <verb> [options]\n"
-    "\n"
-    "verbs:\n"
-    "  build    count tokens of corpora into a vocabulary file (SQLite)\n"
-    "  show     configuration, size, top tokens and coverage of a vocabulary\n"
-    "  encode   text lines to id sequences (with Keras pad_sequences padding)\n"
-    "  decode   id sequences back to text\n"
-    "\n"
-    "`rnnkit vocab <verb> --help` for the options of a verb.\n";
-
 static const cli_use build_uses[] = {
     CLI_USE_H(CF_OUTPUT, NULL, "the vocabulary file"),
     CLI_USE_D(CF_LEVEL, "word"),
@@ -314,6 +303,10 @@ static int cmd_show(int argc, char **argv)
 int cmd_vocab(int argc, char **argv)
 {
     static const cli_verb verbs[] = {
-        {"build", cmd_build}, {"show", cmd_show}, {"encode", cmd_vocab_encode}, {"decode", cmd_vocab_decode}, {NULL, NULL}};
-    return cli_dispatch("vocab", usage_main, verbs, argc, argv);
+        {"build", cmd_build, "count tokens of corpora into a vocabulary file (SQLite)"},
+        {"show", cmd_show, "configuration, size, top tokens and coverage of a vocabulary"},
+        {"encode", cmd_vocab_encode, "text lines to id sequences (with Keras pad_sequences padding)"},
+        {"decode", cmd_vocab_decode, "id sequences back to text"},
+        {NULL, NULL, NULL}};
+    return cli_dispatch("vocab", verbs, argc, argv);
 }

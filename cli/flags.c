@@ -196,12 +196,15 @@ int cli_usage(const char *name, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
-int cli_dispatch(const char *name, const char *help, const cli_verb *verbs, int argc, char **argv)
+int cli_dispatch(const char *name, const cli_verb *verbs, int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage(name, "%s: missing verb", name);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(help, stdout);
+        printf("usage: rnnkit %s <verb> [options]\n\nverbs:\n", name);
+        for (const cli_verb *v = verbs; v->name; v++)
+            printf("  %-9s %s\n", v->name, v->help);
+        printf("\n`rnnkit %s <verb> --help` for the options of a verb.\n", name);
         return CLI_EXIT_OK;
     }
     for (const cli_verb *v = verbs; v->name; v++)

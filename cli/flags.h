@@ -157,12 +157,14 @@ void cli_print_help(const cli_command *cmd, FILE *f);
  * returns CLI_EXIT_USAGE. */
 int cli_usage(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Runs the verb of a command with verbs: `rnnkit <name> <verb> ...`.
- * `verbs` ends with {NULL}; `help` is the command's own help. */
+ * `verbs` ends with {NULL}; `rnnkit <name> --help` lists them with their
+ * help lines. */
 typedef struct cli_verb {
     const char *name;
     int (*run)(int argc, char **argv);
+    const char *help; /* one line */
 } cli_verb;
-int cli_dispatch(const char *name, const char *help, const cli_verb *verbs, int argc, char **argv);
+int cli_dispatch(const char *name, const cli_verb *verbs, int argc, char **argv);
 
 
 /* ---------------------------------------------------------------------- */

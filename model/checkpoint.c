@@ -388,10 +388,9 @@ static rnnkit_status read_named_blob(sqlite3 *db, const char *path, const char *
 {
     sqlite3_stmt *s = NULL;
     rnnkit_status pst = rnnkit__db_prepare_on(db, path, "SELECT data, fnv1a64 FROM %s WHERE name = ?", table,
-                                              "reading the checkpoint", &s, err);
+                                              name, "reading the checkpoint", &s, err);
     if (pst)
         return pst;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     rnnkit_status st = RNNKIT_OK;
     if (sqlite3_step(s) == SQLITE_ROW) {
         char what[64];

@@ -37,7 +37,7 @@ rnnkit_status rnnkit__db_exec(sqlite3 *db, const char *path, const char *sql, rn
 }
 
 rnnkit_status rnnkit__db_prepare_on(sqlite3 *db, const char *path, const char *sql, const char *table,
-                                    const char *what, sqlite3_stmt **s, rnnkit_error *err)
+                                    const char *key, const char *what, sqlite3_stmt **s, rnnkit_error *err)
 {
     char text[256];
     int n = snprintf(text, sizeof text, sql, table);
@@ -46,6 +46,7 @@ rnnkit_status rnnkit__db_prepare_on(sqlite3 *db, const char *path, const char *s
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: %s: statement too long", path, what);
     if (sqlite3_prepare_v2(db, text, -1, s, NULL) != SQLITE_OK)
         return rnnkit__db_error(err, db, path, what);
+    sqlite3_bind_text(*s, 1, key, -1, SQLITE_STATIC);
     return RNNKIT_OK;
 }
 
@@ -54,10 +55,9 @@ rnnkit_status rnnkit__db_put_kv(sqlite3 *db, const char *path, const char *table
 {
     sqlite3_stmt *s = NULL;
     rnnkit_status pst = rnnkit__db_prepare_on(db, path, "INSERT OR REPLACE INTO %s(key, value) VALUES(?, ?)", table,
-                                              "writing configuration", &s, err);
+                                              key, "writing configuration", &s, err);
     if (pst)
         return pst;
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);

@@ -93,7 +93,7 @@ int rnnkit_linefile_next(rnnkit_linefile *f, int tsv, const char **text, size_t 
     if (tsv) {
         const char *tab = memchr(f->buf + skip, '\t', n - skip);
         if (!tab) {
-            rnnkit_error_set(err, RNNKIT_ERR_FORMAT, "%s:%llu: no tab after the label (--tsv)", f->name,
+            rnnkit_error_set(err, RNNKIT_ERR_FORMAT, "%s:%llu: no tab after the label (--format tsv)", f->name,
                              (unsigned long long)f->line);
             return -1;
         }

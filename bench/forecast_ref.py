@@ -65,6 +65,10 @@ ISSUE = {
 }
 
 LSTM_DEFAULTS = {"lookback": 12, "hidden": 32, "layers": 1, "lr": 0.01, "batch": 16, "epochs": 200, "seed": 1}
+# the names rnnkit's --help may give each LSTM option
+HELP_NAMES = {"lookback": ["lookback", "look-back", "look_back", "window"], "hidden": ["hidden"],
+              "layers": ["layers"], "lr": ["lr", "learning-rate"], "batch": ["batch", "batch-size"],
+              "epochs": ["epochs"], "seed": ["seed"]}
 LOG = None
 
 
@@ -235,11 +239,8 @@ def rnnkit_help(binary):
 def defaults_from_help(text):
     """Best effort: `--NAME ... default N` on one help line."""
     found = {}
-    names = {"lookback": ["lookback", "look-back", "look_back", "window"], "hidden": ["hidden"],
-             "layers": ["layers"], "lr": ["lr", "learning-rate"], "batch": ["batch", "batch-size"],
-             "epochs": ["epochs"], "seed": ["seed"]}
     for line in text.splitlines():
-        for key, alts in names.items():
+        for key, alts in HELP_NAMES.items():
             for a in alts:
                 if re.search(rf"--{re.escape(a)}\b", line):
                     m = re.search(r"default[:= ]*\(?\s*([0-9][0-9.eE+-]*)", line, re.I)
@@ -251,14 +252,20 @@ def defaults_from_help(text):
     return found
 
 
-def run_rnnkit(binary, helptext, path, col, season, o, quick_epochs):
+def run_rnnkit(binary, helptext, path, col, season, o, passed, ours):
     with tempfile.TemporaryDirectory() as d:
         db = os.path.join(d, "m.db")
         cmd = [binary, "forecast", "train", "--csv", path, "--target", col, "-o", db, "--quiet"]
         if re.search(r"--season\b", helptext):
             cmd += ["--season", str(season)]
-        if quick_epochs and re.search(r"--epochs\b", helptext):
-            cmd += ["--epochs", str(quick_epochs)]
+        # options set here (command line, --quick) go to rnnkit too, under the name its --help uses
+        for key in passed:
+            for a in HELP_NAMES[key]:
+                if re.search(rf"--{re.escape(a)}\b", helptext):
+                    cmd += [f"--{a}", str(getattr(o, key))]
+                    break
+            else:
+                log(f"  note: rnnkit forecast train --help has no --{key}: rnnkit keeps its default")
         log("  $ " + " ".join(cmd))
         t0 = time.perf_counter()
         r = subprocess.run(cmd, capture_output=True, text=True)
@@ -282,7 +289,11 @@ def run_rnnkit(binary, helptext, path, col, season, o, quick_epochs):
         for b in ("persistence", "seasonal_naive"):
             v = j.get("baselines", {}).get(b, {}).get("test", {}).get("rmse")
             if v is not None:
-                log(f"  rnnkit's own {b} test RMSE: {fmt(v)}")
+                mine = ours.get(b)
+                same = "" if mine is None else (
+                    " (same as here)" if abs(v - mine) <= 0.005 * abs(mine) + 1e-12 else
+                    f" (DIFFERS from {fmt(mine)} here: another split, test points or season)")
+                log(f"  rnnkit's own {b} test RMSE: {fmt(v)}{same}")
         log(f"  rnnkit: test RMSE {fmt(test)}, training {dt:.1f} s")
         return test, dt
 
@@ -339,7 +350,7 @@ def main():
     if o.log:
         LOG = open(o.log, "a")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    data = o.data or os.path.join(root, "..", "shared", "data")
+    data = os.path.normpath(o.data or os.path.join(root, "..", "shared", "data"))
     sdir = os.path.join(data, "series") if os.path.isdir(os.path.join(data, "series")) else data
 
     import torch
@@ -357,9 +368,8 @@ def main():
         else:
             setattr(o, k, v)
             source[k] = "assumed"
-    quick_epochs = None
     if o.quick and source["epochs"] != "command line":
-        o.epochs = quick_epochs = o.quick_epochs
+        o.epochs = o.quick_epochs
         source["epochs"] = "--quick"
 
     names = o.series.split(",") if o.series else (QUICK if o.quick else ORDER)
@@ -405,7 +415,9 @@ def main():
             tl, tt = torch_lstm(y, tr, o)
         rk = rt = None
         if helptext:
-            rk, rt = run_rnnkit(o.rnnkit, helptext, path, col, season, o, quick_epochs)
+            rk, rt = run_rnnkit(o.rnnkit, helptext, path, col, season, o,
+                                [k for k in LSTM_DEFAULTS if source[k] in ("command line", "--quick")],
+                                {"persistence": pers, "seasonal_naive": snaive})
         rows.append((name, col, n, tr, season, pers, snaive, hw, hwname, tl, tt, rk, rt))
 
     out = ["", "| series (target) | points (train/test) | season | persistence | seasonal naive | Holt-Winters "

@@ -72,8 +72,11 @@ int cli_checkpoint(const char *path, rnnkit_task task, rnnkit_checkpoint_info *i
         return cli_fail(&e);
     }
     if (info->task != task)
-        return cli_failf("%s: this is a %s checkpoint; use `rnnkit %s train --resume`", path,
-                         rnnkit_task_name(info->task), rnnkit_task_name(info->task));
+        return cli_failf("%s: this is a %s's checkpoint; use `rnnkit %s train --resume`", path,
+                         info->task == RNNKIT_TASK_CLASSIFY   ? "classifier"
+                         : info->task == RNNKIT_TASK_GENERATE ? "generator"
+                                                              : "forecaster",
+                         rnnkit_task_name(info->task));
     return -1;
 }
 

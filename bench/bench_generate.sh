@@ -40,7 +40,7 @@ for s in $sets; do
     shakespeare)
         text=$D/tinyshakespeare/input.txt
         t0=$(date +%s)
-        "$R" generate train --text "$text" -o "$out/shakespeare.db" --threads "$threads" 2>"$out/shakespeare.log"
+        "$R" generate train --train "$text" -o "$out/shakespeare.db" --threads "$threads" 2>"$out/shakespeare.log"
         t1=$(date +%s)
         echo "== Tiny Shakespeare: $(( (t1 - t0) / 60 )) min $(( (t1 - t0) % 60 )) s"
         curve "$out/shakespeare.log"
@@ -53,7 +53,7 @@ for s in $sets; do
     tang)
         text=$D/tangpoems/input.txt
         t0=$(date +%s)
-        "$R" generate train --text "$text" -o "$out/tang.db" --steps "${TANG_STEPS:-2000}" \
+        "$R" generate train --train "$text" -o "$out/tang.db" --steps "${TANG_STEPS:-2000}" \
             --threads "$threads" 2>"$out/tang.log"
         t1=$(date +%s)
         echo "== Tang poems, ${TANG_STEPS:-2000} steps: $(( (t1 - t0) / 60 )) min $(( (t1 - t0) % 60 )) s"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # bench/bench_vocab.sh [build-dir] [data.tsv]: vocabulary build (NFKC + case
-# folding, word level, --tsv) and encode of the IMDB training set, beside
+# folding, word level, --format tsv) and encode of the IMDB training set, beside
 # `tr -cs '[:alnum:]' '\n' | sort | uniq -c` on the same file in the same run.
 # Prints MB/s (wall clock and per CPU second), tokens/s and peak memory.
 # Defaults: build-dir build-tok (built first if needed), data
@@ -36,11 +36,11 @@ run() {
 
 for i in 1 2 3; do
     tokens=0
-    run "vocab build (nfkc, fold) #$i" "$R" vocab build -o "$T/v.db" --tsv "$data" 2>"$T/build.err"
+    run "vocab build (nfkc, fold) #$i" "$R" vocab build -o "$T/v.db" --format tsv "$data" 2>"$T/build.err"
 done
 tokens=$(sed -n 's/.* from \([0-9]*\) tokens.*/\1/p' "$T/build.err")
 echo "  ($tokens tokens, $(sqlite3 "$T/v.db" 'select count(*) from tokens') ids)"
-run "vocab encode --maxlen 200" sh -c "'$R' vocab encode '$T/v.db' --maxlen 200 --tsv '$data' >/dev/null" ||
+run "vocab encode --maxlen 200" sh -c "'$R' vocab encode '$T/v.db' --maxlen 200 --format tsv '$data' >/dev/null" ||
     run "vocab encode --maxlen 200" sh -c "cut -f2- '$data' | '$R' vocab encode '$T/v.db' --maxlen 200 - >/dev/null"
 tokens=0
 run "tr | sort | uniq -c" sh -c "tr -cs '[:alnum:]' '\n' <'$data' | sort | uniq -c >'$T/uniq'"

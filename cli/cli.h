@@ -1,13 +1,12 @@
 /*
  * cli/cli.h: what the rnnkit program's commands share: reporting errors,
- * checked number parsing, and the entry points of each command.
+ * progress, signals, and the entry points of each command (flags and their
+ * checked values: cli/flags.h).
  *
  * Conventions (all commands): results on stdout, progress and diagnostics on
  * stderr; `--help` prints usage to stdout and exits 0; a usage error prints
  * two lines, "rnnkit: <what>" and "rnnkit: see 'rnnkit <command> --help'",
- * to stderr and exits 2 (cli_usage in cli/flags.h; cli_usage_error, which
- * also prints the usage, is there until cmd_export.c takes the flag table);
- * a failure prints
+ * to stderr and exits 2 (cli_usage in cli/flags.h); a failure prints
  * "rnnkit: <file>:<line>: <what>" (from the library's rnnkit_error) and
  * exits 1.
  */
@@ -30,16 +29,7 @@
 int cli_fail(const rnnkit_error *err);
 /* Prints "rnnkit: <formatted>" to stderr; returns CLI_EXIT_FAIL. */
 int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints "rnnkit: <formatted>", then `usage`, to stderr; returns CLI_EXIT_USAGE. */
-int cli_usage_error(const char *usage, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
-/* Checked parsing of a flag's value: the whole string must be a number in
- * [lo, hi]. On failure prints "rnnkit: <flag>: ..." and returns nonzero. */
-int cli_parse_i64(const char *flag, const char *s, int64_t lo, int64_t hi, int64_t *out);
-int cli_parse_int(const char *flag, const char *s, int lo, int hi, int *out);
-int cli_parse_double(const char *flag, const char *s, double lo, double hi, double *out);
-int cli_parse_u64(const char *flag, const char *s, uint64_t *out);
 /* `--member N` (1-based; 0 = not given) on a loaded model from `path`: keeps
  * that network of an ensemble alone; the error names the file and flag. */
 rnnkit_status cli_keep_member(rnnkit_model *m, const char *path, int member, rnnkit_error *err);

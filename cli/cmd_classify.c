@@ -12,16 +12,6 @@
 #include "rnnkit/dataset.h"
 #include "rnnkit/metrics.h"
 
-static const char usage_main[] =
-    "usage: rnnkit classify <verb> [options]\n"
-    "\n"
-    "verbs:\n"
-    "  train     train a classifier from labelled text\n"
-    "  predict   classify files, a directory of files, or stdin lines\n"
-    "  eval      accuracy, per-label precision/recall/F1 and confusion matrix\n"
-    "\n"
-    "`rnnkit classify <verb> --help` for the options of a verb.\n";
-
 static const cli_use predict_uses[] = {
     CLI_USE_H(CF_MODEL, NULL, "the classifier"),
     CLI_USE_H(CF_JSON, NULL, "one JSON object per document instead of tab-separated text"),
@@ -302,6 +292,9 @@ static int cmd_eval(int argc, char **argv) { return run_classifier(&eval_cmd, ar
 int cmd_classify(int argc, char **argv)
 {
     static const cli_verb verbs[] = {
-        {"train", cmd_classify_train}, {"predict", cmd_predict}, {"eval", cmd_eval}, {NULL, NULL}};
-    return cli_dispatch("classify", usage_main, verbs, argc, argv);
+        {"train", cmd_classify_train, "train a classifier from labelled text"},
+        {"predict", cmd_predict, "classify files, a directory of files, or stdin lines"},
+        {"eval", cmd_eval, "accuracy, per-label precision/recall/F1 and confusion matrix"},
+        {NULL, NULL, NULL}};
+    return cli_dispatch("classify", verbs, argc, argv);
 }

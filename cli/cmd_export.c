@@ -4,15 +4,23 @@
  * Hugging Face tokenizer.json (tokenizer/vocab_export.c). The command parses
  * its flags and calls the library, which writes files atomically.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "rnnkit/model.h"
 #include "rnnkit/vocab.h"
 
-static const char usage_export[] =
+static const cli_use export_uses[] = {
+    CLI_USE_H(CF_MODEL, NULL, "model file (its vocabulary for the vocabulary formats)"),
+    CLI_USE_H(CF_VOCAB, NULL, "a vocabulary file instead (vocabulary formats only)"),
+    CLI_USE_H(CF_EXPORT_FORMAT, NULL, "one of the above (required)"),
+    CLI_USE_H(CF_MEMBER, NULL, "safetensors of an ensemble: its network N (1-based; a file\nholds one network)"),
+    CLI_USES_END,
+};
+static const cli_command export_cmd = {
+    "export",
     "usage: rnnkit export (-m MODEL.db | --vocab VOCAB.db) --format F OUT\n"
     "\n"
     "Writes OUT (atomically; `-` = stdout for the text formats) in format F:\n"
@@ -25,65 +33,51 @@ static const char usage_export[] =
     "                   word_counts, index_word, config; oov_token <unk> = 1\n"
     "  hf-tokenizer     a Hugging Face tokenizers tokenizer.json with a WordLevel model,\n"
     "                   the vocabulary's normalisation and a matching pre-tokenizer\n"
-    "\n"
-    "  -m, --model FILE   model file (its vocabulary for the vocabulary formats)\n"
-    "  --vocab FILE       a vocabulary file instead (vocabulary formats only)\n"
-    "  -f, --format F     one of the above (required)\n"
-    "  --member N         safetensors of an ensemble: its network N (1-based; a file\n"
-    "                     holds one network)\n"
-    "  -h, --help         this help\n";
+    "\n",
+    export_uses, NULL};
 
-/* --format safetensors; the vocabulary formats are rnnkit_vocab_format values */
-enum { FMT_SAFETENSORS = 100 };
+#define FMT_SAFETENSORS (-1)
+#define FMT_NONE (-2)
+/* --format's words, in the order of CF_EXPORT_FORMAT's: safetensors, then the rnnkit_vocab_format values */
+static const int formats[] = {FMT_SAFETENSORS, RNNKIT_VOCAB_TXT, RNNKIT_VOCAB_KERAS, RNNKIT_VOCAB_HF};
+
+typedef struct export_args {
+    const char *model, *vocab;
+    int format, member; /* format: FMT_SAFETENSORS, an rnnkit_vocab_format or FMT_NONE */
+} export_args;
+
+static void export_flag(void *ctx, int id, const cli_value *v)
+{
+    export_args *a = ctx;
+    switch (id) {
+    case CF_MODEL: a->model = v->s; break;
+    case CF_VOCAB: a->vocab = v->s; break;
+    case CF_EXPORT_FORMAT: a->format = formats[v->i]; break;
+    case CF_MEMBER: a->member = (int)v->i; break;
+    }
+}
 
 int cmd_export(int argc, char **argv)
 {
-    const char *model = NULL, *vocab_path = NULL;
-    int format = -1, member = 0; /* format: FMT_SAFETENSORS or an rnnkit_vocab_format */
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"vocab", required_argument, 0, 'v'},
-                                          {"format", required_argument, 0, 'f'}, {"member", required_argument, 0, 'M'},
-                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":m:f:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': model = optarg; break;
-        case 'v': vocab_path = optarg; break;
-        case 'M':
-            if (cli_parse_int("--member", optarg, 1, RNNKIT_MAX_MEMBERS, &member))
-                return CLI_EXIT_USAGE;
-            break;
-        case 'f':
-            if (!strcmp(optarg, "safetensors"))
-                format = FMT_SAFETENSORS;
-            else if (!strcmp(optarg, "vocab-txt"))
-                format = RNNKIT_VOCAB_TXT;
-            else if (!strcmp(optarg, "keras-tokenizer"))
-                format = RNNKIT_VOCAB_KERAS;
-            else if (!strcmp(optarg, "hf-tokenizer"))
-                format = RNNKIT_VOCAB_HF;
-            else
-                return cli_usage_error(usage_export, "--format: unknown format '%s'", optarg);
-            break;
-        case 'h': fputs(usage_export, stdout); return CLI_EXIT_OK;
-        case ':': return cli_usage_error(usage_export, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error(usage_export, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (format < 0)
-        return cli_usage_error(usage_export, "--format is required");
+    export_args a = {.format = FMT_NONE};
+    int first = 0, rc = cli_parse_flags(&export_cmd, argc, argv, export_flag, &a, &first);
+    if (rc != CLI_GO)
+        return rc;
+    const char *name = export_cmd.name, *model = a.model, *vocab_path = a.vocab;
+    const int format = a.format, member = a.member;
+    if (format == FMT_NONE)
+        return cli_usage(name, "--format is required");
     if (!model == !vocab_path)
-        return cli_usage_error(usage_export, "give one of -m MODEL.db or --vocab VOCAB.db");
+        return cli_usage(name, "give one of -m MODEL.db or --vocab VOCAB.db");
     if (format == FMT_SAFETENSORS && !model)
-        return cli_usage_error(usage_export, "--format safetensors needs -m MODEL.db");
+        return cli_usage(name, "--format safetensors needs -m MODEL.db");
     if (member && format != FMT_SAFETENSORS)
-        return cli_usage_error(usage_export, "--member goes with --format safetensors");
-    if (optind != argc - 1)
-        return cli_usage_error(usage_export, "give exactly one OUT file");
-    const char *out = argv[optind];
+        return cli_usage(name, "--member goes with --format safetensors");
+    if (first != argc - 1)
+        return cli_usage(name, "give exactly one OUT file");
+    const char *out = argv[first];
     if (format == FMT_SAFETENSORS && !strcmp(out, "-"))
-        return cli_usage_error(usage_export, "safetensors is binary: give a file name, not '-'");
+        return cli_usage(name, "safetensors is binary: give a file name, not '-'");
 
     rnnkit_error err;
     rnnkit_error_clear(&err);
@@ -93,7 +87,7 @@ int cmd_export(int argc, char **argv)
         return cli_fail(&err);
     if (vocab_path && rnnkit_vocab_open(vocab_path, &own_vocab, &err))
         return cli_fail(&err);
-    int rc = CLI_EXIT_OK;
+    rc = CLI_EXIT_OK;
     if (format == FMT_SAFETENSORS) {
         if (cli_keep_member(m, model, member, &err))
             rc = cli_fail(&err);

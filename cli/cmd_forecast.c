@@ -396,16 +396,10 @@ static int cmd_forecast_eval(int argc, char **argv)
 
 int cmd_forecast(int argc, char **argv)
 {
-    static const cli_verb verbs[] = {{"train", cmd_forecast_train},
-                                     {"predict", cmd_forecast_predict},
-                                     {"eval", cmd_forecast_eval},
-                                     {NULL, NULL}};
-    return cli_dispatch("forecast",
-                        "usage: rnnkit forecast <verb> [options]\n\n"
-                        "verbs:\n"
-                        "  train     learn to forecast a column of a CSV series\n"
-                        "  predict   the values after the end of a series\n"
-                        "  eval      errors on the test part, beside persistence and seasonal naive\n\n"
-                        "`rnnkit forecast <verb> --help` for the options of a verb.\n",
-                        verbs, argc, argv);
+    static const cli_verb verbs[] = {
+        {"train", cmd_forecast_train, "learn to forecast a column of a CSV series"},
+        {"predict", cmd_forecast_predict, "the values after the end of a series"},
+        {"eval", cmd_forecast_eval, "errors on the test part, beside persistence and seasonal naive"},
+        {NULL, NULL, NULL}};
+    return cli_dispatch("forecast", verbs, argc, argv);
 }

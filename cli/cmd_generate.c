@@ -16,16 +16,6 @@
 
 #define LN2 0.69314718055994530942
 
-static const char usage_main[] =
-    "usage: rnnkit generate <verb> [options]\n"
-    "\n"
-    "verbs:\n"
-    "  train     learn a text character by character (grapheme clusters)\n"
-    "  sample    continue a text (--prime)\n"
-    "  eval      loss and bits per character of a text under a model\n"
-    "\n"
-    "`rnnkit generate <verb> --help` for the options of a verb.\n";
-
 static const cli_use sample_uses[] = {
     CLI_USE_H(CF_MODEL, NULL, "the generator"),
     CLI_USE_D(CF_PRIME, "a newline"),
@@ -252,6 +242,9 @@ static int cmd_eval(int argc, char **argv)
 int cmd_generate(int argc, char **argv)
 {
     static const cli_verb verbs[] = {
-        {"train", cmd_generate_train}, {"sample", cmd_sample}, {"eval", cmd_eval}, {NULL, NULL}};
-    return cli_dispatch("generate", usage_main, verbs, argc, argv);
+        {"train", cmd_generate_train, "learn a text character by character (grapheme clusters)"},
+        {"sample", cmd_sample, "continue a text (--prime)"},
+        {"eval", cmd_eval, "loss and bits per character of a text under a model"},
+        {NULL, NULL, NULL}};
+    return cli_dispatch("generate", verbs, argc, argv);
 }

@@ -13,7 +13,7 @@
 
 static const cli_use train_uses[] = {
     CLI_HEADING("data:"),
-    CLI_USE(CF_TEXT),
+    CLI_USE_H(CF_TRAIN, NULL, "UTF-8 training text (repeatable; files are concatenated)"),
     CLI_USE_H(CF_VALID, NULL, "validation text (default: the tail of the training text)"),
     CLI_USE_H(CF_VALID_FRAC, "0.05", "fraction of the text held out as validation"),
     CLI_USE_D(CF_NORMALIZE, "none"),
@@ -47,9 +47,11 @@ static const cli_use train_uses[] = {
     CLI_USE(CF_RESUME),
     CLI_USES_END,
 };
+/* --train names the training data in both train verbs (--text was generate's) */
+static const cli_renamed train_renamed[] = {{"text", "train"}, {NULL, NULL}};
 static const cli_command train_cmd = {
-    "generate train", "usage: rnnkit generate train --text FILE [--text FILE...] -o MODEL.db [options]\n\n",
-    train_uses, NULL};
+    "generate train", "usage: rnnkit generate train --train FILE [--train FILE...] -o MODEL.db [options]\n\n",
+    train_uses, train_renamed};
 
 typedef struct train_args {
     const char *texts[64], *out, *valid;
@@ -78,9 +80,9 @@ static int parse_train(train_args *a, int argc, char **argv)
     while ((id = cli_next(&p, &v)) >= 0) {
         if (cli_model_flag(id, &v, &a->mc) || cli_train_flag(id, &v, &a->to.train) || cli_output_flag(id, &v, &a->o))
             ;
-        else if (id == CF_TEXT && a->ntexts == 64)
-            return cli_usage(train_cmd.name, "--text: at most 64 files");
-        else if (id == CF_TEXT)
+        else if (id == CF_TRAIN && a->ntexts == 64)
+            return cli_usage(train_cmd.name, "--train: at most 64 files");
+        else if (id == CF_TRAIN)
             a->texts[a->ntexts++] = v.s;
         else if (id == CF_VALID)
             a->valid = v.s;
@@ -109,7 +111,7 @@ static int parse_train(train_args *a, int argc, char **argv)
     if (rc != CLI_GO)
         return rc;
     if (!a->ntexts)
-        return cli_usage(train_cmd.name, "--text is required");
+        return cli_usage(train_cmd.name, "--train is required");
     if (decay_set && a->to.train.lr_schedule != RNNKIT_LR_PLATEAU)
         return cli_usage(train_cmd.name, "--lr-decay: the cosine schedule does not use it; add --lr-schedule plateau");
     if (!a->out)
@@ -170,7 +172,7 @@ static rnnkit_status train_on_text(train_args *a, rnnkit_model *m, rnnkit_error 
         int nlog = 0;
         st = rnnkit_generator_train(m, all, ntr, va, nva, &a->to, &log, &nlog, err);
         if (st == RNNKIT_ERR_EMPTY)
-            rnnkit_error_prefix(err, "%s%s", a->texts[0], a->ntexts > 1 ? " (and the other --text files)" : "");
+            rnnkit_error_prefix(err, "%s%s", a->texts[0], a->ntexts > 1 ? " (and the other --train files)" : "");
         free(log);
     }
     free(all);

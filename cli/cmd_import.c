@@ -6,16 +6,25 @@
  * takes no vocabulary: --vocab is required only when the task needs one.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "rnnkit/model.h"
 #include "rnnkit/vocab.h"
 
-static const char usage_import[] =
+static const cli_use import_uses[] = {
+    CLI_USE(CF_IMPORT_FORMAT),
+    CLI_USE_H(CF_VOCAB, NULL, "the vocabulary the embedding rows follow (its size must\nequal the rows of embedding.weight); not for a forecaster"),
+    CLI_USE_H(CF_OUTPUT, NULL, "the model file to write (atomically)"),
+    CLI_USE(CF_CONFIG),
+    CLI_USE_H(CF_LABELS, NULL, "the classifier's labels in output order (otherwise the\nmetadata's `labels`)"),
+    CLI_USES_END,
+};
+static const cli_command import_cmd = {
+    "import",
     "usage: rnnkit import --format safetensors IN [--vocab VOCAB.db] -o MODEL.db [options]\n"
     "\n"
     "Builds an rnnkit model file from weights trained elsewhere (e.g. PyTorch):\n"
@@ -26,18 +35,25 @@ static const char usage_import[] =
     "A forecaster (task=forecast: modules rnn and fc, no embedding) takes no\n"
     "vocabulary; its series spec (differencing, scaler, columns) comes from the\n"
     "metadata only.\n"
-    "\n"
-    "  -f, --format F       safetensors (the only one)\n"
-    "  --vocab FILE         the vocabulary the embedding rows follow (its size must\n"
-    "                       equal the rows of embedding.weight); not for a forecaster\n"
-    "  -o, --output FILE    the model file to write (atomically)\n"
-    "  --config K=V,...     task=classify|generate|forecast, cell=lstm|gru|rnn, embed=N,\n"
-    "                       hidden=N, layers=N, bidirectional=0|1, pool=last|mean|max,\n"
-    "                       dropout=F, embed_dropout=F, weight_drop=F, maxlen=N,\n"
-    "                       keep_last=0|1; a forecaster's inputs=N, lookback=N, horizon=N\n"
-    "  --labels A,B,...     the classifier's labels in output order (otherwise the\n"
-    "                       metadata's `labels`)\n"
-    "  -h, --help           this help\n";
+    "\n",
+    import_uses, NULL};
+
+typedef struct import_args {
+    const char *vocab, *out, *config, *labels;
+    int have_format;
+} import_args;
+
+static void import_flag(void *ctx, int id, const cli_value *v)
+{
+    import_args *a = ctx;
+    switch (id) {
+    case CF_IMPORT_FORMAT: a->have_format = 1; break; /* safetensors, the only word */
+    case CF_VOCAB: a->vocab = v->s; break;
+    case CF_OUTPUT: a->out = v->s; break;
+    case CF_CONFIG: a->config = v->s; break;
+    case CF_LABELS: a->labels = v->s; break;
+    }
+}
 
 typedef struct labels_arg_list {
     char **s;
@@ -74,49 +90,30 @@ static int split_labels(const char *arg, labels_arg_list *l)
 
 int cmd_import(int argc, char **argv)
 {
-    const char *vocab_path = NULL, *out = NULL, *config = NULL, *labels_arg = NULL;
-    int have_format = 0;
-    static const struct option opts[] = {{"format", required_argument, 0, 'f'}, {"vocab", required_argument, 0, 'v'},
-                                          {"output", required_argument, 0, 'o'}, {"config", required_argument, 0, 'c'},
-                                          {"labels", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'},
-                                          {0, 0, 0, 0}};
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":f:o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            if (strcmp(optarg, "safetensors"))
-                return cli_usage_error(usage_import, "--format: unknown format '%s'", optarg);
-            have_format = 1;
-            break;
-        case 'v': vocab_path = optarg; break;
-        case 'o': out = optarg; break;
-        case 'c': config = optarg; break;
-        case 'l': labels_arg = optarg; break;
-        case 'h': fputs(usage_import, stdout); return CLI_EXIT_OK;
-        case ':': return cli_usage_error(usage_import, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error(usage_import, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (!have_format)
-        return cli_usage_error(usage_import, "--format safetensors is required");
+    import_args a = {0};
+    int first = 0, rc = cli_parse_flags(&import_cmd, argc, argv, import_flag, &a, &first);
+    if (rc != CLI_GO)
+        return rc;
+    const char *name = import_cmd.name, *vocab_path = a.vocab, *out = a.out, *config = a.config,
+               *labels_arg = a.labels;
+    if (!a.have_format)
+        return cli_usage(name, "--format safetensors is required");
     if (!out)
-        return cli_usage_error(usage_import, "-o MODEL.db is required");
-    if (optind != argc - 1)
-        return cli_usage_error(usage_import, "give exactly one IN file");
-    const char *in = argv[optind];
+        return cli_usage(name, "-o MODEL.db is required");
+    if (first != argc - 1)
+        return cli_usage(name, "give exactly one IN file");
+    const char *in = argv[first];
 
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_model_config scratch;
     rnnkit_model_config_default(&scratch, RNNKIT_TASK_CLASSIFY);
     if (config && rnnkit_model_config_parse(&scratch, config, &err))
-        return cli_usage_error(usage_import, "--config: %s", err.msg);
+        return cli_usage(name, "--config: %s", err.msg);
     labels_arg_list labels = {0};
-    int rc = CLI_EXIT_FAIL;
+    rc = CLI_EXIT_FAIL;
     if (labels_arg && split_labels(labels_arg, &labels)) {
-        rc = labels.n < 0 ? cli_usage_error(usage_import, "--labels: an empty label") : cli_failf("out of memory");
+        rc = labels.n < 0 ? cli_usage(name, "--labels: an empty label") : cli_failf("out of memory");
         labels.n = labels.n < 0 ? 0 : labels.n;
         goto done;
     }
@@ -130,9 +127,9 @@ int cmd_import(int argc, char **argv)
     rnnkit_import_options io = {config, labels_arg ? (const char *const *)labels.s : NULL, labels.n};
     if (rnnkit_model_import_safetensors_file(in, vocab, &io, &m, &err)) {
         if (err.status == RNNKIT_ERR_ARG && !vocab_path && strstr(err.msg, "needs the vocabulary"))
-            rc = cli_usage_error(usage_import, "--vocab VOCAB.db is required: %s", err.msg);
+            rc = cli_usage(name, "--vocab VOCAB.db is required: %s", err.msg);
         else
-            rc = err.status == RNNKIT_ERR_ARG ? cli_usage_error(usage_import, "%s", err.msg) : cli_fail(&err);
+            rc = err.status == RNNKIT_ERR_ARG ? cli_usage(name, "%s", err.msg) : cli_fail(&err);
         goto done;
     }
     if (rnnkit_model_save(m, out, &err)) {

@@ -2,103 +2,40 @@
  * cli/cmd_report.c: `rnnkit report`: one self-contained HTML page:
  * configuration, training and validation curves (inline SVG) from the
  * model's training log (rnnkit_model_read_log) and, for a classifier given
- * labelled data, the confusion matrix and per-label scores; for a
- * forecaster given its series (--csv), the plot of the series, fit and
- * forecasts and the errors beside the baselines (cli/report_forecast.c).
- * The page is written to a temporary file beside the target and renamed
- * over it; `-` is stdout.
+ * labelled data, the confusion matrix and per-label scores (computed by
+ * rnnkit/metrics.h); for a forecaster given its series (--csv), the plot
+ * of the series, fit and forecasts and the errors beside the baselines
+ * (cli/report_forecast.c). The page is built in memory and written
+ * atomically by rnnkit_write_file_atomic; `-` is stdout.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "cli/report_forecast.h"
 #include "cli/report_svg.h"
 #include "rnnkit/corpus.h"
+#include "rnnkit/dataset.h"
+#include "rnnkit/metrics.h"
 #include "rnnkit/model.h"
 #include "rnnkit/vocab.h"
 
-/* ====================================================================== */
-/* Output files: temporary + rename; "-" is stdout. */
-
-typedef struct out_file {
-    const char *path;
-    char *tmp; /* NULL for stdout */
-    FILE *f;
-} out_file;
-
-static int out_open(out_file *o, const char *path)
-{
-    o->path = path;
-    o->tmp = NULL;
-    o->f = NULL;
-    if (!strcmp(path, "-")) {
-        o->f = stdout;
-        return 0;
-    }
-    if (asprintf(&o->tmp, "%s.tmp-XXXXXX", path) < 0) {
-        o->tmp = NULL;
-        return cli_failf("%s: out of memory", path);
-    }
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(o->tmp);
-        o->tmp = NULL;
-        return cli_failf("%s: cannot create a temporary file beside it: %s", path, strerror(e));
-    }
-    fchmod(fd, 0644);
-    o->f = fdopen(fd, "w");
-    if (!o->f) {
-        int e = errno;
-        close(fd);
-        unlink(o->tmp);
-        free(o->tmp);
-        o->tmp = NULL;
-        return cli_failf("%s: %s", path, strerror(e));
-    }
-    return 0;
-}
-
-/* Finishes the file: with ok, flushes and renames (returns nonzero after a
- * message if that fails); without, discards it. */
-static int out_close(out_file *o, int ok)
-{
-    if (!o->f)
-        return 1;
-    if (!o->tmp) {
-        int bad = fflush(stdout) != 0 || ferror(stdout);
-        o->f = NULL;
-        return (ok && bad) ? cli_failf("-: write failed") : !ok;
-    }
-    int bad = !ok;
-    if (ok && (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0)) {
-        cli_failf("%s: write failed: %s", o->path, strerror(errno));
-        bad = 1;
-    }
-    if (fclose(o->f) != 0 && !bad) {
-        cli_failf("%s: write failed: %s", o->path, strerror(errno));
-        bad = 1;
-    }
-    o->f = NULL;
-    if (!bad && rename(o->tmp, o->path) != 0) {
-        cli_failf("%s: cannot replace: %s", o->path, strerror(errno));
-        bad = 1;
-    }
-    if (bad)
-        unlink(o->tmp);
-    free(o->tmp);
-    o->tmp = NULL;
-    return bad;
-}
-
-static const char usage_report[] =
+static const cli_use report_uses[] = {
+    CLI_USE_H(CF_MODEL, NULL, "the model"),
+    CLI_USE_H(CF_OUTPUT, NULL, "the page to write (atomically; `-` = stdout)"),
+    CLI_USE_H(CF_DATA, NULL, "labelled data for the classifier's scores (TSV, fastText\n"
+                             "or a directory; see `rnnkit classify eval`)"),
+    CLI_USE_H(CF_CSV, NULL, "the forecaster's series (CSV; its columns are found by the\n"
+                            "names the model was trained with)"),
+    CLI_USE(CF_FILL),
+    CLI_USE_D(CF_TITLE, "the model file's name"),
+    CLI_USES_END,
+};
+static const cli_command report_cmd = {
+    "report",
     "usage: rnnkit report -m MODEL.db -o REPORT.html [--data FILE | --csv SERIES.csv]\n"
     "\n"
     "Writes one self-contained HTML page (no scripts, no external files): the\n"
@@ -109,25 +46,35 @@ static const char usage_report[] =
     "not hold it), also a plot of the series, the one-step-ahead fit on the training\n"
     "part and the forecasts on the test part, and their errors beside the naive\n"
     "baselines.\n"
-    "\n"
-    "  -m, --model FILE     the model\n"
-    "  -o, --output FILE    the page to write (atomically; `-` = stdout)\n"
-    "  --data FILE          labelled data for the classifier's scores (TSV, fastText\n"
-    "                       or a directory; see `rnnkit classify eval`)\n"
-    "  --csv FILE           the forecaster's series (CSV; its columns are found by the\n"
-    "                       names the model was trained with)\n"
-    "  --fill POLICY        missing cells in --csv: none (an error), previous, linear\n"
-    "  --title TEXT         page title (default: the model file's name)\n"
-    "  -h, --help           this help\n";
+    "\n",
+    report_uses, NULL};
+
+typedef struct report_args {
+    const char *model, *out, *data, *title, *csv;
+    rnnkit_fill fill;
+} report_args;
+
+static void report_flag(void *ctx, int id, const cli_value *v)
+{
+    report_args *a = ctx;
+    switch (id) {
+    case CF_MODEL: a->model = v->s; break;
+    case CF_OUTPUT: a->out = v->s; break;
+    case CF_DATA: a->data = v->s; break;
+    case CF_TITLE: a->title = v->s; break;
+    case CF_CSV: a->csv = v->s; break;
+    case CF_FILL: a->fill = (rnnkit_fill)v->i; break;
+    }
+}
 
 typedef struct log_table {
     rnnkit_log_row *r;
     int n;
 } log_table;
 
-/* Encodes and classifies `data`; fills conf [K][K] (rows true, columns
- * predicted). *skipped counts rows whose label the model does not know. */
-static int score_data(rnnkit_model *m, const char *data, int64_t *conf, size_t *skipped, size_t *used)
+/* Encodes and classifies the rows of `data` whose label the model knows
+ * (*skipped counts the others) and scores them into *out. */
+static int score_data(rnnkit_model *m, const char *data, rnnkit_metrics *out, size_t *skipped)
 {
     rnnkit_error err;
     rnnkit_error_clear(&err);
@@ -136,121 +83,52 @@ static int score_data(rnnkit_model *m, const char *data, int64_t *conf, size_t *
     if (rnnkit_corpus_load(data, &co, &corpus, &err))
         return cli_fail(&err);
     const rnnkit_model_config *mc = rnnkit_model_get_config(m);
-    rnnkit_vocab *v = rnnkit_model_vocab(m);
-    size_t n = rnnkit_corpus_size(corpus), nids = 0, cap = 1024, nd = 0;
-    size_t *off = malloc((n + 1) * sizeof *off);
-    int32_t *lab = malloc((n ? n : 1) * sizeof *lab);
-    int32_t *ids = malloc(cap * sizeof *ids);
-    float *probs = NULL;
-    int rc = CLI_EXIT_FAIL;
     const int K = rnnkit_model_num_labels(m);
-    *skipped = 0;
-    if (!off || !lab || !ids) {
-        cli_failf("%s: out of memory", data);
-        goto done;
-    }
-    off[0] = 0;
-    for (size_t i = 0; i < n; i++) {
-        int k = rnnkit_model_find_label(m, rnnkit_corpus_label(corpus, i));
-        if (k < 0) {
-            (*skipped)++;
-            continue;
-        }
-        size_t len = 0, got = 0;
-        const char *text = rnnkit_corpus_text(corpus, i, &len);
-        for (;;) {
-            size_t room = cap - nids;
-            if (mc->maxlen > 0 && room > (size_t)mc->maxlen)
-                room = (size_t)mc->maxlen;
-            if (rnnkit_vocab_encode(v, text, len, rnnkit_corpus_where(corpus, i), ids + nids, room, mc->keep_last,
-                                    &got, &err)) {
-                cli_fail(&err);
-                goto done;
-            }
-            size_t want = mc->maxlen > 0 && got > (size_t)mc->maxlen ? (size_t)mc->maxlen : got;
-            if (want <= room)
-                break;
-            cap = 2 * (nids + want);
-            int32_t *p = realloc(ids, cap * sizeof *p);
-            if (!p) {
-                cli_failf("%s: out of memory", data);
-                goto done;
-            }
-            ids = p;
-        }
-        nids += mc->maxlen > 0 && got > (size_t)mc->maxlen ? (size_t)mc->maxlen : got;
-        if (nids + 1 >= cap) {
-            cap *= 2;
-            int32_t *p = realloc(ids, cap * sizeof *p);
-            if (!p) {
-                cli_failf("%s: out of memory", data);
-                goto done;
-            }
-            ids = p;
-        }
-        lab[nd] = k;
-        off[++nd] = nids;
-    }
-    *used = nd;
-    if (nd > 0) {
-        probs = malloc(nd * (size_t)K * sizeof *probs);
-        if (!probs) {
-            cli_failf("%s: out of memory", data);
-            goto done;
-        }
-        rnnkit_dataset d = {nd, off, ids, lab};
-        if (rnnkit_classifier_predict(m, &d, mc->maxlen, mc->keep_last, probs, &err)) {
-            cli_fail(&err);
-            goto done;
-        }
-        for (size_t i = 0; i < nd; i++) {
-            const float *p = probs + i * (size_t)K;
-            int best = 0;
-            for (int k = 1; k < K; k++)
-                if (p[k] > p[best])
-                    best = k;
-            conf[(size_t)lab[i] * (size_t)K + (size_t)best]++;
-        }
-    }
-    rc = CLI_EXIT_OK;
-done:
-    free(off);
-    free(lab);
-    free(ids);
+    size_t n = rnnkit_corpus_size(corpus), nk = 0;
+    size_t *known = malloc((n ? n : 1) * sizeof *known);
+    rnnkit_docs *docs = NULL;
+    float *probs = NULL;
+    rnnkit_status st = known ? rnnkit_docs_new(0, &docs, &err) : rnnkit_error_set(&err, RNNKIT_ERR_NOMEM, "%s: out of memory", data);
+    for (size_t i = 0; !st && i < n; i++)
+        if (rnnkit_model_find_label(m, rnnkit_corpus_label(corpus, i)) >= 0)
+            known[nk++] = i;
+    *skipped = n - nk;
+    if (!st)
+        st = rnnkit_docs_add_rows(docs, m, corpus, known, nk, &err);
+    rnnkit_dataset d = st ? (rnnkit_dataset){0} : rnnkit_docs_view(docs);
+    if (!st && !(probs = malloc((d.n ? d.n : 1) * (size_t)K * sizeof *probs)))
+        st = rnnkit_error_set(&err, RNNKIT_ERR_NOMEM, "%s: out of memory", data);
+    if (!st && d.n)
+        st = rnnkit_classifier_predict(m, &d, mc->maxlen, mc->keep_last, probs, &err);
+    if (!st)
+        st = rnnkit_metrics_from_probs(d.label, probs, d.n, K, out, &err);
+    free(known);
     free(probs);
+    rnnkit_docs_free(docs);
     rnnkit_corpus_free(corpus);
-    return rc;
+    return st ? cli_fail(&err) : CLI_EXIT_OK;
 }
 
-static void write_scores(FILE *f, rnnkit_model *m, const char *data, const int64_t *conf, size_t used,
-                         size_t skipped)
+static void write_scores(FILE *f, rnnkit_model *m, const char *data, const rnnkit_metrics *s, size_t skipped)
 {
-    const int K = rnnkit_model_num_labels(m);
-    int64_t correct = 0;
-    for (int k = 0; k < K; k++)
-        correct += conf[(size_t)k * K + k];
+    const int K = s->num_classes;
+    const int64_t *conf = s->confusion;
     fputs("<section id=\"scores\"><h2>Scores on ", f);
     cli_html_esc(f, data);
-    fprintf(f, "</h2>\n<p>%zu documents, accuracy <b>%.4f</b>", used, used ? (double)correct / (double)used : 0.0);
+    fprintf(f, "</h2>\n<p>%zu documents, accuracy <b>%.4f</b>", s->n, s->accuracy);
     if (skipped)
         fprintf(f, " (%zu rows skipped: their label is not one of the model's)", skipped);
     fputs(".</p>\n<table class=\"num\"><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th>"
           "<th>support</th></tr>\n", f);
-    double macro = 0;
     for (int k = 0; k < K; k++) {
-        int64_t tp = conf[(size_t)k * K + k], pred = 0, sup = 0;
-        for (int j = 0; j < K; j++) {
-            pred += conf[(size_t)j * K + k];
-            sup += conf[(size_t)k * K + j];
-        }
-        double pr = pred ? (double)tp / (double)pred : 0, re = sup ? (double)tp / (double)sup : 0;
-        double f1 = pr + re > 0 ? 2 * pr * re / (pr + re) : 0;
-        macro += f1 / K;
+        const rnnkit_class_metrics *c = &s->per_class[k];
         fputs("<tr><td>", f);
         cli_html_esc(f, rnnkit_model_label(m, k));
-        fprintf(f, "</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%lld</td></tr>\n", pr, re, f1, (long long)sup);
+        fprintf(f, "</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>%lld</td></tr>\n", c->precision, c->recall,
+                c->f1, (long long)c->support);
     }
-    fprintf(f, "<tr><td><i>macro</i></td><td></td><td></td><td>%.4f</td><td>%zu</td></tr></table>\n", macro, used);
+    fprintf(f, "<tr><td><i>macro</i></td><td></td><td></td><td>%.4f</td><td>%zu</td></tr></table>\n", s->macro_f1,
+            s->n);
     fputs("<h3>Confusion matrix</h3>\n<p>Rows: true label; columns: predicted.</p>\n"
           "<table id=\"confusion\" class=\"num\"><tr><th></th>", f);
     for (int j = 0; j < K; j++) {
@@ -260,9 +138,7 @@ static void write_scores(FILE *f, rnnkit_model *m, const char *data, const int64
     }
     fputs("</tr>\n", f);
     for (int k = 0; k < K; k++) {
-        int64_t sup = 0;
-        for (int j = 0; j < K; j++)
-            sup += conf[(size_t)k * K + j];
+        const int64_t sup = s->per_class[k].support;
         fputs("<tr><th>", f);
         cli_html_esc(f, rnnkit_model_label(m, k));
         fputs("</th>", f);
@@ -366,86 +242,14 @@ static void write_curves(FILE *f, const log_table *lt, rnnkit_task task)
     fputs("</table></section>\n", f);
 }
 
-int cmd_report(int argc, char **argv)
+/* The page, start to end. */
+static void write_page(FILE *f, rnnkit_model *m, const report_args *a, const log_table *lt,
+                       const rnnkit_metrics *scores, size_t skipped, const cli_fc *fcr)
 {
-    const char *model = NULL, *out = NULL, *data = NULL, *title = NULL, *csv = NULL;
-    int fill = RNNKIT_FILL_NONE;
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'}, {"output", required_argument, 0, 'o'},
-                                          {"data", required_argument, 0, 'd'}, {"title", required_argument, 0, 't'},
-                                          {"csv", required_argument, 0, 'c'},  {"fill", required_argument, 0, 'f'},
-                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":m:o:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': model = optarg; break;
-        case 'o': out = optarg; break;
-        case 'd': data = optarg; break;
-        case 't': title = optarg; break;
-        case 'c': csv = optarg; break;
-        case 'f':
-            if ((fill = rnnkit_fill_from_name(optarg)) < 0)
-                return cli_usage_error(usage_report, "--fill: '%s' is not none, previous or linear", optarg);
-            break;
-        case 'h': fputs(usage_report, stdout); return CLI_EXIT_OK;
-        case ':': return cli_usage_error(usage_report, "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage_error(usage_report, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (!model)
-        return cli_usage_error(usage_report, "-m MODEL.db is required");
-    if (!out)
-        return cli_usage_error(usage_report, "-o REPORT.html is required");
-    if (optind != argc)
-        return cli_usage_error(usage_report, "unexpected argument '%s'", argv[optind]);
-
-    rnnkit_error err;
-    rnnkit_error_clear(&err);
-    rnnkit_model *m = NULL;
-    if (rnnkit_model_load(model, -1, &m, &err))
-        return cli_fail(&err);
     const rnnkit_task task = rnnkit_model_get_config(m)->task;
-    const int cls = task == RNNKIT_TASK_CLASSIFY, fc = task == RNNKIT_TASK_FORECAST;
-    if (data && !cls) {
-        rnnkit_model_free(m);
-        return cli_usage_error(usage_report, "--data: scores are for classifiers; %s is a %s", model,
-                               fc ? "forecaster (give its series with --csv)" : "generator");
-    }
-    if (csv && !fc) {
-        rnnkit_model_free(m);
-        return cli_usage_error(usage_report, "--csv: a series is for forecasters; %s is a %s", model,
-                               cls ? "classifier (give labelled data with --data)" : "generator");
-    }
-    log_table lt = {NULL, 0};
-    int rc = CLI_EXIT_FAIL;
-    int64_t *conf = NULL;
-    size_t skipped = 0, used = 0;
-    cli_fc fcr;
-    memset(&fcr, 0, sizeof fcr);
-    /* an ensemble's curves: its first member's */
-    if (rnnkit_model_read_log(model, 0, &lt.r, &lt.n, &err)) {
-        cli_fail(&err);
-        goto done;
-    }
-    if (data) {
-        const int K = rnnkit_model_num_labels(m);
-        if (!(conf = calloc((size_t)K * (size_t)K, sizeof *conf))) {
-            cli_failf("out of memory");
-            goto done;
-        }
-        if (score_data(m, data, conf, &skipped, &used))
-            goto done;
-    }
-    if (csv && cli_fc_prepare(m, csv, (rnnkit_fill)fill, &fcr))
-        goto done;
-    out_file o;
-    if (out_open(&o, out))
-        goto done;
-    FILE *f = o.f;
-    const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
+    const char *base = strrchr(a->model, '/') ? strrchr(a->model, '/') + 1 : a->model;
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
-    cli_html_esc(f, title ? title : base);
+    cli_html_esc(f, a->title ? a->title : base);
     fputs("</title>\n<style>\n"
           "body{font:15px/1.45 system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em;color:#222}\n"
           "table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 8px;"
@@ -455,29 +259,100 @@ int cmd_report(int argc, char **argv)
           "font-size:14px}\n"
           "svg text.tick{fill:#666;font-size:11px}\n"
           "</style></head><body>\n<h1>", f);
-    cli_html_esc(f, title ? title : base);
+    cli_html_esc(f, a->title ? a->title : base);
     fputs("</h1>\n<p>rnnkit ", f);
     cli_html_esc(f, rnnkit_version());
     fputs(" report for <code>", f);
-    cli_html_esc(f, model);
+    cli_html_esc(f, a->model);
     fputs("</code>.</p>\n", f);
-    if (fc)
+    if (task == RNNKIT_TASK_FORECAST) {
         cli_fc_config(f, m);
-    else
+        if (a->csv)
+            cli_fc_write(f, m, fcr, a->csv);
+        else
+            cli_fc_no_series(f);
+    } else {
         write_config(f, m);
-    if (fc && csv)
-        cli_fc_write(f, m, &fcr, csv);
-    else if (fc)
-        cli_fc_no_series(f);
-    write_curves(f, &lt, task);
-    if (data)
-        write_scores(f, m, data, conf, used, skipped);
+    }
+    write_curves(f, lt, task);
+    if (a->data)
+        write_scores(f, m, a->data, scores, skipped);
     fputs("</body></html>\n", f);
-    rc = out_close(&o, 1) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
-done:
+}
+
+/* Builds the page in memory and writes it to a->out (atomically; "-": stdout). */
+static int write_report(rnnkit_model *m, const report_args *a, const log_table *lt, const rnnkit_metrics *scores,
+                        size_t skipped, const cli_fc *fcr)
+{
+    char *page = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&page, &len);
+    if (!f)
+        return cli_failf("%s: out of memory", a->out);
+    write_page(f, m, a, lt, scores, skipped, fcr);
+    int bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad) {
+        free(page);
+        return cli_failf("%s: out of memory building the page", a->out);
+    }
+    int rc = CLI_EXIT_OK;
+    rnnkit_error err;
+    rnnkit_error_clear(&err);
+    if (!strcmp(a->out, "-")) {
+        if (fwrite(page, 1, len, stdout) != len || fflush(stdout) != 0)
+            rc = cli_failf("-: write failed");
+    } else if (rnnkit_write_file_atomic(a->out, page, len, &err)) {
+        rc = cli_fail(&err);
+    }
+    free(page);
+    return rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    report_args a = {0};
+    int first = 0, rc = cli_parse_flags(&report_cmd, argc, argv, report_flag, &a, &first);
+    if (rc != CLI_GO)
+        return rc;
+    const char *name = report_cmd.name;
+    if (!a.model)
+        return cli_usage(name, "-m MODEL.db is required");
+    if (!a.out)
+        return cli_usage(name, "-o REPORT.html is required");
+    if (first != argc)
+        return cli_usage(name, "unexpected argument '%s'", argv[first]);
+
+    rnnkit_error err;
+    rnnkit_error_clear(&err);
+    rnnkit_model *m = NULL;
+    if (rnnkit_model_load(a.model, -1, &m, &err))
+        return cli_fail(&err);
+    const rnnkit_task task = rnnkit_model_get_config(m)->task;
+    if (a.data && task != RNNKIT_TASK_CLASSIFY) {
+        rnnkit_model_free(m);
+        return cli_usage(name, "--data: scores are for classifiers; %s is a %s", a.model,
+                         task == RNNKIT_TASK_FORECAST ? "forecaster (give its series with --csv)" : "generator");
+    }
+    if (a.csv && task != RNNKIT_TASK_FORECAST) {
+        rnnkit_model_free(m);
+        return cli_usage(name, "--csv: a series is for forecasters; %s is a %s", a.model,
+                         task == RNNKIT_TASK_CLASSIFY ? "classifier (give labelled data with --data)" : "generator");
+    }
+    cli_fc fcr;
+    memset(&fcr, 0, sizeof fcr);
+    log_table lt = {NULL, 0};
+    rnnkit_metrics scores = {0};
+    size_t skipped = 0;
+    rc = CLI_EXIT_FAIL;
+    /* an ensemble's curves: its first member's */
+    if (rnnkit_model_read_log(a.model, 0, &lt.r, &lt.n, &err))
+        rc = cli_fail(&err);
+    else if ((!a.data || score_data(m, a.data, &scores, &skipped) == CLI_EXIT_OK) &&
+             (!a.csv || cli_fc_prepare(m, a.csv, a.fill, &fcr) == CLI_EXIT_OK))
+        rc = write_report(m, &a, &lt, &scores, skipped, &fcr);
     cli_fc_free(&fcr);
     free(lt.r);
-    free(conf);
+    rnnkit_metrics_free(&scores);
     rnnkit_model_free(m);
     return rc;
 }

@@ -14,17 +14,6 @@
 #include "rnnkit/tokenizer.h"
 #include "rnnkit/vocab.h"
 
-static const char usage_main[] =
-    "usage: rnnkit vocab <verb> [options]\n"
-    "\n"
-    "verbs:\n"
-    "  build    count tokens of corpora into a vocabulary file (SQLite)\n"
-    "  show     configuration, size, top tokens and coverage of a vocabulary\n"
-    "  encode   text lines to id sequences (with Keras pad_sequences padding)\n"
-    "  decode   id sequences back to text\n"
-    "\n"
-    "`rnnkit vocab <verb> --help` for the options of a verb.\n";
-
 static const cli_use build_uses[] = {
     CLI_USE_H(CF_OUTPUT, NULL, "the vocabulary file"),
     CLI_USE_D(CF_LEVEL, "word"),
@@ -36,12 +25,12 @@ static const cli_use build_uses[] = {
     CLI_USE_D(CF_INVALID, "error"),
     CLI_USE_D(CF_MIN_COUNT, "1"),
     CLI_USE_D(CF_MAX_VOCAB, "no cap"),
-    CLI_USE(CF_TSV),
+    CLI_USE_D(CF_LINE_FORMAT, "lines"),
     CLI_USE_H(CF_APPEND, NULL, "count more corpora into the existing VOCAB.db (its rules)"),
     CLI_USE_H(CF_QUIET, NULL, "no summary on stderr"),
     CLI_USES_END,
 };
-static const cli_renamed build_renamed[] = {{"max-size", "max-vocab"}, {NULL, NULL}};
+static const cli_renamed build_renamed[] = {{"max-size", "max-vocab"}, {"tsv", "format tsv"}, {NULL, NULL}};
 static const cli_command build_cmd = {
     "vocab build",
     "usage: rnnkit vocab build -o VOCAB.db [options] FILE... (- = stdin)\n\n"
@@ -52,24 +41,6 @@ static const cli_use show_uses[] = {CLI_USE_D(CF_TOP, "20"), CLI_USE_H(CF_JSON, 
                                     CLI_USES_END};
 static const cli_command show_cmd = {"vocab show", "usage: rnnkit vocab show VOCAB.db [--top N] [--json]\n\n",
                                      show_uses, NULL};
-
-/* Runs the parser over flags that need no more than a switch statement of
- * the caller: returns each flag through `set`; CLI_GO with the first
- * operand in *operand, or the exit status. */
-typedef void (*flag_setter)(void *ctx, int id, const cli_value *v);
-static int parse(const cli_command *cmd, int argc, char **argv, flag_setter set, void *ctx, int *operand)
-{
-    cli_parser p;
-    cli_value v;
-    int id;
-    cli_parser_init(&p, cmd, argc, argv);
-    while ((id = cli_next(&p, &v)) >= 0)
-        set(ctx, id, &v);
-    if (id == CLI_STOP)
-        return p.rc;
-    *operand = p.operand;
-    return CLI_GO;
-}
 
 /* ---------------------------------------------------------------------- */
 /* build */
@@ -95,7 +66,7 @@ static void build_flag(void *ctx, int id, const cli_value *v)
     case CF_INVALID: a->cfg.invalid = (rnnkit_invalid)v->i; break; /* error|replace|skip */
     case CF_MIN_COUNT: a->min_count = v->i; break;
     case CF_MAX_VOCAB: a->max_size = v->i; break;
-    case CF_TSV: a->tsv = 1; break;
+    case CF_LINE_FORMAT: a->tsv = v->i == 1; break; /* lines|tsv */
     case CF_APPEND: a->append = 1; break;
     case CF_QUIET: a->quiet = 1; break;
     }
@@ -151,7 +122,7 @@ static int cmd_build(int argc, char **argv)
 {
     build_args a = {.norm = -1, .lower = -1, .min_count = 1};
     rnnkit_tok_config_default(&a.cfg, RNNKIT_LEVEL_WORD);
-    int first = 0, rc = parse(&build_cmd, argc, argv, build_flag, &a, &first);
+    int first = 0, rc = cli_parse_flags(&build_cmd, argc, argv, build_flag, &a, &first);
     if (rc != CLI_GO)
         return rc;
     if (!a.out)
@@ -312,7 +283,7 @@ static void show_text(const char *path, const rnnkit_vocab *v, int top)
 static int cmd_show(int argc, char **argv)
 {
     show_args a = {.top = 20};
-    int first = 0, rc = parse(&show_cmd, argc, argv, show_flag, &a, &first);
+    int first = 0, rc = cli_parse_flags(&show_cmd, argc, argv, show_flag, &a, &first);
     if (rc != CLI_GO)
         return rc;
     if (first != argc - 1)
@@ -332,6 +303,10 @@ static int cmd_show(int argc, char **argv)
 int cmd_vocab(int argc, char **argv)
 {
     static const cli_verb verbs[] = {
-        {"build", cmd_build}, {"show", cmd_show}, {"encode", cmd_vocab_encode}, {"decode", cmd_vocab_decode}, {NULL, NULL}};
-    return cli_dispatch("vocab", usage_main, verbs, argc, argv);
+        {"build", cmd_build, "count tokens of corpora into a vocabulary file (SQLite)"},
+        {"show", cmd_show, "configuration, size, top tokens and coverage of a vocabulary"},
+        {"encode", cmd_vocab_encode, "text lines to id sequences (with Keras pad_sequences padding)"},
+        {"decode", cmd_vocab_decode, "id sequences back to text"},
+        {NULL, NULL, NULL}};
+    return cli_dispatch("vocab", verbs, argc, argv);
 }

@@ -18,16 +18,17 @@ static const cli_use encode_uses[] = {
     CLI_USE_D(CF_PADDING, "pre, as Keras"),
     CLI_USE_H(CF_TRUNCATING, "pre, as Keras", "pre|post: which end loses ids"),
     CLI_USE_D(CF_VALUE, "0"),
-    CLI_USE_H(CF_TSV, NULL, "the input is label<TAB>text: encode the text column"),
+    CLI_USE_H(CF_LINE_FORMAT, "lines", "lines|tsv: a document per line, or label<TAB>text lines\nof which the text column is encoded"),
     CLI_USE(CF_REPORT),
     CLI_USES_END,
 };
+static const cli_renamed encode_renamed[] = {{"tsv", "format tsv"}, {NULL, NULL}};
 static const cli_command encode_cmd = {
     "vocab encode",
     "usage: rnnkit vocab encode VOCAB.db [options] [FILE...|-]\n\n"
     "One line of space-separated ids per input line, with the vocabulary's own\n"
     "rules. Without --maxlen sequences are printed whole.\n",
-    encode_uses, NULL};
+    encode_uses, encode_renamed};
 
 static const cli_use decode_uses[] = {CLI_USES_END};
 static const cli_command decode_cmd = {
@@ -113,7 +114,7 @@ static int parse_ids(const cli_command *cmd, int argc, char **argv, encode_args 
         case CF_TRUNCATING: a->trunc_pre = v.i == 0; break;
         case CF_VALUE: a->value = (int32_t)v.i; break;
         case CF_REPORT: a->report = 1; break;
-        case CF_TSV: a->tsv = 1; break;
+        case CF_LINE_FORMAT: a->tsv = v.i == 1; break; /* lines|tsv */
         }
     }
     if (id == CLI_STOP)

@@ -4,11 +4,13 @@
  * and two-line usage errors with a suggestion for a mistyped flag.
  *
  * Invariant: table[i].id == i (checked by the order of the initialisers,
- * which use designated indices). Values are checked with cli_parse_* of
- * cli/util.c, so a bad number reads the same in every command.
+ * which use designated indices). Every value is checked here (check_value),
+ * so a bad number reads the same in every command.
  */
 #include "cli/flags.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,15 +30,17 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
     FLAG(CF_JSON, "json", 0, CLI_SWITCH, NULL), .help = "print JSON instead of text"},
     FLAG(CF_THREADS, "threads", 0, CLI_INT, "N"), RANGE(1, 64), .help = "BLAS threads"},
 
-    FLAG(CF_TRAIN, "train", 0, CLI_TEXT, "FILE"), .help = "labelled training data"},
-    FLAG(CF_TEXT, "text", 0, CLI_TEXT, "FILE"), .help = "UTF-8 training text (repeatable; files are concatenated)"},
+    FLAG(CF_TRAIN, "train", 0, CLI_TEXT, "FILE"), .help = "the training data"},
     FLAG(CF_VALID, "valid", 0, CLI_TEXT, "FILE"), .help = "validation data (model selection, early stopping)"},
     FLAG(CF_VALID_FRAC, "valid-frac", 0, CLI_REAL, "F"), REALS(0, 0.9),
         .help = "fraction of the training data held out as validation"},
     FLAG(CF_FORMAT, "format", 0, CLI_WORD, "F"), .words = "auto|tsv|fasttext|dir",
         .help = "auto|tsv|fasttext|dir: the layout of labelled data"},
+    /* the same idea for files read line by line (a command takes CF_FORMAT or CF_LINE_FORMAT) */
+    FLAG(CF_LINE_FORMAT, "format", 0, CLI_WORD, "F"), .words = "lines|tsv",
+        .help = "lines|tsv: a document per line, or label<TAB>text lines\nof which only the text counts"},
     FLAG(CF_SKIP_BAD, "skip-bad", 0, CLI_SWITCH, NULL), .help = "count and skip malformed rows instead of failing"},
-    FLAG(CF_TSV, "tsv", 0, CLI_SWITCH, NULL), .help = "the input is label<TAB>text: only the text column counts"},
+
 
     FLAG(CF_VOCAB, "vocab", 0, CLI_TEXT, "FILE"), .help = "a vocabulary file (from `rnnkit vocab build`)"},
     FLAG(CF_LEVEL, "level", 0, CLI_WORD, "L"), .words = "word|char", .help = "word|char: the unit of a token"},
@@ -146,6 +150,19 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
         .help = "seasonal period: seasonal differencing and the seasonal naive baseline (1: none)"},
     FLAG(CF_TEST_FRAC, "test-frac", 0, CLI_REAL, "F"), REALS(0.01, 0.9),
         .help = "the last fraction of the rows, held out as the test part"},
+    /* `--format` of the files export writes and import reads: words of their own (a command takes one of
+     * CF_FORMAT, CF_EXPORT_FORMAT and CF_IMPORT_FORMAT) */
+    FLAG(CF_EXPORT_FORMAT, "format", 'f', CLI_WORD, "F"), .words = "safetensors|vocab-txt|keras-tokenizer|hf-tokenizer",
+        .help = "safetensors|vocab-txt|keras-tokenizer|hf-tokenizer (required)"},
+    FLAG(CF_IMPORT_FORMAT, "format", 'f', CLI_WORD, "F"), .words = "safetensors", .help = "safetensors (the only one)"},
+    FLAG(CF_CONFIG, "config", 0, CLI_TEXT, "K=V,..."),
+        .help = "task=classify|generate|forecast, cell=lstm|gru|rnn, embed=N,\n"
+                "hidden=N, layers=N, bidirectional=0|1, pool=last|mean|max,\n"
+                "dropout=F, embed_dropout=F, weight_drop=F, maxlen=N,\n"
+                "keep_last=0|1; a forecaster's inputs=N, lookback=N, horizon=N"},
+    FLAG(CF_LABELS, "labels", 0, CLI_TEXT, "A,B,..."), .help = "the classifier's labels in output order"},
+    FLAG(CF_DATA, "data", 0, CLI_TEXT, "FILE"), .help = "labelled data (TSV, fastText or a directory)"},
+    FLAG(CF_TITLE, "title", 0, CLI_TEXT, "TEXT"), .help = "the page's title"},
 };
 
 const cli_flag *cli_flag_table(void) { return table; }
@@ -198,12 +215,15 @@ int cli_usage(const char *name, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
-int cli_dispatch(const char *name, const char *help, const cli_verb *verbs, int argc, char **argv)
+int cli_dispatch(const char *name, const cli_verb *verbs, int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage(name, "%s: missing verb", name);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(help, stdout);
+        printf("usage: rnnkit %s <verb> [options]\n\nverbs:\n", name);
+        for (const cli_verb *v = verbs; v->name; v++)
+            printf("  %-9s %s\n", v->name, v->help);
+        printf("\n`rnnkit %s <verb> --help` for the options of a verb.\n", name);
         return CLI_EXIT_OK;
     }
     for (const cli_verb *v = verbs; v->name; v++)
@@ -324,6 +344,59 @@ static int word_index(const char *words, const char *s)
     return -1;
 }
 
+/* A number's text that is not one: "rnnkit: --flag: 'x' is not <what>". */
+static int not_a(const char *flag, const char *s, const char *what)
+{
+    fprintf(stderr, "rnnkit: %s: '%s' is not %s\n", flag, s, what);
+    return 1;
+}
+
+/* The whole of s as an integer in [lo, hi]. */
+static int parse_i64(const char *flag, const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end)
+        return not_a(flag, s, "an integer");
+    if (errno == ERANGE || v < lo || v > hi) {
+        fprintf(stderr, "rnnkit: %s: %s is out of range [%lld, %lld]\n", flag, s, (long long)lo, (long long)hi);
+        return 1;
+    }
+    *out = (int64_t)v;
+    return 0;
+}
+
+/* The whole of s as a 64-bit unsigned integer (no sign). */
+static int parse_u64(const char *flag, const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = *s == '-' ? 0 : strtoull(s, &end, 10);
+    if (!*s || *s == '-')
+        return not_a(flag, s, "a non-negative integer");
+    if (*end || errno == ERANGE)
+        return not_a(flag, s, "a 64-bit unsigned integer");
+    *out = (uint64_t)v;
+    return 0;
+}
+
+/* The whole of s as a finite number in [lo, hi]. */
+static int parse_double(const char *flag, const char *s, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || !isfinite(v))
+        return not_a(flag, s, "a finite number");
+    if (errno == ERANGE || v < lo || v > hi) {
+        fprintf(stderr, "rnnkit: %s: %s is out of range [%g, %g]\n", flag, s, lo, hi);
+        return 1;
+    }
+    *out = v;
+    return 0;
+}
+
 /* Checks optarg against the flag's kind into *v; nonzero (message printed) when bad. */
 static int check_value(const cli_flag *fl, const char *s, cli_value *v)
 {
@@ -338,9 +411,9 @@ static int check_value(const cli_flag *fl, const char *s, cli_value *v)
             return 0;
         }
         /* fall through */
-    case CLI_I64: return cli_parse_i64(flag, s, fl->ilo, fl->ihi, &v->i);
-    case CLI_U64: return cli_parse_u64(flag, s, &v->u);
-    case CLI_REAL: return cli_parse_double(flag, s, fl->dlo, fl->dhi, &v->d);
+    case CLI_I64: return parse_i64(flag, s, fl->ilo, fl->ihi, &v->i);
+    case CLI_U64: return parse_u64(flag, s, &v->u);
+    case CLI_REAL: return parse_double(flag, s, fl->dlo, fl->dhi, &v->d);
     case CLI_BOOL:
         if ((v->i = word_index("no|yes|0|1|false|true", s)) >= 0) {
             v->i %= 2;
@@ -408,12 +481,14 @@ int cli_next(cli_parser *p, cli_value *v)
     }
     if (c >= FLAG_BASE)
         c -= FLAG_BASE;
-    else /* a short option: its flag */
-        for (int k = 0; k < CLI_NUM_FLAGS; k++)
-            if (table[k].short_name == c) {
-                c = k;
+    else /* a short option: the command's flag of that short name */
+        for (int k = 0; p->opts[k].name; k++) {
+            int id = p->opts[k].val - FLAG_BASE;
+            if (id >= 0 && id < CLI_NUM_FLAGS && table[id].short_name == c) {
+                c = id;
                 break;
             }
+        }
     const cli_flag *fl = &table[c];
     v->s = optarg;
     if (check_value(fl, optarg, v)) {
@@ -432,5 +507,19 @@ int cli_no_operands(const cli_parser *p, int id)
         return p->rc;
     if (p->operand < p->argc)
         return cli_usage(p->cmd->name, "unexpected argument '%s'", p->argv[p->operand]);
+    return CLI_GO;
+}
+
+int cli_parse_flags(const cli_command *cmd, int argc, char **argv, cli_flag_setter set, void *ctx, int *operand)
+{
+    cli_parser p;
+    cli_value v;
+    int id;
+    cli_parser_init(&p, cmd, argc, argv);
+    while ((id = cli_next(&p, &v)) >= 0)
+        set(ctx, id, &v);
+    if (id == CLI_STOP)
+        return p.rc;
+    *operand = p.operand;
     return CLI_GO;
 }

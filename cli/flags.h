@@ -33,7 +33,7 @@ typedef enum cli_flag_id {
     /* files and output */
     CF_OUTPUT, CF_MODEL, CF_QUIET, CF_LOG_FORMAT, CF_JSON, CF_THREADS,
     /* data */
-    CF_TRAIN, CF_TEXT, CF_VALID, CF_VALID_FRAC, CF_FORMAT, CF_SKIP_BAD, CF_TSV,
+    CF_TRAIN, CF_VALID, CF_VALID_FRAC, CF_FORMAT, CF_LINE_FORMAT, CF_SKIP_BAD,
     /* vocabulary and tokenizer */
     CF_VOCAB, CF_LEVEL, CF_NORMALIZE, CF_LOWERCASE, CF_NO_LOWERCASE, CF_DROP_PUNCT,
     CF_CJK_BIGRAMS, CF_INVALID, CF_MIN_COUNT, CF_MAX_VOCAB, CF_APPEND, CF_TOP, CF_MAXLEN,
@@ -51,6 +51,8 @@ typedef enum cli_flag_id {
     /* series (forecast) */
     CF_CSV, CF_TARGET, CF_FEATURES, CF_DATE, CF_FILL, CF_LOOKBACK, CF_HORIZON, CF_SCALE, CF_DIFFERENCE,
     CF_SEASON, CF_TEST_FRAC,
+    /* export, import, report */
+    CF_EXPORT_FORMAT, CF_IMPORT_FORMAT, CF_CONFIG, CF_LABELS, CF_DATA, CF_TITLE,
     CLI_NUM_FLAGS
 } cli_flag_id;
 
@@ -144,6 +146,13 @@ int cli_next(cli_parser *p, cli_value *v);
  * CLI_STOP, or a usage error for an operand when the command takes none. */
 int cli_no_operands(const cli_parser *p, int id);
 
+/* The whole flag loop for a command whose flags need no more than a switch
+ * statement: each flag goes to set(ctx, id, &value); returns CLI_GO with
+ * the index of the first operand in *operand, or the exit status (help
+ * printed, usage error reported). */
+typedef void (*cli_flag_setter)(void *ctx, int id, const cli_value *v);
+int cli_parse_flags(const cli_command *cmd, int argc, char **argv, cli_flag_setter set, void *ctx, int *operand);
+
 /* Prints the help of `cmd` (synopsis and flags) to f. */
 void cli_print_help(const cli_command *cmd, FILE *f);
 /* A usage error of command `name` (NULL: the program): prints
@@ -151,12 +160,14 @@ void cli_print_help(const cli_command *cmd, FILE *f);
  * returns CLI_EXIT_USAGE. */
 int cli_usage(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Runs the verb of a command with verbs: `rnnkit <name> <verb> ...`.
- * `verbs` ends with {NULL}; `help` is the command's own help. */
+ * `verbs` ends with {NULL}; `rnnkit <name> --help` lists them with their
+ * help lines. */
 typedef struct cli_verb {
     const char *name;
     int (*run)(int argc, char **argv);
+    const char *help; /* one line */
 } cli_verb;
-int cli_dispatch(const char *name, const char *help, const cli_verb *verbs, int argc, char **argv);
+int cli_dispatch(const char *name, const cli_verb *verbs, int argc, char **argv);
 
 
 /* ---------------------------------------------------------------------- */

@@ -51,6 +51,7 @@ _rnnkit()
                 export) COMPREPLY=($(compgen -W "safetensors vocab-txt keras-tokenizer hf-tokenizer" -- "$cur")) ;;
                 import) COMPREPLY=($(compgen -W "safetensors" -- "$cur")) ;;
                 classify) COMPREPLY=($(compgen -W "auto tsv fasttext dir" -- "$cur")) ;;
+                vocab) COMPREPLY=($(compgen -W "lines tsv" -- "$cur")) ;;
                 *) COMPREPLY=($(compgen -f -- "$cur")) ;;
             esac
             return ;;
@@ -70,7 +71,7 @@ _rnnkit()
             COMPREPLY=($(compgen -W "task= cell= embed= hidden= layers= bidirectional= pool= dropout= maxlen= keep_last=" -- "$cur"))
             compopt -o nospace 2>/dev/null
             return ;;
-        -m|--model|-o|--output|--vocab|--data|--train|--valid|--text|--check-copy)
+        -m|--model|-o|--output|--vocab|--data|--train|--valid|--check-copy)
             COMPREPLY=($(compgen -f -- "$cur"))
             compopt -o filenames 2>/dev/null
             return ;;

@@ -130,3 +130,20 @@ rnnkit_status rnnkit__atomic_commit(rnnkit__atomic *a, rnnkit_error *err)
     fsync_dir_of(a->path);
     return RNNKIT_OK;
 }
+
+rnnkit_status rnnkit_write_file_atomic(const char *path, const void *data, size_t n, rnnkit_error *err)
+{
+    if (!path || (!data && n))
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "rnnkit_write_file_atomic: %s", path ? "no data" : "no path");
+    rnnkit__atomic out;
+    rnnkit_status st = rnnkit__atomic_open(&out, path, err);
+    if (st)
+        return st;
+    if (n)
+        st = rnnkit__atomic_write(&out, data, n, err);
+    if (st) {
+        rnnkit__atomic_discard(&out);
+        return st;
+    }
+    return rnnkit__atomic_commit(&out, err);
+}

@@ -13,6 +13,9 @@
  *     umask, as any file created by open(2) would; a file that replaces an
  *     existing regular file keeps that file's permission bits.
  *
+ * rnnkit_write_file_atomic (rnnkit/status.h) is this behaviour for a whole
+ * buffer, the public call for a program's own files (`rnnkit report`).
+ *
  * The temporary file may be written through the descriptor (fd, or
  * rnnkit__atomic_write), or reopened by name (a SQLite database at tmp) as
  * long as that handle is closed before commit.

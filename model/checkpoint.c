@@ -389,12 +389,11 @@ static rnnkit_status kv_f64(const kv_table *t, const char *path, const char *key
 static rnnkit_status read_named_blob(sqlite3 *db, const char *path, const char *table, const char *name,
                                      float *dst, size_t n, int required, int *found, rnnkit_error *err)
 {
-    char sql[96];
-    snprintf(sql, sizeof sql, "SELECT data, fnv1a64 FROM %s WHERE name = ?", table);
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return rnnkit__db_error(err, db, path, "reading the checkpoint");
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rnnkit_status pst = rnnkit__db_prepare_on(db, path, "SELECT data, fnv1a64 FROM %s WHERE name = ?", table,
+                                              name, "reading the checkpoint", &s, err);
+    if (pst)
+        return pst;
     rnnkit_status st = RNNKIT_OK;
     if (sqlite3_step(s) == SQLITE_ROW) {
         char what[64];

@@ -125,6 +125,27 @@ static rnnkit_status fc_backward(rnnkit_model *m, int B, rnnkit_error *err)
     return rnnkit__rnn_backward(m->rnn, NULL, m->dhn, NULL, NULL, NULL, NULL, err);
 }
 
+/* The gradient checks' entry point (model_internal.h). */
+rnnkit_status rnnkit__forecaster_loss(rnnkit_model *m, const float *x, const float *y, int B, int grad, double *loss,
+                                      rnnkit_error *err)
+{
+    if (m->cfg.task != RNNKIT_TASK_FORECAST || B < 1)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "a forecaster and at least one window");
+    rnnkit_status st = rnnkit__model_reserve(m, m->cfg.lookback, B, err);
+    if (st)
+        return st;
+    memcpy(m->x, x, (size_t)m->cfg.lookback * (size_t)B * (size_t)m->E * sizeof(float));
+    rnnkit_rng rng;
+    rnnkit_rng_seed(&rng, 1);
+    if ((st = fc_forward(m, B, 1, &rng, err)))
+        return st;
+    *loss = mse(m, B, y, grad);
+    if (!grad)
+        return RNNKIT_OK;
+    rnnkit__params_zero_grad(&m->params);
+    return fc_backward(m, B, err);
+}
+
 /* Loads the windows starting at starts[0..B) (y may be NULL: inputs only). */
 static rnnkit_status load_windows(rnnkit_model *m, const fc_data *d, const size_t *starts, int B, float *y,
                                   rnnkit_error *err)

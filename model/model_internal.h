@@ -145,4 +145,10 @@ rnnkit_status rnnkit__model_reserve(rnnkit_model *m, int T, int B, rnnkit_error 
 rnnkit_status rnnkit__classifier_loss(rnnkit_model *m, const rnnkit_dataset *d, int maxlen, int keep_last,
                                       int grad, double *loss, rnnkit_error *err);
 
+/* The same for a forecaster: the mean squared error of B windows x
+ * [lookback][B][inputs] against y [B][horizon] in training mode (dropout as
+ * configured, masks from a fixed seed), its gradient with grad != 0. */
+rnnkit_status rnnkit__forecaster_loss(rnnkit_model *m, const float *x, const float *y, int B, int grad, double *loss,
+                                      rnnkit_error *err);
+
 #endif

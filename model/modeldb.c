@@ -36,15 +36,28 @@ rnnkit_status rnnkit__db_exec(sqlite3 *db, const char *path, const char *sql, rn
     return RNNKIT_OK;
 }
 
+rnnkit_status rnnkit__db_prepare_on(sqlite3 *db, const char *path, const char *sql, const char *table,
+                                    const char *key, const char *what, sqlite3_stmt **s, rnnkit_error *err)
+{
+    char text[256];
+    int n = snprintf(text, sizeof text, sql, table);
+    *s = NULL;
+    if (n < 0 || (size_t)n >= sizeof text)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: %s: statement too long", path, what);
+    if (sqlite3_prepare_v2(db, text, -1, s, NULL) != SQLITE_OK)
+        return rnnkit__db_error(err, db, path, what);
+    sqlite3_bind_text(*s, 1, key, -1, SQLITE_STATIC);
+    return RNNKIT_OK;
+}
+
 rnnkit_status rnnkit__db_put_kv(sqlite3 *db, const char *path, const char *table, const char *key,
                             const char *value, rnnkit_error *err)
 {
-    char sql[128];
-    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO %s(key, value) VALUES(?, ?)", table);
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return rnnkit__db_error(err, db, path, "writing configuration");
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    rnnkit_status pst = rnnkit__db_prepare_on(db, path, "INSERT OR REPLACE INTO %s(key, value) VALUES(?, ?)", table,
+                                              key, "writing configuration", &s, err);
+    if (pst)
+        return pst;
     sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);

@@ -20,6 +20,12 @@
 rnnkit_status rnnkit__db_error(rnnkit_error *err, sqlite3 *db, const char *path, const char *what);
 /* Runs sql (several statements allowed); errors name path. err may be NULL. */
 rnnkit_status rnnkit__db_exec(sqlite3 *db, const char *path, const char *sql, rnnkit_error *err);
+/* Prepares `sql`, whose one %s is the name of `table` (a constant of the
+ * library, never user text), into *s with `key` bound (static) to its
+ * first parameter; on failure RNNKIT_ERR_DB naming path and `what` (the
+ * sql, formatted, must fit 256 bytes). */
+rnnkit_status rnnkit__db_prepare_on(sqlite3 *db, const char *path, const char *sql, const char *table,
+                                    const char *key, const char *what, sqlite3_stmt **s, rnnkit_error *err);
 /* INSERT OR REPLACE INTO table(key, value). */
 rnnkit_status rnnkit__db_put_kv(sqlite3 *db, const char *path, const char *table, const char *key,
                                 const char *value, rnnkit_error *err);

@@ -128,29 +128,32 @@ float rnnkit__rnn_tanh_exact(float x) { return act_tanh(x, 1); }
 
 /* Products (row-major, torch's [out][in] weights) */
 
+/* C[M][n_out] = A[M][n_in] op(W) + beta C: op(W) = W^T with W [n_out][n_in]
+ * (wt: the linear map) or W with W [n_in][n_out] (the transpose map, for
+ * gradients). gemv is the faster routine for one row (the generator's case). */
+static void gemm_w(int wt, int M, int n_out, int n_in, const float *A, const float *W, float beta, float *C)
+{
+    if (M == 1) {
+        if (beta == 0.0f)
+            memset(C, 0, (size_t)n_out * sizeof(float));
+        cblas_sgemv(CblasRowMajor, wt ? CblasNoTrans : CblasTrans, wt ? n_out : n_in, wt ? n_in : n_out, 1.0f, W,
+                    wt ? n_in : n_out, A, 1, beta, C, 1);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, wt ? CblasTrans : CblasNoTrans, M, n_out, n_in, 1.0f, A, n_in, W,
+                    wt ? n_in : n_out, beta, C, n_out);
+    }
+}
+
 /* C[M][N] = A[M][K] W^T + beta C, W [N][K]: a linear map applied to M rows. */
 void rnnkit__rnn_gemm_xwt(int M, int N, int K, const float *A, const float *W, float beta, float *C)
 {
-    if (M == 1) {
-        /* gemv is the faster routine for one row (the generator's case). */
-        if (beta == 0.0f)
-            memset(C, 0, (size_t)N * sizeof(float));
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, 1.0f, W, K, A, 1, beta, C, 1);
-    } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, W, K, beta, C, N);
-    }
+    gemm_w(1, M, N, K, A, W, beta, C);
 }
 
 /* C[M][K] = A[M][N] W + beta C, W [N][K]: the transpose map (gradients). */
 static void gemm_xw(int M, int N, int K, const float *A, const float *W, float beta, float *C)
 {
-    if (M == 1) {
-        if (beta == 0.0f)
-            memset(C, 0, (size_t)K * sizeof(float));
-        cblas_sgemv(CblasRowMajor, CblasTrans, N, K, 1.0f, W, K, A, 1, beta, C, 1);
-    } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, K, N, 1.0f, A, N, W, K, beta, C, K);
-    }
+    gemm_w(0, M, K, N, A, W, beta, C);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -17,8 +17,8 @@ mkdir -p "$O"
 step() { printf '\n== %s\n$ %s\n' "$1" "$2"; }
 
 step "1. a vocabulary from the training text" \
-     "rnnkit vocab build --tsv -o $O/vocab.db $D/sentiment/train.tsv"
-"$R" vocab build --tsv -o "$O/vocab.db" "$D/sentiment/train.tsv"
+     "rnnkit vocab build --format tsv -o $O/vocab.db $D/sentiment/train.tsv"
+"$R" vocab build --format tsv -o "$O/vocab.db" "$D/sentiment/train.tsv"
 "$R" vocab show "$O/vocab.db" --top 10
 
 step "2. a sentiment classifier (embedding + biLSTM + max pooling)" \
@@ -35,8 +35,8 @@ step "4. evaluate on held-out text" "rnnkit classify eval -m $O/sentiment.db $D/
 "$R" classify eval -m "$O/sentiment.db" "$D/sentiment/test.tsv"
 
 step "5. a character-level generator" \
-     "rnnkit generate train --text $D/text/verse.txt -o $O/verse.db --hidden 128 --layers 1 --steps 300 (light regularisation: a small text, a short run)"
-"$R" generate train --text "$D/text/verse.txt" -o "$O/verse.db" --hidden 128 --layers 1 --embed 32 \
+     "rnnkit generate train --train $D/text/verse.txt -o $O/verse.db --hidden 128 --layers 1 --steps 300 (light regularisation: a small text, a short run)"
+"$R" generate train --train "$D/text/verse.txt" -o "$O/verse.db" --hidden 128 --layers 1 --embed 32 \
     --batch 32 --seq-len 64 --steps 300 --eval-every 100 --lr 0.005 --dropout 0.2 --weight-drop 0
 
 step "6. continue a seed" "rnnkit generate sample -m $O/verse.db --prime ... --length 300"

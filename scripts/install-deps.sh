@@ -5,13 +5,14 @@
 #
 #   scripts/install-deps.sh            build + test dependencies
 #   scripts/install-deps.sh --ref      also the reference tools (python3-torch,
-#                                      python3-keras-preprocessing, fasttext)
+#                                      python3-keras-preprocessing,
+#                                      python3-statsmodels, fasttext)
 set -eu
 
 pkgs="build-essential cmake pkg-config libutf8proc-dev libsqlite3-dev sqlite3 libcmocka-dev libopenblas-dev libcsv-dev"
 for arg in "$@"; do
     case "$arg" in
-        --ref) pkgs="$pkgs python3-torch python3-numpy python3-keras-preprocessing fasttext" ;;
+        --ref) pkgs="$pkgs python3-torch python3-numpy python3-keras-preprocessing python3-statsmodels fasttext" ;;
         --clang) pkgs="$pkgs clang" ;;
         --fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
         --valgrind) pkgs="$pkgs valgrind" ;;

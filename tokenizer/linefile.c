@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/hash.h"
 #include "rnnkit/linefile.h"
 #include "rnnkit/tokenizer.h"
 
@@ -30,14 +31,6 @@ struct rnnkit_linefile {
     uint64_t hash;     /* FNV-1a 64 of the bytes read so far, as they are in the file */
 };
 
-static uint64_t fnv_update(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 rnnkit_status rnnkit_linefile_open(const char *path, rnnkit_linefile **out, rnnkit_error *err)
 {
     *out = NULL;
@@ -49,7 +42,7 @@ rnnkit_status rnnkit_linefile_open(const char *path, rnnkit_linefile **out, rnnk
     if (!f)
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
     f->name = is_stdin ? "<stdin>" : path;
-    f->hash = 0xcbf29ce484222325ULL;
+    f->hash = RNNKIT__FNV1A64_INIT;
     f->f = is_stdin ? stdin : fopen(path, "rb");
     if (!f->f) {
         free(f);
@@ -86,7 +79,7 @@ int rnnkit_linefile_next(rnnkit_linefile *f, int tsv, const char **text, size_t 
         return -1;
     }
     f->line++;
-    f->hash = fnv_update(f->hash, f->buf, (size_t)f->raw);
+    f->hash = rnnkit__fnv1a64_more(f->hash, f->buf, (size_t)f->raw);
     size_t n = (size_t)f->raw;
     if (n && f->buf[n - 1] == '\n')
         n--;
@@ -100,7 +93,7 @@ int rnnkit_linefile_next(rnnkit_linefile *f, int tsv, const char **text, size_t 
     if (tsv) {
         const char *tab = memchr(f->buf + skip, '\t', n - skip);
         if (!tab) {
-            rnnkit_error_set(err, RNNKIT_ERR_FORMAT, "%s:%llu: no tab after the label (--tsv)", f->name,
+            rnnkit_error_set(err, RNNKIT_ERR_FORMAT, "%s:%llu: no tab after the label (--format tsv)", f->name,
                              (unsigned long long)f->line);
             return -1;
         }

@@ -14,6 +14,7 @@
 #define RNNKIT_STATUS_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,6 +66,18 @@ void rnnkit_error_prefix(rnnkit_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* Writes the whole of data[0..n) to `path` atomically, as the library
+ * writes every file it writes (model and vocabulary files, exports): the
+ * bytes go to a temporary file beside `path` ("<path>.tmp-XXXXXX", same
+ * directory, so the rename is atomic), which is flushed to disk and renamed
+ * over `path`; a reader sees the old file or the new one, never a mix.
+ * Permissions, the library's one policy: a new file gets 0666 less the
+ * process umask; a file replaced keeps its permission bits. On failure
+ * (RNNKIT_ERR_IO naming `path`: directory not writable, disk full, ...;
+ * RNNKIT_ERR_NOMEM) `path` is as it was and no temporary file is left.
+ * The caller keeps `data`; n may be 0 (an empty file). */
+rnnkit_status rnnkit_write_file_atomic(const char *path, const void *data, size_t n, rnnkit_error *err);
 
 /* Library version, "MAJOR.MINOR.PATCH". */
 const char *rnnkit_version(void);

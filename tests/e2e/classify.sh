@@ -71,7 +71,7 @@ expect_rc 1 "label 'meh'" "$R" classify eval -m "$T/m.db" "$T/unk.tsv"
 printf 'not a database at all' >"$T/junk.db"
 expect_rc 1 "not an rnnkit model" "$R" classify predict -m "$T/junk.db" -
 expect_rc 1 "cannot open" "$R" classify predict -m "$T/missing.db" -
-"$R" generate train --text "$S/corpora/data/text/repeat.txt" -o "$T/gen.db" --hidden 8 --layers 1 \
+"$R" generate train --train "$S/corpora/data/text/repeat.txt" -o "$T/gen.db" --hidden 8 --layers 1 \
     --embed 4 --batch 2 --seq-len 8 --steps 2 --quiet
 expect_rc 1 "generator model" "$R" classify predict -m "$T/gen.db" -
 expect_rc 1 "classifier model" "$R" generate sample -m "$T/m.db"

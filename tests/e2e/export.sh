@@ -21,7 +21,7 @@ expect_rc() { # expect_rc CODE PATTERN cmd...
     [ -z "$pat" ] || grep -q -- "$pat" "$T/err" || { cat "$T/err" >&2; fail "stderr lacks '$pat': $*"; }
 }
 
-"$R" vocab build --tsv -o "$T/v.db" "$D/train.tsv"
+"$R" vocab build --format tsv -o "$T/v.db" "$D/train.tsv"
 "$R" classify train --train "$D/train.tsv" --vocab "$T/v.db" -o "$T/m.db" --epochs 2 --embed 16 --hidden 8 --cell gru \
     --pool mean --seed 2 --ensemble 1 --quiet
 "$R" export -m "$T/m.db" --format safetensors "$T/m.st"
@@ -79,7 +79,7 @@ ls "$T" | grep -q tmp- && fail "a temporary file was left behind"
 
 # usage errors: exit 2
 expect_rc 2 "--format" "$R" export -m "$T/m.db" "$T/x.st"
-expect_rc 2 "unknown format" "$R" export -m "$T/m.db" --format onnx "$T/x.st"
+expect_rc 2 "'onnx' is not one of" "$R" export -m "$T/m.db" --format onnx "$T/x.st"
 expect_rc 2 "needs -m" "$R" export --vocab "$T/v.db" --format safetensors "$T/x.st"
 expect_rc 2 "--vocab" "$R" import --format safetensors "$T/m.st" -o "$T/x.db"
 expect_rc 2 "unknown configuration key" "$R" import --format safetensors "$T/m.st" --vocab "$T/v.db" \

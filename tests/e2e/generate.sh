@@ -12,7 +12,7 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # Memorise a short text.
-"$R" generate train --text "$D/repeat.txt" -o "$T/rep.db" --hidden 96 --layers 1 --embed 16 \
+"$R" generate train --train "$D/repeat.txt" -o "$T/rep.db" --hidden 96 --layers 1 --embed 16 \
     --batch 8 --seq-len 48 --steps 400 --lr 0.01 --dropout 0 --valid-frac 0 --quiet
 unit=$(head -c 2000 "$D/repeat.txt")
 seed=$(printf '%s' "$unit" | head -c 40)
@@ -22,7 +22,7 @@ got=$(head -c 120 "$T/out")
 [ "$got" = "$want" ] || { printf 'want: %s\ngot:  %s\n' "$want" "$got" >&2; fail "argmax did not reproduce the text"; }
 
 # Chinese: samples are valid UTF-8, same seed same text, other seed differs.
-"$R" generate train --text "$D/poems_zh.txt" -o "$T/zh.db" --hidden 64 --layers 1 --embed 16 \
+"$R" generate train --train "$D/poems_zh.txt" -o "$T/zh.db" --hidden 64 --layers 1 --embed 16 \
     --batch 8 --seq-len 32 --steps 60 --quiet
 "$R" generate sample -m "$T/zh.db" --prime "春" --length 200 --seed 5 >"$T/a"
 "$R" generate sample -m "$T/zh.db" --prime "春" --length 200 --seed 5 >"$T/b"
@@ -35,13 +35,13 @@ cmp -s "$T/a" "$T/b" || fail "same --seed gave different text"
 # The default schedule: the rate of step s is 0.5 lr (1 + cos(pi (s-1) / steps)),
 # what each evaluation's log row records; --lr-schedule plateau halves it
 # only at evaluations without a new best.
-"$R" generate train --text "$D/poems_zh.txt" -o "$T/cos.db" --hidden 32 --layers 1 --embed 8 \
+"$R" generate train --train "$D/poems_zh.txt" -o "$T/cos.db" --hidden 32 --layers 1 --embed 8 \
     --batch 8 --seq-len 16 --steps 60 --eval-every 20 --lr 0.004 --quiet
 sqlite3 "$T/cos.db" "select step, lr from training_log order by step" | awk -F'|' '
     { want = 0.5 * 0.004 * (1 + cos(3.14159265358979 * ($1 - 1) / 60)); n++
       if ($2 - want > 1e-9 || want - $2 > 1e-9) { print "step " $1 ": lr " $2 ", want " want; bad = 1 } }
     END { if (n != 3) { print n " rows, want 3"; bad = 1 } exit bad }' || fail "cosine schedule"
-"$R" generate train --text "$D/poems_zh.txt" -o "$T/plat.db" --hidden 32 --layers 1 --embed 8 \
+"$R" generate train --train "$D/poems_zh.txt" -o "$T/plat.db" --hidden 32 --layers 1 --embed 8 \
     --batch 8 --seq-len 16 --steps 60 --eval-every 20 --lr 0.004 --lr-schedule plateau --quiet
 sqlite3 "$T/plat.db" "select lr from training_log order by step limit 1" | awk '{ exit !($1 > 0.0039999 && $1 < 0.0040001) }' ||
     fail "plateau schedule starts at --lr"
@@ -58,6 +58,8 @@ set -e
 set +e
 "$R" generate sample -m "$T/zh.db" --rng-seed 5 >/dev/null 2>"$T/err"; rc=$?
 [ "$rc" -eq 2 ] && grep -q -- "--rng-seed is now --seed" "$T/err" || fail "--rng-seed: rc $rc"
+"$R" generate train --text "$D/repeat.txt" -o "$T/x.db" 2>"$T/err"; rc=$?
+[ "$rc" -eq 2 ] && grep -q -- "^rnnkit: --text is now --train$" "$T/err" || fail "generate train --text: rc $rc"
 "$R" generate sample -m "$T/zh.db" --seed "春" >/dev/null 2>"$T/err"; rc=$?
 [ "$rc" -eq 2 ] && grep -q -- "the text to continue is now --prime" "$T/err" || fail "--seed TEXT: rc $rc"
 [ "$(wc -l <"$T/err")" -le 3 ] || fail "a usage error printed the whole help"
@@ -68,6 +70,6 @@ set -e
 set +e
 "$R" generate sample -m "$T/nonexistent.db" >/dev/null 2>&1; [ $? -eq 1 ] || fail "missing model"
 "$R" generate sample -m "$T/rep.db" --length 1000000000000 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--length 10^12"
-"$R" generate train --text "$D/repeat.txt" -o "$T/x.db" --hidden 0 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--hidden 0"
+"$R" generate train --train "$D/repeat.txt" -o "$T/x.db" --hidden 0 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--hidden 0"
 set -e
 echo "generate e2e: ok"

@@ -49,7 +49,7 @@ check classify_zh.weights "$T/z.safetensors"
 check classify_zh.predict "$T/zpred"
 
 # a generator with validation, an off-schedule last evaluation, and samples
-"$R" generate train --text corpora/data/text/verse.txt -o "$T/g.db" --hidden 24 --layers 2 \
+"$R" generate train --train corpora/data/text/verse.txt -o "$T/g.db" --hidden 24 --layers 2 \
     --embed 8 --batch 4 --seq-len 32 --steps 45 --eval-every 20 --seed 6 --quiet
 "$R" export -m "$T/g.db" --format safetensors "$T/g.safetensors"
 check generate.weights "$T/g.safetensors"

@@ -36,23 +36,23 @@ no_model() { [ ! -e "$1" ] || fail "a failed run left $1 behind"; }
 CT="classify train -q --epochs 1 --embed 8 --hidden 8 --ensemble 1"
 GT="generate train -q --steps 3 --embed 8 --hidden 16 --layers 1 --batch 2 --seq-len 8"
 "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/clf.db"
-"$R" $GT --text "$D/text/verse.txt" -o "$T/gen.db"
-"$R" vocab build --tsv -o "$T/vocab.db" "$D/sentiment/train.tsv"
+"$R" $GT --train "$D/text/verse.txt" -o "$T/gen.db"
+"$R" vocab build --format tsv -o "$T/vocab.db" "$D/sentiment/train.tsv"
 
 # ---------------------------------------------------------------- corpora
 printf 'pos\tgood \377 film\n' >"$T/bad8.tsv"
 row 1 "bad8.tsv:1.*UTF-8" "$R" $CT --train "$T/bad8.tsv" -o "$T/x.db"
 printf 'a \300\257 b\n' >"$T/bad8.txt"
-row 1 "bad8.txt:1.*UTF-8" "$R" $GT --text "$T/bad8.txt" -o "$T/x.db"
+row 1 "bad8.txt:1.*UTF-8" "$R" $GT --train "$T/bad8.txt" -o "$T/x.db"
 row 1 "nul.tsv:.*NUL" "$R" $CT --train "$D/bad/nul.tsv" -o "$T/x.db"
 printf 'abc\000def\n' >"$T/nul.txt"
-row 1 "nul.txt.*NUL" "$R" $GT --text "$T/nul.txt" -o "$T/x.db"
+row 1 "nul.txt.*NUL" "$R" $GT --train "$T/nul.txt" -o "$T/x.db"
 row 1 "empty.tsv.*(empty|no )" "$R" $CT --train "$D/bad/empty.tsv" -o "$T/x.db"
 : >"$T/empty.txt"
-row 1 "empty.txt.*empty" "$R" $GT --text "$T/empty.txt" -o "$T/x.db"
+row 1 "empty.txt.*empty" "$R" $GT --train "$T/empty.txt" -o "$T/x.db"
 row 1 "whitespace.tsv" "$R" $CT --train "$D/bad/whitespace.tsv" -o "$T/x.db"
 printf '   \n\t\n  \n' >"$T/ws.txt"
-row 1 "ws.txt.*whitespace" "$R" $GT --text "$T/ws.txt" -o "$T/x.db"
+row 1 "ws.txt.*whitespace" "$R" $GT --train "$T/ws.txt" -o "$T/x.db"
 row 1 "no_tab.tsv:[0-9]+" "$R" $CT --train "$D/bad/no_tab.tsv" -o "$T/x.db"
 row 1 "empty_text.tsv:[0-9]+" "$R" $CT --train "$D/bad/empty_text.tsv" -o "$T/x.db"
 row 1 "empty_label.tsv:[0-9]+" "$R" $CT --train "$D/bad/empty_label.tsv" -o "$T/x.db"
@@ -81,7 +81,7 @@ no_model "$T/x.db"
 fi
 mkdir -p "$T/adir"
 row 1 "adir.*(director|sub-folder|no documents)" "$R" $CT --train "$T/adir" -o "$T/x.db"
-row 1 "adir.*directory" "$R" $GT --text "$T/adir" -o "$T/x.db"
+row 1 "adir.*directory" "$R" $GT --train "$T/adir" -o "$T/x.db"
 row 1 "adir.*directory" "$R" generate eval -m "$T/gen.db" "$T/adir"
 row 1 "adir.*(directory|not an rnnkit)" "$R" classify predict -m "$T/adir" -
 cp "$D/sentiment/train.tsv" "$T/secret.tsv"
@@ -144,18 +144,18 @@ row 1 "member 2.*1 trained network" "$R" export -m "$T/clf.db" --format safetens
 [ ! -e "$T/x.st" ] || fail "a refused export left $T/x.st behind"
 row 2 "--maxlen" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --maxlen -1
 row 2 "--batch" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --batch 1000000000
-row 2 "--batch" "$R" $GT --text "$D/text/verse.txt" -o "$T/x.db" --batch 1000000000
+row 2 "--batch" "$R" $GT --train "$D/text/verse.txt" -o "$T/x.db" --batch 1000000000
 row 2 "--length" "$R" generate sample -m "$T/gen.db" --length 1000000000000
 row 2 "--dropout" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --dropout 1.5
 row 2 "--lr" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --lr nan
 row 2 "--weight-drop" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --weight-drop 1
-row 2 "--weight-drop" "$R" $GT --text "$D/text/verse.txt" -o "$T/x.db" --weight-drop -0.1
+row 2 "--weight-drop" "$R" $GT --train "$D/text/verse.txt" -o "$T/x.db" --weight-drop -0.1
 row 2 "--lr-decay" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --lr-decay 0
 row 2 "--lr-decay goes with" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --lr-decay 0.5
 row 2 "--lr-schedule" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --lr-schedule step
-row 2 "--lr-schedule" "$R" $GT --text "$D/text/verse.txt" -o "$T/x.db" --lr-schedule linear
-row 2 "--embed-dropout" "$R" $GT --text "$D/text/verse.txt" -o "$T/x.db" --embed-dropout 0.99
-row 2 "--lr-decay: the cosine" "$R" $GT --text "$D/text/verse.txt" -o "$T/x.db" --lr-decay 0.5
+row 2 "--lr-schedule" "$R" $GT --train "$D/text/verse.txt" -o "$T/x.db" --lr-schedule linear
+row 2 "--embed-dropout" "$R" $GT --train "$D/text/verse.txt" -o "$T/x.db" --embed-dropout 0.99
+row 2 "--lr-decay: the cosine" "$R" $GT --train "$D/text/verse.txt" -o "$T/x.db" --lr-decay 0.5
 row 2 "option '--cjk-bigrams' takes no value" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --cjk-bigrams=maybe
 row 2 "--cjk-bigrams: word level" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --level char --cjk-bigrams
 row 2 "--cjk-bigrams: word level" "$R" vocab build --level char --cjk-bigrams -o "$T/x.db" "$D/text/verse.txt"
@@ -173,7 +173,7 @@ cp "$D/sentiment/train.tsv" "$T/public.tsv"
 chmod 644 "$T/public.tsv"
 [ -z "$PERM" ] || row 1 "ro/m.db.*(ermission|cannot)" $AS "$R" $CT --train "$T/public.tsv" -o "$T/ro/m.db"
 [ -z "$(ls -A "$T/ro")" ] || fail "files left in the read-only directory"
-[ -z "$PERM" ] || row 1 "ro/v.db.*(ermission|cannot)" $AS "$R" vocab build --tsv -o "$T/ro/v.db" "$T/public.tsv"
+[ -z "$PERM" ] || row 1 "ro/v.db.*(ermission|cannot)" $AS "$R" vocab build --format tsv -o "$T/ro/v.db" "$T/public.tsv"
 # a full disk: a file-size limit far below the model's size. The failed
 # write leaves the old model at that path as it was.
 cp "$T/clf.db" "$T/old.db"

@@ -50,7 +50,7 @@ D=$S/corpora/data
 [ "$(wc -l <"$T/cls")" -eq 2 ] || fail "classify example: want one line per label"
 awk -F'\t' 'NF != 2 || $2 < 0 || $2 > 1 { exit 1 } { s += $2 } END { exit !(s > 0.999 && s < 1.001) }' "$T/cls" ||
     fail "classify example: probabilities do not sum to 1"
-"$P/bin/rnnkit" generate train --text "$D/text/verse.txt" -o "$T/g.db" --hidden 16 --embed 8 --layers 1 \
+"$P/bin/rnnkit" generate train --train "$D/text/verse.txt" -o "$T/g.db" --hidden 16 --embed 8 --layers 1 \
     --steps 20 --eval-every 10 --batch 8 --seq-len 32 --quiet
 "$T/ex/generate" "$T/g.db" "The " 50 >"$T/gen"
 [ "$(head -c 4 "$T/gen")" = "The " ] || fail "generate example does not start with its seed"

@@ -25,7 +25,7 @@ digest() {
 }
 wait_for() { w=0; while [ ! -s "$1" ] && [ $w -lt 750 ]; do sleep 0.02; w=$((w + 1)); done; }
 
-G="generate train --text $TXT --hidden 48 --embed 16 --layers 2 --batch 16 --seq-len 32 --eval-every 40 --steps 200 --checkpoint-steps 3 -q"
+G="generate train --train $TXT --hidden 48 --embed 16 --layers 2 --batch 16 --seq-len 32 --eval-every 40 --steps 200 --checkpoint-steps 3 -q"
 C="classify train --train $TSV --embed 32 --hidden 32 --patience 0 --epochs 4 --checkpoint-steps 3 -q --ensemble 2"
 # shellcheck disable=SC2086
 "$R" $G -o "$T/gref.db"

@@ -23,7 +23,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$R" report -m "$T/m.db" -o "$T/report.html" --data "$D/test.tsv"
 grep -q '<table id="confusion"' "$T/report.html" || fail "no confusion matrix with --data"
 grep -q '<svg id="loss-curve"' "$T/report.html" || fail "no loss chart"
-"$R" generate train --text "$S/corpora/data/text/verse.txt" -o "$T/g.db" --hidden 16 --embed 8 --layers 1 \
+"$R" generate train --train "$S/corpora/data/text/verse.txt" -o "$T/g.db" --hidden 16 --embed 8 --layers 1 \
     --steps 40 --eval-every 10 --batch 8 --seq-len 32 --quiet
 "$R" report -m "$T/g.db" -o - >"$T/g.html"
 grep -q 'data-series="validation loss"' "$T/g.html" || fail "generator report lacks its validation curve"

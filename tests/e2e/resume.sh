@@ -41,7 +41,7 @@ ckpt_step() { sqlite3 "$1" "select value from train_state where key = 'step'"; }
 rand_delay() { awk -v lo="$1" -v hi="$2" -v s="$$$(date +%N)" 'BEGIN { srand(s % 100000); printf "%.3f", lo + rand() * (hi - lo) }'; }
 wait_for() { w=0; while [ ! -s "$1" ] && [ $w -lt 200 ]; do sleep 0.02; w=$((w + 1)); done; }
 
-G="--text $TXT --hidden 64 --embed 16 --layers 2 --batch 16 --seq-len 32 --eval-every 50 -q"
+G="--train $TXT --hidden 64 --embed 16 --layers 2 --batch 16 --seq-len 32 --eval-every 50 -q"
 
 # --- generator: stop at N (a finished run), extend to N+M. The plateau
 # schedule: the cosine one is shaped by --steps, so a longer run differs

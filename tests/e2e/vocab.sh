@@ -54,13 +54,13 @@ printf 'Ab\nab\n' >"$T/c.txt"
 [ "$(sqlite3 "$T/c.db" 'select count(*) from tokens')" -eq 6 ] || fail "char vocab: <pad> <unk> a b A \\n"
 [ "$(printf 'A\n' | "$R" vocab encode "$T/c.db" - | wc -w)" -eq 1 ] || fail "char encode"
 
-# Chinese: one token per character; stdin; --tsv counts only the text
+# Chinese: one token per character; stdin; --format tsv counts only the text
 printf '我爱北京\n北京很大\n' | "$R" vocab build -q -o "$T/zh.db" -
 [ "$(sqlite3 "$T/zh.db" "select token from tokens where id=2")" = "京" ] || fail "zh: commonest is 京 (ties by bytes)"
 printf 'pos\tgood film\nneg\tbad film\n' >"$T/d.tsv"
-"$R" vocab build -q -o "$T/t.db" --tsv "$T/d.tsv"
-sqlite3 "$T/t.db" 'select token from tokens' | grep -qx pos && fail "--tsv counted the label"
-[ "$(sqlite3 "$T/t.db" 'select token from tokens where id=2')" = film ] || fail "--tsv text"
+"$R" vocab build -q -o "$T/t.db" --format tsv "$T/d.tsv"
+sqlite3 "$T/t.db" 'select token from tokens' | grep -qx pos && fail "--format tsv counted the label"
+[ "$(sqlite3 "$T/t.db" 'select token from tokens where id=2')" = film ] || fail "--format tsv text"
 
 # --append counts more corpora into the file; --max-vocab counts the reserved ids
 "$R" vocab build -q -o "$T/t.db" --append "$T/en.txt"
@@ -77,6 +77,10 @@ set +e
 "$R" vocab build -q -o "$T/old.db" --max-size 4 "$T/en.txt" 2>"$T/err"; rc=$?
 set -e
 [ "$rc" -eq 2 ] && grep -q "^rnnkit: --max-size is now --max-vocab$" "$T/err" || fail "--max-size: rc $rc"
+set +e; "$R" vocab build -o "$T/x.db" --tsv "$T/d.tsv" 2>"$T/err"; rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q "^rnnkit: --tsv is now --format tsv$" "$T/err" || fail "vocab build --tsv: rc $rc"
+set +e; "$R" vocab encode "$T/t.db" --tsv "$T/d.tsv" 2>"$T/err"; rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q "^rnnkit: --tsv is now --format tsv$" "$T/err" || fail "vocab encode --tsv: rc $rc"
 [ ! -e "$T/old.db" ] || fail "a usage error wrote a vocabulary"
 expect_rc 2 "" "$R" vocab build "$T/en.txt"
 expect_rc 2 "" "$R" vocab build -o "$T/x.db" --bogus "$T/en.txt"

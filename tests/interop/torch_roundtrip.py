@@ -307,7 +307,7 @@ def main():
     texts = pick_texts()
     assert len(texts) >= 10, f"only {len(texts)} usable texts in test.tsv"
     vocab_db = os.path.join(WORK, "vocab.db")
-    run("vocab", "build", "--tsv", "-o", vocab_db, os.path.join(DATA, "train.tsv"))
+    run("vocab", "build", "--format", "tsv", "-o", vocab_db, os.path.join(DATA, "train.tsv"))
 
     # 1. rnnkit -> torch
     configs = [("lstm", "yes", "max", 1), ("gru", "no", "last", 2), ("rnn", "yes", "mean", 1),
@@ -335,7 +335,7 @@ def main():
 
     # generator: greedy continuation, character for character
     gen = os.path.join(WORK, "gen.db")
-    run("generate", "train", "--text", os.path.join(SRC, "corpora", "data", "text", "verse.txt"), "-o", gen,
+    run("generate", "train", "--train", os.path.join(SRC, "corpora", "data", "text", "verse.txt"), "-o", gen,
         "--cell", "gru", "--embed", "8", "--hidden", "32", "--layers", "2", "--steps", "30", "--batch", "8",
         "--seq-len", "32", "--eval-every", "30", "--quiet")
     run("export", "-m", gen, "--format", "safetensors", os.path.join(WORK, "gen.safetensors"))

@@ -4,8 +4,8 @@
  * calendars (4 quarters, 7 days, 12 months, 24 hours, 52 weeks, 365 days);
  * the guess is the candidate at which the autocorrelation of the target's
  * first differences is highest, over the rows before the default test part
- * only (no test value is looked at), when it is clearly positive; else 1
- * (no season). Differencing first removes a trend, which would otherwise
+ * only (no test value is looked at), when it is clearly positive (> 0.2)
+ * and a peak (above the lags either side); else 1 (no season). Differencing first removes a trend, which would otherwise
  * make every lag look alike.
  */
 #include <math.h>
@@ -49,7 +49,9 @@ size_t rnnkit_series_guess_season(const rnnkit_series *s)
         if (3 * k > rows - 1) /* at least three periods to see one */
             break;
         const double r = autocorr(d, rows - 1, k);
-        if (r > best_r) {
+        /* a season shows as a peak: above its neighbouring lags (a smooth
+         * series correlates at every short lag) */
+        if (r > best_r && r > autocorr(d, rows - 1, k - 1) && r > autocorr(d, rows - 1, k + 1)) {
             best_r = r;
             best = k;
         }

@@ -158,7 +158,8 @@ size_t rnnkit_series_filled(const rnnkit_series *s);
 /* A guess of the seasonal period of s's target for `--season auto`
  * (series/season.c): among 4, 7, 12, 24, 52 and 365, the lag at which the
  * autocorrelation of the target's first differences over the first 67 %
- * of the rows is highest, when above 0.2; 1 (no season) otherwise or for
+ * of the rows is highest, when above 0.2 and above the lags either side;
+ * 1 (no season) otherwise or for
  * fewer than 8 rows (or out of memory). */
 size_t rnnkit_series_guess_season(const rnnkit_series *s);
 

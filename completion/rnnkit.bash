@@ -24,7 +24,7 @@ _rnnkit()
         cword=$COMP_CWORD
     fi
     local prog=${words[0]}
-    local commands="vocab classify generate export import report"
+    local commands="vocab classify generate forecast export import report"
 
     if [[ $cword -eq 1 ]]; then
         COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
@@ -35,6 +35,7 @@ _rnnkit()
         vocab) verbs="build show encode decode" ;;
         classify) verbs="train predict eval" ;;
         generate) verbs="train sample eval" ;;
+        forecast) verbs="train predict eval" ;;
     esac
     if [[ -n $verbs ]]; then
         if [[ $cword -eq 2 ]]; then
@@ -67,18 +68,23 @@ _rnnkit()
         --padding) COMPREPLY=($(compgen -W "pre post" -- "$cur")); return ;;
         --invalid) COMPREPLY=($(compgen -W "error replace skip" -- "$cur")); return ;;
         --log-format) COMPREPLY=($(compgen -W "text jsonl" -- "$cur")); return ;;
+        --fill) COMPREPLY=($(compgen -W "none previous linear" -- "$cur")); return ;;
+        --scale) COMPREPLY=($(compgen -W "none minmax standard" -- "$cur")); return ;;
+        --difference) COMPREPLY=($(compgen -W "0 1 auto" -- "$cur")); return ;;
+        --season) COMPREPLY=($(compgen -W "auto 1 4 7 12 24 52 365" -- "$cur")); return ;;
         --config)
             COMPREPLY=($(compgen -W "task= cell= embed= hidden= layers= bidirectional= pool= dropout= maxlen= keep_last=" -- "$cur"))
             compopt -o nospace 2>/dev/null
             return ;;
-        -m|--model|-o|--output|--vocab|--data|--train|--valid|--check-copy)
+        -m|--model|-o|--output|--vocab|--data|--train|--valid|--check-copy|--csv)
             COMPREPLY=($(compgen -f -- "$cur"))
             compopt -o filenames 2>/dev/null
             return ;;
         --epochs|--batch|--hidden|--embed|--layers|--lr|--seed|--steps|--length|--temperature|--top-k|--top-p|\
         --threads|--maxlen|--dropout|--clip|--patience|--seq-len|--eval-every|--title|--labels|--min-count|\
         --max-vocab|--count|--stop|--folds|--lr-decay|--valid-frac|--embed-dropout|--weight-drop|\
-        --checkpoint-minutes|--checkpoint-steps|--member|--prime|--top|--value)
+        --checkpoint-minutes|--checkpoint-steps|--member|--prime|--top|--value|--target|--features|--date|\
+        --lookback|--horizon|--test-frac)
             return ;;
     esac
 

@@ -227,7 +227,7 @@ static int cmd_forecast_train(int argc, char **argv)
         cli_install_stop_handlers();
         const rnnkit_forecast_spec *sp = rnnkit_model_forecast_spec(m);
         if (!a.o.quiet)
-            fprintf(stderr, "rnnkit: %s: %zu rows, %zu columns; lookback %d, horizon %d, season %zu%s, %s scaling, "
+            fprintf(stderr, "rnnkit: %s: %zu rows, %zu column(s); lookback %d, horizon %d, season %zu%s, %s scaling, "
                     "%zu parameters\n", a.csv, rnnkit_series_length(s), rnnkit_series_num_columns(s),
                     a.mc.lookback, a.mc.horizon, sp->season, sp->diff.season ? " (differenced)" : "",
                     rnnkit_scale_kind_name(sp->scaler.kind), rnnkit_model_num_params(m));

@@ -190,6 +190,9 @@ int cli_progress_cb(void *ctx, const rnnkit_progress *p)
                     (long long)r->step, r->train_loss, r->train_loss / 0.69314718055994530942, r->valid_loss,
                     r->valid_loss / 0.69314718055994530942, p->improved ? " *" : "", p->items_per_s, cp->unit,
                     p->elapsed);
+        else if (isnan(r->train_acc)) /* a forecaster: mean squared error, scaled units */
+            fprintf(stderr, "epoch %d/%d  train mse %.5f  valid mse %.5f%s  %.0f %s  %.1fs\n", r->epoch, p->epochs,
+                    r->train_loss, r->valid_loss, p->improved ? " *" : "", p->items_per_s, cp->unit, r->seconds);
         else
             fprintf(stderr,
                     "epoch %d/%d  train loss %.4f acc %.2f%%  valid loss %.4f acc %.2f%%%s  %.0f %s  %.1fs\n",

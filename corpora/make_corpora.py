@@ -16,6 +16,8 @@ Standard library only; any python3 (3.6+). Outputs (see docs/corpora.md):
   text/verse.txt                   verse-like English with SPEAKER: headings
   text/poems_zh.txt                Chinese 5- and 7-character couplets
   text/repeat.txt                  one short passage repeated
+  series/shop_sales.csv            monthly sales of a shop, 2006-2020: trend,
+                                   a yearly season, noise (Month,Sales,Visitors)
   bad/                             hostile files for the reader tests
 """
 
@@ -294,6 +296,21 @@ def bad_files(out):
 
 # ---------------------------------------------------------------- main
 
+def shop_sales(rng):
+    """Monthly sales: a slow trend, a yearly season (busy Decembers, quiet
+    Februaries), noise; visitors follow sales. 180 rows, CSV as spreadsheets
+    write it (quoted dates, CRLF)."""
+    import math
+    season = [0.80, 0.70, 0.90, 0.95, 1.00, 1.05, 1.00, 0.95, 1.00, 1.05, 1.20, 1.60]
+    rows = ['"Month","Sales","Visitors"']
+    for i in range(180):
+        level = 200.0 + 1.5 * i
+        sales = level * season[i % 12] * (1.0 + rng.gauss(0.0, 0.04))
+        visitors = 12.0 * sales * (1.0 + rng.gauss(0.0, 0.05)) + 30.0 * math.sin(i / 7.0)
+        rows.append('"%04d-%02d",%.1f,%d' % (2006 + i // 12, i % 12 + 1, sales, round(visitors)))
+    return "\r\n".join(rows) + "\r\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
@@ -326,6 +343,8 @@ def main():
     write(os.path.join(out, "text", "poems_zh.txt"), poems(rng, 24000))
     write(os.path.join(out, "text", "repeat.txt"), REPEAT * 6)
     bad_files(out)
+    # its own stream, so the files above stay as they were
+    write(os.path.join(out, "series", "shop_sales.csv"), shop_sales(random.Random(SEED + 1)))
 
 
 if __name__ == "__main__":

@@ -365,32 +365,29 @@ typedef struct clf_task {
     rnnkit_model *m;
     const rnnkit_classifier_options *opt;
     const rnnkit_dataset *train, *valid;
-    size_t nb;              /* batches per epoch */
+    rnnkit__epoch_cursor cur; /* where the epoch stands; cur.nb batches per epoch */
     size_t *order;          /* [n] documents by length, shuffled within a length */
     size_t *batches;        /* [nb] start of each batch in order, shuffled */
-    size_t bi;              /* batches of the epoch done */
-    int started;            /* order and batches hold this epoch's shuffle */
-    rnnkit_rng epoch_rng;   /* the rng as this epoch's shuffle began */
     int B, T;               /* the loaded batch */
 } clf_task;
 
 /* This epoch's order: documents shuffled then sorted by length (stable),
  * cut into batches whose order is shuffled in turn. */
-static rnnkit_status shuffle_epoch(clf_task *c, rnnkit_rng *rng, rnnkit_error *err)
+static rnnkit_status shuffle_epoch(void *ctx, rnnkit_rng *rng, rnnkit_error *err)
 {
+    clf_task *c = ctx;
     free(c->order);
     c->order = order_by_length(c->train, c->opt->maxlen, rng);
     if (!c->order)
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory shuffling");
-    for (size_t b = 0; b < c->nb; b++)
+    for (size_t b = 0; b < c->cur.nb; b++)
         c->batches[b] = b * (size_t)c->opt->train.batch;
-    for (size_t i = c->nb; i > 1; i--) {
+    for (size_t i = c->cur.nb; i > 1; i--) {
         size_t j = (size_t)rnnkit_rng_below(rng, i);
         size_t t = c->batches[i - 1];
         c->batches[i - 1] = c->batches[j];
         c->batches[j] = t;
     }
-    c->started = 1;
     return RNNKIT_OK;
 }
 
@@ -398,14 +395,11 @@ static rnnkit_status clf_next_batch(void *ctx, rnnkit_rng *rng, int *epoch, rnnk
 {
     (void)epoch; /* the trainer counts a classifier's epochs */
     clf_task *c = ctx;
-    rnnkit_status st;
-    if (!c->started || c->bi == c->nb) {
-        c->epoch_rng = *rng;
-        c->bi = 0;
-        if ((st = shuffle_epoch(c, rng, err)))
-            return st;
-    }
-    const size_t s = c->batches[c->bi++], n = c->train->n, batch = (size_t)c->opt->train.batch;
+    size_t bi;
+    rnnkit_status st = rnnkit__epoch_next(&c->cur, rng, &bi, err);
+    if (st)
+        return st;
+    const size_t s = c->batches[bi], n = c->train->n, batch = (size_t)c->opt->train.batch;
     c->B = (int)(n - s < batch ? n - s : batch);
     c->T = fill_batch(c->m, c->train, c->order + s, c->B, c->opt->maxlen, c->opt->keep_last, err, &st);
     return st;
@@ -440,9 +434,7 @@ static void clf_save(void *ctx, const rnnkit_rng *rng, rnnkit__ckpt *ck)
     clf_task *c = ctx;
     ck->maxlen = c->opt->maxlen;
     ck->keep_last = c->opt->keep_last;
-    const int boundary = !c->started || c->bi == c->nb;
-    ck->batch_index = boundary ? 0 : (int64_t)c->bi;
-    ck->epoch_rng = boundary ? *rng : c->epoch_rng;
+    rnnkit__epoch_save(&c->cur, rng, ck);
 }
 
 static rnnkit_status clf_restore(void *ctx, const rnnkit__ckpt *ck, const char *path, rnnkit_error *err)
@@ -455,28 +447,10 @@ static rnnkit_status clf_restore(void *ctx, const rnnkit__ckpt *ck, const char *
     if (ck->maxlen != c->opt->maxlen || ck->keep_last != c->opt->keep_last)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with maxlen %d (%s), not %d",
                                 path, ck->maxlen, ck->keep_last ? "pre" : "post", c->opt->maxlen);
-    if ((uint64_t)ck->batch_index >= (uint64_t)c->nb)
-        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint batch %lld outside the epoch's %zu", path,
-                                (long long)ck->batch_index, c->nb);
-    c->started = 0;
-    c->bi = 0;
-    if (ck->batch_index > 0) { /* mid-epoch: redo the epoch's shuffle from its rng */
-        rnnkit_rng r = ck->epoch_rng;
-        c->epoch_rng = ck->epoch_rng;
-        rnnkit_status st = shuffle_epoch(c, &r, err);
-        if (st)
-            return st;
-        c->bi = (size_t)ck->batch_index;
-    }
-    return RNNKIT_OK;
+    return rnnkit__epoch_restore(&c->cur, ck, path, err);
 }
 
-static void clf_rewind(void *ctx)
-{
-    clf_task *c = ctx;
-    c->started = 0;
-    c->bi = 0;
-}
+static void clf_rewind(void *ctx) { rnnkit__epoch_rewind(&((clf_task *)ctx)->cur); }
 
 /* The seed of member k's data-order and dropout stream. */
 static uint64_t clf_rng_seed(uint64_t seed, int k) { return rnnkit__member_seed(seed, k) ^ 0x5eedc1a55ULL; }
@@ -505,12 +479,13 @@ rnnkit_status rnnkit_classifier_train(rnnkit_model *m, const rnnkit_dataset *tra
     if (valid && valid->n == 0)
         valid = NULL;
     clf_task c = {.m = m, .opt = opt, .train = train, .valid = valid};
-    c.nb = (train->n + (size_t)to->batch - 1) / (size_t)to->batch;
-    if (!(c.batches = malloc(c.nb * sizeof *c.batches)))
-        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for %zu batches", c.nb);
+    const size_t nb = (train->n + (size_t)to->batch - 1) / (size_t)to->batch;
+    c.cur = (rnnkit__epoch_cursor){.nb = nb, .shuffle = shuffle_epoch, .ctx = &c};
+    if (!(c.batches = malloc(nb * sizeof *c.batches)))
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for %zu batches", nb);
     const rnnkit__task t = {
-        .m = m, .opt = to, .ctx = &c, .total_steps = (int64_t)opt->epochs * (int64_t)c.nb,
-        .eval_every = (int64_t)c.nb, .epochal = 1, .has_valid = valid != NULL, .select_by_accuracy = 1,
+        .m = m, .opt = to, .ctx = &c, .total_steps = (int64_t)opt->epochs * (int64_t)nb,
+        .eval_every = (int64_t)nb, .epochal = 1, .has_valid = valid != NULL, .select_by_accuracy = 1,
         .reports_accuracy = 1, .data_fp = dataset_fp(dataset_fp(0xcbf29ce484222325ULL, train), valid),
         .diverged_hint = "--lr or --clip", .rng_seed = clf_rng_seed, .next_batch = clf_next_batch,
         .step = clf_step, .evaluate = clf_evaluate, .save = clf_save, .restore = clf_restore,

@@ -30,6 +30,7 @@
 
 #include "core/atomic.h"
 #include "core/json.h"
+#include "core/strbuf.h"
 #include "model/config_keys.h"
 #include "model/model_internal.h"
 
@@ -38,58 +39,12 @@
 #endif
 
 /* ---------------------------------------------------------------------- */
-/* A growable byte buffer for building the header. */
-
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int failed; /* an allocation failed: everything after is dropped */
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp) {
-        b->failed = 1;
-        return;
-    }
-    sb_put(b, tmp, (size_t)n);
-}
-
-static void sb_sink(void *ctx, const char *bytes, size_t n) { sb_put(ctx, bytes, n); }
+/* The header, built in a core/strbuf.h buffer. */
 
 /* Appends `s` as a JSON string (core/json.c's escapes, control bytes as \u00XX). */
-static void sb_json_string(sbuf *b, const char *s)
+static void sb_json_string(rnnkit__strbuf *b, const char *s)
 {
-    rnnkit__json_string(s, strlen(s), 0, sb_sink, b);
+    rnnkit__json_string(s, strlen(s), 0, rnnkit__strbuf_put, b);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -97,55 +52,55 @@ static void sb_json_string(sbuf *b, const char *s)
 
 /* The metadata value of the labels: a JSON array as a string, so the JSON
  * text is escaped twice on its way into the header. */
-static void labels_json(sbuf *b, const rnnkit_model *m)
+static void labels_json(rnnkit__strbuf *b, const rnnkit_model *m)
 {
-    sb_put(b, "[", 1);
+    rnnkit__strbuf_put(b, "[", 1);
     for (int k = 0; m->cfg.task == RNNKIT_TASK_CLASSIFY && k < m->K; k++) {
         if (k)
-            sb_put(b, ",", 1);
+            rnnkit__strbuf_put(b, ",", 1);
         sb_json_string(b, m->labels[k]);
     }
-    sb_put(b, "]", 1);
+    rnnkit__strbuf_put(b, "]", 1);
 }
 
-static void build_header(sbuf *h, const rnnkit_model *m)
+static void build_header(rnnkit__strbuf *h, const rnnkit_model *m)
 {
     rnnkit__meta_kv kv[RNNKIT__META_MAX];
     int n = rnnkit__model_meta(m, "rnnkit", kv); /* one network: no members key */
     if (n < 0)
         h->failed = 1;
-    sb_puts(h, "{\"__metadata__\":{");
+    rnnkit__strbuf_puts(h, "{\"__metadata__\":{");
     for (int i = 0; i < n; i++) {
-        sb_printf(h, "%s\"%s\":", i ? "," : "", kv[i].key);
+        rnnkit__strbuf_printf(h, "%s\"%s\":", i ? "," : "", kv[i].key);
         sb_json_string(h, rnnkit__meta_value(&kv[i]));
     }
     rnnkit__model_meta_free(kv);
     if (m->cfg.task != RNNKIT_TASK_FORECAST) { /* a forecaster has no labels */
-        sbuf lab = {0};
+        rnnkit__strbuf lab = {0};
         labels_json(&lab, m);
-        sb_puts(h, ",\"labels\":");
+        rnnkit__strbuf_puts(h, ",\"labels\":");
         if (lab.failed)
             h->failed = 1;
         else
             sb_json_string(h, lab.p);
         free(lab.p);
     }
-    sb_puts(h, "}");
+    rnnkit__strbuf_puts(h, "}");
     size_t off = 0;
     for (int i = 0; i < m->params.nviews; i++) {
         const rnnkit__param_view *v = &m->params.views[i];
-        sb_puts(h, ",");
+        rnnkit__strbuf_puts(h, ",");
         sb_json_string(h, v->name);
         if (v->ndim == 2)
-            sb_printf(h, ":{\"dtype\":\"F32\",\"shape\":[%" PRId64 ",%" PRId64 "]", v->shape[0], v->shape[1]);
+            rnnkit__strbuf_printf(h, ":{\"dtype\":\"F32\",\"shape\":[%" PRId64 ",%" PRId64 "]", v->shape[0], v->shape[1]);
         else
-            sb_printf(h, ":{\"dtype\":\"F32\",\"shape\":[%" PRId64 "]", v->shape[0]);
-        sb_printf(h, ",\"data_offsets\":[%zu,%zu]}", off, off + v->numel * sizeof(float));
+            rnnkit__strbuf_printf(h, ":{\"dtype\":\"F32\",\"shape\":[%" PRId64 "]", v->shape[0]);
+        rnnkit__strbuf_printf(h, ",\"data_offsets\":[%zu,%zu]}", off, off + v->numel * sizeof(float));
         off += v->numel * sizeof(float);
     }
-    sb_puts(h, "}");
+    rnnkit__strbuf_puts(h, "}");
     while (h->n % 8)
-        sb_puts(h, " ");
+        rnnkit__strbuf_puts(h, " ");
 }
 
 rnnkit_status rnnkit_model_export_safetensors(const rnnkit_model *m, const char *path,
@@ -156,7 +111,7 @@ rnnkit_status rnnkit_model_export_safetensors(const rnnkit_model *m, const char 
                                 "%s: the model is an ensemble of %d networks and a safetensors file holds one; "
                                 "keep one first (rnnkit_model_keep_member, `rnnkit export --member N`)",
                                 path, m->members);
-    sbuf h = {0};
+    rnnkit__strbuf h = {0};
     build_header(&h, m);
     if (h.failed) {
         free(h.p);

@@ -165,18 +165,17 @@ typedef struct fc_task {
     const rnnkit_forecaster_options *opt;
     fc_data d;
     size_t ntrain;          /* training windows */
-    size_t nb;              /* batches per epoch */
+    rnnkit__epoch_cursor cur; /* where the epoch stands; cur.nb batches per epoch */
     size_t *order;          /* [ntrain] window starts, shuffled each epoch */
     size_t *starts;         /* [batch] scratch */
     float *y;               /* [batch][horizon] targets */
-    size_t bi;              /* batches of the epoch done */
-    int started;
-    rnnkit_rng epoch_rng;   /* the rng as this epoch's shuffle began */
     int B;                  /* the loaded batch */
 } fc_task;
 
-static void shuffle(fc_task *c, rnnkit_rng *rng)
+static rnnkit_status shuffle(void *ctx, rnnkit_rng *rng, rnnkit_error *err)
 {
+    (void)err;
+    fc_task *c = ctx;
     for (size_t i = 0; i < c->ntrain; i++)
         c->order[i] = c->d.split.train_begin + i;
     for (size_t i = c->ntrain; i > 1; i--) {
@@ -185,19 +184,18 @@ static void shuffle(fc_task *c, rnnkit_rng *rng)
         c->order[i - 1] = c->order[j];
         c->order[j] = t;
     }
-    c->started = 1;
+    return RNNKIT_OK;
 }
 
 static rnnkit_status fc_next_batch(void *ctx, rnnkit_rng *rng, int *epoch, rnnkit_error *err)
 {
     (void)epoch;
     fc_task *c = ctx;
-    if (!c->started || c->bi == c->nb) {
-        c->epoch_rng = *rng;
-        c->bi = 0;
-        shuffle(c, rng);
-    }
-    const size_t batch = (size_t)c->opt->train.batch, s = c->bi++ * batch;
+    size_t bi;
+    rnnkit_status st = rnnkit__epoch_next(&c->cur, rng, &bi, err);
+    if (st)
+        return st;
+    const size_t batch = (size_t)c->opt->train.batch, s = bi * batch;
     c->B = (int)(c->ntrain - s < batch ? c->ntrain - s : batch);
     return load_windows(c->m, &c->d, c->order + s, c->B, c->y, err);
 }
@@ -247,35 +245,15 @@ static rnnkit_status fc_evaluate(void *ctx, double *loss, double *acc, rnnkit_er
 
 static void fc_save(void *ctx, const rnnkit_rng *rng, rnnkit__ckpt *ck)
 {
-    fc_task *c = ctx;
-    const int boundary = !c->started || c->bi == c->nb;
-    ck->batch_index = boundary ? 0 : (int64_t)c->bi;
-    ck->epoch_rng = boundary ? *rng : c->epoch_rng;
+    rnnkit__epoch_save(&((fc_task *)ctx)->cur, rng, ck);
 }
 
 static rnnkit_status fc_restore(void *ctx, const rnnkit__ckpt *ck, const char *path, rnnkit_error *err)
 {
-    fc_task *c = ctx;
-    if ((uint64_t)ck->batch_index >= (uint64_t)c->nb)
-        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint batch %lld outside the epoch's %zu", path,
-                                (long long)ck->batch_index, c->nb);
-    c->started = 0;
-    c->bi = 0;
-    if (ck->batch_index > 0) { /* mid-epoch: redo the epoch's shuffle from its rng */
-        rnnkit_rng r = ck->epoch_rng;
-        c->epoch_rng = ck->epoch_rng;
-        shuffle(c, &r);
-        c->bi = (size_t)ck->batch_index;
-    }
-    return RNNKIT_OK;
+    return rnnkit__epoch_restore(&((fc_task *)ctx)->cur, ck, path, err);
 }
 
-static void fc_rewind(void *ctx)
-{
-    fc_task *c = ctx;
-    c->started = 0;
-    c->bi = 0;
-}
+static void fc_rewind(void *ctx) { rnnkit__epoch_rewind(&((fc_task *)ctx)->cur); }
 
 static uint64_t fc_rng_seed(uint64_t seed, int k) { return rnnkit__member_seed(seed, k) ^ 0xf0eca57ULL; }
 
@@ -329,7 +307,8 @@ rnnkit_status rnnkit_forecaster_train(rnnkit_model *m, const rnnkit_series *s, c
     /* a resume keeps the scaler the run was fitted with (it is in the model file) */
     st = data_prepare(m, s, opt->test_frac, opt->valid_frac, !opt->train.resume, &c.d, err);
     c.ntrain = c.d.split.train_end - c.d.split.train_begin;
-    c.nb = (c.ntrain + (size_t)opt->train.batch - 1) / (size_t)opt->train.batch;
+    const size_t nb = (c.ntrain + (size_t)opt->train.batch - 1) / (size_t)opt->train.batch;
+    c.cur = (rnnkit__epoch_cursor){.nb = nb, .shuffle = shuffle, .ctx = &c};
     if (!st) {
         c.order = malloc((c.ntrain ? c.ntrain : 1) * sizeof *c.order);
         c.starts = malloc((size_t)opt->train.batch * sizeof *c.starts);
@@ -342,8 +321,8 @@ rnnkit_status rnnkit_forecaster_train(rnnkit_model *m, const rnnkit_series *s, c
         uint64_t fp = rnnkit__fnv1a64_more(0xcbf29ce484222325ULL, c.d.tf, c.d.nt * c.d.F * sizeof *c.d.tf);
         fp = rnnkit__fnv1a64_more(fp, &c.d.split, sizeof c.d.split);
         const rnnkit__task t = {
-            .m = m, .opt = &opt->train, .ctx = &c, .total_steps = (int64_t)opt->epochs * (int64_t)c.nb,
-            .eval_every = (int64_t)c.nb, .epochal = 1, .has_valid = has_valid, .data_fp = fp,
+            .m = m, .opt = &opt->train, .ctx = &c, .total_steps = (int64_t)opt->epochs * (int64_t)nb,
+            .eval_every = (int64_t)nb, .epochal = 1, .has_valid = has_valid, .data_fp = fp,
             .diverged_hint = "--lr or --clip", .rng_seed = fc_rng_seed, .next_batch = fc_next_batch,
             .step = fc_step, .evaluate = fc_evaluate, .save = fc_save, .restore = fc_restore, .rewind = fc_rewind};
         st = rnnkit__train(&t, log, nlog, err);

@@ -20,40 +20,12 @@
 
 #include "core/json.h"
 #include "core/jsonread.h"
+#include "core/strbuf.h"
 #include "model/config_keys.h"
 
 /* ---------------------------------------------------------------------- */
 /* Writing */
 
-typedef struct tbuf {
-    char *p;
-    size_t n, cap;
-    int failed;
-} tbuf;
-
-static void tb_put(void *ctx, const char *s, size_t n)
-{
-    tbuf *b = ctx;
-    if (b->failed)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void tb_puts(tbuf *b, const char *s) { tb_put(b, s, strlen(s)); }
 
 static const void *spec_field(const rnnkit__config_key *k, const rnnkit_forecast_spec *spec)
 {
@@ -63,42 +35,42 @@ static const void *spec_field(const rnnkit__config_key *k, const rnnkit_forecast
 rnnkit_status rnnkit__spec_key_format(const rnnkit__config_key *k, const rnnkit_forecast_spec *spec, int inputs,
                                       char **out, rnnkit_error *err)
 {
-    tbuf b = {0};
+    rnnkit__strbuf b = {0};
     char num[40];
     const void *f = spec_field(k, spec);
     switch (k->type) {
     case RNNKIT__KEY_DOUBLES: {
         const double *x = f;
-        tb_puts(&b, "[");
+        rnnkit__strbuf_puts(&b, "[");
         for (size_t j = 0; j < spec->scaler.ncols && j < RNNKIT_SERIES_MAX_COLUMNS; j++) {
             snprintf(num, sizeof num, "%s%.17g", j ? "," : "", x[j]);
-            tb_puts(&b, num);
+            rnnkit__strbuf_puts(&b, num);
         }
-        tb_puts(&b, "]");
+        rnnkit__strbuf_puts(&b, "]");
         break;
     }
     case RNNKIT__KEY_NAMES: {
         const char(*names)[RNNKIT_FORECAST_NAME_MAX] = f;
-        tb_puts(&b, "[");
+        rnnkit__strbuf_puts(&b, "[");
         for (int j = 0; j < inputs && j < RNNKIT_SERIES_MAX_COLUMNS; j++) {
             if (j)
-                tb_puts(&b, ",");
-            rnnkit__json_string(names[j], strnlen(names[j], RNNKIT_FORECAST_NAME_MAX - 1), 0, tb_put, &b);
+                rnnkit__strbuf_puts(&b, ",");
+            rnnkit__json_string(names[j], strnlen(names[j], RNNKIT_FORECAST_NAME_MAX - 1), 0, rnnkit__strbuf_put, &b);
         }
-        tb_puts(&b, "]");
+        rnnkit__strbuf_puts(&b, "]");
         break;
     }
     case RNNKIT__KEY_NAME: {
         const char *name = f;
-        tb_put(&b, name, strnlen(name, RNNKIT_FORECAST_NAME_MAX - 1));
+        rnnkit__strbuf_put(&b, name, strnlen(name, RNNKIT_FORECAST_NAME_MAX - 1));
         if (!b.p)
-            tb_puts(&b, ""); /* an empty name is still a string */
+            rnnkit__strbuf_puts(&b, ""); /* an empty name is still a string */
         break;
     }
-    case RNNKIT__KEY_DOUBLE: snprintf(num, sizeof num, "%.17g", *(const double *)f); tb_puts(&b, num); break;
-    case RNNKIT__KEY_COUNT: snprintf(num, sizeof num, "%zu", *(const size_t *)f); tb_puts(&b, num); break;
-    case RNNKIT__KEY_SCALE: tb_puts(&b, rnnkit_scale_kind_name(*(const rnnkit_scale_kind *)f)); break;
-    default: snprintf(num, sizeof num, "%d", *(const int *)f); tb_puts(&b, num); break;
+    case RNNKIT__KEY_DOUBLE: snprintf(num, sizeof num, "%.17g", *(const double *)f); rnnkit__strbuf_puts(&b, num); break;
+    case RNNKIT__KEY_COUNT: snprintf(num, sizeof num, "%zu", *(const size_t *)f); rnnkit__strbuf_puts(&b, num); break;
+    case RNNKIT__KEY_SCALE: rnnkit__strbuf_puts(&b, rnnkit_scale_kind_name(*(const rnnkit_scale_kind *)f)); break;
+    default: snprintf(num, sizeof num, "%d", *(const int *)f); rnnkit__strbuf_puts(&b, num); break;
     }
     if (b.failed || !b.p) {
         free(b.p);

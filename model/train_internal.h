@@ -63,6 +63,30 @@ typedef struct rnnkit__task {
     void (*rewind)(void *ctx);
 } rnnkit__task;
 
+/* Where an epochal task stands in its epoch (model/epochs.c): its
+ * next_batch, save, restore and rewind hooks delegate to these. */
+typedef struct rnnkit__epoch_cursor {
+    size_t nb;              /* batches per epoch, >= 1 */
+    size_t bi;              /* batches of the epoch done */
+    int started;            /* this epoch's shuffle has been drawn */
+    rnnkit_rng epoch_rng;   /* the rng as this epoch's shuffle began */
+    /* Draws this epoch's order from rng (the task's data order). */
+    rnnkit_status (*shuffle)(void *ctx, rnnkit_rng *rng, rnnkit_error *err);
+    void *ctx;
+} rnnkit__epoch_cursor;
+
+/* The index (0-based, in this epoch's order) of the next batch; a new
+ * epoch's shuffle first when one begins. */
+rnnkit_status rnnkit__epoch_next(rnnkit__epoch_cursor *c, rnnkit_rng *rng, size_t *batch, rnnkit_error *err);
+/* The cursor's part of a checkpoint: batch_index and epoch_rng. */
+void rnnkit__epoch_save(const rnnkit__epoch_cursor *c, const rnnkit_rng *rng, rnnkit__ckpt *ck);
+/* Back to a checkpoint's position (a batch index outside the epoch is
+ * RNNKIT_ERR_CORRUPT naming path). */
+rnnkit_status rnnkit__epoch_restore(rnnkit__epoch_cursor *c, const rnnkit__ckpt *ck, const char *path,
+                                    rnnkit_error *err);
+/* The next batch starts a new epoch (a new network of an ensemble). */
+void rnnkit__epoch_rewind(rnnkit__epoch_cursor *c);
+
 /* Trains t->m as the task says; the log as in rnnkit_classifier_train. */
 rnnkit_status rnnkit__train(const rnnkit__task *t, rnnkit_log_row **log, int *nlog, rnnkit_error *err);
 

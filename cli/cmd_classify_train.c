@@ -48,16 +48,8 @@ static const cli_use uses[] = {
     CLI_USE_D(CF_LR_DECAY, "1 = never"),
     CLI_USE_D(CF_CLIP, "5"),
     CLI_USE_H(CF_PATIENCE, "3", "stop after N epochs without validation gain (0 = off)"),
-    CLI_USE_D(CF_SEED, "1"),
-    CLI_USE_D(CF_THREADS, "1"),
     CLI_USE(CF_FOLDS),
-    CLI_HEADING("checkpoints:"),
-    CLI_USE_D(CF_CHECKPOINT_MINUTES, "10"),
-    CLI_USE_D(CF_CHECKPOINT_STEPS, "0"),
-    CLI_USE(CF_RESUME),
-    CLI_USE(CF_QUIET),
-    CLI_USE_D(CF_LOG_FORMAT, "text"),
-    CLI_USES_END,
+    CLI_TRAINER_USES_END,
 };
 static const cli_renamed renamed[] = {{"valid-split", "valid-frac"}, {NULL, NULL}};
 static const cli_command command = {

@@ -37,15 +37,7 @@ static const cli_use train_uses[] = {
     CLI_USE_D(CF_EVAL_EVERY, "100"),
     CLI_USE_D(CF_PATIENCE, "0"),
     CLI_USE_D(CF_CLIP, "5"),
-    CLI_USE_D(CF_SEED, "1"),
-    CLI_USE_D(CF_THREADS, "1"),
-    CLI_USE(CF_QUIET),
-    CLI_USE_D(CF_LOG_FORMAT, "text"),
-    CLI_HEADING("checkpoints:"),
-    CLI_USE_D(CF_CHECKPOINT_MINUTES, "10"),
-    CLI_USE_D(CF_CHECKPOINT_STEPS, "0"),
-    CLI_USE(CF_RESUME),
-    CLI_USES_END,
+    CLI_TRAINER_USES_END,
 };
 /* --train names the training data in both train verbs (--text was generate's) */
 static const cli_renamed train_renamed[] = {{"text", "train"}, {NULL, NULL}};

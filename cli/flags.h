@@ -96,6 +96,12 @@ typedef struct cli_use {
 #define CLI_USE_H(flag, dflt, help) {(flag), (dflt), (help), NULL}
 #define CLI_HEADING(text) {CLI_SECTION, NULL, (text), NULL}
 #define CLI_USES_END {CLI_END, NULL, NULL, NULL}
+/* How every trainer's flag list ends: seed and threads, output, and the
+ * checkpoints (one list, so the train verbs cannot drift apart). */
+#define CLI_TRAINER_USES_END                                                                              \
+    CLI_USE_D(CF_SEED, "1"), CLI_USE_D(CF_THREADS, "1"), CLI_USE(CF_QUIET), CLI_USE_D(CF_LOG_FORMAT, "text"), \
+        CLI_HEADING("checkpoints:"), CLI_USE_D(CF_CHECKPOINT_MINUTES, "10"),                               \
+        CLI_USE_D(CF_CHECKPOINT_STEPS, "0"), CLI_USE(CF_RESUME), CLI_USES_END
 #define CLI_SECTION (-1)
 #define CLI_END (-2)
 #define CLI_MAX_USES 64

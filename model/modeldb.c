@@ -115,17 +115,12 @@ int rnnkit__db_has_column(sqlite3 *db, const char *table, const char *column)
 
 int rnnkit__db_get_meta(sqlite3 *db, const char *key, char *out, size_t cap)
 {
-    sqlite3_stmt *s = NULL;
-    int found = 0;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM model_meta WHERE key = ?", -1, &s, NULL) != SQLITE_OK)
-        return 0;
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_TEXT) {
-        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
-        found = 1;
-    }
-    sqlite3_finalize(s);
-    return found;
+    char *v = NULL;
+    const int found = rnnkit__db_get_meta_dup(db, key, &v);
+    if (found == 1)
+        snprintf(out, cap, "%s", v);
+    free(v);
+    return found == 1;
 }
 
 int rnnkit__db_get_meta_dup(sqlite3 *db, const char *key, char **out)

@@ -113,16 +113,27 @@ static double solve(const terms *t, const double *y, size_t stride, size_t n, co
     return dv + look;
 }
 
-rnnkit_status rnnkit_diff_invert_true(const rnnkit_diff *d, const double *y, size_t stride,
-                                      size_t t0, const double *dhat, size_t count,
-                                      double *out, rnnkit_error *err)
+/* The arguments both inverses share; *lost the rows differencing drops. */
+static rnnkit_status check_inverse(const rnnkit_diff *d, const double *y, size_t stride, const double *dhat,
+                                   size_t count, const double *out, size_t *lost, rnnkit_error *err)
 {
     rnnkit_status st = check(d, err);
     if (st != RNNKIT_OK)
         return st;
-    size_t lost = rnnkit_diff_lost(d);
-    if ((!y && lost) || (count && (!dhat || !out)) || stride == 0)
+    *lost = rnnkit_diff_lost(d);
+    if ((!y && *lost) || (count && (!dhat || !out)) || stride == 0)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "inverse differencing: no data");
+    return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit_diff_invert_true(const rnnkit_diff *d, const double *y, size_t stride,
+                                      size_t t0, const double *dhat, size_t count,
+                                      double *out, rnnkit_error *err)
+{
+    size_t lost;
+    rnnkit_status st = check_inverse(d, y, stride, dhat, count, out, &lost, err);
+    if (st != RNNKIT_OK)
+        return st;
     if (t0 < lost)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG,
                                 "inverse differencing from row %zu: the first is row %zu", t0,
@@ -137,12 +148,10 @@ rnnkit_status rnnkit_diff_invert_forecast(const rnnkit_diff *d, const double *y,
                                           size_t n, const double *dhat, size_t count,
                                           double *out, rnnkit_error *err)
 {
-    rnnkit_status st = check(d, err);
+    size_t lost;
+    rnnkit_status st = check_inverse(d, y, stride, dhat, count, out, &lost, err);
     if (st != RNNKIT_OK)
         return st;
-    size_t lost = rnnkit_diff_lost(d);
-    if ((!y && lost) || (count && (!dhat || !out)) || stride == 0)
-        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "inverse differencing: no data");
     if (n < lost)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG,
                                 "inverse differencing past row %zu: needs %zu rows of history",

@@ -112,7 +112,7 @@ static int parse(train_args *a, int argc, char **argv)
         case CF_RESUME: a->resume = 1; break;
         }
     }
-    int rc = cli_no_operands(&p, id);
+    int rc = cli_train_flags_done(&p, id, decay_set, &a->to.train);
     if (rc != CLI_GO)
         return rc;
     const char *n = command.name;
@@ -125,8 +125,6 @@ static int parse(train_args *a, int argc, char **argv)
     a->vr.tok.cjk_bigrams = bigrams;
     if (!a->out && !a->folds)
         return cli_usage(n, "-o MODEL.db is required");
-    if (decay_set && a->to.train.lr_schedule != RNNKIT_LR_PLATEAU)
-        return cli_usage(n, "--lr-decay goes with --lr-schedule plateau (the cosine sets the rate)");
     if (a->resume && a->folds)
         return cli_usage(n, "--resume and --folds do not go together");
     if (a->valid_frac < 0)
@@ -208,9 +206,7 @@ static int train_model(const train_args *a, const rnnkit_rows *tr, const rnnkit_
     /* the training writes the model file itself (checkpoints, final model) */
     st = rnnkit_classifier_train(s.model, &dtr, s.valid && dva.n ? &dva : NULL, &to, &log, &nlog, &err);
     if (st) {
-        rc = cli_fail(&err);
-        if (st == RNNKIT_ERR_INTERRUPTED)
-            fprintf(stderr, "rnnkit: %s holds the checkpoint; continue with the same command and --resume\n", a->out);
+        rc = cli_train_failed(st, &err, a->out);
     } else if (!a->out_opts.quiet && rnnkit_model_num_members(s.model) > 1) {
         fprintf(stderr, "rnnkit: wrote %s (%d networks of %zu parameters, vocabulary %lld)\n", a->out,
                 rnnkit_model_num_members(s.model), rnnkit_model_num_params(s.model),

@@ -136,15 +136,13 @@ static int parse_train(train_args *a, int argc, char **argv)
             forecast_flag(a, id, &v);
         decay_set |= id == CF_LR_DECAY;
     }
-    int rc = cli_no_operands(&p, id);
+    int rc = cli_train_flags_done(&p, id, decay_set, &a->fo.train);
     if (rc != CLI_GO)
         return rc;
     if (!a->csv)
         return cli_usage(train_cmd.name, "--csv FILE is required");
     if (!a->out)
         return cli_usage(train_cmd.name, "-o MODEL.db is required");
-    if (decay_set && a->fo.train.lr_schedule != RNNKIT_LR_PLATEAU)
-        return cli_usage(train_cmd.name, "--lr-decay: the cosine schedule does not use it; add --lr-schedule plateau");
     return split_features(a);
 }
 
@@ -227,9 +225,7 @@ static int cmd_forecast_train(int argc, char **argv)
     }
     rc = CLI_EXIT_OK;
     if (st) {
-        rc = cli_fail(&err);
-        if (st == RNNKIT_ERR_INTERRUPTED)
-            fprintf(stderr, "rnnkit: %s holds the checkpoint; continue with the same command and --resume\n", a.out);
+        rc = cli_train_failed(st, &err, a.out);
     } else if (!a.o.quiet) {
         fprintf(stderr, "rnnkit: wrote %s\n", a.out);
     }

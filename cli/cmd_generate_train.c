@@ -99,13 +99,11 @@ static int parse_train(train_args *a, int argc, char **argv)
         a->seq_set |= id == CF_SEQ_LEN;
         decay_set |= id == CF_LR_DECAY;
     }
-    int rc = cli_no_operands(&p, id);
+    int rc = cli_train_flags_done(&p, id, decay_set, &a->to.train);
     if (rc != CLI_GO)
         return rc;
     if (!a->ntexts)
         return cli_usage(train_cmd.name, "--train is required");
-    if (decay_set && a->to.train.lr_schedule != RNNKIT_LR_PLATEAU)
-        return cli_usage(train_cmd.name, "--lr-decay: the cosine schedule does not use it; add --lr-schedule plateau");
     if (!a->out)
         return cli_usage(train_cmd.name, "-o MODEL.db is required");
     return CLI_GO;
@@ -195,9 +193,7 @@ int cmd_generate_train(int argc, char **argv)
         st = train_on_text(&a, m, &err);
     rc = CLI_EXIT_OK;
     if (st) {
-        rc = cli_fail(&err);
-        if (st == RNNKIT_ERR_INTERRUPTED)
-            fprintf(stderr, "rnnkit: %s holds the checkpoint; continue with the same command and --resume\n", a.out);
+        rc = cli_train_failed(st, &err, a.out);
     } else if (!a.o.quiet) {
         fprintf(stderr, "rnnkit: wrote %s\n", a.out);
     }

@@ -189,6 +189,12 @@ int cli_model_flag(int id, const cli_value *v, struct rnnkit_model_config *mc);
  * --checkpoint-minutes --checkpoint-steps */
 int cli_train_flag(int id, const cli_value *v, struct rnnkit_train_options *t);
 
+/* After a train verb's flag loop (id: cli_next's last answer): operands
+ * refused, --lr-decay without the plateau schedule refused (decay_set: the
+ * flag was given). CLI_GO or the exit status. */
+struct cli_parser;
+int cli_train_flags_done(const struct cli_parser *p, int id, int decay_set, const struct rnnkit_train_options *t);
+
 /* --quiet --threads --log-format */
 typedef struct cli_output_opts {
     int quiet;

@@ -39,6 +39,14 @@ const volatile sig_atomic_t *cli_stop_flag(void) { return &stop_signal; }
 
 int cli_stop_status(void) { return stop_signal == SIGTERM ? 143 : 130; }
 
+int cli_train_failed(rnnkit_status st, const rnnkit_error *err, const char *out)
+{
+    int rc = cli_fail(err);
+    if (st == RNNKIT_ERR_INTERRUPTED)
+        fprintf(stderr, "rnnkit: %s holds the checkpoint; continue with the same command and --resume\n", out);
+    return rc;
+}
+
 int cli_fail(const rnnkit_error *err)
 {
     fprintf(stderr, "rnnkit: %s\n", err->msg[0] ? err->msg : rnnkit_status_str(err->status));

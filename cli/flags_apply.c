@@ -61,6 +61,6 @@ int cli_train_flags_done(const cli_parser *p, int id, int decay_set, const rnnki
     if (rc != CLI_GO)
         return rc;
     if (decay_set && t->lr_schedule != RNNKIT_LR_PLATEAU)
-        return cli_usage(p->cmd->name, "--lr-decay goes with --lr-schedule plateau (the cosine sets the rate)");
+        return cli_usage(p->cmd->name, "--lr-decay: the cosine schedule does not use it; add --lr-schedule plateau");
     return CLI_GO;
 }

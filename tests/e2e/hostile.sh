@@ -151,7 +151,7 @@ row 2 "--lr" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --lr nan
 row 2 "--weight-drop" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --weight-drop 1
 row 2 "--weight-drop" "$R" $GT --train "$D/text/verse.txt" -o "$T/x.db" --weight-drop -0.1
 row 2 "--lr-decay" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --lr-decay 0
-row 2 "--lr-decay goes with" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --lr-decay 0.5
+row 2 "--lr-decay: the cosine" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --lr-decay 0.5
 row 2 "--lr-schedule" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --lr-schedule step
 row 2 "--lr-schedule" "$R" $GT --train "$D/text/verse.txt" -o "$T/x.db" --lr-schedule linear
 row 2 "--embed-dropout" "$R" $GT --train "$D/text/verse.txt" -o "$T/x.db" --embed-dropout 0.99

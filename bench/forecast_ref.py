@@ -114,7 +114,9 @@ def fmt(v):
         return f"{v:.2f}"
     if a >= 1:
         return f"{v:.3f}"
-    return f"{v:.4f}"
+    if a >= 0.001 or a == 0:
+        return f"{v:.4f}"
+    return f"{v:.2e}"  # small errors keep their digits (sine: 1.77e-06)
 
 
 # ---------------------------------------------------------------- Holt-Winters

@@ -20,6 +20,7 @@ static const cli_use uses[] = {
     CLI_USE_D(CF_FORMAT, "auto"),
     CLI_USE(CF_SKIP_BAD),
     CLI_USE_H(CF_OUTPUT, NULL, "the model file (created at the start, then checkpointed)"),
+    CLI_USE(CF_FORCE),
     CLI_HEADING("vocabulary:"),
     CLI_USE_H(CF_VOCAB, NULL, "use this vocabulary (from `rnnkit vocab build`); otherwise one\n"
                        "is built from the training text with the options below"),
@@ -66,7 +67,7 @@ static const cli_command command = {
 typedef struct train_args {
     const char *train, *valid, *out;
     rnnkit_corpus_format format;
-    int skip_bad, folds, resume, seed_set, batch_set;
+    int skip_bad, folds, resume, seed_set, batch_set, force;
     cli_output_opts out_opts;
     double valid_frac;
     rnnkit_vocab_recipe vr;
@@ -110,6 +111,7 @@ static int parse(train_args *a, int argc, char **argv)
         case CF_FORMAT: a->format = (rnnkit_corpus_format)v.i; break;
         case CF_SKIP_BAD: a->skip_bad = 1; break;
         case CF_OUTPUT: a->out = v.s; break;
+        case CF_FORCE: a->force = 1; break;
         case CF_VOCAB: a->vr.path = v.s; break;
         case CF_LEVEL: rnnkit_tok_config_default(&a->vr.tok, v.i ? RNNKIT_LEVEL_CHAR : RNNKIT_LEVEL_WORD); break;
         case CF_CJK_BIGRAMS: bigrams = 1; break;
@@ -259,6 +261,44 @@ static rnnkit_corpus *load_train(const train_args *a, rnnkit_corpus **vcorpus)
     return NULL;
 }
 
+/* The run after the flags, under the model file's lock. */
+static int run(train_args *a)
+{
+    int rc;
+    if (a->resume && (rc = resume_settings(a)) != CLI_EXIT_OK)
+        return rc;
+    if (!a->folds)
+        cli_install_stop_handlers();
+    rnnkit_corpus *vcorpus = NULL, *corpus = load_train(a, &vcorpus);
+    if (!corpus)
+        return CLI_EXIT_FAIL;
+    cli_progress prog;
+    cli_progress_init(&prog, a->out_opts.quiet, "ex/s", 0);
+    prog.jsonl = a->out_opts.jsonl;
+    if (a->folds) {
+        rc = cross_validate(a, corpus, &prog);
+    } else {
+        size_t n = rnnkit_corpus_size(corpus), *idx = NULL;
+        rnnkit_error err;
+        if (rnnkit_classifier_row_order(n, a->to.train.seed, &idx, &err)) {
+            rnnkit_corpus_free(corpus);
+            rnnkit_corpus_free(vcorpus);
+            return cli_fail(&err);
+        }
+        size_t nva = vcorpus ? rnnkit_corpus_size(vcorpus) : (size_t)((double)n * a->valid_frac);
+        rnnkit_rows tr = {corpus, vcorpus ? idx : idx + nva, vcorpus ? n : n - nva};
+        rnnkit_rows va = {vcorpus ? vcorpus : corpus, vcorpus ? NULL : idx, nva};
+        if (!a->out_opts.quiet)
+            fprintf(stderr, "rnnkit: training on %zu documents, validating on %zu, %zu labels\n", tr.n, nva,
+                    rnnkit_corpus_num_labels(corpus));
+        rc = train_model(a, &tr, nva ? &va : NULL, &prog);
+        free(idx);
+    }
+    rnnkit_corpus_free(corpus);
+    rnnkit_corpus_free(vcorpus);
+    return rc;
+}
+
 int cmd_classify_train(int argc, char **argv)
 {
     train_args a;
@@ -267,36 +307,11 @@ int cmd_classify_train(int argc, char **argv)
     if (rc != CLI_GO)
         return rc;
     cli_set_threads(a.out_opts.threads);
-    if (a.resume && (rc = resume_settings(&a)) != CLI_EXIT_OK)
+    const char *inputs[] = {a.train, a.valid, a.vr.path};
+    rnnkit_train_lock *lock = NULL;
+    if (a.out && (rc = cli_train_output(a.out, RNNKIT_TASK_CLASSIFY, inputs, 3, a.force, &lock)) != CLI_GO)
         return rc;
-    if (!a.folds)
-        cli_install_stop_handlers();
-    rnnkit_corpus *vcorpus = NULL, *corpus = load_train(&a, &vcorpus);
-    if (!corpus)
-        return CLI_EXIT_FAIL;
-    cli_progress prog;
-    cli_progress_init(&prog, a.out_opts.quiet, "ex/s", 0);
-    prog.jsonl = a.out_opts.jsonl;
-    if (a.folds) {
-        rc = cross_validate(&a, corpus, &prog);
-    } else {
-        size_t n = rnnkit_corpus_size(corpus), *idx = NULL;
-        rnnkit_error err;
-        if (rnnkit_classifier_row_order(n, a.to.train.seed, &idx, &err)) {
-            rnnkit_corpus_free(corpus);
-            rnnkit_corpus_free(vcorpus);
-            return cli_fail(&err);
-        }
-        size_t nva = vcorpus ? rnnkit_corpus_size(vcorpus) : (size_t)((double)n * a.valid_frac);
-        rnnkit_rows tr = {corpus, vcorpus ? idx : idx + nva, vcorpus ? n : n - nva};
-        rnnkit_rows va = {vcorpus ? vcorpus : corpus, vcorpus ? NULL : idx, nva};
-        if (!a.out_opts.quiet)
-            fprintf(stderr, "rnnkit: training on %zu documents, validating on %zu, %zu labels\n", tr.n, nva,
-                    rnnkit_corpus_num_labels(corpus));
-        rc = train_model(&a, &tr, nva ? &va : NULL, &prog);
-        free(idx);
-    }
-    rnnkit_corpus_free(corpus);
-    rnnkit_corpus_free(vcorpus);
+    rc = run(&a);
+    rnnkit_train_lock_release(lock);
     return rc;
 }

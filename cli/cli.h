@@ -57,6 +57,9 @@ int cli_check_output(const char *out, int kind, int task, const char *const *inp
  * the run ends); CLI_GO or the exit status after the message. */
 int cli_train_output(const char *out, int task, const char *const *inputs, size_t ninputs, int force,
                      rnnkit_train_lock **lock);
+/* On stderr, when nonzero: the FIFOs, sockets and devices, and the
+ * symbolic link loops, that reading the folder `path` skipped. */
+void cli_report_skipped(const char *path, size_t special, size_t loops);
 /* "a classifier model file", "a vocabulary file", ... for messages. */
 const char *cli_file_kind_name(int kind, int task);
 

@@ -14,7 +14,8 @@
 static const cli_use uses[] = {
     CLI_HEADING("data:"),
     CLI_USE_H(CF_TRAIN, NULL, "labelled training data: label<TAB>text lines, fastText\n"
-                       "__label__X lines, or a directory with one sub-folder per label"),
+                       "__label__X lines, or a directory with one sub-folder per label\n"
+                       "(repeatable: the files are read as one corpus; .gz is read as is)"),
     CLI_USE(CF_VALID),
     CLI_USE_H(CF_VALID_FRAC, "0.1 when\nno --valid; 0 = none", "hold out this fraction of --train instead"),
     CLI_USE_D(CF_FORMAT, "auto"),
@@ -62,10 +63,12 @@ static const cli_use uses[] = {
 };
 static const cli_renamed renamed[] = {{"valid-split", "valid-frac"}, {NULL, NULL}};
 static const cli_command command = {
-    "classify train", "usage: rnnkit classify train --train FILE -o MODEL.db [options]\n\n", uses, renamed};
+    "classify train", "usage: rnnkit classify train --train FILE [--train FILE...] -o MODEL.db [options]\n\n", uses, renamed};
 
 typedef struct train_args {
     const char *train, *valid, *out;
+    const char *trains[64]; /* every --train, in order (train: the first) */
+    int ntrain;
     rnnkit_corpus_format format;
     int skip_bad, folds, resume, seed_set, batch_set, force;
     cli_output_opts out_opts;
@@ -105,7 +108,12 @@ static int parse(train_args *a, int argc, char **argv)
             cli_output_flag(id, &v, &a->out_opts))
             continue;
         switch (id) {
-        case CF_TRAIN: a->train = v.s; break;
+        case CF_TRAIN:
+            if (a->ntrain == 64)
+                return cli_usage(command.name, "--train: at most 64 files");
+            a->trains[a->ntrain++] = v.s;
+            a->train = a->trains[0];
+            break;
         case CF_VALID: a->valid = v.s; break;
         case CF_VALID_FRAC: a->valid_frac = v.d; break;
         case CF_FORMAT: a->format = (rnnkit_corpus_format)v.i; break;
@@ -241,10 +249,11 @@ static rnnkit_corpus *load_train(const train_args *a, rnnkit_corpus **vcorpus)
     rnnkit_error_clear(&err);
     rnnkit_corpus *c = NULL;
     rnnkit_corpus_options co = {.format = a->format, .skip_bad = a->skip_bad, .labelled = 1};
-    if (rnnkit_corpus_load(a->train, &co, &c, &err)) {
+    if (rnnkit_corpus_load_files(a->trains, (size_t)a->ntrain, &co, &c, &err)) {
         cli_fail(&err);
         return NULL;
     }
+    cli_report_skipped(a->train, rnnkit_corpus_special_files(c), 0);
     if (rnnkit_corpus_skipped(c) && !a->out_opts.quiet)
         fprintf(stderr, "rnnkit: %s: skipped %zu malformed rows\n", a->train, rnnkit_corpus_skipped(c));
     if (rnnkit_corpus_num_labels(c) < 2)
@@ -255,8 +264,11 @@ static rnnkit_corpus *load_train(const train_args *a, rnnkit_corpus **vcorpus)
                   rnnkit_corpus_num_labels(c), RNNKIT_MAX_LABELS);
     else if (a->valid && rnnkit_corpus_load(a->valid, &co, vcorpus, &err))
         cli_fail(&err);
-    else
+    else {
+        if (*vcorpus)
+            cli_report_skipped(a->valid, rnnkit_corpus_special_files(*vcorpus), 0);
         return c;
+    }
     rnnkit_corpus_free(c);
     return NULL;
 }
@@ -307,9 +319,12 @@ int cmd_classify_train(int argc, char **argv)
     if (rc != CLI_GO)
         return rc;
     cli_set_threads(a.out_opts.threads);
-    const char *inputs[] = {a.train, a.valid, a.vr.path};
+    const char *inputs[66];
+    memcpy(inputs, a.trains, (size_t)a.ntrain * sizeof *inputs);
+    inputs[a.ntrain] = a.valid;
+    inputs[a.ntrain + 1] = a.vr.path;
     rnnkit_train_lock *lock = NULL;
-    if (a.out && (rc = cli_train_output(a.out, RNNKIT_TASK_CLASSIFY, inputs, 3, a.force, &lock)) != CLI_GO)
+    if (a.out && (rc = cli_train_output(a.out, RNNKIT_TASK_CLASSIFY, inputs, (size_t)a.ntrain + 2, a.force, &lock)) != CLI_GO)
         return rc;
     rc = run(&a);
     rnnkit_train_lock_release(lock);

@@ -17,6 +17,7 @@
  *     2 and a write to a closed stdout fails (EBADF) instead of vanishing.
  *
  * A refusal prints "rnnkit: <path>: ..." and leaves the file as it was.
+ * (Also here: the line about folder entries a walk skipped.)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -119,4 +120,13 @@ int cli_train_output(const char *out, int task, const char *const *inputs, size_
     if (rnnkit_train_lock_take(out, lock, &err))
         return cli_fail(&err);
     return CLI_GO;
+}
+
+void cli_report_skipped(const char *path, size_t special, size_t loops)
+{
+    if (special)
+        fprintf(stderr, "rnnkit: %s: skipped %zu entr%s that %s not a regular file (FIFO, socket, device)\n", path,
+                special, special == 1 ? "y" : "ies", special == 1 ? "is" : "are");
+    if (loops)
+        fprintf(stderr, "rnnkit: %s: skipped %zu symbolic link loop%s\n", path, loops, loops == 1 ? "" : "s");
 }

@@ -9,6 +9,10 @@
  * its holder dies, so a killed run (kill -9) leaves at most an unlocked
  * file that the next run takes over: a lock is never stale.
  *
+ * A folder where the lock file cannot be created (no write permission, a
+ * read-only file system) holds no model file a run could write either: the
+ * lock is then skipped and the run's own first write reports the folder.
+ *
  * Invariant: the lock held is on the inode that "<file>.lock" names at the
  * moment it is taken (checked after flock, retried otherwise), so a
  * release that removes the file cannot leave two holders of two inodes.
@@ -42,11 +46,15 @@ static long holder_of(int fd)
     return strtol(buf, NULL, 10);
 }
 
+static rnnkit_status record_pid(rnnkit_train_lock *lk, const char *path, rnnkit_error *err);
+
 /* Takes the lock at lk->path: RNNKIT_OK, or the error naming `path`. */
 static rnnkit_status take(rnnkit_train_lock *lk, const char *path, rnnkit_error *err)
 {
     for (int tries = 0; tries < 100; tries++) {
         lk->fd = open(lk->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+        if (lk->fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS))
+            return RNNKIT_OK; /* a folder no one can write to: the run's own first write says so */
         if (lk->fd < 0)
             return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot create the lock file %s: %s", path, lk->path,
                                     strerror(errno));
@@ -73,6 +81,12 @@ static rnnkit_status take(rnnkit_train_lock *lk, const char *path, rnnkit_error 
     }
     if (lk->fd < 0)
         return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot take the lock %s", path, lk->path);
+    return record_pid(lk, path, err);
+}
+
+/* Writes the holder's process id into the lock file. */
+static rnnkit_status record_pid(rnnkit_train_lock *lk, const char *path, rnnkit_error *err)
+{
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(lk->fd, 0) != 0 || pwrite(lk->fd, pid, (size_t)n, 0) != n)

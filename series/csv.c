@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/input.h"
 #include "core/utf8.h"
@@ -321,6 +322,9 @@ rnnkit_status rnnkit_series_read_csv(const char *path, const rnnkit_csv_options 
         o->fill != RNNKIT_FILL_LINEAR)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: unknown fill policy %d", path,
                                 (int)o->fill);
+    struct stat sb;
+    if (strcmp(path, "-") && stat(path, &sb) != 0)
+        return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: %s", path, strerror(errno));
     rnnkit__input in;
     rnnkit_status ost = rnnkit__input_open(&in, path, err);
     if (ost)

@@ -14,6 +14,7 @@
 #define RNNKIT_CLI_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -41,6 +42,29 @@ rnnkit_status cli_keep_member(rnnkit_model *m, const char *path, int member, rnn
  * when it is one of `task`, else the exit status after the message (a
  * missing checkpoint, the other task's). */
 int cli_checkpoint(const char *path, rnnkit_task task, rnnkit_checkpoint_info *info);
+
+/* cli/outputs.c: what every output follows (see there). */
+/* At start: closed descriptors 0..2 are reopened read-only on /dev/null. */
+void cli_guard_std_streams(void);
+/* At exit: flushes and closes stdout; a write error is reported naming
+ * <stdout> and makes a success rc CLI_EXIT_FAIL (EPIPE: not reported). */
+int cli_close_stdout(int rc);
+/* Before writing `out` (NULL or "-": nothing to check): CLI_GO, or
+ * CLI_EXIT_FAIL after the message when out is one of inputs[0..ninputs)
+ * (NULL entries and "-" skipped; same device and inode), a directory, or an existing file that is not of
+ * `kind` (an rnnkit_file_kind; for RNNKIT_FILE_MODEL of `task`) without
+ * `force`. */
+int cli_check_output(const char *out, int kind, int task, const char *const *inputs, size_t ninputs, int force);
+/* A training run's model file `out`: cli_check_output, then the one-writer
+ * lock (*lock, released by the caller with rnnkit_train_lock_release when
+ * the run ends); CLI_GO or the exit status after the message. */
+int cli_train_output(const char *out, int task, const char *const *inputs, size_t ninputs, int force,
+                     rnnkit_train_lock **lock);
+/* On stderr, when nonzero: the FIFOs, sockets and devices, and the
+ * symbolic link loops, that reading the folder `path` skipped. */
+void cli_report_skipped(const char *path, size_t special, size_t loops);
+/* "a classifier model file", "a vocabulary file", ... for messages. */
+const char *cli_file_kind_name(int kind, int task);
 
 /* 1 when `fd` is a terminal (progress lines are redrawn in place then). */
 int cli_isatty(int fd);

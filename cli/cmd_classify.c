@@ -165,8 +165,12 @@ static int predict(const use_args *a, rnnkit_model *m, char **inputs, int n_inpu
     int *order = NULL;
     const int K = rnnkit_model_num_labels(m);
     rnnkit_status st = rnnkit_docs_new(1, &docs, &err);
-    for (int i = 0; !st && i < n_inputs; i++)
+    for (int i = 0; !st && i < n_inputs; i++) {
+        rnnkit_walk_stats before = rnnkit_docs_walk_stats(docs);
         st = rnnkit_docs_add_path(docs, rnnkit_model_vocab(m), inputs[i], &err);
+        rnnkit_walk_stats after = rnnkit_docs_walk_stats(docs);
+        cli_report_skipped(inputs[i], after.special - before.special, after.loops - before.loops);
+    }
     size_t n = st ? 0 : rnnkit_docs_size(docs);
     if (!st) {
         probs = malloc((n ? n : 1) * (size_t)K * sizeof(float));
@@ -243,6 +247,7 @@ static int eval(const use_args *a, rnnkit_model *m, char **inputs, int n_inputs)
     rnnkit_corpus_options co = {.format = a->format, .skip_bad = a->skip_bad, .labelled = 1};
     if (rnnkit_corpus_load(inputs[0], &co, &corpus, &err))
         return cli_fail(&err);
+    cli_report_skipped(inputs[0], rnnkit_corpus_special_files(corpus), 0);
     const int K = rnnkit_model_num_labels(m);
     rnnkit_docs *docs = NULL;
     float *probs = NULL;

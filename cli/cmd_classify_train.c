@@ -14,12 +14,14 @@
 static const cli_use uses[] = {
     CLI_HEADING("data:"),
     CLI_USE_H(CF_TRAIN, NULL, "labelled training data: label<TAB>text lines, fastText\n"
-                       "__label__X lines, or a directory with one sub-folder per label"),
+                       "__label__X lines, or a directory with one sub-folder per label\n"
+                       "(repeatable: the files are read as one corpus; .gz is read as is)"),
     CLI_USE(CF_VALID),
     CLI_USE_H(CF_VALID_FRAC, "0.1 when\nno --valid; 0 = none", "hold out this fraction of --train instead"),
     CLI_USE_D(CF_FORMAT, "auto"),
     CLI_USE(CF_SKIP_BAD),
     CLI_USE_H(CF_OUTPUT, NULL, "the model file (created at the start, then checkpointed)"),
+    CLI_USE(CF_FORCE),
     CLI_HEADING("vocabulary:"),
     CLI_USE_H(CF_VOCAB, NULL, "use this vocabulary (from `rnnkit vocab build`); otherwise one\n"
                        "is built from the training text with the options below"),
@@ -53,12 +55,14 @@ static const cli_use uses[] = {
 };
 static const cli_renamed renamed[] = {{"valid-split", "valid-frac"}, {NULL, NULL}};
 static const cli_command command = {
-    "classify train", "usage: rnnkit classify train --train FILE -o MODEL.db [options]\n\n", uses, renamed};
+    "classify train", "usage: rnnkit classify train --train FILE [--train FILE...] -o MODEL.db [options]\n\n", uses, renamed};
 
 typedef struct train_args {
     const char *train, *valid, *out;
+    const char *trains[64]; /* every --train, in order (train: the first) */
+    int ntrain;
     rnnkit_corpus_format format;
-    int skip_bad, folds, resume, seed_set, batch_set;
+    int skip_bad, folds, resume, seed_set, batch_set, force;
     cli_output_opts out_opts;
     double valid_frac;
     rnnkit_vocab_recipe vr;
@@ -96,12 +100,18 @@ static int parse(train_args *a, int argc, char **argv)
             cli_output_flag(id, &v, &a->out_opts))
             continue;
         switch (id) {
-        case CF_TRAIN: a->train = v.s; break;
+        case CF_TRAIN:
+            if (a->ntrain == 64)
+                return cli_usage(command.name, "--train: at most 64 files");
+            a->trains[a->ntrain++] = v.s;
+            a->train = a->trains[0];
+            break;
         case CF_VALID: a->valid = v.s; break;
         case CF_VALID_FRAC: a->valid_frac = v.d; break;
         case CF_FORMAT: a->format = (rnnkit_corpus_format)v.i; break;
         case CF_SKIP_BAD: a->skip_bad = 1; break;
         case CF_OUTPUT: a->out = v.s; break;
+        case CF_FORCE: a->force = 1; break;
         case CF_VOCAB: a->vr.path = v.s; break;
         case CF_LEVEL: rnnkit_tok_config_default(&a->vr.tok, v.i ? RNNKIT_LEVEL_CHAR : RNNKIT_LEVEL_WORD); break;
         case CF_CJK_BIGRAMS: bigrams = 1; break;
@@ -227,10 +237,11 @@ static rnnkit_corpus *load_train(const train_args *a, rnnkit_corpus **vcorpus)
     rnnkit_error_clear(&err);
     rnnkit_corpus *c = NULL;
     rnnkit_corpus_options co = {.format = a->format, .skip_bad = a->skip_bad, .labelled = 1};
-    if (rnnkit_corpus_load(a->train, &co, &c, &err)) {
+    if (rnnkit_corpus_load_files(a->trains, (size_t)a->ntrain, &co, &c, &err)) {
         cli_fail(&err);
         return NULL;
     }
+    cli_report_skipped(a->train, rnnkit_corpus_special_files(c), 0);
     if (rnnkit_corpus_skipped(c) && !a->out_opts.quiet)
         fprintf(stderr, "rnnkit: %s: skipped %zu malformed rows\n", a->train, rnnkit_corpus_skipped(c));
     if (rnnkit_corpus_num_labels(c) < 2)
@@ -241,10 +252,51 @@ static rnnkit_corpus *load_train(const train_args *a, rnnkit_corpus **vcorpus)
                   rnnkit_corpus_num_labels(c), RNNKIT_MAX_LABELS);
     else if (a->valid && rnnkit_corpus_load(a->valid, &co, vcorpus, &err))
         cli_fail(&err);
-    else
+    else {
+        if (*vcorpus)
+            cli_report_skipped(a->valid, rnnkit_corpus_special_files(*vcorpus), 0);
         return c;
+    }
     rnnkit_corpus_free(c);
     return NULL;
+}
+
+/* The run after the flags, under the model file's lock. */
+static int run(train_args *a)
+{
+    int rc;
+    if (a->resume && (rc = resume_settings(a)) != CLI_EXIT_OK)
+        return rc;
+    if (!a->folds)
+        cli_install_stop_handlers();
+    rnnkit_corpus *vcorpus = NULL, *corpus = load_train(a, &vcorpus);
+    if (!corpus)
+        return CLI_EXIT_FAIL;
+    cli_progress prog;
+    cli_progress_init(&prog, a->out_opts.quiet, "ex/s", 0);
+    prog.jsonl = a->out_opts.jsonl;
+    if (a->folds) {
+        rc = cross_validate(a, corpus, &prog);
+    } else {
+        size_t n = rnnkit_corpus_size(corpus), *idx = NULL;
+        rnnkit_error err;
+        if (rnnkit_classifier_row_order(n, a->to.train.seed, &idx, &err)) {
+            rnnkit_corpus_free(corpus);
+            rnnkit_corpus_free(vcorpus);
+            return cli_fail(&err);
+        }
+        size_t nva = vcorpus ? rnnkit_corpus_size(vcorpus) : (size_t)((double)n * a->valid_frac);
+        rnnkit_rows tr = {corpus, vcorpus ? idx : idx + nva, vcorpus ? n : n - nva};
+        rnnkit_rows va = {vcorpus ? vcorpus : corpus, vcorpus ? NULL : idx, nva};
+        if (!a->out_opts.quiet)
+            fprintf(stderr, "rnnkit: training on %zu documents, validating on %zu, %zu labels\n", tr.n, nva,
+                    rnnkit_corpus_num_labels(corpus));
+        rc = train_model(a, &tr, nva ? &va : NULL, &prog);
+        free(idx);
+    }
+    rnnkit_corpus_free(corpus);
+    rnnkit_corpus_free(vcorpus);
+    return rc;
 }
 
 int cmd_classify_train(int argc, char **argv)
@@ -255,36 +307,14 @@ int cmd_classify_train(int argc, char **argv)
     if (rc != CLI_GO)
         return rc;
     cli_set_threads(a.out_opts.threads);
-    if (a.resume && (rc = resume_settings(&a)) != CLI_EXIT_OK)
+    const char *inputs[66];
+    memcpy(inputs, a.trains, (size_t)a.ntrain * sizeof *inputs);
+    inputs[a.ntrain] = a.valid;
+    inputs[a.ntrain + 1] = a.vr.path;
+    rnnkit_train_lock *lock = NULL;
+    if (a.out && (rc = cli_train_output(a.out, RNNKIT_TASK_CLASSIFY, inputs, (size_t)a.ntrain + 2, a.force, &lock)) != CLI_GO)
         return rc;
-    if (!a.folds)
-        cli_install_stop_handlers();
-    rnnkit_corpus *vcorpus = NULL, *corpus = load_train(&a, &vcorpus);
-    if (!corpus)
-        return CLI_EXIT_FAIL;
-    cli_progress prog;
-    cli_progress_init(&prog, a.out_opts.quiet, "ex/s", 0);
-    prog.jsonl = a.out_opts.jsonl;
-    if (a.folds) {
-        rc = cross_validate(&a, corpus, &prog);
-    } else {
-        size_t n = rnnkit_corpus_size(corpus), *idx = NULL;
-        rnnkit_error err;
-        if (rnnkit_classifier_row_order(n, a.to.train.seed, &idx, &err)) {
-            rnnkit_corpus_free(corpus);
-            rnnkit_corpus_free(vcorpus);
-            return cli_fail(&err);
-        }
-        size_t nva = vcorpus ? rnnkit_corpus_size(vcorpus) : (size_t)((double)n * a.valid_frac);
-        rnnkit_rows tr = {corpus, vcorpus ? idx : idx + nva, vcorpus ? n : n - nva};
-        rnnkit_rows va = {vcorpus ? vcorpus : corpus, vcorpus ? NULL : idx, nva};
-        if (!a.out_opts.quiet)
-            fprintf(stderr, "rnnkit: training on %zu documents, validating on %zu, %zu labels\n", tr.n, nva,
-                    rnnkit_corpus_num_labels(corpus));
-        rc = train_model(&a, &tr, nva ? &va : NULL, &prog);
-        free(idx);
-    }
-    rnnkit_corpus_free(corpus);
-    rnnkit_corpus_free(vcorpus);
+    rc = run(&a);
+    rnnkit_train_lock_release(lock);
     return rc;
 }

@@ -17,6 +17,7 @@ static const cli_use export_uses[] = {
     CLI_USE_H(CF_VOCAB, NULL, "a vocabulary file instead (vocabulary formats only)"),
     CLI_USE_H(CF_EXPORT_FORMAT, NULL, "one of the above (required)"),
     CLI_USE_H(CF_MEMBER, NULL, "safetensors of an ensemble: its network N (1-based; a file\nholds one network)"),
+    CLI_USE(CF_FORCE),
     CLI_USES_END,
 };
 static const cli_command export_cmd = {
@@ -43,7 +44,7 @@ static const int formats[] = {FMT_SAFETENSORS, RNNKIT_VOCAB_TXT, RNNKIT_VOCAB_KE
 
 typedef struct export_args {
     const char *model, *vocab;
-    int format, member; /* format: FMT_SAFETENSORS, an rnnkit_vocab_format or FMT_NONE */
+    int format, member, force; /* format: FMT_SAFETENSORS, an rnnkit_vocab_format or FMT_NONE */
 } export_args;
 
 static void export_flag(void *ctx, int id, const cli_value *v)
@@ -54,6 +55,7 @@ static void export_flag(void *ctx, int id, const cli_value *v)
     case CF_VOCAB: a->vocab = v->s; break;
     case CF_EXPORT_FORMAT: a->format = formats[v->i]; break;
     case CF_MEMBER: a->member = (int)v->i; break;
+    case CF_FORCE: a->force = 1; break;
     }
 }
 
@@ -78,6 +80,13 @@ int cmd_export(int argc, char **argv)
     const char *out = argv[first];
     if (format == FMT_SAFETENSORS && !strcmp(out, "-"))
         return cli_usage(name, "safetensors is binary: give a file name, not '-'");
+    const int kind = format == FMT_SAFETENSORS   ? RNNKIT_FILE_SAFETENSORS
+                     : format == RNNKIT_VOCAB_TXT ? RNNKIT_FILE_VOCAB_TXT
+                     : format == RNNKIT_VOCAB_KERAS ? RNNKIT_FILE_KERAS_TOKENIZER
+                                                    : RNNKIT_FILE_HF_TOKENIZER;
+    const char *inputs[] = {model, vocab_path};
+    if ((rc = cli_check_output(out, kind, 0, inputs, 2, a.force)) != CLI_GO)
+        return rc;
 
     rnnkit_error err;
     rnnkit_error_clear(&err);

@@ -25,6 +25,7 @@ static const cli_use train_uses[] = {
     CLI_USE_D(CF_TEST_FRAC, "0.33"),
     CLI_USE_H(CF_VALID_FRAC, "0.1", "of the rows before the test part, the last fraction validates"),
     CLI_USE_H(CF_OUTPUT, NULL, "the model file (created at the start, then checkpointed)"),
+    CLI_USE(CF_FORCE),
     CLI_HEADING("model:"),
     CLI_USE_D(CF_LOOKBACK, "12"),
     CLI_USE_D(CF_HORIZON, "1"),
@@ -54,7 +55,7 @@ static const cli_command train_cmd = {
 typedef struct train_args {
     const char *csv, *out, *features;
     rnnkit_csv_options co;
-    int resume, season_auto, diff_auto;
+    int resume, season_auto, diff_auto, force;
     cli_output_opts o;
     rnnkit_model_config mc;
     rnnkit_forecast_spec spec;
@@ -95,6 +96,7 @@ static int forecast_flag(train_args *a, int id, const cli_value *v)
     case CF_TEST_FRAC: a->fo.test_frac = v->d; break;
     case CF_VALID_FRAC: a->fo.valid_frac = v->d; break;
     case CF_OUTPUT: a->out = v->s; break;
+    case CF_FORCE: a->force = 1; break;
     case CF_LOOKBACK: a->mc.lookback = (int)v->i; break;
     case CF_HORIZON: a->mc.horizon = (int)v->i; break;
     case CF_SCALE: a->spec.scaler.kind = (rnnkit_scale_kind)v->i; break; /* none|minmax|standard in enum order */
@@ -198,6 +200,12 @@ static int cmd_forecast_train(int argc, char **argv)
         return rc;
     }
     cli_set_threads(a.o.threads);
+    const char *inputs[] = {a.csv};
+    rnnkit_train_lock *lock = NULL;
+    if ((rc = cli_train_output(a.out, RNNKIT_TASK_FORECAST, inputs, 1, a.force, &lock)) != CLI_GO) {
+        free(a.features_copy);
+        return rc;
+    }
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_series *s = NULL;
@@ -232,6 +240,7 @@ static int cmd_forecast_train(int argc, char **argv)
     rnnkit_model_free(m);
     rnnkit_series_free(s);
     free(a.features_copy);
+    rnnkit_train_lock_release(lock);
     return rc;
 }
 

@@ -18,6 +18,7 @@ static const cli_use train_uses[] = {
     CLI_USE_H(CF_VALID_FRAC, "0.05", "fraction of the text held out as validation"),
     CLI_USE_D(CF_NORMALIZE, "none"),
     CLI_USE_H(CF_OUTPUT, NULL, "the model file (created at the start, then checkpointed)"),
+    CLI_USE(CF_FORCE),
     CLI_HEADING("model:"),
     CLI_USE_D(CF_CELL, "lstm"),
     CLI_USE_D(CF_EMBED, "64"),
@@ -47,7 +48,7 @@ static const cli_command train_cmd = {
 
 typedef struct train_args {
     const char *texts[64], *out, *valid;
-    int ntexts, resume, seed_set, batch_set, seq_set;
+    int ntexts, resume, seed_set, batch_set, seq_set, force;
     double valid_frac;
     cli_output_opts o;
     rnnkit_tok_config tok;
@@ -84,6 +85,8 @@ static int parse_train(train_args *a, int argc, char **argv)
             a->tok.normalize = (rnnkit_norm)v.i;
         else if (id == CF_OUTPUT)
             a->out = v.s;
+        else if (id == CF_FORCE)
+            a->force = 1;
         else if (id == CF_SEQ_LEN)
             a->to.seq_len = (int)v.i;
         else if (id == CF_STEPS)
@@ -170,13 +173,11 @@ static rnnkit_status train_on_text(train_args *a, rnnkit_model *m, rnnkit_error 
     return st;
 }
 
-int cmd_generate_train(int argc, char **argv)
+/* The run after the flags, under the model file's lock. */
+static int run(train_args *a_)
 {
-    train_args a;
-    int rc = parse_train(&a, argc, argv);
-    if (rc != CLI_GO)
-        return rc;
-    cli_set_threads(a.o.threads);
+    train_args a = *a_;
+    int rc;
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_model *m = NULL;
@@ -198,6 +199,24 @@ int cmd_generate_train(int argc, char **argv)
         fprintf(stderr, "rnnkit: wrote %s\n", a.out);
     }
     rnnkit_model_free(m);
+    return rc;
+}
+
+int cmd_generate_train(int argc, char **argv)
+{
+    train_args a;
+    int rc = parse_train(&a, argc, argv);
+    if (rc != CLI_GO)
+        return rc;
+    cli_set_threads(a.o.threads);
+    const char *inputs[65];
+    memcpy(inputs, a.texts, (size_t)a.ntexts * sizeof *inputs);
+    inputs[a.ntexts] = a.valid;
+    rnnkit_train_lock *lock = NULL;
+    if ((rc = cli_train_output(a.out, RNNKIT_TASK_GENERATE, inputs, (size_t)a.ntexts + 1, a.force, &lock)) != CLI_GO)
+        return rc;
+    rc = run(&a);
+    rnnkit_train_lock_release(lock);
     return rc;
 }
 

@@ -19,6 +19,7 @@ static const cli_use import_uses[] = {
     CLI_USE(CF_IMPORT_FORMAT),
     CLI_USE_H(CF_VOCAB, NULL, "the vocabulary the embedding rows follow (its size must\nequal the rows of embedding.weight); not for a forecaster"),
     CLI_USE_H(CF_OUTPUT, NULL, "the model file to write (atomically)"),
+    CLI_USE(CF_FORCE),
     CLI_USE(CF_CONFIG),
     CLI_USE_H(CF_LABELS, NULL, "the classifier's labels in output order (otherwise the\nmetadata's `labels`)"),
     CLI_USES_END,
@@ -40,7 +41,7 @@ static const cli_command import_cmd = {
 
 typedef struct import_args {
     const char *vocab, *out, *config, *labels;
-    int have_format;
+    int have_format, force;
 } import_args;
 
 static void import_flag(void *ctx, int id, const cli_value *v)
@@ -50,6 +51,7 @@ static void import_flag(void *ctx, int id, const cli_value *v)
     case CF_IMPORT_FORMAT: a->have_format = 1; break; /* safetensors, the only word */
     case CF_VOCAB: a->vocab = v->s; break;
     case CF_OUTPUT: a->out = v->s; break;
+    case CF_FORCE: a->force = 1; break;
     case CF_CONFIG: a->config = v->s; break;
     case CF_LABELS: a->labels = v->s; break;
     }
@@ -132,7 +134,11 @@ int cmd_import(int argc, char **argv)
             rc = err.status == RNNKIT_ERR_ARG ? cli_usage(name, "%s", err.msg) : cli_fail(&err);
         goto done;
     }
-    if (rnnkit_model_save(m, out, &err)) {
+    const char *inputs[] = {in, vocab_path};
+    rc = cli_check_output(out, RNNKIT_FILE_MODEL, rnnkit_model_get_config(m)->task, inputs, 2, a.force);
+    if (rc != CLI_GO) {
+        /* refused: the message is out */
+    } else if (rnnkit_model_save(m, out, &err)) {
         rc = cli_fail(&err);
     } else {
         const rnnkit_model_config *cfg = rnnkit_model_get_config(m);

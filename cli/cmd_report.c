@@ -26,6 +26,7 @@
 static const cli_use report_uses[] = {
     CLI_USE_H(CF_MODEL, NULL, "the model"),
     CLI_USE_H(CF_OUTPUT, NULL, "the page to write (atomically; `-` = stdout)"),
+    CLI_USE(CF_FORCE),
     CLI_USE_H(CF_DATA, NULL, "labelled data for the classifier's scores (TSV, fastText\n"
                              "or a directory; see `rnnkit classify eval`)"),
     CLI_USE_H(CF_CSV, NULL, "the forecaster's series (CSV; its columns are found by the\n"
@@ -52,6 +53,7 @@ static const cli_command report_cmd = {
 typedef struct report_args {
     const char *model, *out, *data, *title, *csv;
     rnnkit_fill fill;
+    int force;
 } report_args;
 
 static void report_flag(void *ctx, int id, const cli_value *v)
@@ -60,6 +62,7 @@ static void report_flag(void *ctx, int id, const cli_value *v)
     switch (id) {
     case CF_MODEL: a->model = v->s; break;
     case CF_OUTPUT: a->out = v->s; break;
+    case CF_FORCE: a->force = 1; break;
     case CF_DATA: a->data = v->s; break;
     case CF_TITLE: a->title = v->s; break;
     case CF_CSV: a->csv = v->s; break;
@@ -248,7 +251,8 @@ static void write_page(FILE *f, rnnkit_model *m, const report_args *a, const log
 {
     const rnnkit_task task = rnnkit_model_get_config(m)->task;
     const char *base = strrchr(a->model, '/') ? strrchr(a->model, '/') + 1 : a->model;
-    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<meta name=\"generator\" content=\"rnnkit\">\n<title>", f);
     cli_html_esc(f, a->title ? a->title : base);
     fputs("</title>\n<style>\n"
           "body{font:15px/1.45 system-ui,sans-serif;max-width:900px;margin:2em auto;padding:0 1em;color:#222}\n"
@@ -321,6 +325,9 @@ int cmd_report(int argc, char **argv)
         return cli_usage(name, "-o REPORT.html is required");
     if (first != argc)
         return cli_usage(name, "unexpected argument '%s'", argv[first]);
+    const char *inputs[] = {a.model, a.data, a.csv};
+    if ((rc = cli_check_output(a.out, RNNKIT_FILE_REPORT, 0, inputs, 3, a.force)) != CLI_GO)
+        return rc;
 
     rnnkit_error err;
     rnnkit_error_clear(&err);

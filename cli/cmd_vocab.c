@@ -16,6 +16,7 @@
 
 static const cli_use build_uses[] = {
     CLI_USE_H(CF_OUTPUT, NULL, "the vocabulary file"),
+    CLI_USE(CF_FORCE),
     CLI_USE_D(CF_LEVEL, "word"),
     CLI_USE_D(CF_NORMALIZE, "nfkc for words, none for chars"),
     CLI_USE_D(CF_LOWERCASE, "for words"),
@@ -48,7 +49,7 @@ static const cli_command show_cmd = {"vocab show", "usage: rnnkit vocab show VOC
 typedef struct build_args {
     const char *out;
     rnnkit_tok_config cfg;
-    int norm, lower, drop, bigrams, tsv, append, quiet;
+    int norm, lower, drop, bigrams, tsv, append, quiet, force;
     int64_t min_count, max_size;
 } build_args;
 
@@ -57,6 +58,7 @@ static void build_flag(void *ctx, int id, const cli_value *v)
     build_args *a = ctx;
     switch (id) {
     case CF_OUTPUT: a->out = v->s; break;
+    case CF_FORCE: a->force = 1; break;
     case CF_LEVEL: rnnkit_tok_config_default(&a->cfg, v->i ? RNNKIT_LEVEL_CHAR : RNNKIT_LEVEL_WORD); break;
     case CF_NORMALIZE: a->norm = (int)v->i; break;
     case CF_LOWERCASE: a->lower = 1; break;
@@ -137,6 +139,10 @@ static int cmd_build(int argc, char **argv)
     if (a.bigrams && a.cfg.level != RNNKIT_LEVEL_WORD)
         return cli_usage(build_cmd.name, "--cjk-bigrams: word level only");
     a.cfg.cjk_bigrams = a.bigrams;
+    rc = cli_check_output(a.out, RNNKIT_FILE_VOCAB, 0, (const char *const *)argv + first, (size_t)(argc - first),
+                          a.force);
+    if (rc != CLI_GO)
+        return rc;
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_vocab_builder *b = NULL;

@@ -23,6 +23,8 @@
 
 static const cli_flag table[CLI_NUM_FLAGS] = {
     FLAG(CF_OUTPUT, "output", 'o', CLI_TEXT, "FILE"), .help = "the output file"},
+    FLAG(CF_FORCE, "force", 0, CLI_SWITCH, NULL),
+        .help = "replace an existing output that is not an rnnkit file of the\nkind written (never one of the inputs)"},
     FLAG(CF_MODEL, "model", 'm', CLI_TEXT, "FILE"), .help = "the model file"},
     FLAG(CF_QUIET, "quiet", 'q', CLI_SWITCH, NULL), .help = "no progress output"},
     FLAG(CF_LOG_FORMAT, "log-format", 0, CLI_WORD, "F"), .words = "text|jsonl",

@@ -31,7 +31,7 @@
 /* Every flag of the program. A command adopts a flag by listing it. */
 typedef enum cli_flag_id {
     /* files and output */
-    CF_OUTPUT, CF_MODEL, CF_QUIET, CF_LOG_FORMAT, CF_JSON, CF_THREADS,
+    CF_OUTPUT, CF_FORCE, CF_MODEL, CF_QUIET, CF_LOG_FORMAT, CF_JSON, CF_THREADS,
     /* data */
     CF_TRAIN, CF_VALID, CF_VALID_FRAC, CF_FORMAT, CF_LINE_FORMAT, CF_SKIP_BAD,
     /* vocabulary and tokenizer */

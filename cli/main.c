@@ -1,4 +1,6 @@
-/* cli/main.c: the rnnkit program: dispatch to a command, nothing else. */
+/* cli/main.c: the rnnkit program: dispatch to a command, nothing else
+ * (standard streams guarded at start, stdout checked at exit:
+ * cli/outputs.c). */
 #include <stdio.h>
 #include <signal.h>
 #include <string.h>
@@ -24,10 +26,8 @@ static const char usage[] =
     "\n"
     "Exit status: 0 success, 1 failure (bad input, I/O), 2 usage error.\n";
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
-    /* a file-size limit (ulimit -f) is a write error to report, not a crash */
-    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2)
         return cli_usage(NULL, "missing command");
     const char *cmd = argv[1];
@@ -56,4 +56,12 @@ int main(int argc, char **argv)
     if (cmd[0] == '-')
         return cli_usage(NULL, "unknown option '%s'", cmd);
     return cli_usage(NULL, "unknown command '%s'", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    /* a file-size limit (ulimit -f) is a write error to report, not a crash */
+    signal(SIGXFSZ, SIG_IGN);
+    cli_guard_std_streams();
+    return cli_close_stdout(run(argc, argv));
 }

@@ -6,6 +6,11 @@
  * name drawn from the process id, the clock and the attempt number, so the
  * kernel applies the umask itself: the library never calls umask(2), which
  * would change process-wide state under other threads.
+ *
+ * Symbolic links are followed by hand (rnnkit__follow_links) so that the
+ * rename lands on the link's target, never on the link; devices, FIFOs and
+ * sockets are written in place (a->direct), never renamed over: renaming a
+ * temporary file over /dev/full as root would replace the device node.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "core/atomic.h"
@@ -39,15 +44,75 @@ static void draw_suffix(char *x, const void *seed_addr, int k)
     }
 }
 
+char *rnnkit__follow_links(const char *path)
+{
+    char *cur = strdup(path);
+    for (int hops = 0; cur && hops < 40; hops++) {
+        struct stat sb;
+        if (lstat(cur, &sb) != 0 || !S_ISLNK(sb.st_mode))
+            return cur;
+        size_t cap = sb.st_size > 0 ? (size_t)sb.st_size + 1 : 256;
+        char *link = malloc(cap);
+        ssize_t n = link ? readlink(cur, link, cap) : -1;
+        if (n < 0 || (size_t)n >= cap) { /* gone or changed meanwhile: let the open report it */
+            free(link);
+            return cur;
+        }
+        link[n] = '\0';
+        const char *slash = strrchr(cur, '/');
+        size_t dlen = link[0] == '/' || !slash ? 0 : (size_t)(slash - cur) + 1;
+        char *next = malloc(dlen + (size_t)n + 1);
+        if (next) {
+            memcpy(next, cur, dlen);
+            memcpy(next + dlen, link, (size_t)n + 1);
+        }
+        free(link);
+        free(cur);
+        cur = next;
+    }
+    if (cur) { /* a loop or a very long chain: the path itself */
+        free(cur);
+        cur = strdup(path);
+    }
+    return cur;
+}
+
+/* Opens a device, FIFO or socket `path` for writing in place. */
+static rnnkit_status open_direct(rnnkit__atomic *a, rnnkit_error *err)
+{
+    a->direct = 1;
+    a->fd = open(a->target, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (a->fd >= 0)
+        return RNNKIT_OK;
+    rnnkit_status st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot open for writing: %s", a->path, strerror(errno));
+    free(a->target);
+    a->target = NULL;
+    return st;
+}
+
 rnnkit_status rnnkit__atomic_open(rnnkit__atomic *a, const char *path, rnnkit_error *err)
 {
-    size_t plen = strlen(path);
     a->path = path;
     a->fd = -1;
-    a->tmp = malloc(plen + 12);
-    if (!a->tmp)
+    a->tmp = NULL;
+    a->direct = 0;
+    struct stat sb;
+    int exists = stat(path, &sb) == 0; /* through links, /proc's /dev/stdout -> pipe:[N] included */
+    if (exists && S_ISDIR(sb.st_mode))
+        return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: is a directory", path);
+    a->target = exists && !S_ISREG(sb.st_mode) ? strdup(path) : rnnkit__follow_links(path);
+    if (!a->target)
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(a->tmp, path, plen);
+    if (exists && !S_ISREG(sb.st_mode))
+        return open_direct(a, err);
+    size_t plen = strlen(a->target);
+    a->tmp = malloc(plen + 12);
+    if (!a->tmp) {
+        free(a->target);
+        a->target = NULL;
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory", path);
+    }
+    memcpy(a->tmp, a->target, plen);
     memcpy(a->tmp + plen, ".tmp-XXXXXX", 12);
     int e = 0;
     for (int k = 0; k < ATOMIC_TRIES && a->fd < 0; k++) {
@@ -60,14 +125,24 @@ rnnkit_status rnnkit__atomic_open(rnnkit__atomic *a, const char *path, rnnkit_er
     if (a->fd < 0) {
         free(a->tmp);
         a->tmp = NULL;
+        free(a->target);
+        a->target = NULL;
         return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
                                 strerror(e));
     }
     /* a replacement keeps the permissions of the file it replaces */
-    struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+    if (exists)
         fchmod(a->fd, sb.st_mode & 07777);
     return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit__atomic_open_file(rnnkit__atomic *a, const char *path, const char *what, rnnkit_error *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+        return rnnkit_error_set(err, RNNKIT_ERR_IO,
+                                "%s: not a regular file: %s cannot be written to a FIFO, socket or device", path, what);
+    return rnnkit__atomic_open(a, path, err);
 }
 
 rnnkit_status rnnkit__atomic_write(rnnkit__atomic *a, const void *data, size_t n, rnnkit_error *err)
@@ -108,10 +183,28 @@ void rnnkit__atomic_discard(rnnkit__atomic *a)
         unlink(a->tmp);
     free(a->tmp);
     a->tmp = NULL;
+    free(a->target);
+    a->target = NULL;
+}
+
+/* commit of a direct write: the data is in the device or pipe once close
+ * succeeds (fsync does not apply to pipes and most devices). */
+static rnnkit_status commit_direct(rnnkit__atomic *a, rnnkit_error *err)
+{
+    rnnkit_status st = RNNKIT_OK;
+    if (fsync(a->fd) != 0 && errno != EINVAL && errno != EROFS && errno != ENOTSUP)
+        st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: write failed: %s", a->path, strerror(errno));
+    if (close(a->fd) != 0 && !st)
+        st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: closing failed: %s", a->path, strerror(errno));
+    a->fd = -1;
+    rnnkit__atomic_discard(a);
+    return st;
 }
 
 rnnkit_status rnnkit__atomic_commit(rnnkit__atomic *a, rnnkit_error *err)
 {
+    if (a->direct)
+        return commit_direct(a, err);
     rnnkit_status st = RNNKIT_OK;
     if (fsync(a->fd) != 0)
         st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot flush to disk: %s", a->path, strerror(errno));
@@ -119,7 +212,7 @@ rnnkit_status rnnkit__atomic_commit(rnnkit__atomic *a, rnnkit_error *err)
     a->fd = -1;
     if (!st && closed != 0)
         st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: closing failed: %s", a->path, strerror(errno));
-    if (!st && rename(a->tmp, a->path) != 0)
+    if (!st && rename(a->tmp, a->target) != 0)
         st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot replace: %s", a->path, strerror(errno));
     if (st) {
         rnnkit__atomic_discard(a);
@@ -127,7 +220,9 @@ rnnkit_status rnnkit__atomic_commit(rnnkit__atomic *a, rnnkit_error *err)
     }
     free(a->tmp);
     a->tmp = NULL;
-    fsync_dir_of(a->path);
+    fsync_dir_of(a->target);
+    free(a->target);
+    a->target = NULL;
     return RNNKIT_OK;
 }
 

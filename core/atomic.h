@@ -13,6 +13,16 @@
  *     umask, as any file created by open(2) would; a file that replaces an
  *     existing regular file keeps that file's permission bits.
  *
+ * Outputs that are not plain files in a directory:
+ *   - a symbolic link is written through: the temporary file goes beside
+ *     the link's final target and is renamed over that target, so the link
+ *     stays and a link is never replaced (a dangling link's target is
+ *     created);
+ *   - a path that is a device, FIFO or socket (/dev/stdout, a pipe,
+ *     /dev/full) is opened and written directly, never renamed over; its
+ *     write errors are errors like any other. Writers that need a file by
+ *     name (SQLite) use rnnkit__atomic_open_file, which refuses those.
+ *
  * rnnkit_write_file_atomic (rnnkit/status.h) is this behaviour for a whole
  * buffer, the public call for a program's own files (`rnnkit report`).
  *
@@ -28,15 +38,27 @@
 #include "rnnkit/status.h"
 
 typedef struct rnnkit__atomic {
-    const char *path; /* the target, borrowed from the caller */
-    char *tmp;        /* malloc'd name of the temporary file */
-    int fd;           /* open for writing on tmp; -1 once closed */
+    const char *path; /* the output as named, borrowed from the caller (for messages) */
+    char *target;     /* malloc'd: path with its symbolic links followed (what is renamed over) */
+    char *tmp;        /* malloc'd name of the temporary file; NULL when direct */
+    int fd;           /* open for writing on tmp (or on target when direct); -1 once closed */
+    int direct;       /* 1: target is a device, FIFO or socket, written in place */
 } rnnkit__atomic;
 
 /* Creates the temporary file beside `path` (which must stay valid until
  * commit or discard). RNNKIT_ERR_IO naming `path` when the directory is not
  * writable, RNNKIT_ERR_NOMEM. On failure nothing is left to discard. */
 rnnkit_status rnnkit__atomic_open(rnnkit__atomic *a, const char *path, rnnkit_error *err);
+
+/* rnnkit__atomic_open for a writer that reopens the temporary file by name
+ * (SQLite): RNNKIT_ERR_IO "<path>: not a regular file: <what> cannot be
+ * written to a FIFO, socket or device" instead of a direct write. */
+rnnkit_status rnnkit__atomic_open_file(rnnkit__atomic *a, const char *path, const char *what, rnnkit_error *err);
+
+/* `path` with its symbolic links followed to the last one's target (which
+ * may not exist), malloc'd; NULL when out of memory. A loop of links or a
+ * chain of more than 40 gives `path` itself (its open fails later). */
+char *rnnkit__follow_links(const char *path);
 
 /* Appends n bytes (retrying short writes). RNNKIT_ERR_IO naming the path. */
 rnnkit_status rnnkit__atomic_write(rnnkit__atomic *a, const void *data, size_t n, rnnkit_error *err);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/input.h"
 #include "corpora/corpus_internal.h"
 
 /* -------------------------------------------------------------- buffer */
@@ -84,10 +85,11 @@ const char *rnnkit__display_name(const char *path)
     return strcmp(path, "-") == 0 ? "<stdin>" : path;
 }
 
-/* Reads f to its end into b; `name` for messages. */
-static rnnkit_status read_stream(rnnkit__buf *b, FILE *f, const char *name, size_t hint,
+/* Reads in to its end into b; `name` for messages. */
+static rnnkit_status read_stream(rnnkit__buf *b, rnnkit__input *in, const char *name, size_t hint,
                                  rnnkit_error *err)
 {
+    FILE *f = in->f;
     rnnkit_status st = rnnkit__buf_reserve(b, hint ? hint : 65536, err);
     if (st)
         return st;
@@ -105,7 +107,7 @@ static rnnkit_status read_stream(rnnkit__buf *b, FILE *f, const char *name, size
         if (got < room) {
             if (ferror(f))
                 return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: read error: %s", name,
-                                        strerror(errno ? errno : EIO));
+                                        rnnkit__input_why(in));
             break; /* end of file */
         }
     }
@@ -118,31 +120,21 @@ rnnkit_status rnnkit__buf_read_file(rnnkit__buf *b, const char *path, size_t *of
 {
     const char *name = rnnkit__display_name(path);
     size_t start = b->len;
-    rnnkit_status st;
-    if (strcmp(path, "-") == 0) {
-        errno = 0;
-        st = read_stream(b, stdin, name, 0, err);
-    } else {
-        struct stat sb;
-        if (stat(path, &sb) != 0)
-            return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot open: %s", name,
-                                    strerror(errno));
-        if (S_ISDIR(sb.st_mode))
-            return rnnkit_error_set(err, RNNKIT_ERR_IO,
-                                    "%s: is a directory, expected a file", name);
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot open: %s", name,
-                                    strerror(errno));
-        /* A regular file's size is a good first capacity; pipes and special
-         * files report 0 and grow by doubling. */
-        size_t hint = 0;
-        if (S_ISREG(sb.st_mode) && sb.st_size > 0 && (uintmax_t)sb.st_size < SIZE_MAX / 2)
-            hint = (size_t)sb.st_size + 1; /* +1: reach EOF without a doubling */
-        errno = 0;
-        st = read_stream(b, f, name, hint, err);
-        fclose(f);
-    }
+    struct stat sb;
+    int is_stdin = strcmp(path, "-") == 0;
+    if (!is_stdin && stat(path, &sb) != 0)
+        return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot open: %s", name, strerror(errno));
+    rnnkit__input in;
+    rnnkit_status st = rnnkit__input_open(&in, path, err);
+    if (st)
+        return st;
+    /* A regular file's size is a good first capacity (a compressed one's
+     * too); pipes and special files report 0 and grow by doubling. */
+    size_t hint = 0;
+    if (!is_stdin && S_ISREG(sb.st_mode) && sb.st_size > 0 && (uintmax_t)sb.st_size < SIZE_MAX / 4)
+        hint = (size_t)sb.st_size * (rnnkit__input_is_gzip(&in) ? 3 : 1) + 1; /* +1: EOF without a doubling */
+    st = read_stream(b, &in, name, hint, err);
+    rnnkit__input_close(&in);
     if (st) {
         b->len = start;
         return st;

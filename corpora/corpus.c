@@ -117,18 +117,57 @@ static const char *format_name(rnnkit_corpus_format f)
     return "unknown";
 }
 
-rnnkit_status rnnkit_corpus_load(const char *path, const rnnkit_corpus_options *opt,
-                                 rnnkit_corpus **out, rnnkit_error *err)
+/* Reads one file or folder of a corpus into c; *format: the format read. */
+static rnnkit_status load_one(rnnkit_corpus *c, const char *path, const rnnkit_corpus_options *o,
+                              rnnkit_corpus_format *format, rnnkit_error *err)
 {
-    if (!path || !out)
+    const char *name = rnnkit__display_name(path);
+    int is_dir = 0;
+    if (strcmp(path, "-") != 0) {
+        struct stat sb;
+        if (stat(path, &sb) == 0)
+            is_dir = S_ISDIR(sb.st_mode); /* a missing path fails in the reader below */
+    }
+    rnnkit_corpus_format f = o->format;
+    if (f == RNNKIT_CORPUS_AUTO && is_dir)
+        f = RNNKIT_CORPUS_DIR;
+    *format = f;
+    if (f == RNNKIT_CORPUS_DIR) {
+        if (strcmp(path, "-") == 0)
+            return rnnkit_error_set(err, RNNKIT_ERR_ARG, "the directory format cannot read standard input");
+        return rnnkit__corpus_load_dir(c, path, o, err);
+    }
+    if (is_dir)
+        return rnnkit_error_set(err, RNNKIT_ERR_IO,
+                                "%s: is a directory, expected a %s file (use the directory "
+                                "format for one sub-folder per label)",
+                                name, format_name(f));
+    size_t off, n;
+    rnnkit_status st = rnnkit__buf_read_file(&c->arena, path, &off, &n, err);
+    if (st)
+        return st;
+    c->arena.len++; /* keep the NUL after the file: it ends the last line */
+    if (f == RNNKIT_CORPUS_AUTO)
+        f = rnnkit__corpus_sniff(c->arena.data + off, n);
+    *format = f;
+    return rnnkit__corpus_parse_lines(c, name, off, n, f, o, err);
+}
+
+rnnkit_status rnnkit_corpus_load_files(const char *const *paths, size_t npaths, const rnnkit_corpus_options *opt,
+                                       rnnkit_corpus **out, rnnkit_error *err)
+{
+    if (!paths || !npaths || !out)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "rnnkit_corpus_load: NULL argument");
     *out = NULL;
+    for (size_t i = 0; i < npaths; i++)
+        if (!paths[i])
+            return rnnkit_error_set(err, RNNKIT_ERR_ARG, "rnnkit_corpus_load: NULL path");
     rnnkit_corpus_options o = {RNNKIT_CORPUS_AUTO, 0, 1};
     if (opt)
         o = *opt;
     if ((unsigned)o.format > RNNKIT_CORPUS_TEXT)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "unknown corpus format %d", (int)o.format);
-    const char *name = rnnkit__display_name(path);
+    const char *name = rnnkit__display_name(paths[0]);
 
     rnnkit_corpus *c = calloc(1, sizeof *c);
     if (!c)
@@ -136,40 +175,9 @@ rnnkit_status rnnkit_corpus_load(const char *path, const rnnkit_corpus_options *
     c->skip_reason = SIZE_MAX;
 
     rnnkit_status st = RNNKIT_OK;
-    int is_dir = 0;
-    if (strcmp(path, "-") != 0) {
-        struct stat sb;
-        if (stat(path, &sb) == 0)
-            is_dir = S_ISDIR(sb.st_mode); /* a missing path fails in the reader below */
-    }
     rnnkit_corpus_format f = o.format;
-    if (f == RNNKIT_CORPUS_AUTO && is_dir)
-        f = RNNKIT_CORPUS_DIR;
-
-    if (f == RNNKIT_CORPUS_DIR) {
-        if (strcmp(path, "-") == 0) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
-                                  "the directory format cannot read standard input");
-            goto fail;
-        }
-        st = rnnkit__corpus_load_dir(c, path, &o, err);
-    } else {
-        if (is_dir) {
-            st = rnnkit_error_set(err, RNNKIT_ERR_IO,
-                                  "%s: is a directory, expected a %s file (use the directory "
-                                  "format for one sub-folder per label)",
-                                  name, format_name(f));
-            goto fail;
-        }
-        size_t off, n;
-        st = rnnkit__buf_read_file(&c->arena, path, &off, &n, err);
-        if (st)
-            goto fail;
-        c->arena.len++; /* keep the NUL after the file: it ends the last line */
-        if (f == RNNKIT_CORPUS_AUTO)
-            f = rnnkit__corpus_sniff(c->arena.data + off, n);
-        st = rnnkit__corpus_parse_lines(c, name, off, n, f, &o, err);
-    }
+    for (size_t i = 0; !st && i < npaths; i++)
+        st = load_one(c, paths[i], &o, &f, err);
     if (st)
         goto fail;
     c->format = f;
@@ -177,10 +185,12 @@ rnnkit_status rnnkit_corpus_load(const char *path, const rnnkit_corpus_options *
     if (c->nrows == 0) {
         if (c->skipped)
             st = rnnkit_error_set(err, RNNKIT_ERR_EMPTY,
-                                  "%s: empty corpus: all %zu rows were malformed (first: %s)",
-                                  name, c->skipped, c->arena.data + c->skip_reason);
+                                  "%s%s: empty corpus: all %zu rows were malformed (first: %s)",
+                                  name, npaths > 1 ? " (and the other files)" : "", c->skipped,
+                                  c->arena.data + c->skip_reason);
         else
-            st = rnnkit_error_set(err, RNNKIT_ERR_EMPTY, "%s: empty corpus (no %s)", name,
+            st = rnnkit_error_set(err, RNNKIT_ERR_EMPTY, "%s%s: empty corpus (no %s)", name,
+                                  npaths > 1 ? " (and the other files)" : "",
                                   f == RNNKIT_CORPUS_DIR ? "documents" : "non-blank lines");
         goto fail;
     }
@@ -193,6 +203,14 @@ rnnkit_status rnnkit_corpus_load(const char *path, const rnnkit_corpus_options *
 fail:
     rnnkit_corpus_free(c);
     return st;
+}
+
+rnnkit_status rnnkit_corpus_load(const char *path, const rnnkit_corpus_options *opt,
+                                 rnnkit_corpus **out, rnnkit_error *err)
+{
+    if (!path || !out)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "rnnkit_corpus_load: NULL argument");
+    return rnnkit_corpus_load_files(&path, 1, opt, out, err);
 }
 
 void rnnkit_corpus_free(rnnkit_corpus *c)
@@ -241,6 +259,11 @@ const char *rnnkit_corpus_where(const rnnkit_corpus *c, size_t i)
 size_t rnnkit_corpus_skipped(const rnnkit_corpus *c)
 {
     return c ? c->skipped : 0;
+}
+
+size_t rnnkit_corpus_special_files(const rnnkit_corpus *c)
+{
+    return c ? c->special : 0;
 }
 
 const char *rnnkit_corpus_skip_reason(const rnnkit_corpus *c)

@@ -91,6 +91,7 @@ struct rnnkit_corpus {
     rnnkit__row *rows;   /* [nrows] */
     size_t nrows, rows_cap;
     size_t skipped;      /* malformed rows dropped under skip_bad */
+    size_t special;      /* folder entries that are not regular files, not opened */
     size_t skip_reason;  /* arena offset of the first skip's message; SIZE_MAX: none */
     size_t *labels;      /* [nlabels] arena offsets of distinct labels, sorted by bytes */
     size_t nlabels;

@@ -14,11 +14,20 @@
  * rnnkit_walk_files visits the files under a folder in the same order
  * (sorted by name, hidden entries skipped), to any depth up to 32 levels:
  * `classify predict DIR` reads its documents that way.
+ *
+ * Files that are not regular (FIFOs, sockets, devices) are never opened
+ * inside a folder (opening a FIFO would block, a device may never end):
+ * their kind comes from stat, and they are counted (rnnkit_walk_stats,
+ * rnnkit_corpus_special_files) and skipped. A walk keeps the device and
+ * inode of every directory from its root to where it is; a directory met
+ * again on its own path (a symbolic link to an ancestor) is a loop,
+ * counted and not entered, as is a chain of links that never ends (ELOOP).
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -182,6 +191,8 @@ static rnnkit_status load_label_dir(rnnkit_corpus *c, const char *dir, const cha
         st = stat_entry(dir, files.names.data + files.offs[i], &path, &sb, err);
         if (!st && S_ISREG(sb.st_mode))
             st = load_doc(c, path, label, opt, err);
+        else if (!st && !S_ISDIR(sb.st_mode))
+            c->special++; /* a FIFO, socket or device: never opened */
         free(path);
     }
     name_list_free(&files);
@@ -213,32 +224,75 @@ rnnkit_status rnnkit__corpus_load_dir(rnnkit_corpus *c, const char *path,
     return st;
 }
 
-/* One level of rnnkit_walk_files: `path` is a directory. */
-static rnnkit_status walk_dir(const char *path, int depth, rnnkit_file_fn fn, void *ctx, rnnkit_error *err)
+/* The directories from the walk's root to the one being read. */
+typedef struct walk_path {
+    dev_t dev[34];
+    ino_t ino[34];
+    int depth;
+} walk_path;
+
+typedef struct walk {
+    rnnkit_file_fn fn;
+    void *ctx;
+    rnnkit_walk_stats *stats;
+    walk_path up;
+} walk;
+
+/* 1 when the directory sb is one of those on the walk's path. */
+static int on_path(const walk_path *up, const struct stat *sb)
 {
-    if (depth > 32)
+    for (int i = 0; i < up->depth; i++)
+        if (up->dev[i] == sb->st_dev && up->ino[i] == sb->st_ino)
+            return 1;
+    return 0;
+}
+
+/* One level of rnnkit_walk_files: `path` is the directory sb. */
+static rnnkit_status walk_dir(walk *w, const char *path, const struct stat *dsb, rnnkit_error *err)
+{
+    if (w->up.depth > 32)
         return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: directories nested too deep", path);
+    w->up.dev[w->up.depth] = dsb->st_dev;
+    w->up.ino[w->up.depth] = dsb->st_ino;
+    w->up.depth++;
     name_list names;
     rnnkit_status st = list_dir(path, &names, err);
     for (size_t i = 0; !st && i < names.n; i++) {
         char *sub = join(path, names.names.data + names.offs[i]);
         struct stat sb;
+        int ok = sub && stat(sub, &sb) == 0, e = errno;
         if (!sub)
             st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
-        else if (stat(sub, &sb) == 0 && S_ISDIR(sb.st_mode))
-            st = walk_dir(sub, depth + 1, fn, ctx, err);
+        else if (ok && S_ISDIR(sb.st_mode) && on_path(&w->up, &sb))
+            w->stats->loops++; /* a link back to a directory above */
+        else if (ok && S_ISDIR(sb.st_mode))
+            st = walk_dir(w, sub, &sb, err);
+        else if ((ok && !S_ISREG(sb.st_mode)))
+            w->stats->special++; /* a FIFO, socket or device: never opened */
+        else if (!ok && e == ELOOP)
+            w->stats->loops++;
         else /* the file's own reading reports a missing or unreadable entry */
-            st = fn(ctx, sub, err);
+            st = w->fn(w->ctx, sub, err);
         free(sub);
     }
     name_list_free(&names);
+    w->up.depth--;
     return st;
+}
+
+rnnkit_status rnnkit_walk_files_counted(const char *path, rnnkit_file_fn fn, void *ctx, rnnkit_walk_stats *stats,
+                                        rnnkit_error *err)
+{
+    rnnkit_walk_stats own;
+    walk w = {fn, ctx, stats ? stats : &own, {.depth = 0}};
+    memset(w.stats, 0, sizeof *w.stats);
+    struct stat sb;
+    if (strcmp(path, "-") && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return walk_dir(&w, path, &sb, err);
+    return fn(ctx, path, err); /* a file named explicitly, a FIFO or /dev/stdin included: read as a stream */
 }
 
 rnnkit_status rnnkit_walk_files(const char *path, rnnkit_file_fn fn, void *ctx, rnnkit_error *err)
 {
-    struct stat sb;
-    if (strcmp(path, "-") && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return walk_dir(path, 0, fn, ctx, err);
-    return fn(ctx, path, err);
+    return rnnkit_walk_files_counted(path, fn, ctx, NULL, err);
 }

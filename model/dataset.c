@@ -21,6 +21,7 @@ struct rnnkit_docs {
     int32_t *label;
     char **names; /* [cap] with keep_names, else NULL */
     int keep_names;
+    rnnkit_walk_stats walked; /* what rnnkit_docs_add_path's walks skipped, summed */
 };
 
 rnnkit_status rnnkit_docs_new(int keep_names, rnnkit_docs **out, rnnkit_error *err)
@@ -188,5 +189,14 @@ static rnnkit_status add_file(void *ctx, const char *path, rnnkit_error *err)
 rnnkit_status rnnkit_docs_add_path(rnnkit_docs *d, rnnkit_vocab *v, const char *path, rnnkit_error *err)
 {
     path_ctx pc = {d, v};
-    return rnnkit_walk_files(path, add_file, &pc, err);
+    rnnkit_walk_stats ws;
+    rnnkit_status st = rnnkit_walk_files_counted(path, add_file, &pc, &ws, err);
+    d->walked.special += ws.special;
+    d->walked.loops += ws.loops;
+    return st;
+}
+
+rnnkit_walk_stats rnnkit_docs_walk_stats(const rnnkit_docs *d)
+{
+    return d->walked;
 }

@@ -149,7 +149,7 @@ rnnkit_status rnnkit__modelfile_create(const char *path, const rnnkit_model *m, 
                                        int wal, rnnkit__modelfile_fill fill, void *ctx, rnnkit_error *err)
 {
     rnnkit__atomic out;
-    rnnkit_status st = rnnkit__atomic_open(&out, path, err);
+    rnnkit_status st = rnnkit__atomic_open_file(&out, path, "a model file (SQLite)", err);
     if (st)
         return st;
     sqlite3 *db = NULL;
@@ -165,7 +165,7 @@ rnnkit_status rnnkit__modelfile_create(const char *path, const rnnkit_model *m, 
         rnnkit__atomic_discard(&out);
         return st;
     }
-    remove_stale_journal(path);
+    remove_stale_journal(out.target); /* beside the file itself when path is a symbolic link */
     return rnnkit__atomic_commit(&out, err);
 }
 

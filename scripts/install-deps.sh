@@ -9,7 +9,7 @@
 #                                      python3-statsmodels, fasttext)
 set -eu
 
-pkgs="build-essential cmake pkg-config libutf8proc-dev libsqlite3-dev sqlite3 libcmocka-dev libopenblas-dev libcsv-dev"
+pkgs="build-essential cmake pkg-config libutf8proc-dev libsqlite3-dev sqlite3 libcmocka-dev libopenblas-dev libcsv-dev zlib1g-dev"
 for arg in "$@"; do
     case "$arg" in
         --ref) pkgs="$pkgs python3-torch python3-numpy python3-keras-preprocessing python3-statsmodels fasttext" ;;

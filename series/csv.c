@@ -27,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "core/input.h"
 #include "core/utf8.h"
 #include "series/series_internal.h"
 
@@ -267,8 +269,9 @@ static void feed(reader *r, struct csv_parser *p, const char *buf, size_t n)
 }
 
 /* Reads the whole file through libcsv into r. */
-static void read_file(reader *r, FILE *f, struct csv_parser *p, char *buf)
+static void read_file(reader *r, rnnkit__input *in, struct csv_parser *p, char *buf)
 {
+    FILE *f = in->f;
     int first = 1;
     size_t n;
     while (r->st == RNNKIT_OK && (n = fread(buf, 1, BLOCK, f)) > 0) {
@@ -280,7 +283,7 @@ static void read_file(reader *r, FILE *f, struct csv_parser *p, char *buf)
     }
     if (r->st == RNNKIT_OK && ferror(f)) {
         r->st = rnnkit_error_set(r->err, RNNKIT_ERR_IO, "%s:%zu: read error: %s", r->path,
-                                 r->line, strerror(errno));
+                                 r->line, rnnkit__input_why(in));
         return;
     }
     if (r->st == RNNKIT_OK && csv_fini(p, field_cb, row_cb, r) != 0 && r->st == RNNKIT_OK)
@@ -319,9 +322,13 @@ rnnkit_status rnnkit_series_read_csv(const char *path, const rnnkit_csv_options 
         o->fill != RNNKIT_FILL_LINEAR)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: unknown fill policy %d", path,
                                 (int)o->fill);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    struct stat sb;
+    if (strcmp(path, "-") && stat(path, &sb) != 0)
         return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: %s", path, strerror(errno));
+    rnnkit__input in;
+    rnnkit_status ost = rnnkit__input_open(&in, path, err);
+    if (ost)
+        return ost;
     reader r = {.path = path, .o = o, .err = err, .st = RNNKIT_OK, .line = 1,
                 .date_col = RNNKIT__NO_COLUMN};
     struct csv_parser p;
@@ -330,11 +337,11 @@ rnnkit_status rnnkit_series_read_csv(const char *path, const rnnkit_csv_options 
     if (!parser_ok)
         r.st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "%s: out of memory", path);
     else
-        read_file(&r, f, &p, buf);
+        read_file(&r, &in, &p, buf);
     if (parser_ok)
         csv_free(&p);
     free(buf);
-    fclose(f);
+    rnnkit__input_close(&in);
     if (r.st == RNNKIT_OK)
         rnnkit__series_fill(r.s, o->fill);
     for (size_t j = 0; j < r.nhdr; j++)

@@ -15,11 +15,13 @@
 #include <sys/stat.h>
 
 #include "core/hash.h"
+#include "core/input.h"
 #include "rnnkit/linefile.h"
 #include "rnnkit/tokenizer.h"
 
 struct rnnkit_linefile {
-    FILE *f;
+    rnnkit__input in; /* gzip decompressed on the fly (core/input.h) */
+    FILE *f;          /* in.f */
     const char *name;
     char *buf;
     size_t cap;
@@ -34,20 +36,18 @@ struct rnnkit_linefile {
 rnnkit_status rnnkit_linefile_open(const char *path, rnnkit_linefile **out, rnnkit_error *err)
 {
     *out = NULL;
-    struct stat sb;
     int is_stdin = !strcmp(path, "-");
-    if (!is_stdin && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: is a directory, expected a text file", path);
     rnnkit_linefile *f = calloc(1, sizeof *f);
     if (!f)
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory");
     f->name = is_stdin ? "<stdin>" : path;
     f->hash = RNNKIT__FNV1A64_INIT;
-    f->f = is_stdin ? stdin : fopen(path, "rb");
-    if (!f->f) {
+    rnnkit_status st = rnnkit__input_open(&f->in, path, err);
+    if (st) {
         free(f);
-        return rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return st;
     }
+    f->f = f->in.f;
     *out = f;
     return RNNKIT_OK;
 }
@@ -56,8 +56,7 @@ void rnnkit_linefile_close(rnnkit_linefile *f)
 {
     if (!f)
         return;
-    if (f->f != stdin)
-        fclose(f->f);
+    rnnkit__input_close(&f->in);
     free(f->buf);
     free(f);
 }
@@ -75,7 +74,8 @@ int rnnkit_linefile_next(rnnkit_linefile *f, int tsv, const char **text, size_t 
         f->raw = 0;
         if (!ferror(f->f))
             return 0;
-        rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: read error: %s", f->name, strerror(errno));
+        rnnkit_error_set(err, RNNKIT_ERR_IO, "%s:%llu: read error: %s", f->name, (unsigned long long)f->line + 1,
+                         rnnkit__input_why(&f->in));
         return -1;
     }
     f->line++;

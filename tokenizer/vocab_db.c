@@ -296,7 +296,7 @@ rnnkit_status rnnkit_vocab_open(const char *path, rnnkit_vocab **out, rnnkit_err
 rnnkit_status rnnkit_vocab_write_file(const rnnkit_vocab *v, const char *path, rnnkit_error *err)
 {
     rnnkit__atomic out;
-    rnnkit_status st = rnnkit__atomic_open(&out, path, err);
+    rnnkit_status st = rnnkit__atomic_open_file(&out, path, "a vocabulary (SQLite)", err);
     if (st)
         return st;
     sqlite3 *db = NULL;

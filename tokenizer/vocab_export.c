@@ -14,6 +14,7 @@
  * files through core/atomic.c. Only the public vocabulary API is used.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,8 +163,9 @@ rnnkit_status rnnkit_vocab_export(const rnnkit_vocab *v, rnnkit_vocab_format for
     }
     if (bad)
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory writing the vocabulary");
+    errno = 0;
     if (fflush(f) != 0 || ferror(f))
-        return rnnkit_error_set(err, RNNKIT_ERR_IO, "write failed");
+        return rnnkit_error_set(err, RNNKIT_ERR_IO, "write failed: %s", errno ? strerror(errno) : "I/O error");
     return RNNKIT_OK;
 }
 
@@ -186,7 +188,7 @@ rnnkit_status rnnkit_vocab_export_file(const rnnkit_vocab *v, rnnkit_vocab_forma
     if (st)
         rnnkit_error_prefix(err, "%s", path);
     if (fclose(f) != 0 && !st)
-        st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: write failed", path);
+        st = rnnkit_error_set(err, RNNKIT_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     if (st) {
         rnnkit__atomic_discard(&out);
         return st;

@@ -66,6 +66,11 @@ typedef struct rnnkit_corpus_options {
  * *out is then NULL and err holds one line "file:line: what". */
 rnnkit_status rnnkit_corpus_load(const char *path, const rnnkit_corpus_options *opt,
                                  rnnkit_corpus **out, rnnkit_error *err);
+/* rnnkit_corpus_load of several files (or folders) into one corpus, rows
+ * in the order of paths[0..npaths); each file's format is sniffed on its
+ * own under RNNKIT_CORPUS_AUTO. Errors name the file. */
+rnnkit_status rnnkit_corpus_load_files(const char *const *paths, size_t npaths, const rnnkit_corpus_options *opt,
+                                       rnnkit_corpus **out, rnnkit_error *err);
 /* Releases c and every string it handed out; NULL is a no-op. */
 void rnnkit_corpus_free(rnnkit_corpus *c);
 
@@ -81,6 +86,9 @@ const char *rnnkit_corpus_label(const rnnkit_corpus *c, size_t i);
 const char *rnnkit_corpus_where(const rnnkit_corpus *c, size_t i);
 /* Rows skipped under skip_bad. */
 size_t rnnkit_corpus_skipped(const rnnkit_corpus *c);
+/* Entries of a folder-per-label corpus that are not regular files (FIFOs,
+ * sockets, devices): skipped without being opened. */
+size_t rnnkit_corpus_special_files(const rnnkit_corpus *c);
 /* The message of the first skipped row ("file:line: what"), or NULL when
  * none was skipped. Owned by c. */
 const char *rnnkit_corpus_skip_reason(const rnnkit_corpus *c);
@@ -119,6 +127,20 @@ rnnkit_status rnnkit_read_text_file(const char *path, char **text, size_t *len,
  * be read, nesting too deep) and RNNKIT_ERR_NOMEM, naming the path. */
 typedef rnnkit_status (*rnnkit_file_fn)(void *ctx, const char *path, rnnkit_error *err);
 rnnkit_status rnnkit_walk_files(const char *path, rnnkit_file_fn fn, void *ctx, rnnkit_error *err);
+
+/* What a walk skipped: entries that are not regular files (FIFOs, sockets,
+ * devices: never opened, so a walk never blocks on one), and symbolic
+ * links that lead back to a directory on the walk's own path or into a
+ * chain of links that never ends (loops: not entered). */
+typedef struct rnnkit_walk_stats {
+    size_t special;
+    size_t loops;
+} rnnkit_walk_stats;
+/* rnnkit_walk_files that also counts what it skipped into *stats (may be
+ * NULL; zeroed first). A path that is not a directory, a FIFO or
+ * /dev/stdin included, goes to fn as it is (read as a stream). */
+rnnkit_status rnnkit_walk_files_counted(const char *path, rnnkit_file_fn fn, void *ctx, rnnkit_walk_stats *stats,
+                                        rnnkit_error *err);
 
 #ifdef __cplusplus
 }

@@ -51,6 +51,9 @@ rnnkit_status rnnkit_docs_add_rows(rnnkit_docs *d, rnnkit_model *m, const rnnkit
  * N from 1, CR before a line end dropped). Errors of reading and encoding
  * name the file. */
 rnnkit_status rnnkit_docs_add_path(rnnkit_docs *d, rnnkit_vocab *v, const char *path, rnnkit_error *err);
+/* What the walks of rnnkit_docs_add_path skipped so far, summed
+ * (rnnkit_walk_files_counted): FIFOs, sockets, devices; symbolic link loops. */
+rnnkit_walk_stats rnnkit_docs_walk_stats(const rnnkit_docs *d);
 
 size_t rnnkit_docs_size(const rnnkit_docs *d);
 /* The `where` of document i (keep_names sets only), else NULL. */

@@ -40,6 +40,41 @@ typedef enum rnnkit_task {
  * word for the task); "unknown" for another value. */
 const char *rnnkit_task_name(rnnkit_task t);
 
+/* What an existing path holds, as far as rnnkit's outputs are concerned
+ * (rnnkit_file_identify). A program that writes an output checks it first,
+ * so that an output never destroys a file of another kind. */
+typedef enum rnnkit_file_kind {
+    RNNKIT_FILE_MISSING = 0,      /* no such file (a dangling link included) */
+    RNNKIT_FILE_EMPTY,            /* an empty regular file */
+    RNNKIT_FILE_OTHER,            /* a regular file that is none of the below (or unreadable) */
+    RNNKIT_FILE_SPECIAL,          /* a device, FIFO or socket: written in place, nothing replaced */
+    RNNKIT_FILE_DIRECTORY,
+    RNNKIT_FILE_MODEL,            /* an rnnkit model file (*task: its rnnkit_task) */
+    RNNKIT_FILE_VOCAB,            /* an rnnkit vocabulary file */
+    RNNKIT_FILE_SAFETENSORS,      /* safetensors written by rnnkit (metadata format "rnnkit") */
+    RNNKIT_FILE_VOCAB_TXT,        /* an export: <pad>, <unk>, ... one token per line */
+    RNNKIT_FILE_KERAS_TOKENIZER,  /* an export: Keras Tokenizer JSON as rnnkit writes it */
+    RNNKIT_FILE_HF_TOKENIZER,     /* an export: tokenizer.json as rnnkit writes it */
+    RNNKIT_FILE_REPORT            /* an HTML report of `rnnkit report` */
+} rnnkit_file_kind;
+
+/* The kind of `path` (symbolic links followed). Reads at most the first
+ * 4 KiB (SQLite files: read-only queries); never opens a device, FIFO or
+ * socket. *task (may be NULL) receives a model's task. */
+rnnkit_file_kind rnnkit_file_identify(const char *path, int *task);
+
+/* One writer per model file. A training run takes the lock of its model
+ * file before it writes anything and releases it when done; a second
+ * taker fails at once with RNNKIT_ERR_IO naming the file and the process
+ * id of the holder. The lock is "<file>.lock" beside the file (symbolic
+ * links followed) held by flock(2): a holder that dies (kill -9) releases
+ * it with its last breath, so a crash never blocks a later run. Readers
+ * (predict, sample, eval) take no lock: they read the last checkpoint. */
+typedef struct rnnkit_train_lock rnnkit_train_lock;
+rnnkit_status rnnkit_train_lock_take(const char *path, rnnkit_train_lock **out, rnnkit_error *err);
+/* Releases and frees (NULL: nothing); removes the lock file. */
+void rnnkit_train_lock_release(rnnkit_train_lock *lk);
+
 typedef struct rnnkit_model_config {
     rnnkit_task task;
     rnnkit_cell cell;

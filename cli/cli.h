@@ -31,6 +31,8 @@ int cli_fail(const rnnkit_error *err);
 /* A training that returned st: cli_fail, and for an interruption where the
  * checkpoint is (out) and how to go on. Returns the exit status. */
 int cli_train_failed(rnnkit_status st, const rnnkit_error *err, const char *out);
+/* The same, and on success "wrote OUT" unless quiet. */
+int cli_train_end(rnnkit_status st, const rnnkit_error *err, const char *out, int quiet);
 /* Prints "rnnkit: <formatted>" to stderr; returns CLI_EXIT_FAIL. */
 int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -122,7 +122,8 @@ static int parse(train_args *a, int argc, char **argv)
         case CF_RESUME: a->resume = 1; break;
         }
     }
-    int rc = cli_train_flags_done(&p, id, decay_set, &a->to.train);
+    /* cross-validation (--folds) writes no model */
+    int rc = cli_train_flags_done(&p, id, decay_set, &a->to.train, a->out ? a->out : a->folds ? "" : NULL);
     if (rc != CLI_GO)
         return rc;
     const char *n = command.name;
@@ -133,8 +134,6 @@ static int parse(train_args *a, int argc, char **argv)
     if (bigrams && a->vr.tok.level != RNNKIT_LEVEL_WORD)
         return cli_usage(n, "--cjk-bigrams: word level only");
     a->vr.tok.cjk_bigrams = bigrams;
-    if (!a->out && !a->folds)
-        return cli_usage(n, "-o MODEL.db is required");
     if (a->resume && a->folds)
         return cli_usage(n, "--resume and --folds do not go together");
     if (a->valid_frac < 0)

@@ -138,13 +138,11 @@ static int parse_train(train_args *a, int argc, char **argv)
             forecast_flag(a, id, &v);
         decay_set |= id == CF_LR_DECAY;
     }
-    int rc = cli_train_flags_done(&p, id, decay_set, &a->fo.train);
+    int rc = cli_train_flags_done(&p, id, decay_set, &a->fo.train, a->out);
     if (rc != CLI_GO)
         return rc;
     if (!a->csv)
         return cli_usage(train_cmd.name, "--csv FILE is required");
-    if (!a->out)
-        return cli_usage(train_cmd.name, "-o MODEL.db is required");
     return split_features(a);
 }
 
@@ -231,12 +229,7 @@ static int cmd_forecast_train(int argc, char **argv)
                     rnnkit_scale_kind_name(sp->scaler.kind), rnnkit_model_num_params(m));
         st = rnnkit_forecaster_train(m, s, &a.fo, NULL, NULL, &err);
     }
-    rc = CLI_EXIT_OK;
-    if (st) {
-        rc = cli_train_failed(st, &err, a.out);
-    } else if (!a.o.quiet) {
-        fprintf(stderr, "rnnkit: wrote %s\n", a.out);
-    }
+    rc = cli_train_end(st, &err, a.out, a.o.quiet);
     rnnkit_model_free(m);
     rnnkit_series_free(s);
     free(a.features_copy);

@@ -102,14 +102,10 @@ static int parse_train(train_args *a, int argc, char **argv)
         a->seq_set |= id == CF_SEQ_LEN;
         decay_set |= id == CF_LR_DECAY;
     }
-    int rc = cli_train_flags_done(&p, id, decay_set, &a->to.train);
+    int rc = cli_train_flags_done(&p, id, decay_set, &a->to.train, a->out);
     if (rc != CLI_GO)
         return rc;
-    if (!a->ntexts)
-        return cli_usage(train_cmd.name, "--train is required");
-    if (!a->out)
-        return cli_usage(train_cmd.name, "-o MODEL.db is required");
-    return CLI_GO;
+    return a->ntexts ? CLI_GO : cli_usage(train_cmd.name, "--train is required");
 }
 
 /* --resume: the checkpoint's settings, and its model in *m; CLI_GO or the exit status. */
@@ -192,12 +188,7 @@ static int run(train_args *a_)
     }
     if (!st)
         st = train_on_text(&a, m, &err);
-    rc = CLI_EXIT_OK;
-    if (st) {
-        rc = cli_train_failed(st, &err, a.out);
-    } else if (!a.o.quiet) {
-        fprintf(stderr, "rnnkit: wrote %s\n", a.out);
-    }
+    rc = cli_train_end(st, &err, a.out, a.o.quiet);
     rnnkit_model_free(m);
     return rc;
 }

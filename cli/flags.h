@@ -191,9 +191,11 @@ int cli_train_flag(int id, const cli_value *v, struct rnnkit_train_options *t);
 
 /* After a train verb's flag loop (id: cli_next's last answer): operands
  * refused, --lr-decay without the plateau schedule refused (decay_set: the
- * flag was given). CLI_GO or the exit status. */
+ * flag was given), a missing -o refused (out NULL). CLI_GO or the exit
+ * status. */
 struct cli_parser;
-int cli_train_flags_done(const struct cli_parser *p, int id, int decay_set, const struct rnnkit_train_options *t);
+int cli_train_flags_done(const struct cli_parser *p, int id, int decay_set, const struct rnnkit_train_options *t,
+                         const char *out);
 
 /* --quiet --threads --log-format */
 typedef struct cli_output_opts {

@@ -55,12 +55,14 @@ int cli_output_flag(int id, const cli_value *v, cli_output_opts *o)
     return 1;
 }
 
-int cli_train_flags_done(const cli_parser *p, int id, int decay_set, const rnnkit_train_options *t)
+int cli_train_flags_done(const cli_parser *p, int id, int decay_set, const rnnkit_train_options *t, const char *out)
 {
     int rc = cli_no_operands(p, id);
     if (rc != CLI_GO)
         return rc;
     if (decay_set && t->lr_schedule != RNNKIT_LR_PLATEAU)
         return cli_usage(p->cmd->name, "--lr-decay: the cosine schedule does not use it; add --lr-schedule plateau");
+    if (!out)
+        return cli_usage(p->cmd->name, "-o MODEL.db is required");
     return CLI_GO;
 }

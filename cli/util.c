@@ -47,6 +47,15 @@ int cli_train_failed(rnnkit_status st, const rnnkit_error *err, const char *out)
     return rc;
 }
 
+int cli_train_end(rnnkit_status st, const rnnkit_error *err, const char *out, int quiet)
+{
+    if (st)
+        return cli_train_failed(st, err, out);
+    if (!quiet)
+        fprintf(stderr, "rnnkit: wrote %s\n", out);
+    return CLI_EXIT_OK;
+}
+
 int cli_fail(const rnnkit_error *err)
 {
     fprintf(stderr, "rnnkit: %s\n", err->msg[0] ? err->msg : rnnkit_status_str(err->status));

@@ -186,7 +186,7 @@ int cli_train_flag(int id, const cli_value *v, struct rnnkit_train_options *t);
 /* --quiet --threads --log-format */
 typedef struct cli_output_opts {
     int quiet;
-    int threads; /* 1 unless given */
+    int threads; /* as given; the count in force is cli_threads() */
     int jsonl;
 } cli_output_opts;
 int cli_output_flag(int id, const cli_value *v, cli_output_opts *o);

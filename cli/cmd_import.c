@@ -143,9 +143,7 @@ int cmd_import(int argc, char **argv)
     } else {
         const rnnkit_model_config *cfg = rnnkit_model_get_config(m);
         fprintf(stderr, "rnnkit: wrote %s (%s %s, %zu parameters)\n", out,
-                cfg->task == RNNKIT_TASK_CLASSIFY   ? "classifier"
-                : cfg->task == RNNKIT_TASK_GENERATE ? "generator"
-                                                    : "forecaster",
+                rnnkit_task_noun(cfg->task),
                 rnnkit_cell_name(cfg->cell),
                 rnnkit_model_num_params(m));
         rc = CLI_EXIT_OK;

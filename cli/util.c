@@ -90,9 +90,7 @@ int cli_checkpoint(const char *path, rnnkit_task task, rnnkit_checkpoint_info *i
     }
     if (info->task != task)
         return cli_failf("%s: this is a %s's checkpoint; use `rnnkit %s train --resume`", path,
-                         info->task == RNNKIT_TASK_CLASSIFY   ? "classifier"
-                         : info->task == RNNKIT_TASK_GENERATE ? "generator"
-                                                              : "forecaster",
+                         rnnkit_task_noun(info->task),
                          rnnkit_task_name(info->task));
     return -1;
 }

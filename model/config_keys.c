@@ -83,7 +83,7 @@ int rnnkit__config_key_for_task(const rnnkit__config_key *k, rnnkit_task t)
     return 1;
 }
 
-const char *rnnkit__task_noun(rnnkit_task t)
+const char *rnnkit_task_noun(rnnkit_task t)
 {
     return t == RNNKIT_TASK_CLASSIFY ? "classifier" : t == RNNKIT_TASK_GENERATE ? "generator" : "forecaster";
 }

@@ -63,8 +63,6 @@ const rnnkit__config_key *rnnkit__config_key_find(const char *name);
 
 /* 1 when key k belongs in the configuration of a model of task t. */
 int rnnkit__config_key_for_task(const rnnkit__config_key *k, rnnkit_task t);
-/* "classifier", "generator", "forecaster": what the keys of a task call it. */
-const char *rnnkit__task_noun(rnnkit_task t);
 
 /* Parses `value` for a scalar key k (not DOUBLES, NAMES, NAME) into *x (a
  * number, or the enum's value). Returns 0, or 1 when the value is

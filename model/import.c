@@ -151,7 +151,7 @@ static rnnkit_status apply_metadata(const char *path, char **keys, char **vals, 
             continue;
         if ((key && !rnnkit__config_key_for_task(key, task)) || (task == RNNKIT_TASK_FORECAST && !strcmp(k, "labels")))
             st = rnnkit_error_set(err, RNNKIT_ERR_FORMAT, "%s: metadata '%s' is not a key of a %s", path, k,
-                                  rnnkit__task_noun(task));
+                                  rnnkit_task_noun(task));
         else if (!strcmp(k, "num_labels"))
             continue;
         else if (!strcmp(k, "vocab_size"))
@@ -194,7 +194,7 @@ static rnnkit_status check_import(const char *path, const meta_read *r, rnnkit_v
                      : RNNKIT_OK;
     if (!vocab)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s is a %s: it needs the vocabulary its embedding rows follow",
-                                path, rnnkit__task_noun(task));
+                                path, rnnkit_task_noun(task));
     if (task == RNNKIT_TASK_CLASSIFY && nlab < 2)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "a classifier needs its labels (none in %s)", path);
     if (r->vocab_size >= 0 && r->vocab_size != rnnkit_vocab_size(vocab))

@@ -268,7 +268,7 @@ static rnnkit_status read_config(sqlite3 *db, const char *path, rnnkit_model_con
                 st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: model configuration lacks '%s'", path, k->name);
         } else if (!st && !rnnkit__config_key_for_task(k, task)) {
             st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: model configuration '%s' is not a key of a %s", path,
-                                  k->name, rnnkit__task_noun(task));
+                                  k->name, rnnkit_task_noun(task));
         } else if (!st) {
             st = read_key(path, k, v, c, spec, &seen, vocab_size, nlabels, err);
         }
@@ -425,7 +425,7 @@ rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model 
         goto done;
     if (expect_task >= 0 && (int)c.task != expect_task) {
         st = rnnkit_error_set(err, RNNKIT_ERR_FORMAT, "%s: this is a %s model; use `rnnkit %s`", path,
-                              rnnkit__task_noun(c.task), rnnkit_task_name(c.task));
+                              rnnkit_task_noun(c.task), rnnkit_task_name(c.task));
         goto done;
     }
     if (c.task == RNNKIT_TASK_FORECAST) {

@@ -39,6 +39,9 @@ typedef enum rnnkit_task {
 /* "classify", "generate", "forecast" (the command and the model file's
  * word for the task); "unknown" for another value. */
 const char *rnnkit_task_name(rnnkit_task t);
+/* "classifier", "generator", "forecaster": what a model of the task is
+ * called in messages ("forecaster" for an unknown value too). */
+const char *rnnkit_task_noun(rnnkit_task t);
 
 /* What an existing path holds, as far as rnnkit's outputs are concerned
  * (rnnkit_file_identify). A program that writes an output checks it first,

@@ -118,8 +118,7 @@ void rnnkit__dense_forward(const rnnkit__dense *d, size_t N, const float *x, flo
     for (size_t n = 0; n < N; n++)
         memcpy(y + n * (size_t)out, b, (size_t)out * sizeof(float));
     /* y[N][out] += x[N][in] * W^T */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, out, in, 1.0f, x, in, w, in,
-                1.0f, y, out);
+    rnnkit__pool_sgemm(d->pool, 0, 1, (int)N, out, in, x, in, w, in, 1.0f, y, out);
 }
 
 void rnnkit__dense_backward(rnnkit__dense *d, size_t N, const float *x, const float *dy, float *dx)
@@ -128,14 +127,12 @@ void rnnkit__dense_backward(rnnkit__dense *d, size_t N, const float *x, const fl
     float *gw = d->params->grad + d->off_w, *gb = d->params->grad + d->off_b;
     const int in = d->in, out = d->out;
     /* dW[out][in] += dy^T[out][N] x[N][in] */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, (int)N, 1.0f, dy, out, x, in,
-                1.0f, gw, in);
+    rnnkit__pool_sgemm(d->pool, 1, 0, out, in, (int)N, dy, out, x, in, 1.0f, gw, in);
     for (size_t n = 0; n < N; n++)
         for (int o = 0; o < out; o++)
             gb[o] += dy[n * (size_t)out + (size_t)o];
     if (dx) /* dx[N][in] = dy[N][out] W[out][in] */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, in, out, 1.0f, dy, out, w,
-                    in, 0.0f, dx, in);
+        rnnkit__pool_sgemm(d->pool, 0, 0, (int)N, in, out, dy, out, w, in, 0.0f, dx, in);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -326,6 +326,7 @@ void rnnkit_model_free(rnnkit_model *m)
     free_workspace(m);
     rnnkit__table_free(m);
     rnnkit__rnn_free(m->rnn);
+    rnnkit__pool_free(m->pool);
     rnnkit__params_free(&m->params);
     if (m->labels)
         for (int k = 0; k < m->K; k++)
@@ -335,8 +336,49 @@ void rnnkit_model_free(rnnkit_model *m)
     free(m);
 }
 
+int rnnkit_default_threads(void)
+{
+    const char *e = getenv("RNNKIT_THREADS");
+    if (e && *e) {
+        char *end;
+        long n = strtol(e, &end, 10);
+        if (!*end && n >= 1 && n <= RNNKIT_MAX_THREADS)
+            return (int)n;
+    }
+    int n = rnnkit__cores_available();
+    return n > RNNKIT_MAX_THREADS ? RNNKIT_MAX_THREADS : n;
+}
+
+rnnkit_status rnnkit_model_set_threads(rnnkit_model *m, int threads, rnnkit_error *err)
+{
+    if (threads < 0 || threads > RNNKIT_MAX_THREADS)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "threads: %d outside [0, %d] (0: the default)", threads,
+                                RNNKIT_MAX_THREADS);
+    if (!threads)
+        threads = rnnkit_default_threads();
+    if (threads == m->threads)
+        return RNNKIT_OK;
+    rnnkit__pool *pool = NULL;
+    if (threads > 1) {
+        rnnkit_status st = rnnkit__pool_create(threads, &pool, err);
+        if (st)
+            return st;
+    }
+    rnnkit__pool_free(m->pool);
+    m->pool = pool;
+    m->threads = threads;
+    rnnkit__rnn_set_pool(m->rnn, pool);
+    m->fc.pool = pool;
+    return RNNKIT_OK;
+}
+
+int rnnkit_model_threads(const rnnkit_model *m) { return m->threads ? m->threads : rnnkit_default_threads(); }
+
 rnnkit_status rnnkit__model_reserve(rnnkit_model *m, int T, int B, rnnkit_error *err)
 {
+    rnnkit_status st;
+    if (!m->threads && (st = rnnkit_model_set_threads(m, 0, err)))
+        return st;
     if (T <= m->capT && B <= m->capB)
         return RNNKIT_OK;
     if (T < m->capT)

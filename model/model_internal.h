@@ -52,6 +52,12 @@ struct rnnkit_model {
     int32_t *tab_pending;    /* [chunk] ids whose rows are being computed */
     int tab_off;             /* 1: plain path (tests, or the table could not be had) */
     int training;            /* a training loop is running: weights change under it */
+
+    /* Threads: `threads` of them run the products (0 until the first batch
+     * or rnnkit_model_set_threads settles it); pool (NULL for one thread) is
+     * the model's, shared by its layers. Results do not depend on it. */
+    int threads;
+    rnnkit__pool *pool;
 };
 
 /* The rate of step `step` (1-based) of `total` under the cosine schedule:

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/pool.h"
 #include "rnnkit/nn.h"
 #include "rnnkit/status.h"
 
@@ -96,6 +97,9 @@ typedef struct rnnkit__rnn rnnkit__rnn;
 rnnkit_status rnnkit__rnn_create(const rnnkit__rnn_config *cfg, rnnkit__params *params,
                                 const char *prefix, rnnkit__rnn **out, rnnkit_error *err);
 void rnnkit__rnn_free(rnnkit__rnn *rnn);
+/* The threads the layer's products run on (not owned; NULL: the caller's
+ * thread). Results are the same for any pool (core/pool.h). */
+void rnnkit__rnn_set_pool(rnnkit__rnn *rnn, rnnkit__pool *pool);
 const rnnkit__rnn_config *rnnkit__rnn_get_config(const rnnkit__rnn *rnn);
 /* D*H: the width of the output and of a "last" pooling. */
 int rnnkit__rnn_output_size(const rnnkit__rnn *rnn);
@@ -166,6 +170,7 @@ typedef struct rnnkit__dense {
     rnnkit__params *params;
     size_t off_w, off_b;
     int in, out;
+    rnnkit__pool *pool; /* threads of its products (not owned; NULL: the caller's) */
 } rnnkit__dense;
 
 rnnkit_status rnnkit__dense_create(rnnkit__dense *d, rnnkit__params *params, const char *prefix,

@@ -175,6 +175,8 @@ void rnnkit__rnn_free(rnnkit__rnn *rnn)
     free(rnn);
 }
 
+void rnnkit__rnn_set_pool(rnnkit__rnn *rnn, rnnkit__pool *pool) { rnn->pool = pool; }
+
 const rnnkit__rnn_config *rnnkit__rnn_get_config(const rnnkit__rnn *rnn)
 {
     return &rnn->cfg;
@@ -202,7 +204,7 @@ int rnnkit__rnn_gate_width(const rnnkit__rnn *rnn) { return rnn->G * rnn->H; }
 void rnnkit__rnn_input_rows(const rnnkit__rnn *rnn, int d, int n, const float *x, float *out)
 {
     const rnn_unit *u = &rnn->units[d];
-    rnnkit__rnn_gemm_xwt(n, rnn->G * rnn->H, u->in, x, rnn->params->value + u->w_ih, 0.0f, out);
+    rnnkit__rnn_gemm_xwt(rnn->pool, n, rnn->G * rnn->H, u->in, x, rnn->params->value + u->w_ih, 0.0f, out);
 }
 
 void rnnkit__rnn_capacity(const rnnkit__rnn *rnn, int *T, int *B, size_t *bytes)

@@ -51,6 +51,10 @@ struct rnnkit__rnn {
     float *dc;     /* [B][H] LSTM cell gradient */
     float *rh;     /* GRU: [B][GH] h_{t-1} W_hh^T */
 
+    /* The threads the products run on (not owned; NULL: the caller's
+     * thread). Results do not depend on it (core/pool.h). */
+    rnnkit__pool *pool;
+
     /* Inference only: layer 0's input projection as rows of a table indexed
      * by token id (in_rows[d][id] = x_id W_ih^T of direction d), see
      * rnnkit__rnn_set_input_rows. */
@@ -82,6 +86,7 @@ void rnnkit__rnn_unit_backward(rnnkit__rnn *rnn, int l, int d, int T, int B, con
                                const float *dy, const float *dhn, const float *dcn, float *dx, float *dh0,
                                float *dc0);
 /* C[M][N] = A[M][K] W^T + beta C, W [N][K]: a linear map applied to M rows. */
-void rnnkit__rnn_gemm_xwt(int M, int N, int K, const float *A, const float *W, float beta, float *C);
+void rnnkit__rnn_gemm_xwt(rnnkit__pool *pool, int M, int N, int K, const float *A, const float *W, float beta,
+                          float *C);
 
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/clones.h"
+#include "core/pool.h"
 #include "model/rnn_impl.h"
 #include "model/rnn_internal.h"
 
@@ -131,7 +132,8 @@ float rnnkit__rnn_tanh_exact(float x) { return act_tanh(x, 1); }
 /* C[M][n_out] = A[M][n_in] op(W) + beta C: op(W) = W^T with W [n_out][n_in]
  * (wt: the linear map) or W with W [n_in][n_out] (the transpose map, for
  * gradients). gemv is the faster routine for one row (the generator's case). */
-static void gemm_w(int wt, int M, int n_out, int n_in, const float *A, const float *W, float beta, float *C)
+static void gemm_w(rnnkit__pool *pool, int wt, int M, int n_out, int n_in, const float *A, const float *W,
+                   float beta, float *C)
 {
     if (M == 1) {
         if (beta == 0.0f)
@@ -139,21 +141,21 @@ static void gemm_w(int wt, int M, int n_out, int n_in, const float *A, const flo
         cblas_sgemv(CblasRowMajor, wt ? CblasNoTrans : CblasTrans, wt ? n_out : n_in, wt ? n_in : n_out, 1.0f, W,
                     wt ? n_in : n_out, A, 1, beta, C, 1);
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, wt ? CblasTrans : CblasNoTrans, M, n_out, n_in, 1.0f, A, n_in, W,
-                    wt ? n_in : n_out, beta, C, n_out);
+        rnnkit__pool_sgemm(pool, 0, wt, M, n_out, n_in, A, n_in, W, wt ? n_in : n_out, beta, C, n_out);
     }
 }
 
 /* C[M][N] = A[M][K] W^T + beta C, W [N][K]: a linear map applied to M rows. */
-void rnnkit__rnn_gemm_xwt(int M, int N, int K, const float *A, const float *W, float beta, float *C)
+void rnnkit__rnn_gemm_xwt(rnnkit__pool *pool, int M, int N, int K, const float *A, const float *W, float beta,
+                          float *C)
 {
-    gemm_w(1, M, N, K, A, W, beta, C);
+    gemm_w(pool, 1, M, N, K, A, W, beta, C);
 }
 
 /* C[M][K] = A[M][N] W + beta C, W [N][K]: the transpose map (gradients). */
-static void gemm_xw(int M, int N, int K, const float *A, const float *W, float beta, float *C)
+static void gemm_xw(rnnkit__pool *pool, int M, int N, int K, const float *A, const float *W, float beta, float *C)
 {
-    gemm_w(0, M, K, N, A, W, beta, C);
+    gemm_w(pool, 0, M, K, N, A, W, beta, C);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -428,7 +430,7 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
         for (size_t i = 0; i < (size_t)T * (size_t)B; i++)
             memcpy(u->z + i * (size_t)GH, tab + (size_t)rnn->in_ids[i] * GH, (size_t)GH * sizeof(float));
     } else {
-        rnnkit__rnn_gemm_xwt(T * B, GH, u->in, in, Wih, 0.0f, u->z);
+        rnnkit__rnn_gemm_xwt(rnn->pool, T * B, GH, u->in, in, Wih, 0.0f, u->z);
     }
 
     float *s0 = u->s + (d ? (size_t)T : 0) * BH;
@@ -453,9 +455,9 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
         float *yt = y + (size_t)t * B * DH;
         /* LSTM, RNN: z_t += h_{t-1} W_hh^T.  GRU: rh = h_{t-1} W_hh^T apart. */
         if (cell == RNNKIT_CELL_GRU)
-            rnnkit__rnn_gemm_xwt(B, GH, H, hp, Whh, 0.0f, rnn->rh);
+            rnnkit__rnn_gemm_xwt(rnn->pool, B, GH, H, hp, Whh, 0.0f, rnn->rh);
         else
-            rnnkit__rnn_gemm_xwt(B, GH, H, hp, Whh, 1.0f, zt);
+            rnnkit__rnn_gemm_xwt(rnn->pool, B, GH, H, hp, Whh, 1.0f, zt);
         const int lstm = cell == RNNKIT_CELL_LSTM;
         const float *cp = lstm ? u->c + prev_slot(d, t) * BH : NULL;
         float *cn = lstm ? u->c + next_slot(d, t) * BH : NULL;
@@ -510,7 +512,7 @@ RNNKIT_CLONES static void unit_backward(rnnkit__rnn *rnn, int l, int d, int T, i
                       cell == RNNKIT_CELL_LSTM ? u->c + prev_slot(d, t) * BH : NULL, dyt, dh,
                       rnn->dc, dzt, rnn->dzh ? rnn->dzh + (size_t)t * BGH : NULL, dhp);
         /* dh_{t-1} += dz_t W_hh */
-        gemm_xw(B, GH, H, dzr + (size_t)t * BGH, Whh, 1.0f, dhp);
+        gemm_xw(rnn->pool, B, GH, H, dzr + (size_t)t * BGH, Whh, 1.0f, dhp);
         float *tmp = dh;
         dh = dhp;
         dhp = tmp;
@@ -523,27 +525,22 @@ RNNKIT_CLONES static void unit_backward(rnnkit__rnn *rnn, int l, int d, int T, i
     /* Weight gradients over all steps: dW_ih += dz^T X, dW_hh += dzr^T H_prev,
      * db_ih += Σ_rows dz, db_hh += Σ_rows dzr. */
     const float *Hprev = u->s + (d ? BH : 0);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, u->in, TB, 1.0f, rnn->dz, GH, in,
-                u->in, 1.0f, Gr + u->w_ih, u->in);
+    rnnkit__pool_sgemm(rnn->pool, 1, 0, GH, u->in, TB, rnn->dz, GH, in, u->in, 1.0f, Gr + u->w_ih, u->in);
     if (rnn->wd_on) {
         /* W_hh entered as W_hh * M: its gradient is M * dW_eff. */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, TB, 1.0f, dzr, GH, Hprev, H, 0.0f,
-                    rnn->wd_g, H);
+        rnnkit__pool_sgemm(rnn->pool, 1, 0, GH, H, TB, dzr, GH, Hprev, H, 0.0f, rnn->wd_g, H);
         const float *mk = rnn->wd_m + ui * WN;
         float *g = Gr + u->w_hh;
         for (size_t k = 0; k < WN; k++)
             g[k] += rnn->wd_g[k] * mk[k];
     } else {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, GH, H, TB, 1.0f, dzr, GH, Hprev, H, 1.0f,
-                    Gr + u->w_hh, H);
+        rnnkit__pool_sgemm(rnn->pool, 1, 0, GH, H, TB, dzr, GH, Hprev, H, 1.0f, Gr + u->w_hh, H);
     }
-    cblas_sgemv(CblasRowMajor, CblasTrans, TB, GH, 1.0f, rnn->dz, GH, rnn->ones, 1, 1.0f,
-                Gr + u->b_ih, 1);
-    cblas_sgemv(CblasRowMajor, CblasTrans, TB, GH, 1.0f, dzr, GH, rnn->ones, 1, 1.0f, Gr + u->b_hh,
-                1);
+    rnnkit__pool_sgemv_t(rnn->pool, TB, GH, rnn->dz, GH, rnn->ones, Gr + u->b_ih);
+    rnnkit__pool_sgemv_t(rnn->pool, TB, GH, dzr, GH, rnn->ones, Gr + u->b_hh);
     /* dX = dz W_ih (direction 1 adds to direction 0's). */
     if (dx)
-        gemm_xw(TB, GH, u->in, rnn->dz, Wih, d ? 1.0f : 0.0f, dx);
+        gemm_xw(rnn->pool, TB, GH, u->in, rnn->dz, Wih, d ? 1.0f : 0.0f, dx);
 }
 
 

@@ -159,6 +159,28 @@ rnnkit_status rnnkit_model_set_members(rnnkit_model *m, int members, uint64_t se
 rnnkit_status rnnkit_model_keep_member(rnnkit_model *m, int k, rnnkit_error *err);
 
 /* ---------------------------------------------------------------------- */
+/* Threads */
+
+/*
+ * A model runs its matrix products on a pool of threads it owns. The work
+ * is cut into blocks whose boundaries depend only on the shapes, never on
+ * the number of threads, and every block is one single-threaded OpenBLAS
+ * call: a training or a prediction gives the same bits on 1 thread or 64.
+ * Set OpenBLAS itself to one thread (openblas_set_num_threads(1) or
+ * OPENBLAS_NUM_THREADS=1): a multithreaded OpenBLAS under the pool is
+ * slower and its own partition would change the results.
+ *
+ * rnnkit_default_threads: the environment variable RNNKIT_THREADS when it
+ * holds an integer in [1, RNNKIT_MAX_THREADS], else the cores this process
+ * may run on (its CPU affinity). A model takes it at its first batch unless
+ * rnnkit_model_set_threads chose before (0: the default again).
+ */
+#define RNNKIT_MAX_THREADS 256
+int rnnkit_default_threads(void);
+rnnkit_status rnnkit_model_set_threads(rnnkit_model *m, int threads, rnnkit_error *err);
+int rnnkit_model_threads(const rnnkit_model *m);
+
+/* ---------------------------------------------------------------------- */
 /* Storage */
 
 /* One row of the training log (stored in the model file). NaN = not measured. */

@@ -1,0 +1,276 @@
+/*
+ * core/pool.c: the worker pool and the block-split products of
+ * core/pool.h (read its opening comment for the invariants).
+ *
+ * A batch is published under the mutex with a new generation number;
+ * workers wake (after a short spin on the generation, which keeps the
+ * per-step products of a recurrence cheap to hand out), claim task numbers
+ * from an atomic counter, and count finished tasks; the caller claims tasks
+ * too and then waits for the count. Which thread runs a task is never
+ * visible in the results: tasks write disjoint outputs.
+ */
+#define _GNU_SOURCE
+#include "core/pool.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#define POOL_MAX_THREADS 256
+#define POOL_SPIN 20000 /* polls of the generation before sleeping */
+
+struct rnnkit__pool {
+    int threads;
+    pthread_t *workers;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    pthread_cond_t idle;
+    atomic_uint gen;      /* batch number; workers run a batch once */
+    atomic_int next;      /* next task number to claim */
+    atomic_int done;      /* tasks finished in this batch */
+    atomic_int busy;      /* workers inside a batch */
+    int n;                /* tasks in this batch */
+    rnnkit__pool_fn fn;
+    void *ctx;
+    int stop;
+};
+
+static void run_tasks(rnnkit__pool *p, int n, rnnkit__pool_fn fn, void *ctx)
+{
+    int i;
+    while ((i = atomic_fetch_add(&p->next, 1)) < n) {
+        fn(ctx, i);
+        atomic_fetch_add(&p->done, 1);
+    }
+}
+
+static void *worker(void *arg)
+{
+    rnnkit__pool *p = arg;
+    unsigned seen = 0;
+    for (;;) {
+        unsigned g = atomic_load(&p->gen);
+        for (int s = 0; g == seen && s < POOL_SPIN; s++)
+            g = atomic_load(&p->gen);
+        if (g == seen) {
+            pthread_mutex_lock(&p->mu);
+            while ((g = atomic_load(&p->gen)) == seen && !p->stop)
+                pthread_cond_wait(&p->wake, &p->mu);
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (g == seen) /* stop */
+            return NULL;
+        seen = g;
+        pthread_mutex_lock(&p->mu);
+        int stop = p->stop, n = p->n;
+        rnnkit__pool_fn fn = p->fn;
+        void *ctx = p->ctx;
+        atomic_fetch_add(&p->busy, 1);
+        pthread_mutex_unlock(&p->mu);
+        if (stop) {
+            atomic_fetch_sub(&p->busy, 1);
+            return NULL;
+        }
+        run_tasks(p, n, fn, ctx);
+        pthread_mutex_lock(&p->mu);
+        atomic_fetch_sub(&p->busy, 1);
+        pthread_cond_signal(&p->idle);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+int rnnkit__cores_available(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    int n = CPU_COUNT(&set);
+    return n < 1 ? 1 : n > POOL_MAX_THREADS ? POOL_MAX_THREADS : n;
+}
+
+static void stop_workers(rnnkit__pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    atomic_fetch_add(&p->gen, 1);
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->started; i++)
+        pthread_join(p->workers[i], NULL);
+    p->started = 0;
+}
+
+rnnkit_status rnnkit__pool_create(int threads, rnnkit__pool **out, rnnkit_error *err)
+{
+    *out = NULL;
+    if (threads < 1 || threads > POOL_MAX_THREADS)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "thread pool: %d threads outside [1, %d]", threads,
+                                POOL_MAX_THREADS);
+    rnnkit__pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "thread pool: out of memory");
+    p->threads = threads;
+    if (pthread_mutex_init(&p->mu, NULL)) {
+        free(p);
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "thread pool: cannot create a mutex");
+    }
+    if (pthread_cond_init(&p->wake, NULL)) {
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "thread pool: cannot create a condition variable");
+    }
+    if (pthread_cond_init(&p->idle, NULL)) {
+        pthread_cond_destroy(&p->wake);
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "thread pool: cannot create a condition variable");
+    }
+    atomic_init(&p->gen, 0u);
+    atomic_init(&p->next, 0);
+    atomic_init(&p->done, 0);
+    atomic_init(&p->busy, 0);
+    if (threads > 1) {
+        p->workers = calloc((size_t)threads - 1, sizeof *p->workers);
+        if (!p->workers) {
+            rnnkit__pool_free(p);
+            return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "thread pool: out of memory");
+        }
+        for (int i = 0; i < threads - 1; i++) {
+            if (pthread_create(&p->workers[i], NULL, worker, p)) {
+                rnnkit__pool_free(p);
+                return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "thread pool: cannot start thread %d of %d",
+                                        i + 2, threads);
+            }
+            p->started++;
+        }
+    }
+    *out = p;
+    return RNNKIT_OK;
+}
+
+void rnnkit__pool_free(rnnkit__pool *p)
+{
+    if (!p)
+        return;
+    stop_workers(p);
+    free(p->workers);
+    pthread_cond_destroy(&p->idle);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
+
+int rnnkit__pool_threads(const rnnkit__pool *p) { return p ? p->threads : 1; }
+
+void rnnkit__pool_run(rnnkit__pool *p, int n, rnnkit__pool_fn fn, void *ctx)
+{
+    if (n <= 0)
+        return;
+    if (!p || p->threads == 1 || n == 1) {
+        for (int i = 0; i < n; i++)
+            fn(ctx, i);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    /* Workers still leaving the previous batch must not see this one's
+     * counters half set. */
+    while (atomic_load(&p->busy) > 0)
+        pthread_cond_wait(&p->idle, &p->mu);
+    p->n = n;
+    p->fn = fn;
+    p->ctx = ctx;
+    atomic_store(&p->next, 0);
+    atomic_store(&p->done, 0);
+    atomic_fetch_add(&p->gen, 1);
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    run_tasks(p, n, fn, ctx);
+    while (atomic_load(&p->done) < n)
+        sched_yield();
+}
+
+/* ---------------------------------------------------------------------- */
+/* Block-split products */
+
+static int row_block(int M, int N, int K)
+{
+    const long q = RNNKIT__POOL_ROW_QUANTUM;
+    long nk = (long)N * (long)K;
+    if (nk < 1)
+        return M;
+    long rb = (RNNKIT__POOL_MIN_WORK + nk - 1) / nk;
+    rb = (rb + q - 1) / q * q;
+    long cap = ((long)M / 64 + q - 1) / q * q; /* at most about 64 blocks */
+    if (rb < cap)
+        rb = cap;
+    return rb > M ? M : (int)rb;
+}
+
+int rnnkit__pool_row_blocks(int M, int N, int K)
+{
+    if (M < 1 || (double)M * N * K < 2.0 * RNNKIT__POOL_MIN_WORK)
+        return 1;
+    int rb = row_block(M, N, K);
+    int nb = M / rb;
+    return nb < 1 ? 1 : nb;
+}
+
+typedef struct gemm_job {
+    int transA, transB, M, N, K, lda, ldb, ldc, rb, nb;
+    const float *A, *B;
+    float beta;
+    float *C;
+} gemm_job;
+
+static void gemm_block(void *ctx, int i)
+{
+    const gemm_job *j = ctx;
+    int r0 = i * j->rb, r1 = i == j->nb - 1 ? j->M : r0 + j->rb;
+    const float *A = j->transA ? j->A + r0 : j->A + (size_t)r0 * (size_t)j->lda;
+    cblas_sgemm(CblasRowMajor, j->transA ? CblasTrans : CblasNoTrans, j->transB ? CblasTrans : CblasNoTrans,
+                r1 - r0, j->N, j->K, 1.0f, A, j->lda, j->B, j->ldb, j->beta, j->C + (size_t)r0 * (size_t)j->ldc,
+                j->ldc);
+}
+
+void rnnkit__pool_sgemm(rnnkit__pool *p, int transA, int transB, int M, int N, int K,
+                        const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                        int ldc)
+{
+    gemm_job j = {transA, transB, M, N, K, lda, ldb, ldc, M, 1, A, B, beta, C};
+    j.nb = rnnkit__pool_row_blocks(M, N, K);
+    if (j.nb > 1)
+        j.rb = row_block(M, N, K);
+    rnnkit__pool_run(p, j.nb, gemm_block, &j);
+}
+
+/* Columns of y per sgemv block (a multiple of 16). */
+#define GEMV_COLS 256
+
+typedef struct gemv_job {
+    int M, N, lda;
+    const float *A, *x;
+    float *y;
+} gemv_job;
+
+static void gemv_block(void *ctx, int i)
+{
+    const gemv_job *j = ctx;
+    int c0 = i * GEMV_COLS, n = j->N - c0 < GEMV_COLS ? j->N - c0 : GEMV_COLS;
+    cblas_sgemv(CblasRowMajor, CblasTrans, j->M, n, 1.0f, j->A + c0, j->lda, j->x, 1, 1.0f, j->y + c0, 1);
+}
+
+void rnnkit__pool_sgemv_t(rnnkit__pool *p, int M, int N, const float *A, int lda, const float *x,
+                          float *y)
+{
+    gemv_job j = {M, N, lda, A, x, y};
+    int nb = (double)M * N < 2.0 * RNNKIT__POOL_MIN_WORK ? 1 : (N + GEMV_COLS - 1) / GEMV_COLS;
+    if (nb == 1) {
+        cblas_sgemv(CblasRowMajor, CblasTrans, M, N, 1.0f, A, lda, x, 1, 1.0f, y, 1);
+        return;
+    }
+    rnnkit__pool_run(p, nb, gemv_block, &j);
+}

@@ -1,0 +1,63 @@
+/*
+ * core/pool.h: a small pool of worker threads that runs numbered tasks,
+ * and the block-split matrix products built on it (core/pool.c).
+ *
+ * Invariants: a pool is owned by whoever created it (a model); nothing is
+ * global. rnnkit__pool_run(p, n, fn, ctx) calls fn(ctx, i) exactly once for
+ * every i in [0, n), on whichever thread claims it first (the caller works
+ * too), and returns when all n are done. A task must write only its own
+ * outputs, so results never depend on which thread ran what or on how
+ * many threads there are. A NULL pool, or a pool of one thread, runs the
+ * tasks in order on the caller. One pool runs one batch of tasks at a
+ * time: do not call rnnkit__pool_run from inside a task.
+ */
+#ifndef RNNKIT_CORE_POOL_H
+#define RNNKIT_CORE_POOL_H
+
+#include "rnnkit/status.h"
+
+typedef struct rnnkit__pool rnnkit__pool;
+typedef void (*rnnkit__pool_fn)(void *ctx, int task);
+
+/* A pool of `threads` threads in all, the caller's included (1..256): it
+ * starts threads - 1 workers. */
+rnnkit_status rnnkit__pool_create(int threads, rnnkit__pool **out, rnnkit_error *err);
+void rnnkit__pool_free(rnnkit__pool *p);
+/* Threads in all (1 for NULL). */
+int rnnkit__pool_threads(const rnnkit__pool *p);
+void rnnkit__pool_run(rnnkit__pool *p, int n, rnnkit__pool_fn fn, void *ctx);
+
+/* The cores this process may run on (sched_getaffinity; 1 when unknown). */
+int rnnkit__cores_available(void);
+
+/*
+ * Products split into blocks of whole output rows whose boundaries depend
+ * only on the shape (M, N, K), never on the thread count; every block is one
+ * single-threaded cblas_sgemm, so each output element is the same dot
+ * product, computed by the same kernel, whatever the number of threads.
+ * The row blocks start at multiples of RNNKIT__POOL_ROW_QUANTUM and are big
+ * enough (rows * N * K >= RNNKIT__POOL_MIN_WORK) that OpenBLAS takes its
+ * ordinary blocked path for each; with these two rules every block's
+ * elements are bit-identical to those of the one unsplit call (OpenBLAS
+ * 0.3.21, Haswell and SkylakeX/Cooperlake kernels: tests/test_pool.c), so
+ * results at one thread are those of the unsplit product. The last block
+ * takes the remainder rows. Products below the threshold run as one call.
+ */
+#define RNNKIT__POOL_ROW_QUANTUM 12
+#define RNNKIT__POOL_MIN_WORK (1L << 21)
+
+/* Row-major C[M][N] = op(A) op(B) + beta C, cblas_sgemm's arguments
+ * (alpha 1). transA: A is stored [K][M] (lda >= M), else [M][K]. */
+void rnnkit__pool_sgemm(rnnkit__pool *p, int transA, int transB, int M, int N, int K,
+                        const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                        int ldc);
+
+/* y[N] += A[M][N]^T x[M] (row-major A, leading dimension lda): column sums
+ * when x is ones. Split over fixed blocks of columns of y. */
+void rnnkit__pool_sgemv_t(rnnkit__pool *p, int M, int N, const float *A, int lda, const float *x,
+                          float *y);
+
+/* How many row blocks rnnkit__pool_sgemm cuts an M x N x K product into. */
+int rnnkit__pool_row_blocks(int M, int N, int K);
+
+#endif

@@ -102,6 +102,7 @@ typedef struct cli_progress {
     const char *unit; /* "ex/s", "char/s" */
     int generator;
     int jsonl;        /* --log-format jsonl: one JSON object per event */
+    int threads_shown; /* the thread count was printed */
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generator);
@@ -119,5 +120,14 @@ void cli_install_stop_handlers(void);
 const volatile sig_atomic_t *cli_stop_flag(void);
 int cli_stop_status(void);
 
-/* Sets the BLAS thread count (1..64). */
+/* --threads N given: the models this process creates or loads run on N
+ * threads (through RNNKIT_THREADS, which rnnkit_default_threads reads). */
+void cli_choose_threads(int n);
+/* Puts OpenBLAS on one thread (the models' own pools split the work, the
+ * same way for any count) and settles the count the progress lines show:
+ * --threads, else RNNKIT_THREADS, else the cores this process may use. The
+ * argument is ignored (the commands pass their --threads value, which
+ * cli_choose_threads has already taken). */
 void cli_set_threads(int n);
+/* The thread count in force. */
+int cli_threads(void);

@@ -30,7 +30,9 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
     FLAG(CF_LOG_FORMAT, "log-format", 0, CLI_WORD, "F"), .words = "text|jsonl",
         .help = "text|jsonl: progress as text or one JSON object per line"},
     FLAG(CF_JSON, "json", 0, CLI_SWITCH, NULL), .help = "print JSON instead of text"},
-    FLAG(CF_THREADS, "threads", 0, CLI_INT, "N"), RANGE(1, 64), .help = "BLAS threads"},
+    FLAG(CF_THREADS, "threads", 0, CLI_INT, "N"), RANGE(1, 256),
+        .help = "threads (default: $RNNKIT_THREADS, else every core this process may use); "
+                "the results are the same for any N"},
 
     FLAG(CF_TRAIN, "train", 0, CLI_TEXT, "FILE"), .help = "the training data"},
     FLAG(CF_VALID, "valid", 0, CLI_TEXT, "FILE"), .help = "validation data (model selection, early stopping)"},

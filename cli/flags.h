@@ -200,7 +200,7 @@ int cli_train_flags_done(const struct cli_parser *p, int id, int decay_set, cons
 /* --quiet --threads --log-format */
 typedef struct cli_output_opts {
     int quiet;
-    int threads; /* 1 unless given */
+    int threads; /* as given; the count in force is cli_threads() */
     int jsonl;
 } cli_output_opts;
 int cli_output_flag(int id, const cli_value *v, cli_output_opts *o);

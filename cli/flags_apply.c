@@ -48,7 +48,7 @@ int cli_output_flag(int id, const cli_value *v, cli_output_opts *o)
 {
     switch (id) {
     case CF_QUIET: o->quiet = 1; break;
-    case CF_THREADS: o->threads = (int)v->i; break;
+    case CF_THREADS: o->threads = (int)v->i; cli_choose_threads(o->threads); break;
     case CF_LOG_FORMAT: o->jsonl = v->i == 1; break;
     default: return 0;
     }

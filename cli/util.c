@@ -111,10 +111,20 @@ double cli_now(void)
 
 #include <cblas.h>
 
+void cli_choose_threads(int n)
+{
+    char buf[16];
+    snprintf(buf, sizeof buf, "%d", n);
+    setenv("RNNKIT_THREADS", buf, 1);
+}
+
 void cli_set_threads(int n)
 {
-    openblas_set_num_threads(n);
+    (void)n;
+    openblas_set_num_threads(1);
 }
+
+int cli_threads(void) { return rnnkit_default_threads(); }
 
 void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generator)
 {
@@ -124,6 +134,7 @@ void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generat
     p->unit = unit;
     p->generator = generator;
     p->jsonl = 0;
+    p->threads_shown = 0;
 }
 
 int cli_progress_format(cli_progress *p, const char *value)
@@ -153,6 +164,10 @@ static int progress_jsonl(cli_progress *cp, const rnnkit_progress *p)
     if (!end && t - cp->last_draw < 0.5 && p->batch != p->batches)
         return 0;
     cp->last_draw = t;
+    if (!cp->threads_shown) {
+        fprintf(stderr, "{\"event\":\"threads\",\"threads\":%d}\n", cli_threads());
+        cp->threads_shown = 1;
+    }
     fprintf(stderr, "{\"event\":\"%s\",\"epoch\":%d,\"step\":%lld,\"batch\":%lld,\"batches\":%lld",
             end ? (cp->generator ? "eval" : "epoch") : "batch", p->epoch, (long long)p->step, (long long)p->batch,
             (long long)p->batches);
@@ -193,6 +208,13 @@ int cli_progress_cb(void *ctx, const rnnkit_progress *p)
         return 0;
     if (cp->jsonl)
         return progress_jsonl(cp, p);
+    if (!cp->threads_shown) {
+        int n = cli_threads();
+        if (cp->tty)
+            fputs("\r\033[K", stderr);
+        fprintf(stderr, "training on %d thread%s\n", n, n == 1 ? "" : "s");
+        cp->threads_shown = 1;
+    }
     if (p->end_of_epoch || p->end_of_eval) {
         const rnnkit_log_row *r = &p->row;
         if (cp->tty)

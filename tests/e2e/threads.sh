@@ -1,0 +1,58 @@
+#!/bin/sh
+# End-to-end: the same model on any number of threads. Each task (a
+# classifier ensemble of 2, a generator, a forecaster) is trained with
+# --threads 1, 2 and 3 from the same seed, with shapes large enough that
+# the products are cut into several blocks (core/pool.h), and every model
+# tensor, exported to safetensors, must be byte-identical across the three;
+# once with OpenBLAS's Haswell kernels (as the goldens) and once with the
+# kernels OpenBLAS picks for this CPU. Also: the progress lines name the
+# thread count once, and RNNKIT_THREADS sets it when --threads is absent.
+# usage: threads.sh RNNKIT SOURCE_DIR
+set -eu
+R=$1
+S=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export OPENBLAS_NUM_THREADS=1
+fail() { echo "FAIL: $*" >&2; exit 1; }
+D=$S/corpora/data
+awk 'BEGIN { srand(3); printf "Date,Value\n";
+             for (i = 0; i < 600; i++) printf "%d,%.6f\n", i, sin(2 * 3.14159265 * i / 24) + 0.1 * (rand() - 0.5) }' >"$T/series.csv"
+
+train() { # train CORETYPE THREADS: the three models into $T/<coretype>-<threads>-*
+    tag=$1-$2
+    "$R" classify train --train "$D/sentiment/train.tsv" -o "$T/c$tag.db" --epochs 1 --ensemble 2 \
+        --embed 32 --hidden 64 --batch 64 --seed 1 --bidirectional 1 --threads "$2" --quiet
+    for k in 1 2; do
+        "$R" export -m "$T/c$tag.db" --format safetensors --member $k "$T/c$tag.$k.safetensors"
+    done
+    "$R" generate train --train "$D/text/verse.txt" -o "$T/g$tag.db" --hidden 96 --layers 2 \
+        --batch 48 --seq-len 40 --steps 6 --seed 1 --threads "$2" --quiet
+    "$R" export -m "$T/g$tag.db" --format safetensors "$T/g$tag.safetensors"
+    "$R" forecast train --csv "$T/series.csv" --target Value -o "$T/f$tag.db" --epochs 2 --hidden 96 \
+        --lookback 48 --batch 64 --seed 1 --threads "$2" --quiet
+    "$R" export -m "$T/f$tag.db" --format safetensors "$T/f$tag.safetensors"
+}
+
+for ct in Haswell native; do
+    if [ $ct = Haswell ]; then export OPENBLAS_CORETYPE=Haswell; else unset OPENBLAS_CORETYPE; fi
+    for n in 1 2 3; do train $ct $n; done
+    for f in c.1 c.2 g f; do
+        m=${f%%.*} k=${f#*.}
+        [ "$k" = "$f" ] && k="" || k=.$k
+        for n in 2 3; do
+            cmp -s "$T/$m$ct-1$k.safetensors" "$T/$m$ct-$n$k.safetensors" ||
+                fail "$f ($ct kernels): --threads $n gives other tensors than --threads 1"
+        done
+    done
+done
+
+# the thread count, once, on the progress lines; RNNKIT_THREADS without --threads
+RNNKIT_THREADS=3 "$R" forecast train --csv "$T/series.csv" --target Value -o "$T/p.db" --epochs 2 \
+    2>"$T/err" || fail "forecast train with RNNKIT_THREADS=3"
+[ "$(grep -c 'thread' "$T/err")" -eq 1 ] || { cat "$T/err" >&2; fail "the thread count is not shown once"; }
+grep -q "^training on 3 threads$" "$T/err" || { cat "$T/err" >&2; fail "RNNKIT_THREADS=3 not in force"; }
+RNNKIT_THREADS=3 "$R" forecast train --csv "$T/series.csv" --target Value -o "$T/p.db" --epochs 1 \
+    --threads 1 2>"$T/err" || fail "forecast train --threads 1"
+grep -q "^training on 1 thread$" "$T/err" || { cat "$T/err" >&2; fail "--threads does not override RNNKIT_THREADS"; }
+echo "threads: ok"

@@ -12,7 +12,7 @@
  *   sgemm       OpenBLAS's cblas_sgemm alone on the products of the forward
  *               pass of the configuration given by --task, GFLOP/s
  *
- * Options (all "--name value"): --threads N (openblas_set_num_threads),
+ * Options (all "--name value"): --threads N (the model's threads, OpenBLAS on one),
  * --vocab V, --embed E, --hidden H, --layers L, --bi 0|1, --batch B,
  * --len T, --steps N (items of work per round: optimiser steps, predict
  * calls or characters), --rounds R, --warm W, --task clf|gen (sgemm mode).
@@ -175,8 +175,15 @@ static rnnkit_status make_model(const bench_args *a, rnnkit_task task, rnnkit_mo
     if (st)
         return st;
     static const char *const labels[NUM_CLASSES] = {"neg", "pos"};
-    return rnnkit_model_create(&cfg, v, task == RNNKIT_TASK_CLASSIFY ? labels : NULL,
-                               task == RNNKIT_TASK_CLASSIFY ? NUM_CLASSES : 0, 42, out, err);
+    st = rnnkit_model_create(&cfg, v, task == RNNKIT_TASK_CLASSIFY ? labels : NULL,
+                             task == RNNKIT_TASK_CLASSIFY ? NUM_CLASSES : 0, 42, out, err);
+#ifdef RNNKIT_MAX_THREADS /* the model's own pool (OpenBLAS stays on one thread) */
+    if (!st && (st = rnnkit_model_set_threads(*out, a->threads, err))) {
+        rnnkit_model_free(*out);
+        *out = NULL;
+    }
+#endif
+    return st;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -547,7 +554,11 @@ int main(int argc, char **argv)
         if (parse_int(argv[i], argv[i + 1], opts[k].lo, opts[k].hi, opts[k].dst))
             return 2;
     }
+#ifdef RNNKIT_MAX_THREADS
+    openblas_set_num_threads(1);
+#else
     openblas_set_num_threads(a.threads);
+#endif
     rnnkit_error err;
     rnnkit_error_clear(&err);
     int bad;

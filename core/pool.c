@@ -196,6 +196,8 @@ void rnnkit__pool_run(rnnkit__pool *p, int n, rnnkit__pool_fn fn, void *ctx)
 /* ---------------------------------------------------------------------- */
 /* Block-split products */
 
+/* Rows per block: a multiple of the quantum with rows * N * K >= MIN_WORK,
+ * and at most about 64 blocks. */
 static int row_block(int M, int N, int K)
 {
     const long q = RNNKIT__POOL_ROW_QUANTUM;
@@ -204,18 +206,22 @@ static int row_block(int M, int N, int K)
         return M;
     long rb = (RNNKIT__POOL_MIN_WORK + nk - 1) / nk;
     rb = (rb + q - 1) / q * q;
-    long cap = ((long)M / 64 + q - 1) / q * q; /* at most about 64 blocks */
+    long cap = ((long)M / 64 + q - 1) / q * q;
     if (rb < cap)
         rb = cap;
     return rb > M ? M : (int)rb;
 }
 
+/* Blocks of rb rows; the remainder is a block of its own when it is
+ * MIN_WORK, else joins the last full block. */
 int rnnkit__pool_row_blocks(int M, int N, int K)
 {
     if (M < 1 || (double)M * N * K < 2.0 * RNNKIT__POOL_MIN_WORK)
         return 1;
     int rb = row_block(M, N, K);
-    int nb = M / rb;
+    int nb = M / rb, rest = M - nb * rb;
+    if (rest && (long)rest * N * K >= RNNKIT__POOL_MIN_WORK)
+        nb++;
     return nb < 1 ? 1 : nb;
 }
 
@@ -229,7 +235,7 @@ typedef struct gemm_job {
 static void gemm_block(void *ctx, int i)
 {
     const gemm_job *j = ctx;
-    int r0 = i * j->rb, r1 = i == j->nb - 1 ? j->M : r0 + j->rb;
+    int r0 = i * j->rb, r1 = i == j->nb - 1 ? j->M : r0 + j->rb; /* the last takes the rest */
     const float *A = j->transA ? j->A + r0 : j->A + (size_t)r0 * (size_t)j->lda;
     cblas_sgemm(CblasRowMajor, j->transA ? CblasTrans : CblasNoTrans, j->transB ? CblasTrans : CblasNoTrans,
                 r1 - r0, j->N, j->K, 1.0f, A, j->lda, j->B, j->ldb, j->beta, j->C + (size_t)r0 * (size_t)j->ldc,

@@ -41,10 +41,11 @@ int rnnkit__cores_available(void);
  * elements are bit-identical to those of the one unsplit call (OpenBLAS
  * 0.3.21, Haswell and SkylakeX/Cooperlake kernels: tests/test_pool.c), so
  * results at one thread are those of the unsplit product. The last block
- * takes the remainder rows. Products below the threshold run as one call.
+ * takes the remainder rows (a block of its own when big enough). Products
+ * below twice the threshold run as one call.
  */
 #define RNNKIT__POOL_ROW_QUANTUM 12
-#define RNNKIT__POOL_MIN_WORK (1L << 21)
+#define RNNKIT__POOL_MIN_WORK (1L << 20) /* > 10^6: OpenBLAS's small-matrix bound */
 
 /* Row-major C[M][N] = op(A) op(B) + beta C, cblas_sgemm's arguments
  * (alpha 1). transA: A is stored [K][M] (lda >= M), else [M][K]. */

@@ -269,6 +269,49 @@ static void gemv_block(void *ctx, int i)
     cblas_sgemv(CblasRowMajor, CblasTrans, j->M, n, 1.0f, j->A + c0, j->lda, j->x, 1, 1.0f, j->y + c0, 1);
 }
 
+/* Rows of W per matrix-vector block: a multiple of GEMV_ROW_QUANTUM with
+ * rows * K >= GEMV_MIN_WORK, at most about 64 blocks. */
+#define GEMV_ROW_QUANTUM 16
+#define GEMV_MIN_WORK (1L << 17)
+
+int rnnkit__pool_gemv_rows(int M, int K)
+{
+    const long q = GEMV_ROW_QUANTUM;
+    if (M < 1 || K < 1 || (long)M * K < 2 * GEMV_MIN_WORK)
+        return M;
+    long rb = (GEMV_MIN_WORK + K - 1) / K;
+    rb = (rb + q - 1) / q * q;
+    long cap = ((long)M / 64 + q - 1) / q * q;
+    if (rb < cap)
+        rb = cap;
+    return rb >= M ? M : (int)rb;
+}
+
+typedef struct gemv_n_job {
+    int M, K, rb, nb;
+    const float *W, *x;
+    float beta;
+    float *y;
+} gemv_n_job;
+
+static void gemv_n_block(void *ctx, int i)
+{
+    const gemv_n_job *j = ctx;
+    int r0 = i * j->rb, r1 = i == j->nb - 1 ? j->M : r0 + j->rb;
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, r1 - r0, j->K, 1.0f, j->W + (size_t)r0 * (size_t)j->K, j->K, j->x,
+                1, j->beta, j->y + r0, 1);
+}
+
+void rnnkit__pool_sgemv_n(rnnkit__pool *p, int M, int K, const float *W, const float *x, float beta, float *y)
+{
+    gemv_n_job j = {M, K, M, 1, W, x, beta, y};
+    j.rb = rnnkit__pool_gemv_rows(M, K);
+    j.nb = (M + j.rb - 1) / j.rb;
+    if (j.nb > 1 && (long)(M - (j.nb - 1) * j.rb) * K < GEMV_MIN_WORK / 2)
+        j.nb--; /* a small remainder joins the last full block */
+    rnnkit__pool_run(p, j.nb, gemv_n_block, &j);
+}
+
 void rnnkit__pool_sgemv_t(rnnkit__pool *p, int M, int N, const float *A, int lda, const float *x,
                           float *y)
 {

@@ -58,6 +58,15 @@ void rnnkit__pool_sgemm(rnnkit__pool *p, int transA, int transB, int M, int N, i
 void rnnkit__pool_sgemv_t(rnnkit__pool *p, int M, int N, const float *A, int lda, const float *x,
                           float *y);
 
+/* y[M] = W[M][K] x[K] + beta y (row-major W, leading dimension K): one
+ * output row (the B = 1 case of the linear maps). Split over blocks of
+ * rnnkit__pool_gemv_rows(M, K) rows of W (multiples of 16, fixed by the
+ * shape; a small remainder joins the last block); each element is the dot
+ * product of one row of W with x by the same kernel whatever the split
+ * (tests/test_pool.c checks it against the unsplit call). */
+void rnnkit__pool_sgemv_n(rnnkit__pool *p, int M, int K, const float *W, const float *x, float beta, float *y);
+int rnnkit__pool_gemv_rows(int M, int K);
+
 /* How many row blocks rnnkit__pool_sgemm cuts an M x N x K product into. */
 int rnnkit__pool_row_blocks(int M, int N, int K);
 

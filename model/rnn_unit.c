@@ -138,6 +138,10 @@ static void gemm_w(rnnkit__pool *pool, int wt, int M, int n_out, int n_in, const
     if (M == 1) {
         if (beta == 0.0f)
             memset(C, 0, (size_t)n_out * sizeof(float));
+        if (wt) { /* y = W A, W [n_out][n_in]: split over rows of W */
+            rnnkit__pool_sgemv_n(pool, n_out, n_in, W, A, beta, C);
+            return;
+        }
         cblas_sgemv(CblasRowMajor, wt ? CblasNoTrans : CblasTrans, wt ? n_out : n_in, wt ? n_in : n_out, 1.0f, W,
                     wt ? n_in : n_out, A, 1, beta, C, 1);
     } else {

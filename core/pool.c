@@ -197,7 +197,7 @@ void rnnkit__pool_run(rnnkit__pool *p, int n, rnnkit__pool_fn fn, void *ctx)
 /* Block-split products */
 
 /* Rows per block: a multiple of the quantum with rows * N * K >= MIN_WORK,
- * and at most about 64 blocks. */
+ * and at most about 2 blocks (M <= 512) or 8 (above). */
 static int row_block(int M, int N, int K)
 {
     const long q = RNNKIT__POOL_ROW_QUANTUM;
@@ -206,7 +206,10 @@ static int row_block(int M, int N, int K)
         return M;
     long rb = (RNNKIT__POOL_MIN_WORK + nk - 1) / nk;
     rb = (rb + q - 1) / q * q;
-    long cap = ((long)M / 64 + q - 1) / q * q;
+    /* Few blocks: each packs all of op(B) again. Two for the per-step
+     * products of a recurrence (M <= 512 rows), eight above. */
+    long nbmax = M <= 512 ? 2 : 8;
+    long cap = (((long)M + nbmax - 1) / nbmax + q - 1) / q * q;
     if (rb < cap)
         rb = cap;
     return rb > M ? M : (int)rb;
@@ -281,7 +284,10 @@ int rnnkit__pool_gemv_rows(int M, int K)
         return M;
     long rb = (GEMV_MIN_WORK + K - 1) / K;
     rb = (rb + q - 1) / q * q;
-    long cap = ((long)M / 64 + q - 1) / q * q;
+    /* Few blocks: each packs all of op(B) again. Two for the per-step
+     * products of a recurrence (M <= 512 rows), eight above. */
+    long nbmax = M <= 512 ? 2 : 8;
+    long cap = (((long)M + nbmax - 1) / nbmax + q - 1) / q * q;
     if (rb < cap)
         rb = cap;
     return rb >= M ? M : (int)rb;

@@ -42,7 +42,11 @@ int rnnkit__cores_available(void);
  * 0.3.21, Haswell and SkylakeX/Cooperlake kernels: tests/test_pool.c), so
  * results at one thread are those of the unsplit product. The last block
  * takes the remainder rows (a block of its own when big enough). Products
- * below twice the threshold run as one call.
+ * below twice the threshold run as one call. Cutting along the columns of
+ * C instead (so that each block would pack only its slice of W), or into
+ * fewer larger row blocks of other sizes, was tried and is NOT
+ * bit-identical to the unsplit call (OpenBLAS 0.3.21, both kernels; see
+ * tests/test_pool.c): keep this rule unless that test passes with another.
  */
 #define RNNKIT__POOL_ROW_QUANTUM 12
 #define RNNKIT__POOL_MIN_WORK (1L << 20) /* > 10^6: OpenBLAS's small-matrix bound */

@@ -11,8 +11,9 @@
 #   for TANG_STEPS steps (default 2000), then a 400-character sample after
 #   "床前明月光，" at temperature 0.7, checked by bench/verse_lines.py (valid
 #   UTF-8, complete lines of regular 5- or 7-character verse).
-# THREADS (default 2) is passed as --threads; RNNKIT_DATA overrides the data
-# directory. The models are left in BUILD_DIR/bench-generate/.
+# THREADS, when set, is passed as --threads (default: rnnkit's own, all the
+# cores this process may use; the model is the same on any thread count);
+# RNNKIT_DATA overrides the data directory. The models are left in BUILD_DIR/bench-generate/.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
@@ -23,10 +24,13 @@ D=${RNNKIT_DATA:-$src/../shared/data}
 R=$build/rnnkit
 [ -x "$R" ] || { echo "build rnnkit first (sh scripts/test.sh)" >&2; exit 1; }
 [ -d "$D" ] || { echo "no $D: this benchmark needs the shared data sets" >&2; exit 1; }
-threads=${THREADS:-2}
+threads=${THREADS:-}
+tflag=""
+[ -n "$threads" ] && tflag="--threads $threads"
 out=$build/bench-generate
 mkdir -p "$out"
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores; --threads $threads; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?'); $(nproc) cores;" \
+    "--threads ${threads:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # curve LOG: the evaluation lines of a training log as a Markdown table
 curve() {
@@ -40,7 +44,8 @@ for s in $sets; do
     shakespeare)
         text=$D/tinyshakespeare/input.txt
         t0=$(date +%s)
-        "$R" generate train --train "$text" -o "$out/shakespeare.db" --threads "$threads" 2>"$out/shakespeare.log"
+        # shellcheck disable=SC2086
+        "$R" generate train --train "$text" -o "$out/shakespeare.db" $tflag 2>"$out/shakespeare.log"
         t1=$(date +%s)
         echo "== Tiny Shakespeare: $(( (t1 - t0) / 60 )) min $(( (t1 - t0) % 60 )) s"
         curve "$out/shakespeare.log"
@@ -53,8 +58,9 @@ for s in $sets; do
     tang)
         text=$D/tangpoems/input.txt
         t0=$(date +%s)
+        # shellcheck disable=SC2086
         "$R" generate train --train "$text" -o "$out/tang.db" --steps "${TANG_STEPS:-2000}" \
-            --threads "$threads" 2>"$out/tang.log"
+            $tflag 2>"$out/tang.log"
         t1=$(date +%s)
         echo "== Tang poems, ${TANG_STEPS:-2000} steps: $(( (t1 - t0) / 60 )) min $(( (t1 - t0) % 60 )) s"
         curve "$out/tang.log"

@@ -17,7 +17,7 @@ static const cli_use predict_uses[] = {
     CLI_USE_H(CF_JSON, NULL, "one JSON object per document instead of tab-separated text"),
     CLI_USE_H(CF_TOP_K, "1", "print the K most probable labels"),
     CLI_USE(CF_MEMBER),
-    CLI_USE_D(CF_THREADS, "1"),
+    CLI_USE(CF_THREADS),
     CLI_USES_END,
 };
 static const cli_renamed predict_renamed[] = {{"format", "json"}, {NULL, NULL}};
@@ -36,7 +36,7 @@ static const cli_use eval_uses[] = {
     CLI_USE(CF_SKIP_BAD),
     CLI_USE_H(CF_JSON, NULL, "print one JSON object instead of a table"),
     CLI_USE(CF_MEMBER),
-    CLI_USE_D(CF_THREADS, "1"),
+    CLI_USE(CF_THREADS),
     CLI_USES_END,
 };
 static const cli_command eval_cmd = {

@@ -35,7 +35,7 @@ static const cli_renamed sample_renamed[] = {{"rng-seed", "seed"}, {NULL, NULL}}
 static const cli_command sample_cmd = {"generate sample", "usage: rnnkit generate sample -m MODEL.db [options]\n\n",
                                        sample_uses, sample_renamed};
 
-static const cli_use eval_uses[] = {CLI_USE_H(CF_MODEL, NULL, "the generator"), CLI_USE_D(CF_THREADS, "1"),
+static const cli_use eval_uses[] = {CLI_USE_H(CF_MODEL, NULL, "the generator"), CLI_USE(CF_THREADS),
                                     CLI_USES_END};
 static const cli_command eval_cmd = {
     "generate eval",

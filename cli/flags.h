@@ -99,7 +99,7 @@ typedef struct cli_use {
 /* How every trainer's flag list ends: seed and threads, output, and the
  * checkpoints (one list, so the train verbs cannot drift apart). */
 #define CLI_TRAINER_USES_END                                                                              \
-    CLI_USE_D(CF_SEED, "1"), CLI_USE_D(CF_THREADS, "1"), CLI_USE(CF_QUIET), CLI_USE_D(CF_LOG_FORMAT, "text"), \
+    CLI_USE_D(CF_SEED, "1"), CLI_USE(CF_THREADS), CLI_USE(CF_QUIET), CLI_USE_D(CF_LOG_FORMAT, "text"), \
         CLI_HEADING("checkpoints:"), CLI_USE_D(CF_CHECKPOINT_MINUTES, "10"),                               \
         CLI_USE_D(CF_CHECKPOINT_STEPS, "0"), CLI_USE(CF_RESUME), CLI_USES_END
 #define CLI_SECTION (-1)

@@ -229,8 +229,9 @@ void rnnkit__optim_free(rnnkit__optim *o);
 /* Back to the state of a fresh rnnkit__optim_init at rate lr: moments zero,
  * no steps taken; the other settings are kept. */
 void rnnkit__optim_reset(rnnkit__optim *o, float lr);
-/* One update of value[n] from grad[n]. */
-void rnnkit__optim_step(rnnkit__optim *o, float *value, const float *grad);
+/* One update of value[n] from grad[n], cut into fixed blocks on pool (NULL:
+ * the caller alone); the same bits for any pool. */
+void rnnkit__optim_step(rnnkit__optim *o, float *value, const float *grad, rnnkit__pool *pool);
 /* Scales grad so its global L2 norm is at most max_norm (if max_norm > 0);
  * returns the norm before clipping (NaN/Inf propagate: check it). */
 double rnnkit__clip_grad_norm(float *grad, size_t n, double max_norm);

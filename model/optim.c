@@ -9,8 +9,13 @@
  *     then the Adam step without decay in g.
  *   SGD with momentum (torch.optim.SGD, dampening 0): b = mu b + g (b = g on
  *     the first step); p -= lr b.
+ *
+ * A step updates every element from that element alone, so it is cut into
+ * fixed blocks run on the model's pool (core/pool.h) with the same bits on
+ * any number of threads.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,14 +66,28 @@ void rnnkit__optim_free(rnnkit__optim *o)
     o->m = o->v = NULL;
 }
 
-RNNKIT_CLONES static void optim_step_loops(rnnkit__optim *o, float *value, const float *grad)
+/* One step's constants, fixed before the elements are updated. */
+typedef struct step_job {
+    const rnnkit__optim *o;
+    float *value;
+    const float *grad;
+    float step_size, sqrt_bc2, decay;
+} step_job;
+
+/* Elements per block of a step on the pool: the update of an element reads
+ * and writes only that element, so any split gives the same bits; blocks
+ * of 2^15 keep a small model's step on one thread. */
+#define OPTIM_BLOCK 32768
+
+RNNKIT_CLONES static void optim_step_range(const step_job *j, size_t lo, size_t hi)
 {
-    o->step++;
-    const size_t n = o->n;
+    const rnnkit__optim *o = j->o;
+    float *value = j->value;
+    const float *grad = j->grad;
     if (o->kind == RNNKIT_OPT_SGD) {
         const float lr = o->lr, mu = o->momentum, wd = o->weight_decay;
         float *b = o->m;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = lo; i < hi; i++) {
             float g = grad[i] + wd * value[i];
             if (mu != 0.0f) {
                 b[i] = o->step == 1 ? g : mu * b[i] + g;
@@ -78,18 +97,12 @@ RNNKIT_CLONES static void optim_step_loops(rnnkit__optim *o, float *value, const
         }
         return;
     }
-    const float b1 = o->beta1, b2 = o->beta2, eps = o->eps, lr = o->lr;
-    /* torch computes the bias corrections in double from the step count, then
-     * step_size = lr / bc1 and denom = sqrt(v)/sqrt(bc2) + eps. */
-    const double bc1 = 1.0 - pow((double)b1, (double)o->step);
-    const double bc2 = 1.0 - pow((double)b2, (double)o->step);
-    const float step_size = (float)(lr / bc1);
-    const float sqrt_bc2 = (float)sqrt(bc2);
+    const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
+    const float step_size = j->step_size, sqrt_bc2 = j->sqrt_bc2, decay = j->decay;
     const float wd = o->weight_decay;
     const int decoupled = o->kind == RNNKIT_OPT_ADAMW;
-    const float decay = 1.0f - lr * wd;
     float *m = o->m, *v = o->v;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = lo; i < hi; i++) {
         float g = grad[i];
         float p = value[i];
         if (decoupled)
@@ -105,9 +118,32 @@ RNNKIT_CLONES static void optim_step_loops(rnnkit__optim *o, float *value, const
     }
 }
 
-void rnnkit__optim_step(rnnkit__optim *o, float *value, const float *grad)
+static void optim_step_block(void *ctx, int block)
 {
-    optim_step_loops(o, value, grad);
+    const step_job *j = ctx;
+    const size_t lo = (size_t)block * OPTIM_BLOCK;
+    const size_t hi = lo + OPTIM_BLOCK < j->o->n ? lo + OPTIM_BLOCK : j->o->n;
+    optim_step_range(j, lo, hi);
+}
+
+void rnnkit__optim_step(rnnkit__optim *o, float *value, const float *grad, rnnkit__pool *pool)
+{
+    o->step++;
+    step_job j = {.o = o, .value = value, .grad = grad};
+    if (o->kind != RNNKIT_OPT_SGD) {
+        /* torch computes the bias corrections in double from the step
+         * count, then step_size = lr / bc1 and denom = sqrt(v)/sqrt(bc2) + eps. */
+        const double bc1 = 1.0 - pow((double)o->beta1, (double)o->step);
+        const double bc2 = 1.0 - pow((double)o->beta2, (double)o->step);
+        j.step_size = (float)(o->lr / bc1);
+        j.sqrt_bc2 = (float)sqrt(bc2);
+        j.decay = 1.0f - o->lr * o->weight_decay;
+    }
+    const size_t blocks = (o->n + OPTIM_BLOCK - 1) / OPTIM_BLOCK;
+    if (blocks > (size_t)INT32_MAX)
+        optim_step_range(&j, 0, o->n);
+    else
+        rnnkit__pool_run(pool, (int)blocks, optim_step_block, &j);
 }
 
 double rnnkit__clip_grad_norm(float *grad, size_t n, double max_norm)

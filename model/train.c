@@ -251,7 +251,7 @@ static rnnkit_status step(trainer *tr, rnnkit_error *err)
                                 opt->checkpoint_path ? "; the last checkpoint is intact" : "");
     if (opt->lr_schedule == RNNKIT_LR_COSINE)
         tr->optim.lr = rnnkit__cosine_lr(opt->lr, ck->step, (double)t->total_steps);
-    rnnkit__optim_step(&tr->optim, m->params.value, m->params.grad);
+    rnnkit__optim_step(&tr->optim, m->params.value, m->params.grad, m->pool);
     if (t->after_step)
         t->after_step(t->ctx);
     ck->loss_sum += loss * weight;

@@ -258,7 +258,7 @@ static void test_adam_matches_hand_computed_steps(void **state)
     for (int step = 1; step <= 5; step++) {
         for (int i = 0; i < 2; i++)
             g[i] = 2.0f * w[i]; /* d/dw of w^2 */
-        rnnkit__optim_step(&o, w, g);
+        rnnkit__optim_step(&o, w, g, NULL);
         for (int i = 0; i < 2; i++) {
             double gi = 2.0 * ref[i];
             m[i] = 0.9 * m[i] + 0.1 * gi;
@@ -279,7 +279,7 @@ static void test_adamw_decays_weights_and_sgd_uses_momentum(void **state)
     float w[1] = {1.0f}, g[1] = {0.0f};
     rnnkit__optim o;
     assert_int_equal(rnnkit__optim_init(&o, RNNKIT_OPT_ADAMW, 0.1f, 1, NULL), RNNKIT_OK);
-    rnnkit__optim_step(&o, w, g); /* zero gradient: only the decoupled decay acts */
+    rnnkit__optim_step(&o, w, g, NULL); /* zero gradient: only the decoupled decay acts */
     assert_float_equal(w[0], 1.0f * (1.0f - 0.1f * 0.01f), 1e-7);
     rnnkit__optim_free(&o);
 
@@ -287,8 +287,8 @@ static void test_adamw_decays_weights_and_sgd_uses_momentum(void **state)
     o.momentum = 0.9f;
     w[0] = 0.0f;
     g[0] = 1.0f;
-    rnnkit__optim_step(&o, w, g); /* b = 1 */
-    rnnkit__optim_step(&o, w, g); /* b = 1.9 */
+    rnnkit__optim_step(&o, w, g, NULL); /* b = 1 */
+    rnnkit__optim_step(&o, w, g, NULL); /* b = 1.9 */
     assert_float_equal(w[0], -0.5f * (1.0f + 1.9f), 1e-6);
     rnnkit__optim_free(&o);
 }

@@ -253,7 +253,7 @@ static void test_matches_pytorch(void **state)
                                             &err),
                          RNNKIT_OK);
         assert_int_equal(rnnkit__rnn_backward(rnn, r, q, s, NULL, NULL, NULL, &err), RNNKIT_OK);
-        rnnkit__optim_step(&opt, p.value, p.grad);
+        rnnkit__optim_step(&opt, p.value, p.grad, NULL);
     }
     for (int i = 0; i < p.nviews; i++) {
         const rnnkit__param_view *v = &p.views[i];

@@ -6,10 +6,24 @@ and synthetic data as bench/bench_train.c, and prints the same one-line
 result:
 
     result side=torch mode=M threads=N items_per_s=X rounds=x1,... flop_per_item=F rss_kb=K
+           intra=I blas=B malloc=default|tuned|custom blas_core=C
 
 Modes and options are bench_train's (see its header): clf-train, clf-infer,
 gen-train, gen-sample; --threads --vocab --embed --hidden --layers --bi
 --batch --len --steps --rounds --warm. Run it with Debian's /usr/bin/python3.
+
+Threads (PyTorch's set-up; threads= in the result line is --threads):
+  --threads N  the core budget (default 1), and the default of both below
+  --intra N    torch's intra-op threads: torch.set_num_threads(N)
+  --blas N     OpenBLAS's threads; without it OPENBLAS_NUM_THREADS from the
+               environment, else --threads. Set with openblas_set_num_threads
+               (torch.set_num_threads leaves OpenBLAS alone); blas= is what
+               openblas_get_num_threads reports afterwards, and blas_core= is
+               openblas_get_corename (the kernels OPENBLAS_CORETYPE picked).
+malloc= reports glibc's malloc settings as found in the environment (the
+bench sets them per process): "default" when neither MALLOC_MMAP_MAX_ nor
+MALLOC_TRIM_THRESHOLD_ (nor a glibc.malloc tunable) is set, "tuned" when
+MALLOC_MMAP_MAX_=0 and MALLOC_TRIM_THRESHOLD_ are, "custom" otherwise.
 
 The networks, as rnnkit's defaults (rnnkit/model.h):
   classifier  Embedding(V, E, padding_idx=0) -> LSTM(E, H, bidirectional)
@@ -19,6 +33,8 @@ The networks, as rnnkit's defaults (rnnkit/model.h):
 Training: cross-entropy (mean), gradient norm clipped at 5, Adam(lr=2e-3).
 """
 import argparse
+import ctypes
+import os
 import resource
 import statistics
 import sys
@@ -186,6 +202,41 @@ MODES = {"clf-train": clf_train, "gen-train": gen_train, "clf-infer": clf_infer,
          "gen-sample": gen_sample}
 
 
+def find_openblas():
+    """The OpenBLAS that torch loaded (Debian: through libblas.so.3), or None."""
+    paths = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.split()[-1]
+                if "blas" in os.path.basename(path) and ".so" in path:
+                    paths.add(path)
+    except OSError:
+        return None
+    # libopenblas* first: libblas.so.3 only forwards to it
+    for path in sorted(paths, key=lambda p: ("openblas" not in os.path.basename(p), p)):
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_num_threads.restype = ctypes.c_int
+            lib.openblas_set_num_threads.argtypes = [ctypes.c_int]
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+        except (OSError, AttributeError):
+            continue
+        return lib
+    return None
+
+
+def malloc_setting():
+    mmap_max = os.environ.get("MALLOC_MMAP_MAX_")
+    trim = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    tunables = "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", "")
+    if mmap_max is None and trim is None and not tunables:
+        return "default"
+    if mmap_max == "0" and trim is not None and not tunables:
+        return "tuned"
+    return "custom"
+
+
 def main():
     p = argparse.ArgumentParser(description="PyTorch side of bench_vs_torch.sh")
     p.add_argument("mode", choices=sorted(MODES))
@@ -193,15 +244,41 @@ def main():
                           ("layers", 1), ("bi", 1), ("batch", 32), ("len", 80), ("steps", 5),
                           ("rounds", 3), ("warm", 2)]:
         p.add_argument("--" + name, type=int, default=default)
+    p.add_argument("--intra", type=int, default=None,
+                   help="torch's intra-op threads (default: --threads)")
+    p.add_argument("--blas", type=int, default=None,
+                   help="OpenBLAS's threads (default: OPENBLAS_NUM_THREADS, else --threads)")
     a = p.parse_args()
-    torch.set_num_threads(a.threads)
+    intra = a.intra if a.intra is not None else a.threads
+    blas = a.blas
+    if blas is None:
+        try:
+            blas = int(os.environ["OPENBLAS_NUM_THREADS"])
+        except (KeyError, ValueError):
+            blas = a.threads
+    if intra < 1 or blas < 1:
+        p.error("--threads, --intra and --blas must be at least 1")
+    torch.set_num_threads(intra)
+    lib = find_openblas()
+    core = "?"
+    if lib is not None:
+        lib.openblas_set_num_threads(blas)
+        got = lib.openblas_get_num_threads()
+        if got != blas:
+            print("torch_side.py: OpenBLAS runs %d thread(s), not %d" % (got, blas),
+                  file=sys.stderr)
+        blas = got
+        core = (lib.openblas_get_corename() or b"?").decode(errors="replace").replace(" ", "_")
+    else:
+        print("torch_side.py: OpenBLAS not found among torch's libraries; "
+              "its threads left as found", file=sys.stderr)
     rate, flop = MODES[a.mode](a)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print("result side=torch mode=%s threads=%d items_per_s=%.2f rounds=%s flop_per_item=%.0f "
-          "rss_kb=%d" % (a.mode, a.threads, statistics.median(rate),
-                         ",".join("%.2f" % r for r in rate), flop, rss))
+          "rss_kb=%d intra=%d blas=%d malloc=%s blas_core=%s"
+          % (a.mode, a.threads, statistics.median(rate), ",".join("%.2f" % r for r in rate),
+             flop, rss, intra, blas, malloc_setting(), core))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -6,7 +6,8 @@
 # tensor, exported to safetensors, must be byte-identical across the three;
 # once with OpenBLAS's Haswell kernels (as the goldens) and once with the
 # kernels OpenBLAS picks for this CPU. Also: the progress lines name the
-# thread count once, and RNNKIT_THREADS sets it when --threads is absent.
+# thread count once, and RNNKIT_THREADS sets it when --threads is absent;
+# a sample drawn on 1, 2 and 3 threads is the same text.
 # usage: threads.sh RNNKIT SOURCE_DIR
 set -eu
 R=$1
@@ -45,6 +46,18 @@ for ct in Haswell native; do
                 fail "$f ($ct kernels): --threads $n gives other tensors than --threads 1"
         done
     done
+done
+
+# sampling too: the same text from the same model and seed on any thread
+# count (hidden 512, so that the one-row products are split, core/pool.h)
+"$R" generate train --train "$D/text/verse.txt" -o "$T/g512.db" --hidden 512 --layers 2 --batch 4 \
+    --seq-len 10 --steps 1 --seed 1 --quiet
+for n in 1 2 3; do
+    RNNKIT_THREADS=$n "$R" generate sample -m "$T/g512.db" --prime "The " --length 200 --seed 3 \
+        >"$T/sample$n.txt" || fail "generate sample on $n threads"
+    if ! cmp -s "$T/sample1.txt" "$T/sample$n.txt"; then
+        fail "generate sample: other text on $n threads than on 1"
+    fi
 done
 
 # the thread count, once, on the progress lines; RNNKIT_THREADS without --threads

@@ -7,7 +7,8 @@
 # once with OpenBLAS's Haswell kernels (as the goldens) and once with the
 # kernels OpenBLAS picks for this CPU. Also: the progress lines name the
 # thread count once, and RNNKIT_THREADS sets it when --threads is absent;
-# a sample drawn on 1, 2 and 3 threads is the same text.
+# a sample drawn on 1, 2 and 3 threads is the same text; a run resumed on
+# another thread count ends as an uninterrupted one.
 # usage: threads.sh RNNKIT SOURCE_DIR
 set -eu
 R=$1
@@ -47,6 +48,21 @@ for ct in Haswell native; do
         done
     done
 done
+
+# a run resumed on another thread count: 3 steps on 1 thread, --resume to 6
+# on 2, against 6 steps on 3 threads (the plateau schedule: a cosine is
+# drawn over --steps)
+G="--train $D/text/verse.txt --hidden 96 --layers 2 --batch 48 --seq-len 40 --seed 1 --lr-schedule plateau --quiet"
+# shellcheck disable=SC2086
+"$R" generate train $G --steps 3 --threads 1 -o "$T/res.db"
+# shellcheck disable=SC2086
+"$R" generate train $G --steps 6 --threads 2 -o "$T/res.db" --resume
+# shellcheck disable=SC2086
+"$R" generate train $G --steps 6 --threads 3 -o "$T/whole.db"
+"$R" export -m "$T/res.db" --format safetensors "$T/res.safetensors"
+"$R" export -m "$T/whole.db" --format safetensors "$T/whole.safetensors"
+cmp -s "$T/res.safetensors" "$T/whole.safetensors" ||
+    fail "3 steps on 1 thread + --resume to 6 on 2 differs from 6 steps on 3 threads"
 
 # sampling too: the same text from the same model and seed on any thread
 # count (hidden 512, so that the one-row products are split, core/pool.h)

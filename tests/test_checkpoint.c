@@ -22,36 +22,16 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "model/model_internal.h"
 #include "rnnkit/model.h"
 #include "rnnkit/vocab.h"
-
-static char tmpdir[256];
+#include "support.h"
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rnnkit-test-ckpt-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tmp(const char *name)
-{
-    static char buf[4][320];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
+    return support_tmpdir_open("/tmp/rnnkit-test-ckpt-XXXXXX");
 }
 
 /* Saving without training state (rnnkit_model_save is losing its state
@@ -59,36 +39,6 @@ static const char *tmp(const char *name)
 static rnnkit_status save_model(const rnnkit_model *m, const char *path, rnnkit_error *err)
 {
     return rnnkit_model_save(m, path, err);
-}
-
-static void exec_sql(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
-    sqlite3_close(db);
-}
-
-static void copy_file(const char *from, const char *to)
-{
-    char cmd[800];
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
-    assert_int_equal(system(cmd), 0);
-}
-
-static rnnkit_vocab *vocab_of(rnnkit_level level, const char *text)
-{
-    rnnkit_tok_config cfg;
-    rnnkit_tok_config_default(&cfg, level);
-    rnnkit_vocab_builder *b = NULL;
-    rnnkit_vocab *v = NULL;
-    assert_int_equal(rnnkit_vocab_builder_new(&cfg, &b, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_add(b, text, strlen(text), "test", NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_finish(b, 1, 0, &v, NULL), RNNKIT_OK);
-    rnnkit_vocab_builder_free(b);
-    return v;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -108,12 +58,7 @@ static rnnkit_model *tiny_classifier(void)
     c.layers = 1;
     c.pool = RNNKIT_POOL_MEAN;
     const char *labels[] = {"a", "b"};
-    rnnkit_model *m = NULL;
-    rnnkit_error err;
-    if (rnnkit_model_create(&c, vocab_of(RNNKIT_LEVEL_WORD, "one two three four five six"), labels, 2, 7, &m,
-                            &err))
-        fail_msg("%s", err.msg);
-    return m;
+    return support_model(&c, support_vocab(RNNKIT_LEVEL_WORD, "one two three four five six", "test"), labels, 2, 7);
 }
 
 static rnnkit_dataset docs(const rnnkit_model *m)
@@ -165,10 +110,7 @@ static rnnkit_model *tiny_generator(size_t *n)
     c.hidden = GEN_H;
     c.layers = GEN_L;
     const char *text = "the cat sat on the mat; the dog sat on the log.\n";
-    rnnkit_model *m = NULL;
-    rnnkit_error err;
-    if (rnnkit_model_create(&c, vocab_of(RNNKIT_LEVEL_CHAR, text), NULL, 0, 9, &m, &err))
-        fail_msg("%s", err.msg);
+    rnnkit_model *m = support_model(&c, support_vocab(RNNKIT_LEVEL_CHAR, text, "test"), NULL, 0, 9);
     size_t k = 0;
     while (k + 64 < sizeof stream / sizeof stream[0]) {
         size_t got = 0;
@@ -260,7 +202,7 @@ static void test_classifier_checkpoint_reads_back(void **state)
     (void)state;
     rnnkit_model *m = tiny_classifier();
     rnnkit_dataset d = docs(m);
-    rnnkit_classifier_options o = clf_options(tmp("clf.db"));
+    rnnkit_classifier_options o = clf_options(support_tmp("clf.db"));
     rnnkit_log_row *log = NULL;
     int nlog = 0;
     rnnkit_error err;
@@ -275,7 +217,7 @@ static void test_classifier_checkpoint_reads_back(void **state)
     }
 
     rnnkit_checkpoint_info info;
-    if (rnnkit_checkpoint_info_read(tmp("clf.db"), &info, &err))
+    if (rnnkit_checkpoint_info_read(support_tmp("clf.db"), &info, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(info.task, RNNKIT_TASK_CLASSIFY);
     assert_int_equal(info.step, CLF_EPOCHS * CLF_BATCHES);
@@ -287,11 +229,11 @@ static void test_classifier_checkpoint_reads_back(void **state)
     assert_int_equal(info.member, 0);
 
     rnnkit_model *l = NULL;
-    if (rnnkit_model_load(tmp("clf.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
+    if (rnnkit_model_load(support_tmp("clf.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
         fail_msg("%s", err.msg);
     ckbuf b;
     ckbuf_init(&b, l, 0);
-    if (rnnkit__ckpt_read(l, tmp("clf.db"), &b.ck, &err))
+    if (rnnkit__ckpt_read(l, support_tmp("clf.db"), &b.ck, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(b.ck.task, RNNKIT_TASK_CLASSIFY);
     assert_int_equal(b.ck.step, CLF_EPOCHS * CLF_BATCHES);
@@ -323,18 +265,18 @@ static void test_classifier_checkpoint_reads_back(void **state)
     /* interrupted after step 3 of epoch 1 */
     m = tiny_classifier();
     int64_t when = 3;
-    o = clf_options(tmp("clf-stop.db"));
+    o = clf_options(support_tmp("clf-stop.db"));
     o.train.progress = stop_at;
     o.train.progress_ctx = &when;
     assert_int_equal(rnnkit_classifier_train(m, &d, NULL, &o, NULL, NULL, &err), RNNKIT_ERR_INTERRUPTED);
-    assert_int_equal(rnnkit_checkpoint_info_read(tmp("clf-stop.db"), &info, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_checkpoint_info_read(support_tmp("clf-stop.db"), &info, &err), RNNKIT_OK);
     assert_int_equal(info.step, 3);
     assert_int_equal(info.epoch, 1);
     assert_int_equal(info.finished, 0);
     assert_int_equal(info.batch, CLF_BATCH);
     assert_int_equal(info.seed, 4242);
     ckbuf_init(&b, m, 0);
-    if (rnnkit__ckpt_read(m, tmp("clf-stop.db"), &b.ck, &err))
+    if (rnnkit__ckpt_read(m, support_tmp("clf-stop.db"), &b.ck, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(b.ck.batch_index, 3);
     assert_int_equal(b.ck.seen, 3 * CLF_BATCH);
@@ -352,7 +294,7 @@ static void test_generator_checkpoint_reads_back(void **state)
     (void)state;
     size_t ntok;
     rnnkit_model *m = tiny_generator(&ntok);
-    rnnkit_generator_options o = gen_options(tmp("gen.db"));
+    rnnkit_generator_options o = gen_options(support_tmp("gen.db"));
     rnnkit_log_row *log = NULL;
     int nlog = 0;
     rnnkit_error err;
@@ -368,7 +310,7 @@ static void test_generator_checkpoint_reads_back(void **state)
         assert_true(isfinite(log[i].valid_loss) && log[i].valid_loss > 0);
 
     rnnkit_checkpoint_info info;
-    if (rnnkit_checkpoint_info_read(tmp("gen.db"), &info, &err))
+    if (rnnkit_checkpoint_info_read(support_tmp("gen.db"), &info, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(info.task, RNNKIT_TASK_GENERATE);
     assert_int_equal(info.step, GEN_STEPS);
@@ -381,7 +323,7 @@ static void test_generator_checkpoint_reads_back(void **state)
     const size_t nstate = (size_t)GEN_L * GEN_BATCH * GEN_H;
     ckbuf b;
     ckbuf_init(&b, m, nstate);
-    if (rnnkit__ckpt_read(m, tmp("gen.db"), &b.ck, &err))
+    if (rnnkit__ckpt_read(m, support_tmp("gen.db"), &b.ck, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(b.ck.task, RNNKIT_TASK_GENERATE);
     assert_int_equal(b.ck.step, GEN_STEPS);
@@ -405,7 +347,7 @@ static void test_generator_checkpoint_reads_back(void **state)
     size_t n = rnnkit_model_num_params(m);
     assert_memory_equal(b.ck.weights, rnnkit__model_params(m)->value, n * sizeof(float));
     rnnkit_model *l = NULL;
-    if (rnnkit_model_load(tmp("gen.db"), RNNKIT_TASK_GENERATE, &l, &err))
+    if (rnnkit_model_load(support_tmp("gen.db"), RNNKIT_TASK_GENERATE, &l, &err))
         fail_msg("%s", err.msg);
     if (log[2].valid_loss < best)
         assert_memory_equal(rnnkit__model_params(l)->value, b.ck.weights, n * sizeof(float));
@@ -424,7 +366,7 @@ static void test_generator_checkpoint_reads_back(void **state)
     ckbuf_free(&b);
     /* a checkpoint for another state size is refused, naming both */
     ckbuf_init(&b, m, nstate + GEN_H);
-    assert_int_equal(rnnkit__ckpt_read(m, tmp("gen.db"), &b.ck, &err), RNNKIT_ERR_SHAPE);
+    assert_int_equal(rnnkit__ckpt_read(m, support_tmp("gen.db"), &b.ck, &err), RNNKIT_ERR_SHAPE);
     char want[128];
     snprintf(want, sizeof want, "checkpoint carries %zu state values, this run needs %zu", nstate, nstate + GEN_H);
     assert_non_null(strstr(err.msg, want));
@@ -442,13 +384,13 @@ static void test_generator_checkpoint_reads_back(void **state)
 static void expect_tampered(const rnnkit_model *m, size_t nstate, const char *good, const char *sql,
                             int info_too, rnnkit_status want, const char *needle)
 {
-    copy_file(tmp(good), tmp("t.db"));
-    exec_sql(tmp("t.db"), sql);
+    support_copy_file(support_tmp(good), support_tmp("t.db"));
+    support_exec_sql(support_tmp("t.db"), sql);
     ckbuf b;
     ckbuf_init(&b, m, nstate);
     rnnkit_error err;
     rnnkit_error_clear(&err);
-    rnnkit_status st = rnnkit__ckpt_read(m, tmp("t.db"), &b.ck, &err);
+    rnnkit_status st = rnnkit__ckpt_read(m, support_tmp("t.db"), &b.ck, &err);
     if (st != want || !strstr(err.msg, needle))
         fail_msg("%s\n  want status %d with \"%s\", got %d: %s", sql, want, needle, st, err.msg);
     if (st) { /* nothing half read is handed back */
@@ -459,7 +401,7 @@ static void expect_tampered(const rnnkit_model *m, size_t nstate, const char *go
     if (info_too) {
         rnnkit_checkpoint_info info;
         rnnkit_error_clear(&err);
-        st = rnnkit_checkpoint_info_read(tmp("t.db"), &info, &err);
+        st = rnnkit_checkpoint_info_read(support_tmp("t.db"), &info, &err);
         if (st != want || !strstr(err.msg, needle))
             fail_msg("%s\n  info: want status %d with \"%s\", got %d: %s", sql, want, needle, st, err.msg);
     }
@@ -470,7 +412,7 @@ static void test_tampered_classifier_checkpoints_are_refused(void **state)
     (void)state;
     rnnkit_model *m = tiny_classifier();
     rnnkit_dataset d = docs(m);
-    rnnkit_classifier_options o = clf_options(tmp("good.db"));
+    rnnkit_classifier_options o = clf_options(support_tmp("good.db"));
     rnnkit_error err;
     if (rnnkit_classifier_train(m, &d, NULL, &o, NULL, NULL, &err))
         fail_msg("%s", err.msg);
@@ -548,14 +490,14 @@ static void test_tampered_classifier_checkpoints_are_refused(void **state)
     expect_tampered(m, 0, "good.db", "DELETE FROM train_state", 1, RNNKIT_ERR_EMPTY, "holds no checkpoint");
 
     /* a model saved without a checkpoint */
-    assert_int_equal(save_model(m, tmp("plain.db"), &err), RNNKIT_OK);
+    assert_int_equal(save_model(m, support_tmp("plain.db"), &err), RNNKIT_OK);
     rnnkit_checkpoint_info info;
-    assert_int_equal(rnnkit_checkpoint_info_read(tmp("plain.db"), &info, &err), RNNKIT_ERR_EMPTY);
+    assert_int_equal(rnnkit_checkpoint_info_read(support_tmp("plain.db"), &info, &err), RNNKIT_ERR_EMPTY);
     assert_non_null(strstr(err.msg, "holds no checkpoint"));
     /* and files that are not models */
-    assert_int_equal(rnnkit_checkpoint_info_read(tmp("missing.db"), &info, &err), RNNKIT_ERR_IO);
-    exec_sql(tmp("other.db"), "CREATE TABLE t(x)");
-    assert_int_equal(rnnkit_checkpoint_info_read(tmp("other.db"), &info, &err), RNNKIT_ERR_FORMAT);
+    assert_int_equal(rnnkit_checkpoint_info_read(support_tmp("missing.db"), &info, &err), RNNKIT_ERR_IO);
+    support_exec_sql(support_tmp("other.db"), "CREATE TABLE t(x)");
+    assert_int_equal(rnnkit_checkpoint_info_read(support_tmp("other.db"), &info, &err), RNNKIT_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "not an rnnkit model"));
     rnnkit_model_free(m);
 }
@@ -565,7 +507,7 @@ static void test_tampered_generator_checkpoints_are_refused(void **state)
     (void)state;
     size_t ntok;
     rnnkit_model *m = tiny_generator(&ntok);
-    rnnkit_generator_options o = gen_options(tmp("ggood.db"));
+    rnnkit_generator_options o = gen_options(support_tmp("ggood.db"));
     rnnkit_error err;
     if (rnnkit_generator_train(m, stream, ntok, NULL, 0, &o, NULL, NULL, &err))
         fail_msg("%s", err.msg);
@@ -590,9 +532,9 @@ static void test_tampered_generator_checkpoints_are_refused(void **state)
     expect_tampered(m, nstate, "ggood.db", "UPDATE train_state SET value = '1048577' WHERE key = 'seq_len'", 1,
                     RNNKIT_ERR_CORRUPT, "checkpoint 'seq_len' = '1048577' is invalid");
     /* a position past the streams is for the trainer to refuse on resume */
-    copy_file(tmp("ggood.db"), tmp("t.db"));
-    exec_sql(tmp("t.db"), "UPDATE train_state SET value = '100000' WHERE key = 'pos'");
-    o.train.checkpoint_path = tmp("t.db");
+    support_copy_file(support_tmp("ggood.db"), support_tmp("t.db"));
+    support_exec_sql(support_tmp("t.db"), "UPDATE train_state SET value = '100000' WHERE key = 'pos'");
+    o.train.checkpoint_path = support_tmp("t.db");
     o.train.resume = 1;
     o.steps = GEN_STEPS + 2;
     assert_int_equal(rnnkit_generator_train(m, stream, ntok, NULL, 0, &o, NULL, NULL, &err), RNNKIT_ERR_CORRUPT);
@@ -608,5 +550,5 @@ int main(void)
         cmocka_unit_test(test_tampered_classifier_checkpoints_are_refused),
         cmocka_unit_test(test_tampered_generator_checkpoints_are_refused),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, support_teardown);
 }

@@ -20,63 +20,27 @@
 
 #include "rnnkit/corpus.h"
 #include "rnnkit/dataset.h"
-
-static char scratch[64];
-
-static void put(const char *name, const char *content)
-{
-    char path[160];
-    snprintf(path, sizeof path, "%s/%s", scratch, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(content, f);
-    fclose(f);
-}
+#include "support.h"
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(scratch, sizeof scratch, "test_dataset_XXXXXX");
-    if (!mkdtemp(scratch))
+    if (support_tmpdir_open("test_dataset_XXXXXX"))
         return -1;
-    char sub[96];
-    snprintf(sub, sizeof sub, "%s/d", scratch);
-    mkdir(sub, 0777);
-    snprintf(sub, sizeof sub, "%s/d/sub", scratch);
-    mkdir(sub, 0777);
-    put("d/b.txt", "good film");
-    put("d/a.txt", "bad");
-    put("d/.hidden", "never");
-    put("d/sub/c.txt", "film film");
+    mkdir(support_tmp("d"), 0777);
+    mkdir(support_tmp("d/sub"), 0777);
+    support_write("d/b.txt", "good film");
+    support_write("d/a.txt", "bad");
+    support_write("d/.hidden", "never");
+    support_write("d/sub/c.txt", "film film");
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static rnnkit_vocab *word_vocab(void)
-{
-    rnnkit_tok_config cfg;
-    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
-    rnnkit_vocab_builder *b;
-    rnnkit_vocab *v;
-    rnnkit_error err;
-    assert_int_equal(rnnkit_vocab_builder_new(&cfg, &b, &err), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_add(b, "good film film bad", 18, "x", &err), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_finish(b, 1, 0, &v, &err), RNNKIT_OK);
-    rnnkit_vocab_builder_free(b);
-    return v;
 }
 
 static void test_docs(void **state)
 {
     (void)state;
-    rnnkit_vocab *v = word_vocab(); /* film 2, then bad, good (ties by bytes) */
+    /* film 2, then bad, good (ties by bytes) */
+    rnnkit_vocab *v = support_vocab(RNNKIT_LEVEL_WORD, "good film film bad", "x");
     const int32_t film = (int32_t)rnnkit_vocab_lookup(v, "film", 4);
     assert_int_equal(film, 2);
     rnnkit_docs *d;
@@ -101,7 +65,7 @@ static void test_docs(void **state)
     /* a directory: each file one document, named by its path, in name order */
     assert_int_equal(rnnkit_docs_new(1, &d, &err), RNNKIT_OK);
     char dir[96];
-    snprintf(dir, sizeof dir, "%s/d", scratch);
+    snprintf(dir, sizeof dir, "%s/d", support_tmpdir());
     assert_int_equal(rnnkit_docs_add_path(d, v, dir, &err), RNNKIT_OK);
     assert_int_equal(rnnkit_docs_size(d), 3);
     assert_non_null(strstr(rnnkit_docs_name(d, 0), "d/a.txt"));
@@ -164,7 +128,7 @@ static void test_walk_files(void **state)
 {
     (void)state;
     char dir[96];
-    snprintf(dir, sizeof dir, "%s/d", scratch);
+    snprintf(dir, sizeof dir, "%s/d", support_tmpdir());
     walked w = {.fail_at = -1};
     rnnkit_error err;
     assert_int_equal(rnnkit_walk_files(dir, on_file, &w, &err), RNNKIT_OK);
@@ -175,7 +139,7 @@ static void test_walk_files(void **state)
     /* a file is walked alone, "-" is passed through */
     walked one = {.fail_at = -1};
     char file[128];
-    snprintf(file, sizeof file, "%s/d/a.txt", scratch);
+    snprintf(file, sizeof file, "%s/d/a.txt", support_tmpdir());
     assert_int_equal(rnnkit_walk_files(file, on_file, &one, &err), RNNKIT_OK);
     assert_int_equal(one.n, 1);
     assert_string_equal(one.paths[0], file);
@@ -196,5 +160,5 @@ int main(void)
         cmocka_unit_test(test_row_order),
         cmocka_unit_test(test_walk_files),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, support_teardown);
 }

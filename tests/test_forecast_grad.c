@@ -28,6 +28,7 @@
 
 #include "model/model_internal.h"
 #include "rnnkit/model.h"
+#include "support.h"
 
 #define EPS 1e-2f
 #define ATOL 5e-5
@@ -46,11 +47,7 @@ static rnnkit_model *network(rnnkit_cell cell, uint64_t seed)
     c.inputs = F;
     c.lookback = T;
     c.horizon = K;
-    rnnkit_model *m = NULL;
-    rnnkit_error err;
-    if (rnnkit_model_create(&c, NULL, NULL, 0, seed, &m, &err))
-        fail_msg("%s", err.msg);
-    return m;
+    return support_model(&c, NULL, NULL, 0, seed);
 }
 
 static double loss_of(rnnkit_model *m, const float *x, const float *y)

@@ -28,55 +28,18 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "rnnkit/model.h"
 #include "rnnkit/series.h"
 #include "rnnkit/vocab.h"
+#include "support.h"
 
 #define TWO_PI 6.28318530717958647692
-
-static char tmpdir[256];
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rnnkit-test-fc-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tmp(const char *name)
-{
-    static char buf[4][320];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-static void exec_sql(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
-    sqlite3_close(db);
-}
-
-static void copy_file(const char *from, const char *to)
-{
-    char cmd[800];
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
-    assert_int_equal(system(cmd), 0);
+    return support_tmpdir_open("/tmp/rnnkit-test-fc-XXXXXX");
 }
 
 static unsigned char *slurp(const char *path, size_t *n)
@@ -124,10 +87,7 @@ static rnnkit_model *make_forecaster(int inputs, rnnkit_cell cell, int horizon)
     c.lookback = 6;
     c.horizon = horizon;
     c.dropout = 0.1f;
-    rnnkit_model *m = NULL;
-    rnnkit_error err;
-    if (rnnkit_model_create(&c, NULL, NULL, 0, 7, &m, &err))
-        fail_msg("%s", err.msg);
+    rnnkit_model *m = support_model(&c, NULL, NULL, 0, 7);
     rnnkit_forecast_spec sp;
     memset(&sp, 0, sizeof sp);
     sp.diff.order = 1;
@@ -199,10 +159,10 @@ static void test_save_load_round_trip(void **state)
     small_options(&o, 3);
     train(m, s, &o);
     rnnkit_error err;
-    if (rnnkit_model_save(m, tmp("f.db"), &err))
+    if (rnnkit_model_save(m, support_tmp("f.db"), &err))
         fail_msg("%s", err.msg);
     rnnkit_model *l = NULL;
-    if (rnnkit_model_load(tmp("f.db"), RNNKIT_TASK_FORECAST, &l, &err))
+    if (rnnkit_model_load(support_tmp("f.db"), RNNKIT_TASK_FORECAST, &l, &err))
         fail_msg("%s", err.msg);
     assert_same_model(m, l);
     assert_int_equal(rnnkit_model_forecast_spec(l)->scaler.ncols, 2);
@@ -228,8 +188,8 @@ static void test_save_load_round_trip(void **state)
     sp.diff.season = 12;
     snprintf(sp.date, sizeof sp.date, "Datum \xc3\xa4 \\ \"q\"");
     assert_int_equal(rnnkit_model_set_forecast_spec(m, &sp, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_model_save(m, tmp("odd.db"), NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_model_load(tmp("odd.db"), -1, &l, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_save(m, support_tmp("odd.db"), NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_load(support_tmp("odd.db"), -1, &l, NULL), RNNKIT_OK);
     assert_same_model(m, l);
     assert_true(signbit(rnnkit_model_forecast_spec(l)->scaler.offset[1]));
     rnnkit_model_free(l);
@@ -239,27 +199,14 @@ static void test_save_load_round_trip(void **state)
     rnnkit_model_config_default(&c, RNNKIT_TASK_FORECAST);
     rnnkit_model *u = NULL;
     assert_int_equal(rnnkit_model_create(&c, NULL, NULL, 0, 3, &u, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_model_save(u, tmp("u.db"), NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_model_load(tmp("u.db"), RNNKIT_TASK_FORECAST, &l, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_save(u, support_tmp("u.db"), NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_load(support_tmp("u.db"), RNNKIT_TASK_FORECAST, &l, NULL), RNNKIT_OK);
     assert_same_model(u, l);
     assert_int_equal(rnnkit_model_forecast_spec(l)->scaler.ncols, 0);
     rnnkit_model_free(l);
     rnnkit_model_free(u);
     rnnkit_model_free(m);
     rnnkit_series_free(s);
-}
-
-static rnnkit_vocab *word_vocab(const char *text)
-{
-    rnnkit_tok_config cfg;
-    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
-    rnnkit_vocab_builder *b = NULL;
-    rnnkit_vocab *v = NULL;
-    assert_int_equal(rnnkit_vocab_builder_new(&cfg, &b, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_add(b, text, strlen(text), "test", NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_finish(b, 1, 0, &v, NULL), RNNKIT_OK);
-    rnnkit_vocab_builder_free(b);
-    return v;
 }
 
 static void expect_load_error(const char *path, int task, rnnkit_status want, const char *needle)
@@ -277,19 +224,20 @@ static void test_wrong_task(void **state)
 {
     (void)state;
     rnnkit_model *m = make_forecaster(1, RNNKIT_CELL_LSTM, 1);
-    assert_int_equal(rnnkit_model_save(m, tmp("w.db"), NULL), RNNKIT_OK);
-    expect_load_error(tmp("w.db"), RNNKIT_TASK_CLASSIFY, RNNKIT_ERR_FORMAT,
+    assert_int_equal(rnnkit_model_save(m, support_tmp("w.db"), NULL), RNNKIT_OK);
+    expect_load_error(support_tmp("w.db"), RNNKIT_TASK_CLASSIFY, RNNKIT_ERR_FORMAT,
                       "is a forecaster model; use `rnnkit forecast`");
-    expect_load_error(tmp("w.db"), RNNKIT_TASK_GENERATE, RNNKIT_ERR_FORMAT, "is a forecaster model");
+    expect_load_error(support_tmp("w.db"), RNNKIT_TASK_GENERATE, RNNKIT_ERR_FORMAT, "is a forecaster model");
     rnnkit_model_free(m);
 
     rnnkit_model_config c;
     rnnkit_model_config_default(&c, RNNKIT_TASK_CLASSIFY);
     c.embed = c.hidden = 4;
     const char *labels[] = {"neg", "pos"};
-    assert_int_equal(rnnkit_model_create(&c, word_vocab("good bad film"), labels, 2, 1, &m, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_model_save(m, tmp("c.db"), NULL), RNNKIT_OK);
-    expect_load_error(tmp("c.db"), RNNKIT_TASK_FORECAST, RNNKIT_ERR_FORMAT,
+    rnnkit_vocab *v = support_vocab(RNNKIT_LEVEL_WORD, "good bad film", "test");
+    assert_int_equal(rnnkit_model_create(&c, v, labels, 2, 1, &m, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_save(m, support_tmp("c.db"), NULL), RNNKIT_OK);
+    expect_load_error(support_tmp("c.db"), RNNKIT_TASK_FORECAST, RNNKIT_ERR_FORMAT,
                       "is a classifier model; use `rnnkit classify`");
     rnnkit_model_free(m);
 }
@@ -302,7 +250,7 @@ static void test_tampered(void **state)
     rnnkit_forecaster_options o;
     small_options(&o, 1);
     train(m, s, &o);
-    assert_int_equal(rnnkit_model_save(m, tmp("t.db"), NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_save(m, support_tmp("t.db"), NULL), RNNKIT_OK);
     static const struct {
         const char *sql, *needle;
     } cases[] = {
@@ -327,9 +275,9 @@ static void test_tampered(void **state)
     char name[32];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(name, sizeof name, "t%zu.db", i);
-        copy_file(tmp("t.db"), tmp(name));
-        exec_sql(tmp(name), cases[i].sql);
-        expect_load_error(tmp(name), -1, cases[i].needle[0] == 't' ? RNNKIT_ERR_SHAPE : RNNKIT_ERR_CORRUPT,
+        support_copy_file(support_tmp("t.db"), support_tmp(name));
+        support_exec_sql(support_tmp(name), cases[i].sql);
+        expect_load_error(support_tmp(name), -1, cases[i].needle[0] == 't' ? RNNKIT_ERR_SHAPE : RNNKIT_ERR_CORRUPT,
                           cases[i].needle);
     }
     rnnkit_model_free(m);
@@ -352,27 +300,27 @@ static void test_checkpoint_resume(void **state)
 
     /* the run never stopped */
     rnnkit_model *a = make_forecaster(1, RNNKIT_CELL_LSTM, 3);
-    o.train.checkpoint_path = tmp("a.db");
+    o.train.checkpoint_path = support_tmp("a.db");
     train(a, s, &o);
 
     /* the same run stopped mid-epoch (step 7 of 11 per epoch... whatever the
      * epoch's length: not a multiple of it), then resumed from its file */
     rnnkit_model *b = make_forecaster(1, RNNKIT_CELL_LSTM, 3);
     int64_t at = 7;
-    o.train.checkpoint_path = tmp("b.db");
+    o.train.checkpoint_path = support_tmp("b.db");
     o.train.progress = stop_at;
     o.train.progress_ctx = &at;
     assert_int_equal(rnnkit_forecaster_train(b, s, &o, NULL, NULL, &err), RNNKIT_ERR_INTERRUPTED);
     rnnkit_model_free(b);
     rnnkit_checkpoint_info info;
-    if (rnnkit_checkpoint_info_read(tmp("b.db"), &info, &err))
+    if (rnnkit_checkpoint_info_read(support_tmp("b.db"), &info, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(info.task, RNNKIT_TASK_FORECAST);
     assert_int_equal(info.step, 7);
     assert_int_equal(info.finished, 0);
     assert_int_equal(info.batch, 8);
 
-    if (rnnkit_model_load(tmp("b.db"), RNNKIT_TASK_FORECAST, &b, &err))
+    if (rnnkit_model_load(support_tmp("b.db"), RNNKIT_TASK_FORECAST, &b, &err))
         fail_msg("%s", err.msg);
     o.train.progress = NULL;
     o.train.resume = 1;
@@ -382,11 +330,11 @@ static void test_checkpoint_resume(void **state)
 
     /* and the files agree */
     rnnkit_model *fa = NULL, *fb = NULL;
-    assert_int_equal(rnnkit_model_load(tmp("a.db"), RNNKIT_TASK_FORECAST, &fa, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_model_load(tmp("b.db"), RNNKIT_TASK_FORECAST, &fb, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_load(support_tmp("a.db"), RNNKIT_TASK_FORECAST, &fa, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_load(support_tmp("b.db"), RNNKIT_TASK_FORECAST, &fb, NULL), RNNKIT_OK);
     assert_same_model(fa, fb);
     assert_same_model(a, fa);
-    assert_int_equal(rnnkit_checkpoint_info_read(tmp("b.db"), &info, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_checkpoint_info_read(support_tmp("b.db"), &info, NULL), RNNKIT_OK);
     assert_int_equal(info.finished, 1);
     rnnkit_model_free(fa);
     rnnkit_model_free(fb);
@@ -403,12 +351,12 @@ static void test_safetensors_round_trip(void **state)
     small_options(&o, 2);
     train(m, s, &o);
     rnnkit_error err;
-    if (rnnkit_model_export_safetensors(m, tmp("f.safetensors"), &err))
+    if (rnnkit_model_export_safetensors(m, support_tmp("f.safetensors"), &err))
         fail_msg("%s", err.msg);
 
     char **keys = NULL, **vals = NULL;
     int n = 0;
-    assert_int_equal(rnnkit_safetensors_metadata(tmp("f.safetensors"), &keys, &vals, &n, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_safetensors_metadata(support_tmp("f.safetensors"), &keys, &vals, &n, NULL), RNNKIT_OK);
     int seen = 0;
     for (int i = 0; i < n; i++) {
         if (!strcmp(keys[i], "task"))
@@ -423,34 +371,37 @@ static void test_safetensors_round_trip(void **state)
     rnnkit_safetensors_metadata_free(keys, vals, n);
 
     rnnkit_model *l = NULL;
-    if (rnnkit_model_import_safetensors_file(tmp("f.safetensors"), NULL, NULL, &l, &err))
+    if (rnnkit_model_import_safetensors_file(support_tmp("f.safetensors"), NULL, NULL, &l, &err))
         fail_msg("%s", err.msg);
     assert_same_model(m, l);
-    assert_int_equal(rnnkit_model_export_safetensors(l, tmp("g.safetensors"), NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_export_safetensors(l, support_tmp("g.safetensors"), NULL), RNNKIT_OK);
     size_t na, nb;
-    unsigned char *fa = slurp(tmp("f.safetensors"), &na), *fb = slurp(tmp("g.safetensors"), &nb);
+    unsigned char *fa = slurp(support_tmp("f.safetensors"), &na), *fb = slurp(support_tmp("g.safetensors"), &nb);
     assert_int_equal(na, nb);
     assert_memory_equal(fa, fb, na);
     free(fa);
     free(fb);
     /* and through a model file */
-    assert_int_equal(rnnkit_model_save(l, tmp("i.db"), NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_save(l, support_tmp("i.db"), NULL), RNNKIT_OK);
     rnnkit_model_free(l);
-    assert_int_equal(rnnkit_model_load(tmp("i.db"), RNNKIT_TASK_FORECAST, &l, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_load(support_tmp("i.db"), RNNKIT_TASK_FORECAST, &l, NULL), RNNKIT_OK);
     assert_same_model(m, l);
     rnnkit_model_free(l);
 
     /* a forecaster takes no vocabulary; a classifier needs one */
     rnnkit_error_clear(&err);
-    assert_int_equal(rnnkit_model_import_safetensors_file(tmp("f.safetensors"), word_vocab("a b"), NULL, &l, &err),
+    rnnkit_vocab *v = support_vocab(RNNKIT_LEVEL_WORD, "a b", "test");
+    assert_int_equal(rnnkit_model_import_safetensors_file(support_tmp("f.safetensors"), v, NULL, &l, &err),
                      RNNKIT_ERR_ARG);
     assert_non_null(strstr(err.msg, "takes no vocabulary"));
     rnnkit_import_options io = {"task=classify", NULL, 0};
-    assert_int_equal(rnnkit_model_import_safetensors_file(tmp("f.safetensors"), NULL, &io, &l, &err), RNNKIT_ERR_FORMAT);
+    assert_int_equal(rnnkit_model_import_safetensors_file(support_tmp("f.safetensors"), NULL, &io, &l, &err),
+                     RNNKIT_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "is not a key of a classifier"));
     /* spec keys are not --config keys */
     io.config = "season=4";
-    assert_int_equal(rnnkit_model_import_safetensors_file(tmp("f.safetensors"), NULL, &io, &l, &err), RNNKIT_ERR_ARG);
+    assert_int_equal(rnnkit_model_import_safetensors_file(support_tmp("f.safetensors"), NULL, &io, &l, &err),
+                     RNNKIT_ERR_ARG);
     assert_non_null(strstr(err.msg, "season: part of a forecaster's spec"));
     rnnkit_model_free(m);
     rnnkit_series_free(s);
@@ -465,5 +416,5 @@ int main(void)
         cmocka_unit_test(test_checkpoint_resume),
         cmocka_unit_test(test_safetensors_round_trip),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, support_teardown);
 }

@@ -27,31 +27,15 @@
 
 #include "rnnkit/model.h"
 #include "rnnkit/vocab.h"
+#include "support.h"
 
-static char tmpdir[256];
 static int recording;
 
 static int setup(void **state)
 {
     (void)state;
     recording = getenv("RNNKIT_GOLDEN_RECORD") != NULL;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rnnkit-test-golden-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tmp(const char *name)
-{
-    static char buf[320];
-    snprintf(buf, sizeof buf, "%s/%s", tmpdir, name);
-    return buf;
+    return support_tmpdir_open("/tmp/rnnkit-test-golden-XXXXXX");
 }
 
 static uint64_t fnv(uint64_t h, const void *data, size_t n)
@@ -111,15 +95,7 @@ static uint64_t log_fp(const rnnkit_log_row *rows, int n)
 static rnnkit_vocab *word_vocab(void)
 {
     const char *text = "good bad great awful fine film plot not very dull bright story actor scene";
-    rnnkit_tok_config cfg;
-    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
-    rnnkit_vocab_builder *b = NULL;
-    rnnkit_vocab *v = NULL;
-    assert_int_equal(rnnkit_vocab_builder_new(&cfg, &b, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_add(b, text, strlen(text), "golden", NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_finish(b, 1, 0, &v, NULL), RNNKIT_OK);
-    rnnkit_vocab_builder_free(b);
-    return v;
+    return support_vocab(RNNKIT_LEVEL_WORD, text, "golden");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -168,10 +144,7 @@ static rnnkit_model *classifier(rnnkit_cell cell, int bidi, rnnkit_pool pool, in
     c.members = members;
     c.maxlen = 12;
     const char *labels[] = {"neg", "pos"};
-    rnnkit_model *m = NULL;
-    rnnkit_error err;
-    if (rnnkit_model_create(&c, word_vocab(), labels, 2, seed, &m, &err))
-        fail_msg("%s", err.msg);
+    rnnkit_model *m = support_model(&c, word_vocab(), labels, 2, seed);
     make_docs((int)rnnkit_vocab_size(rnnkit_model_vocab(m)));
     return m;
 }
@@ -193,11 +166,12 @@ static void classifier_fps(const char *name, rnnkit_model *m, int maxlen, int ke
         fail_msg("%s", err.msg);
     snprintf(key, sizeof key, "%s.eval", name);
     golden(key, fnv(FNV0, ev, sizeof ev));
-    if (rnnkit_model_save(m, tmp("c.db"), &err))
+    if (rnnkit_model_save(m, support_tmp("c.db"), &err))
         fail_msg("%s", err.msg);
     for (int k = 0; k < rnnkit_model_num_members(m); k++) {
         rnnkit_model *l = NULL;
-        if (rnnkit_model_load(tmp("c.db"), RNNKIT_TASK_CLASSIFY, &l, &err) || rnnkit_model_keep_member(l, k, &err))
+        if (rnnkit_model_load(support_tmp("c.db"), RNNKIT_TASK_CLASSIFY, &l, &err) ||
+            rnnkit_model_keep_member(l, k, &err))
             fail_msg("%s", err.msg);
         snprintf(key, sizeof key, "%s.member%d", name, k);
         golden(key, fnv(FNV0, rnnkit_model_weights(l), rnnkit_model_num_params(l) * sizeof(float)));
@@ -230,14 +204,14 @@ static void test_golden_classifier_ensemble_resumed(void **state)
     o.train.seed = 5;
     o.maxlen = 12;
     o.train.patience = 0;
-    o.train.checkpoint_path = tmp("ens.db");
+    o.train.checkpoint_path = support_tmp("ens.db");
     int when[3] = {1, 4, 0};
     o.train.progress = stop_at;
     o.train.progress_ctx = when;
     rnnkit_error err;
     assert_int_equal(rnnkit_classifier_train(m, &train, &valid, &o, NULL, NULL, &err), RNNKIT_ERR_INTERRUPTED);
     rnnkit_model_free(m);
-    if (rnnkit_model_load(tmp("ens.db"), RNNKIT_TASK_CLASSIFY, &m, &err))
+    if (rnnkit_model_load(support_tmp("ens.db"), RNNKIT_TASK_CLASSIFY, &m, &err))
         fail_msg("%s", err.msg);
     o.train.resume = 1;
     o.train.progress = NULL;
@@ -250,7 +224,7 @@ static void test_golden_classifier_ensemble_resumed(void **state)
     classifier_fps("clf_ens", m, 12, 1);
     rnnkit_model_free(m);
     /* the file the checkpoints wrote holds the same networks */
-    if (rnnkit_model_load(tmp("ens.db"), RNNKIT_TASK_CLASSIFY, &m, &err))
+    if (rnnkit_model_load(support_tmp("ens.db"), RNNKIT_TASK_CLASSIFY, &m, &err))
         fail_msg("%s", err.msg);
     classifier_fps("clf_ens", m, 12, 1);
     rnnkit_model_free(m);
@@ -317,10 +291,7 @@ static rnnkit_model *generator(rnnkit_cell cell, uint64_t seed)
     c.dropout = 0.2f;
     c.embed_dropout = 0.1f;
     c.weight_drop = cell == RNNKIT_CELL_LSTM ? 0.2f : 0.0f;
-    rnnkit_model *m = NULL;
-    rnnkit_error err;
-    if (rnnkit_model_create(&c, word_vocab(), NULL, 0, seed, &m, &err))
-        fail_msg("%s", err.msg);
+    rnnkit_model *m = support_model(&c, word_vocab(), NULL, 0, seed);
     const int V = (int)rnnkit_vocab_size(rnnkit_model_vocab(m));
     /* a repetitive stream with some noise */
     uint64_t s = 77;
@@ -379,7 +350,7 @@ static void test_golden_generators(void **state)
     o.eval_every = 10;
     o.train.seed = 21;
     o.train.lr = 0.01;
-    o.train.checkpoint_path = tmp("gen.db");
+    o.train.checkpoint_path = support_tmp("gen.db");
     o.train.checkpoint_steps = 7;
     rnnkit_log_row *rows = NULL;
     int nrows = 0;
@@ -390,7 +361,7 @@ static void test_golden_generators(void **state)
     free(rows);
     generator_fps("gen_lstm", m);
     rnnkit_model_free(m);
-    if (rnnkit_model_load(tmp("gen.db"), RNNKIT_TASK_GENERATE, &m, &err))
+    if (rnnkit_model_load(support_tmp("gen.db"), RNNKIT_TASK_GENERATE, &m, &err))
         fail_msg("%s", err.msg);
     generator_fps("gen_lstm", m);
     rnnkit_model_free(m);
@@ -418,5 +389,5 @@ int main(void)
         cmocka_unit_test(test_golden_classifier_plateau_and_plain),
         cmocka_unit_test(test_golden_generators),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, support_teardown);
 }

@@ -40,6 +40,7 @@
 #include "model/model_internal.h"
 #include "rnnkit/model.h"
 #include "rnnkit/vocab.h"
+#include "support.h"
 
 #define EPS 1e-2f
 #define EPS2 2e-3f
@@ -56,15 +57,7 @@ static const int32_t LAB[NDOC] = {0, 2, 1, 2, 0};
 
 static rnnkit_model *network(rnnkit_cell cell, rnnkit_pool pool, int bidi, uint64_t seed)
 {
-    rnnkit_tok_config tc;
-    rnnkit_tok_config_default(&tc, RNNKIT_LEVEL_WORD);
-    rnnkit_vocab_builder *b = NULL;
-    rnnkit_vocab *v = NULL;
-    const char *text = "a b c d e f g h";
-    assert_int_equal(rnnkit_vocab_builder_new(&tc, &b, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_add(b, text, strlen(text), "t", NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_finish(b, 1, 0, &v, NULL), RNNKIT_OK);
-    rnnkit_vocab_builder_free(b);
+    rnnkit_vocab *v = support_vocab(RNNKIT_LEVEL_WORD, "a b c d e f g h", "t");
     rnnkit_model_config c;
     rnnkit_model_config_default(&c, RNNKIT_TASK_CLASSIFY);
     c.cell = cell;
@@ -78,10 +71,7 @@ static rnnkit_model *network(rnnkit_cell cell, rnnkit_pool pool, int bidi, uint6
     c.weight_drop = 0;
     c.maxlen = 0;
     const char *labels[] = {"x", "y", "z"};
-    rnnkit_model *m = NULL;
-    rnnkit_error err;
-    if (rnnkit_model_create(&c, v, labels, 3, seed, &m, &err))
-        fail_msg("%s", err.msg);
+    rnnkit_model *m = support_model(&c, v, labels, 3, seed);
     assert_int_equal(rnnkit_vocab_size(rnnkit_model_vocab(m)), 10);
     /* embeddings N(0,1) halved: the cells stay away from saturation */
     rnnkit__params *p = rnnkit__model_params(m);

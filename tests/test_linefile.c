@@ -23,39 +23,18 @@
 #include "rnnkit/linefile.h"
 #include "rnnkit/tokenizer.h"
 #include "rnnkit/vocab.h"
-
-static char scratch[64];
+#include "support.h"
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(scratch, sizeof scratch, "test_linefile_XXXXXX");
-    return mkdtemp(scratch) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *write_file(const char *name, const char *content)
-{
-    static char path[128];
-    snprintf(path, sizeof path, "%s/%s", scratch, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(content, f);
-    fclose(f);
-    return path;
+    return support_tmpdir_open("test_linefile_XXXXXX");
 }
 
 static void test_lines(void **state)
 {
     (void)state;
-    const char *p = write_file("a.txt", "\xEF\xBB\xBFone\r\ntwo\n\nlast");
+    const char *p = support_write("a.txt", "\xEF\xBB\xBFone\r\ntwo\n\nlast");
     rnnkit_linefile *f;
     rnnkit_error err;
     assert_int_equal(rnnkit_linefile_open(p, &f, &err), RNNKIT_OK);
@@ -77,7 +56,7 @@ static void test_lines(void **state)
 static void test_tsv(void **state)
 {
     (void)state;
-    const char *p = write_file("b.tsv", "pos\tgood film\nneg\tbad\tfilm\nno tab here\n");
+    const char *p = support_write("b.tsv", "pos\tgood film\nneg\tbad\tfilm\nno tab here\n");
     rnnkit_linefile *f;
     rnnkit_error err;
     const char *text;
@@ -93,10 +72,10 @@ static void test_tsv(void **state)
     assert_non_null(strstr(err.msg, where));
     rnnkit_linefile_close(f);
 
-    assert_int_not_equal(rnnkit_linefile_open(scratch, &f, &err), RNNKIT_OK); /* a directory */
+    assert_int_not_equal(rnnkit_linefile_open(support_tmpdir(), &f, &err), RNNKIT_OK); /* a directory */
     assert_non_null(strstr(err.msg, "directory"));
     char missing[128];
-    snprintf(missing, sizeof missing, "%s/none", scratch);
+    snprintf(missing, sizeof missing, "%s/none", support_tmpdir());
     assert_int_equal(rnnkit_linefile_open(missing, &f, &err), RNNKIT_ERR_IO);
 }
 
@@ -104,7 +83,7 @@ static void test_source_hash(void **state)
 {
     (void)state;
     const char *content = "a b\nb c\n";
-    const char *p = write_file("c.txt", content);
+    const char *p = support_write("c.txt", content);
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64, byte by byte */
     for (const char *s = content; *s; s++)
         h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
@@ -147,7 +126,7 @@ static void test_source_hash(void **state)
 
 static int count_entries(void)
 {
-    DIR *d = opendir(scratch);
+    DIR *d = opendir(support_tmpdir());
     int n = 0;
     for (struct dirent *e; (e = readdir(d));)
         n += e->d_name[0] != '.';
@@ -159,7 +138,7 @@ static void test_write_atomic(void **state)
 {
     (void)state;
     char path[128];
-    snprintf(path, sizeof path, "%s/page.html", scratch);
+    snprintf(path, sizeof path, "%s/page.html", support_tmpdir());
     rnnkit_error err;
     assert_int_equal(rnnkit_write_file_atomic(path, "<p>1</p>", 8, &err), RNNKIT_OK);
     FILE *f = fopen(path, "rb");
@@ -177,7 +156,7 @@ static void test_write_atomic(void **state)
     /* a directory that does not exist: an error naming the path, nothing left */
     int before = count_entries();
     char bad[160];
-    snprintf(bad, sizeof bad, "%s/no/such/dir.html", scratch);
+    snprintf(bad, sizeof bad, "%s/no/such/dir.html", support_tmpdir());
     assert_int_equal(rnnkit_write_file_atomic(bad, "x", 1, &err), RNNKIT_ERR_IO);
     assert_non_null(strstr(err.msg, bad));
     assert_int_equal(count_entries(), before);
@@ -192,5 +171,5 @@ int main(void)
         cmocka_unit_test(test_source_hash),
         cmocka_unit_test(test_write_atomic),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, support_teardown);
 }

@@ -20,49 +20,16 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "rnnkit/model.h"
 #include "rnnkit/vocab.h"
 #include "model/model_internal.h"
-
-static char tmpdir[256];
+#include "support.h"
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rnnkit-test-model-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tmp(const char *name)
-{
-    static char buf[4][320];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-static rnnkit_vocab *word_vocab(const char *text)
-{
-    rnnkit_tok_config cfg;
-    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
-    rnnkit_vocab_builder *b = NULL;
-    rnnkit_vocab *v = NULL;
-    assert_int_equal(rnnkit_vocab_builder_new(&cfg, &b, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_add(b, text, strlen(text), "test", NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_finish(b, 1, 0, &v, NULL), RNNKIT_OK);
-    rnnkit_vocab_builder_free(b);
-    return v;
+    return support_tmpdir_open("/tmp/rnnkit-test-model-XXXXXX");
 }
 
 static float small_weight_drop = 0.0f; /* set by the round-trip test only */
@@ -82,13 +49,8 @@ static rnnkit_model *small_classifier(rnnkit_cell cell, int bidi, rnnkit_pool po
     c.weight_drop = small_weight_drop;
     c.members = small_members;
     const char *labels[] = {"neg", "pos"};
-    rnnkit_model *m = NULL;
-    rnnkit_error err;
-    rnnkit_status st = rnnkit_model_create(&c, word_vocab("good bad great awful fine film plot not very"),
-                                           labels, 2, seed, &m, &err);
-    if (st)
-        fail_msg("%s", err.msg);
-    return m;
+    rnnkit_vocab *v = support_vocab(RNNKIT_LEVEL_WORD, "good bad great awful fine film plot not very", "test");
+    return support_model(&c, v, labels, 2, seed);
 }
 
 static void test_save_load_round_trip_is_bit_exact(void **state)
@@ -100,9 +62,9 @@ static void test_save_load_round_trip_is_bit_exact(void **state)
         rnnkit_model *m = small_classifier(cells[i], i != 1, (rnnkit_pool)i, 7);
         small_weight_drop = 0.0f;
         rnnkit_error err;
-        assert_int_equal(rnnkit_model_save(m, tmp("m.db"), &err), RNNKIT_OK);
+        assert_int_equal(rnnkit_model_save(m, support_tmp("m.db"), &err), RNNKIT_OK);
         rnnkit_model *l = NULL;
-        if (rnnkit_model_load(tmp("m.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
+        if (rnnkit_model_load(support_tmp("m.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
             fail_msg("%s", err.msg);
         const rnnkit__params *a = rnnkit__model_params(m), *b = rnnkit__model_params(l);
         assert_int_equal(a->count, b->count);
@@ -129,16 +91,6 @@ static void test_same_seed_same_weights_other_seed_other(void **state)
     rnnkit_model_free(c);
 }
 
-static void exec_sql(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
-    sqlite3_close(db);
-}
-
 static void expect_load_error(const char *path, rnnkit_status want, const char *needle)
 {
     rnnkit_model *m = NULL;
@@ -150,27 +102,20 @@ static void expect_load_error(const char *path, rnnkit_status want, const char *
         fail_msg("want status %d with '%s', got %d: %s", want, needle, st, err.msg);
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    char cmd[800];
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
-    assert_int_equal(system(cmd), 0);
-}
-
-/* A copy of tmp(good) changed by `sql` must fail to load with `want` and a
- * message holding `needle`. */
+/* A copy of support_tmp(good) changed by `sql` must fail to load with `want`
+ * and a message holding `needle`. */
 static void expect_tampered(const char *good, const char *sql, rnnkit_status want, const char *needle)
 {
-    copy_file(tmp(good), tmp("tampered.db"));
-    exec_sql(tmp("tampered.db"), sql);
-    expect_load_error(tmp("tampered.db"), want, needle);
+    support_copy_file(support_tmp(good), support_tmp("tampered.db"));
+    support_exec_sql(support_tmp("tampered.db"), sql);
+    expect_load_error(support_tmp("tampered.db"), want, needle);
 }
 
 static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
 {
     (void)state;
     rnnkit_model *m = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 3);
-    assert_int_equal(rnnkit_model_save(m, tmp("good.db"), NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_save(m, support_tmp("good.db"), NULL), RNNKIT_OK);
     rnnkit_model_free(m);
 
     /* a tampered tensor: one byte changed, the checksum no longer matches */
@@ -194,12 +139,12 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
     /* a weight drop out of range; and none stored (a file from before it existed) loads as 0 */
     expect_tampered("good.db", "UPDATE model_meta SET value = '1.5' WHERE key = 'weight_drop'",
                     RNNKIT_ERR_CORRUPT, "weight_drop");
-    copy_file(tmp("good.db"), tmp("t10.db"));
-    exec_sql(tmp("t10.db"), "DELETE FROM model_meta WHERE key = 'weight_drop'");
+    support_copy_file(support_tmp("good.db"), support_tmp("t10.db"));
+    support_exec_sql(support_tmp("t10.db"), "DELETE FROM model_meta WHERE key = 'weight_drop'");
     {
         rnnkit_model *old = NULL;
         rnnkit_error e;
-        if (rnnkit_model_load(tmp("t10.db"), RNNKIT_TASK_CLASSIFY, &old, &e))
+        if (rnnkit_model_load(support_tmp("t10.db"), RNNKIT_TASK_CLASSIFY, &old, &e))
             fail_msg("a file without weight_drop: %s", e.msg);
         assert_true(rnnkit_model_get_config(old)->weight_drop == 0.0f);
         rnnkit_model_free(old);
@@ -207,33 +152,33 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
     /* a future schema version */
     expect_tampered("good.db", "PRAGMA user_version = 99", RNNKIT_ERR_VERSION, "newer");
     /* a SQLite file from elsewhere */
-    exec_sql(tmp("other.db"), "CREATE TABLE t(x); INSERT INTO t VALUES(1);");
-    expect_load_error(tmp("other.db"), RNNKIT_ERR_FORMAT, "not an rnnkit model");
+    support_exec_sql(support_tmp("other.db"), "CREATE TABLE t(x); INSERT INTO t VALUES(1);");
+    expect_load_error(support_tmp("other.db"), RNNKIT_ERR_FORMAT, "not an rnnkit model");
     /* random bytes, and a truncated file */
-    FILE *f = fopen(tmp("junk.db"), "wb");
+    FILE *f = fopen(support_tmp("junk.db"), "wb");
     for (int i = 0; i < 4096; i++)
         fputc((i * 7919) & 255, f);
     fclose(f);
-    expect_load_error(tmp("junk.db"), RNNKIT_ERR_FORMAT, "not an rnnkit model");
-    copy_file(tmp("good.db"), tmp("t8.db"));
-    assert_int_equal(truncate(tmp("t8.db"), 3000), 0);
+    expect_load_error(support_tmp("junk.db"), RNNKIT_ERR_FORMAT, "not an rnnkit model");
+    support_copy_file(support_tmp("good.db"), support_tmp("t8.db"));
+    assert_int_equal(truncate(support_tmp("t8.db"), 3000), 0);
     rnnkit_model *x = NULL;
-    assert_int_not_equal(rnnkit_model_load(tmp("t8.db"), -1, &x, NULL), RNNKIT_OK);
+    assert_int_not_equal(rnnkit_model_load(support_tmp("t8.db"), -1, &x, NULL), RNNKIT_OK);
     assert_null(x);
     /* NaN weights */
-    copy_file(tmp("good.db"), tmp("t9.db"));
+    support_copy_file(support_tmp("good.db"), support_tmp("t9.db"));
     rnnkit_model *g = NULL;
-    assert_int_equal(rnnkit_model_load(tmp("good.db"), -1, &g, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_load(support_tmp("good.db"), -1, &g, NULL), RNNKIT_OK);
     rnnkit__model_params(g)->value[rnnkit__params_find(rnnkit__model_params(g), "fc.bias")->offset] = NAN;
-    assert_int_equal(rnnkit_model_save(g, tmp("t9.db"), NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_save(g, support_tmp("t9.db"), NULL), RNNKIT_OK);
     rnnkit_model_free(g);
-    expect_load_error(tmp("t9.db"), RNNKIT_ERR_CORRUPT, "NaN");
+    expect_load_error(support_tmp("t9.db"), RNNKIT_ERR_CORRUPT, "NaN");
     /* the wrong task */
     rnnkit_model *w = NULL;
     rnnkit_error err;
-    assert_int_equal(rnnkit_model_load(tmp("good.db"), RNNKIT_TASK_GENERATE, &w, &err), RNNKIT_ERR_FORMAT);
+    assert_int_equal(rnnkit_model_load(support_tmp("good.db"), RNNKIT_TASK_GENERATE, &w, &err), RNNKIT_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "classifier"));
-    expect_load_error(tmp("does-not-exist.db"), RNNKIT_ERR_IO, "cannot open");
+    expect_load_error(support_tmp("does-not-exist.db"), RNNKIT_ERR_IO, "cannot open");
 }
 
 /* Saving without training state (rnnkit_model_save is losing its state
@@ -290,12 +235,12 @@ static void test_failed_save_leaves_the_old_file(void **state)
     memset(name, 'm', 250);
     name[250] = '\0';
     memcpy(name, "long-", 5);
-    char longpath[sizeof tmpdir + sizeof name + 1];
+    char longpath[SUPPORT_TMPDIR_MAX + sizeof name + 1];
     const char *path = longpath;
-    snprintf(longpath, sizeof longpath, "%s/%s", tmpdir, name);
+    snprintf(longpath, sizeof longpath, "%s/%s", support_tmpdir(), name);
     /* saving there fails the same way: save beside it and rename */
-    assert_int_equal(save_plain(old, tmp("short.db"), &err), RNNKIT_OK);
-    assert_int_equal(rename(tmp("short.db"), path), 0);
+    assert_int_equal(save_plain(old, support_tmp("short.db"), &err), RNNKIT_OK);
+    assert_int_equal(rename(support_tmp("short.db"), path), 0);
     size_t n0, n1;
     unsigned char *before = read_all(path, &n0);
     assert_int_equal(save_plain(m, path, &err), RNNKIT_ERR_IO);
@@ -311,11 +256,11 @@ static void test_failed_save_leaves_the_old_file(void **state)
     assert_memory_equal(rnnkit__model_params(l)->value, rnnkit__model_params(old)->value, nold * sizeof(float));
     rnnkit_model_free(l);
     free(before);
-    assert_int_equal(count_entries(tmpdir, "long-"), 1);
+    assert_int_equal(count_entries(support_tmpdir(), "long-"), 1);
 
     /* 2. the temporary file cannot grow past 8 KiB: the save fails while
      * writing it, after it was created */
-    path = tmp("limited.db");
+    path = support_tmp("limited.db");
     assert_int_equal(save_plain(old, path, &err), RNNKIT_OK);
     before = read_all(path, &n0);
     assert_true(n0 > 8192); /* the limit is really in the way */
@@ -339,7 +284,7 @@ static void test_failed_save_leaves_the_old_file(void **state)
         fail_msg("%s", err.msg);
     assert_memory_equal(rnnkit__model_params(l)->value, rnnkit__model_params(old)->value, nold * sizeof(float));
     rnnkit_model_free(l);
-    assert_int_equal(count_entries(tmpdir, "limited.db"), 1); /* no limited.db.tmp-* left */
+    assert_int_equal(count_entries(support_tmpdir(), "limited.db"), 1); /* no limited.db.tmp-* left */
 
     /* and a directory that does not exist */
     assert_int_equal(save_plain(m, "/nonexistent-dir/x/m.db", &err), RNNKIT_ERR_IO);
@@ -532,15 +477,8 @@ static void test_inference_table_matches_the_plain_path(void **state)
 static void test_generator_sampler_agrees_with_batched_evaluation(void **state)
 {
     (void)state;
-    rnnkit_tok_config cfg;
-    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_CHAR);
-    rnnkit_vocab_builder *b = NULL;
-    rnnkit_vocab *v = NULL;
     const char *text = "abcabcabd\n春眠不觉晓\n";
-    assert_int_equal(rnnkit_vocab_builder_new(&cfg, &b, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_add(b, text, strlen(text), NULL, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_finish(b, 1, 0, &v, NULL), RNNKIT_OK);
-    rnnkit_vocab_builder_free(b);
+    rnnkit_vocab *v = support_vocab(RNNKIT_LEVEL_CHAR, text, NULL);
     rnnkit_model_config c;
     rnnkit_model_config_default(&c, RNNKIT_TASK_GENERATE);
     c.embed = 5;
@@ -671,21 +609,21 @@ static void test_ensemble_is_its_members_averaged(void **state)
     assert_float_equal(eacc, (double)correct / EN, 1e-12);
 
     /* the file holds every member; safetensors (one network) refuses the whole */
-    assert_int_equal(rnnkit_model_save(e, tmp("ens.db"), &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_save(e, support_tmp("ens.db"), &err), RNNKIT_OK);
     rnnkit_model *l = NULL;
-    if (rnnkit_model_load(tmp("ens.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
+    if (rnnkit_model_load(support_tmp("ens.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(rnnkit_model_num_members(l), M);
     assert_int_equal(rnnkit_model_num_ready(l), M);
     for (int k = 0; k < M; k++)
         assert_memory_equal(e->mw[k], l->mw[k], n * sizeof(float));
-    assert_int_equal(rnnkit_model_export_safetensors(l, tmp("ens.safetensors"), &err), RNNKIT_ERR_ARG);
+    assert_int_equal(rnnkit_model_export_safetensors(l, support_tmp("ens.safetensors"), &err), RNNKIT_ERR_ARG);
     assert_non_null(strstr(err.msg, "ensemble of 3"));
     assert_int_equal(rnnkit_model_keep_member(l, M, &err), RNNKIT_ERR_ARG);
     assert_int_equal(rnnkit_model_keep_member(l, 2, &err), RNNKIT_OK);
     assert_int_equal(rnnkit_model_num_members(l), 1);
     assert_memory_equal(rnnkit__model_params(l)->value, e->mw[2], n * sizeof(float));
-    assert_int_equal(rnnkit_model_export_safetensors(l, tmp("ens.safetensors"), &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_export_safetensors(l, support_tmp("ens.safetensors"), &err), RNNKIT_OK);
     /* a file claiming more members than it has tensors for is refused */
     expect_tampered("ens.db", "UPDATE model_meta SET value = '4' WHERE key = 'members'",
                     RNNKIT_ERR_CORRUPT, "member3.embedding.weight");
@@ -699,7 +637,8 @@ static void test_ensemble_is_its_members_averaged(void **state)
     rnnkit_model_config_default(&gc, RNNKIT_TASK_GENERATE);
     gc.members = 2;
     rnnkit_model *g = NULL;
-    assert_int_equal(rnnkit_model_create(&gc, word_vocab("a b c"), NULL, 0, 1, &g, &err), RNNKIT_ERR_ARG);
+    assert_int_equal(rnnkit_model_create(&gc, support_vocab(RNNKIT_LEVEL_WORD, "a b c", "test"), NULL, 0, 1, &g, &err),
+                     RNNKIT_ERR_ARG);
     assert_non_null(strstr(err.msg, "classifiers only"));
 }
 
@@ -727,17 +666,17 @@ static void test_ensemble_resumes_exactly_across_members(void **state)
     ensemble_data(a, &train, &valid);
     rnnkit_classifier_options o = ensemble_options(50);
     rnnkit_error err;
-    o.train.checkpoint_path = tmp("ens-a.db");
+    o.train.checkpoint_path = support_tmp("ens-a.db");
     if (rnnkit_classifier_train(a, &train, &valid, &o, NULL, NULL, &err))
         fail_msg("%s", err.msg);
     int when[3] = {1, 3, 0};
-    o.train.checkpoint_path = tmp("ens-b.db");
+    o.train.checkpoint_path = support_tmp("ens-b.db");
     o.train.progress = stop_in_member;
     o.train.progress_ctx = when;
     assert_int_equal(rnnkit_classifier_train(b, &train, &valid, &o, NULL, NULL, &err), RNNKIT_ERR_INTERRUPTED);
     rnnkit_model_free(b);
     rnnkit_model *mid = NULL;
-    if (rnnkit_model_load(tmp("ens-b.db"), RNNKIT_TASK_CLASSIFY, &mid, &err))
+    if (rnnkit_model_load(support_tmp("ens-b.db"), RNNKIT_TASK_CLASSIFY, &mid, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(rnnkit_model_num_members(mid), 3);
     assert_int_equal(rnnkit_model_num_ready(mid), 2);
@@ -751,8 +690,8 @@ static void test_ensemble_resumes_exactly_across_members(void **state)
         if (memcmp(a->mw[k], mid->mw[k], n * sizeof(float)))
             fail_msg("member %d after the resume differs from the uninterrupted run", k);
     rnnkit_model *fa = NULL, *fb = NULL;
-    if (rnnkit_model_load(tmp("ens-a.db"), RNNKIT_TASK_CLASSIFY, &fa, &err) ||
-        rnnkit_model_load(tmp("ens-b.db"), RNNKIT_TASK_CLASSIFY, &fb, &err))
+    if (rnnkit_model_load(support_tmp("ens-a.db"), RNNKIT_TASK_CLASSIFY, &fa, &err) ||
+        rnnkit_model_load(support_tmp("ens-b.db"), RNNKIT_TASK_CLASSIFY, &fb, &err))
         fail_msg("%s", err.msg);
     for (int k = 0; k < 3; k++)
         assert_memory_equal(fa->mw[k], fb->mw[k], n * sizeof(float));
@@ -780,5 +719,5 @@ int main(void)
         cmocka_unit_test(test_ensemble_is_its_members_averaged),
         cmocka_unit_test(test_ensemble_resumes_exactly_across_members),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, support_teardown);
 }

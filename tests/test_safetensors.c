@@ -36,48 +36,16 @@
 #include "model/model_internal.h"
 #include "rnnkit/model.h"
 #include "rnnkit/vocab.h"
-
-static char tmpdir[256];
+#include "support.h"
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rnnkit-test-st-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tmp(const char *name)
-{
-    static char buf[4][320];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
+    return support_tmpdir_open("/tmp/rnnkit-test-st-XXXXXX");
 }
 
 /* ---------------------------------------------------------------------- */
 /* Models */
-
-static rnnkit_vocab *word_vocab(const char *text)
-{
-    rnnkit_tok_config cfg;
-    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
-    rnnkit_vocab_builder *b = NULL;
-    rnnkit_vocab *v = NULL;
-    assert_int_equal(rnnkit_vocab_builder_new(&cfg, &b, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_add(b, text, strlen(text), "test", NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_vocab_builder_finish(b, 1, 0, &v, NULL), RNNKIT_OK);
-    rnnkit_vocab_builder_free(b);
-    return v;
-}
 
 static rnnkit_model *classifier(rnnkit_cell cell, int layers, int bidi, int embed, int hidden, uint64_t seed,
                                 const char *const *labels)
@@ -91,11 +59,8 @@ static rnnkit_model *classifier(rnnkit_cell cell, int layers, int bidi, int embe
     c.layers = layers;
     c.bidirectional = bidi;
     c.pool = RNNKIT_POOL_MEAN;
-    rnnkit_model *m = NULL;
-    rnnkit_error err;
-    if (rnnkit_model_create(&c, word_vocab("good bad film plot"), labels ? labels : plain, 2, seed, &m, &err))
-        fail_msg("%s", err.msg);
-    return m;
+    rnnkit_vocab *v = support_vocab(RNNKIT_LEVEL_WORD, "good bad film plot", "test");
+    return support_model(&c, v, labels ? labels : plain, 2, seed);
 }
 
 /* The small model most tests write files for: GRU, 1 layer, E 3, H 3.
@@ -307,17 +272,17 @@ static void test_export_import_round_trip_is_bit_identical(void **state)
         assert_int_equal(pa->count, pb->count);
         assert_memory_not_equal(pa->value, pb->value, pa->count * sizeof(float));
         rnnkit_error err;
-        if (rnnkit_model_export_safetensors(a, tmp("a.safetensors"), &err))
+        if (rnnkit_model_export_safetensors(a, support_tmp("a.safetensors"), &err))
             fail_msg("%s", err.msg);
-        if (rnnkit_model_import_safetensors(b, tmp("a.safetensors"), &err))
+        if (rnnkit_model_import_safetensors(b, support_tmp("a.safetensors"), &err))
             fail_msg("%s", err.msg);
         /* the whole block, the alignment gaps between tensors included: an
          * import writes the tensors and nothing else */
         assert_memory_equal(pa->value, pb->value, pa->count * sizeof(float));
         /* and the imported model exports the same bytes */
-        assert_int_equal(rnnkit_model_export_safetensors(b, tmp("b.safetensors"), &err), RNNKIT_OK);
+        assert_int_equal(rnnkit_model_export_safetensors(b, support_tmp("b.safetensors"), &err), RNNKIT_OK);
         char cmd[800];
-        snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", tmp("a.safetensors"), tmp("b.safetensors"));
+        snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", support_tmp("a.safetensors"), support_tmp("b.safetensors"));
         assert_int_equal(system(cmd), 0);
         rnnkit_model_free(a);
         rnnkit_model_free(b);
@@ -329,10 +294,11 @@ static void test_export_import_round_trip_is_bit_identical(void **state)
     c.hidden = 4;
     c.layers = 2;
     rnnkit_model *g1 = NULL, *g2 = NULL;
-    assert_int_equal(rnnkit_model_create(&c, word_vocab("a b c d"), NULL, 0, 5, &g1, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_model_create(&c, word_vocab("a b c d"), NULL, 0, 6, &g2, NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_model_export_safetensors(g1, tmp("g.safetensors"), NULL), RNNKIT_OK);
-    assert_int_equal(rnnkit_model_import_safetensors(g2, tmp("g.safetensors"), NULL), RNNKIT_OK);
+    const rnnkit_level word = RNNKIT_LEVEL_WORD;
+    assert_int_equal(rnnkit_model_create(&c, support_vocab(word, "a b c d", "test"), NULL, 0, 5, &g1, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_create(&c, support_vocab(word, "a b c d", "test"), NULL, 0, 6, &g2, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_export_safetensors(g1, support_tmp("g.safetensors"), NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_import_safetensors(g2, support_tmp("g.safetensors"), NULL), RNNKIT_OK);
     assert_memory_equal(rnnkit__model_params(g1)->value, rnnkit__model_params(g2)->value,
                         rnnkit__model_params(g1)->count * sizeof(float));
     rnnkit_model_free(g1);
@@ -345,8 +311,8 @@ static void test_export_layout(void **state)
 {
     (void)state;
     rnnkit_model *m = small(1);
-    assert_int_equal(rnnkit_model_export_safetensors(m, tmp("s.safetensors"), NULL), RNNKIT_OK);
-    FILE *fp = fopen(tmp("s.safetensors"), "rb");
+    assert_int_equal(rnnkit_model_export_safetensors(m, support_tmp("s.safetensors"), NULL), RNNKIT_OK);
+    FILE *fp = fopen(support_tmp("s.safetensors"), "rb");
     assert_non_null(fp);
     unsigned char len8[8];
     assert_int_equal(fread(len8, 1, 8, fp), 8);
@@ -402,9 +368,9 @@ static void check_16bit(const char *dtype, const half_case *table, int n)
     for (int v = 0; v < f.n; v++)
         for (size_t i = 0; i < f.t[v].nbytes / 2; i++)
             memcpy(f.t[v].data + 2 * i, &table[(i + 3 * (size_t)v) % (size_t)n].bits, 2);
-    st_write(tmp("h.safetensors"), &f);
+    st_write(support_tmp("h.safetensors"), &f);
     rnnkit_error err;
-    if (rnnkit_model_import_safetensors(m, tmp("h.safetensors"), &err))
+    if (rnnkit_model_import_safetensors(m, support_tmp("h.safetensors"), &err))
         fail_msg("%s: %s", dtype, err.msg);
     const rnnkit__params *p = rnnkit__model_params(m);
     int E = rnnkit_model_get_config(m)->embed;
@@ -499,9 +465,9 @@ static void test_f32_and_f64_convert_exactly(void **state)
                 else
                     memcpy(f.t[v].data + 4 * i, &f32[(i + (size_t)v) % (size_t)n32], 4);
             }
-        st_write(tmp("f.safetensors"), &f);
+        st_write(support_tmp("f.safetensors"), &f);
         rnnkit_error err;
-        if (rnnkit_model_import_safetensors(m, tmp("f.safetensors"), &err))
+        if (rnnkit_model_import_safetensors(m, support_tmp("f.safetensors"), &err))
             fail_msg("%s", err.msg);
         const rnnkit__params *p = rnnkit__model_params(m);
         int E = rnnkit_model_get_config(m)->embed;
@@ -571,9 +537,9 @@ static void test_nan_and_inf_are_refused_naming_the_tensor(void **state)
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         /* the same file without the bad value imports */
-        write_with_value(m, tmp("ok.safetensors"), cases[c].dtype, cases[c].name, 0, NULL);
+        write_with_value(m, support_tmp("ok.safetensors"), cases[c].dtype, cases[c].name, 0, NULL);
         float *saved = snapshot(m);
-        assert_int_equal(rnnkit_model_import_safetensors(m, tmp("ok.safetensors"), NULL), RNNKIT_OK);
+        assert_int_equal(rnnkit_model_import_safetensors(m, support_tmp("ok.safetensors"), NULL), RNNKIT_OK);
         {
             const rnnkit__params *p = rnnkit__model_params(m);
             const rnnkit__param_view *last = &p->views[p->nviews - 1];
@@ -582,10 +548,11 @@ static void test_nan_and_inf_are_refused_naming_the_tensor(void **state)
         /* back to distinct weights, so an import that wrote anything shows */
         memcpy(rnnkit__model_params(m)->value, saved, rnnkit__model_params(m)->count * sizeof(float));
         free(saved);
-        write_with_value(m, tmp("bad.safetensors"), cases[c].dtype, cases[c].name, cases[c].index, cases[c].bad);
+        write_with_value(m, support_tmp("bad.safetensors"), cases[c].dtype, cases[c].name, cases[c].index,
+                         cases[c].bad);
         char needle[128];
         snprintf(needle, sizeof needle, "tensor '%s' holds NaN or Inf at index %zu", cases[c].name, cases[c].index);
-        expect_import_error(m, tmp("bad.safetensors"), RNNKIT_ERR_NUMERIC, needle);
+        expect_import_error(m, support_tmp("bad.safetensors"), RNNKIT_ERR_NUMERIC, needle);
     }
     rnnkit_model_free(m);
 }
@@ -609,9 +576,9 @@ static void test_tensors_that_do_not_fit_are_refused(void **state)
 
     /* the hand-written file as it is imports, bit for bit */
     FRESH();
-    st_write(tmp("t.safetensors"), &f);
+    st_write(support_tmp("t.safetensors"), &f);
     float *saved = snapshot(m);
-    assert_int_equal(rnnkit_model_import_safetensors(m, tmp("t.safetensors"), NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_import_safetensors(m, support_tmp("t.safetensors"), NULL), RNNKIT_OK);
     assert_memory_equal(rnnkit__model_params(m)->value, ps->value, ps->count * sizeof(float));
     memcpy(rnnkit__model_params(m)->value, saved, ps->count * sizeof(float));
     free(saved);
@@ -631,10 +598,10 @@ static void test_tensors_that_do_not_fit_are_refused(void **state)
         st_tensor *t = st_find(&f, "fc.weight");
         t->ndim = shapes[s].ndim;
         memcpy(t->shape, shapes[s].shape, (size_t)t->ndim * sizeof(int64_t));
-        st_write(tmp("t.safetensors"), &f);
+        st_write(support_tmp("t.safetensors"), &f);
         char needle[160];
         snprintf(needle, sizeof needle, "tensor 'fc.weight' %s", shapes[s].say);
-        expect_import_error(m, tmp("t.safetensors"), RNNKIT_ERR_SHAPE, needle);
+        expect_import_error(m, support_tmp("t.safetensors"), RNNKIT_ERR_SHAPE, needle);
         st_free(&f);
     }
     /* a scalar where a vector is needed: fc.bias [2] as [] (4 bytes) */
@@ -644,15 +611,15 @@ static void test_tensors_that_do_not_fit_are_refused(void **state)
         t->ndim = 0;
         t->nbytes = 4;
     }
-    st_write(tmp("t.safetensors"), &f);
-    expect_import_error(m, tmp("t.safetensors"), RNNKIT_ERR_SHAPE, "tensor 'fc.bias' has shape [scalar]");
+    st_write(support_tmp("t.safetensors"), &f);
+    expect_import_error(m, support_tmp("t.safetensors"), RNNKIT_ERR_SHAPE, "tensor 'fc.bias' has shape [scalar]");
     st_free(&f);
 
     /* a missing tensor */
     FRESH();
     st_remove(&f, "rnn.bias_hh_l0");
-    st_write(tmp("t.safetensors"), &f);
-    expect_import_error(m, tmp("t.safetensors"), RNNKIT_ERR_SHAPE, "tensor 'rnn.bias_hh_l0' is missing");
+    st_write(support_tmp("t.safetensors"), &f);
+    expect_import_error(m, support_tmp("t.safetensors"), RNNKIT_ERR_SHAPE, "tensor 'rnn.bias_hh_l0' is missing");
     st_free(&f);
 
     /* an extra tensor (a second layer this model does not have) */
@@ -661,35 +628,35 @@ static void test_tensors_that_do_not_fit_are_refused(void **state)
         static const int64_t sh[] = {9, 3};
         st_add(&f, "rnn.weight_ih_l1", "F32", 2, sh, 9 * 3 * 4);
     }
-    st_write(tmp("t.safetensors"), &f);
-    expect_import_error(m, tmp("t.safetensors"), RNNKIT_ERR_SHAPE, "tensor 'rnn.weight_ih_l1' has no place");
+    st_write(support_tmp("t.safetensors"), &f);
+    expect_import_error(m, support_tmp("t.safetensors"), RNNKIT_ERR_SHAPE, "tensor 'rnn.weight_ih_l1' has no place");
     st_free(&f);
 
     /* an unknown dtype, and a known one of the wrong width for the bytes */
     FRESH();
     snprintf(st_find(&f, "fc.bias")->dtype, 8, "I32");
-    st_write(tmp("t.safetensors"), &f);
-    expect_refused(m, tmp("t.safetensors"), RNNKIT_ERR_FORMAT, "tensor 'fc.bias' has dtype I32");
+    st_write(support_tmp("t.safetensors"), &f);
+    expect_refused(m, support_tmp("t.safetensors"), RNNKIT_ERR_FORMAT, "tensor 'fc.bias' has dtype I32");
     st_free(&f);
     FRESH();
     snprintf(st_find(&f, "fc.bias")->dtype, 8, "F64"); /* 8 bytes hold one F64, the shape says two */
-    st_write(tmp("t.safetensors"), &f);
-    expect_refused(m, tmp("t.safetensors"), RNNKIT_ERR_FORMAT, "tensor 'fc.bias': data_offsets [");
+    st_write(support_tmp("t.safetensors"), &f);
+    expect_refused(m, support_tmp("t.safetensors"), RNNKIT_ERR_FORMAT, "tensor 'fc.bias': data_offsets [");
     st_free(&f);
 
     /* a tensor entry without data_offsets / dtype / shape */
-    write_header_only(tmp("t.safetensors"), "{\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8);
-    expect_refused(m, tmp("t.safetensors"), RNNKIT_ERR_FORMAT, "tensor 'fc.bias' lacks data_offsets");
-    write_header_only(tmp("t.safetensors"), "{\"fc.bias\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
-    expect_refused(m, tmp("t.safetensors"), RNNKIT_ERR_FORMAT, "tensor 'fc.bias' lacks a dtype");
-    write_header_only(tmp("t.safetensors"), "{\"fc.bias\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", 8);
-    expect_refused(m, tmp("t.safetensors"), RNNKIT_ERR_FORMAT, "tensor 'fc.bias' lacks a shape");
+    write_header_only(support_tmp("t.safetensors"), "{\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8);
+    expect_refused(m, support_tmp("t.safetensors"), RNNKIT_ERR_FORMAT, "tensor 'fc.bias' lacks data_offsets");
+    write_header_only(support_tmp("t.safetensors"), "{\"fc.bias\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+    expect_refused(m, support_tmp("t.safetensors"), RNNKIT_ERR_FORMAT, "tensor 'fc.bias' lacks a dtype");
+    write_header_only(support_tmp("t.safetensors"), "{\"fc.bias\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", 8);
+    expect_refused(m, support_tmp("t.safetensors"), RNNKIT_ERR_FORMAT, "tensor 'fc.bias' lacks a shape");
     /* a tensor named twice */
-    write_header_only(tmp("t.safetensors"),
+    write_header_only(support_tmp("t.safetensors"),
                       "{\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                       "\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}",
                       16);
-    expect_refused(m, tmp("t.safetensors"), RNNKIT_ERR_FORMAT, "tensor 'fc.bias' appears twice");
+    expect_refused(m, support_tmp("t.safetensors"), RNNKIT_ERR_FORMAT, "tensor 'fc.bias' appears twice");
 #undef FRESH
     rnnkit_model_free(src);
     rnnkit_model_free(m);
@@ -725,8 +692,8 @@ static void test_bad_data_offsets_are_refused(void **state)
         int64_t b0 = cases[c].t->begin, e0 = cases[c].t->end;
         cases[c].t->begin = cases[c].begin;
         cases[c].t->end = cases[c].end;
-        st_write(tmp("o.safetensors"), &f);
-        expect_refused(m, tmp("o.safetensors"), RNNKIT_ERR_FORMAT, cases[c].needle);
+        st_write(support_tmp("o.safetensors"), &f);
+        expect_refused(m, support_tmp("o.safetensors"), RNNKIT_ERR_FORMAT, cases[c].needle);
         cases[c].t->begin = b0;
         cases[c].t->end = e0;
     }
@@ -751,15 +718,15 @@ static void test_overlapping_data_offsets_are_refused(void **state)
     for (int shift = 0; shift <= 20; shift += 20) {
         b->begin = (int64_t)off + shift;
         b->end = b->begin + 36;
-        st_write(tmp("ov.safetensors"), &f);
-        expect_refused(m, tmp("ov.safetensors"), RNNKIT_ERR_FORMAT,
+        st_write(support_tmp("ov.safetensors"), &f);
+        expect_refused(m, support_tmp("ov.safetensors"), RNNKIT_ERR_FORMAT,
                        "tensors 'rnn.bias_ih_l0' and 'rnn.bias_hh_l0' overlap in the data");
     }
     /* adjacent is fine: b right after a (its own place) */
     b->begin = (int64_t)off + 36;
     b->end = b->begin + 36;
-    st_write(tmp("ov.safetensors"), &f);
-    assert_int_equal(rnnkit_model_import_safetensors(m, tmp("ov.safetensors"), NULL), RNNKIT_OK);
+    st_write(support_tmp("ov.safetensors"), &f);
+    assert_int_equal(rnnkit_model_import_safetensors(m, support_tmp("ov.safetensors"), NULL), RNNKIT_OK);
     st_free(&f);
     rnnkit_model_free(m);
 }
@@ -772,8 +739,8 @@ static void test_truncated_files_and_bad_header_lengths_are_refused(void **state
     (void)state;
     rnnkit_model *m = small(10);
     rnnkit_model *src = small(11);
-    assert_int_equal(rnnkit_model_export_safetensors(src, tmp("x.safetensors"), NULL), RNNKIT_OK);
-    FILE *fp = fopen(tmp("x.safetensors"), "rb");
+    assert_int_equal(rnnkit_model_export_safetensors(src, support_tmp("x.safetensors"), NULL), RNNKIT_OK);
+    FILE *fp = fopen(support_tmp("x.safetensors"), "rb");
     assert_non_null(fp);
     fseek(fp, 0, SEEK_END);
     size_t size = (size_t)ftell(fp);
@@ -790,29 +757,29 @@ static void test_truncated_files_and_bad_header_lengths_are_refused(void **state
     char needle[128];
 
     /* the last float cut off: the last tensor no longer fits */
-    fp = fopen(tmp("cut.safetensors"), "wb");
+    fp = fopen(support_tmp("cut.safetensors"), "wb");
     assert_int_equal(fwrite(bytes, 1, size - 4, fp), size - 4);
     fclose(fp);
     snprintf(needle, sizeof needle, "tensor '%s': data_offsets", last);
-    expect_refused(m, tmp("cut.safetensors"), RNNKIT_ERR_FORMAT, needle);
+    expect_refused(m, support_tmp("cut.safetensors"), RNNKIT_ERR_FORMAT, needle);
     /* cut inside the header, and inside the length */
-    assert_int_equal(truncate(tmp("cut.safetensors"), (off_t)(8 + hlen / 2)), 0);
-    expect_refused(m, tmp("cut.safetensors"), RNNKIT_ERR_FORMAT, "header length");
-    assert_int_equal(truncate(tmp("cut.safetensors"), 5), 0);
-    expect_refused(m, tmp("cut.safetensors"), RNNKIT_ERR_FORMAT, "not a safetensors file (5 bytes)");
-    assert_int_equal(truncate(tmp("cut.safetensors"), 0), 0);
-    expect_refused(m, tmp("cut.safetensors"), RNNKIT_ERR_FORMAT, "not a safetensors file (0 bytes)");
+    assert_int_equal(truncate(support_tmp("cut.safetensors"), (off_t)(8 + hlen / 2)), 0);
+    expect_refused(m, support_tmp("cut.safetensors"), RNNKIT_ERR_FORMAT, "header length");
+    assert_int_equal(truncate(support_tmp("cut.safetensors"), 5), 0);
+    expect_refused(m, support_tmp("cut.safetensors"), RNNKIT_ERR_FORMAT, "not a safetensors file (5 bytes)");
+    assert_int_equal(truncate(support_tmp("cut.safetensors"), 0), 0);
+    expect_refused(m, support_tmp("cut.safetensors"), RNNKIT_ERR_FORMAT, "not a safetensors file (0 bytes)");
 
     /* header lengths: one past the file, zero, 2^64 - 1, 2^63 */
     uint64_t lens[] = {size - 8 + 1, 0, UINT64_MAX, (uint64_t)1 << 63};
     for (int i = 0; i < 4; i++) {
-        write_raw(tmp("len.safetensors"), lens[i], (const char *)bytes + 8, size - 8, NULL, 0);
+        write_raw(support_tmp("len.safetensors"), lens[i], (const char *)bytes + 8, size - 8, NULL, 0);
         snprintf(needle, sizeof needle, "header length %llu in a %zu-byte file", (unsigned long long)lens[i], size);
-        expect_refused(m, tmp("len.safetensors"), RNNKIT_ERR_FORMAT, needle);
+        expect_refused(m, support_tmp("len.safetensors"), RNNKIT_ERR_FORMAT, needle);
     }
     /* not a file at all */
-    expect_import_error(m, tmpdir, RNNKIT_ERR_IO, "not a regular file");
-    expect_import_error(m, tmp("nope.safetensors"), RNNKIT_ERR_IO, "cannot open");
+    expect_import_error(m, support_tmpdir(), RNNKIT_ERR_IO, "not a regular file");
+    expect_import_error(m, support_tmp("nope.safetensors"), RNNKIT_ERR_IO, "cannot open");
     free(bytes);
     rnnkit_model_free(src);
     rnnkit_model_free(m);
@@ -861,8 +828,8 @@ static void test_malformed_json_is_refused_with_the_byte_offset(void **state)
         {"{\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":", "unexpected end"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        write_header_only(tmp("j.safetensors"), cases[c].header, 8);
-        expect_refused(m, tmp("j.safetensors"), RNNKIT_ERR_FORMAT, cases[c].needle);
+        write_header_only(support_tmp("j.safetensors"), cases[c].header, 8);
+        expect_refused(m, support_tmp("j.safetensors"), RNNKIT_ERR_FORMAT, cases[c].needle);
     }
     /* nesting: skipped values may nest 64 deep, not 65 */
     for (int depth = 63; depth <= 65; depth++) {
@@ -873,11 +840,11 @@ static void test_malformed_json_is_refused_with_the_byte_offset(void **state)
         for (int i = 0; i < depth; i++)
             h[n++] = ']';
         snprintf(h + n, sizeof h - (size_t)n, "}}");
-        write_header_only(tmp("j.safetensors"), h, 8);
+        write_header_only(support_tmp("j.safetensors"), h, 8);
         char **k, **v;
         int nm;
         rnnkit_error err;
-        rnnkit_status st = rnnkit_safetensors_metadata(tmp("j.safetensors"), &k, &v, &nm, &err);
+        rnnkit_status st = rnnkit_safetensors_metadata(support_tmp("j.safetensors"), &k, &v, &nm, &err);
         if (depth <= 64) {
             assert_int_equal(st, RNNKIT_OK);
             assert_int_equal(nm, 0);
@@ -889,8 +856,8 @@ static void test_malformed_json_is_refused_with_the_byte_offset(void **state)
     }
     /* a bare empty header is a valid file with no tensors: the model needs
      * its tensors, the first is missing */
-    write_header_only(tmp("j.safetensors"), "{}", 0);
-    expect_import_error(m, tmp("j.safetensors"), RNNKIT_ERR_SHAPE, "tensor 'embedding.weight' is missing");
+    write_header_only(support_tmp("j.safetensors"), "{}", 0);
+    expect_import_error(m, support_tmp("j.safetensors"), RNNKIT_ERR_SHAPE, "tensor 'embedding.weight' is missing");
     rnnkit_model_free(m);
 }
 
@@ -902,11 +869,11 @@ static void test_metadata_reads_back_the_configuration(void **state)
     (void)state;
     static const char *const labels[] = {"ne\"g", "p\\os\t\xc3\xa9"};
     rnnkit_model *m = classifier(RNNKIT_CELL_LSTM, 2, 1, 4, 5, 13, labels);
-    assert_int_equal(rnnkit_model_export_safetensors(m, tmp("m.safetensors"), NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_export_safetensors(m, support_tmp("m.safetensors"), NULL), RNNKIT_OK);
     char **k = NULL, **v = NULL;
     int n = 0;
     rnnkit_error err;
-    if (rnnkit_safetensors_metadata(tmp("m.safetensors"), &k, &v, &n, &err))
+    if (rnnkit_safetensors_metadata(support_tmp("m.safetensors"), &k, &v, &n, &err))
         fail_msg("%s", err.msg);
     char vocab[16];
     snprintf(vocab, sizeof vocab, "%lld", (long long)rnnkit_vocab_size(rnnkit_model_vocab(m)));
@@ -949,11 +916,11 @@ static void test_metadata_reads_back_the_configuration(void **state)
     rnnkit_model_free(m);
 
     /* escapes decoded; a header without tensors is fine for metadata */
-    write_header_only(tmp("e.safetensors"),
+    write_header_only(support_tmp("e.safetensors"),
                       "{ \"__metadata__\" : { \"a\\/b\" : \"\\\"q\\\\\\b\\f\\n\\r\\t\" ,"
                       " \"\\u00e9\\u4e2d\" : \"\\ud83d\\ude00\\uD834\\uDD1E\", \"\":\"\" } }",
                       0);
-    assert_int_equal(rnnkit_safetensors_metadata(tmp("e.safetensors"), &k, &v, &n, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_safetensors_metadata(support_tmp("e.safetensors"), &k, &v, &n, &err), RNNKIT_OK);
     assert_int_equal(n, 3);
     assert_string_equal(k[0], "a/b");
     assert_string_equal(v[0], "\"q\\\b\f\n\r\t");
@@ -963,9 +930,10 @@ static void test_metadata_reads_back_the_configuration(void **state)
     assert_string_equal(v[2], "");
     rnnkit_safetensors_metadata_free(k, v, n);
     /* no metadata: n = 0, NULL arrays */
-    write_header_only(tmp("e.safetensors"), "{\"fc.bias\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4);
+    write_header_only(support_tmp("e.safetensors"),
+                      "{\"fc.bias\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4);
     k = v = (char **)1;
-    assert_int_equal(rnnkit_safetensors_metadata(tmp("e.safetensors"), &k, &v, &n, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_safetensors_metadata(support_tmp("e.safetensors"), &k, &v, &n, &err), RNNKIT_OK);
     assert_int_equal(n, 0);
     assert_null(k);
     assert_null(v);
@@ -988,5 +956,5 @@ int main(void)
         cmocka_unit_test(test_malformed_json_is_refused_with_the_byte_offset),
         cmocka_unit_test(test_metadata_reads_back_the_configuration),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, support_teardown);
 }

@@ -26,15 +26,14 @@
 
 #include "rnnkit/series.h"
 #include "series/series_internal.h"
+#include "support.h"
 
 /* ------------------------------------------------------------- helpers */
 
-static char tmp_root[200];
-
-/* Writes n bytes to tmp_root/name; the path goes to path[0..256). */
+/* Writes n bytes to support_tmpdir()/name; the path goes to path[0..256). */
 static void write_tmp(const char *name, const void *data, size_t n, char *path)
 {
-    int w = snprintf(path, 256, "%s/%.40s", tmp_root, name);
+    int w = snprintf(path, 256, "%s/%.40s", support_tmpdir(), name);
     assert_true(w > 0 && w < 256);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
@@ -76,16 +75,9 @@ static int setup(void **state)
 {
     (void)state;
     const char *base = getenv("TMPDIR");
-    snprintf(tmp_root, sizeof tmp_root, "%s/rnnkit_series_XXXXXX", base && *base ? base : "/tmp");
-    return mkdtemp(tmp_root) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
-    return system(cmd) == 0 ? 0 : -1;
+    char pattern[200];
+    snprintf(pattern, sizeof pattern, "%s/rnnkit_series_XXXXXX", base && *base ? base : "/tmp");
+    return support_tmpdir_open(pattern);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -416,7 +408,7 @@ static void test_many_rows(void **state)
     (void)state;
     const size_t n = 300000;
     char path[256];
-    snprintf(path, sizeof path, "%s/many.csv", tmp_root);
+    snprintf(path, sizeof path, "%s/many.csv", support_tmpdir());
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     fprintf(f, "Date,x,y\n");
@@ -503,5 +495,5 @@ int main(void)
         cmocka_unit_test(test_many_rows),
         cmocka_unit_test(test_from_values_and_cells),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, support_teardown);
 }

@@ -17,37 +17,19 @@
 #include <unistd.h>
 
 #include "rnnkit/text.h"
+#include "support.h"
 
-static char scratch[64];
 static char pa[128], pb[128], pempty[128];
-
-static void put(char *path, const char *name, const char *content)
-{
-    snprintf(path, 128, "%s/%s", scratch, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(content, f);
-    fclose(f);
-}
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(scratch, sizeof scratch, "test_text_XXXXXX");
-    if (!mkdtemp(scratch))
+    if (support_tmpdir_open("test_text_XXXXXX"))
         return -1;
-    put(pa, "a.txt", "abba\n");
-    put(pb, "b.txt", "cab");
-    put(pempty, "e.txt", " \n\t");
+    snprintf(pa, sizeof pa, "%s", support_write("a.txt", "abba\n"));
+    snprintf(pb, sizeof pb, "%s", support_write("b.txt", "cab"));
+    snprintf(pempty, sizeof pempty, "%s", support_write("e.txt", " \n\t"));
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static rnnkit_vocab *char_vocab(const char *const *paths, int n)
@@ -143,5 +125,5 @@ int main(void)
         cmocka_unit_test(test_prime),
         cmocka_unit_test(test_longest_copy),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, support_teardown);
 }

@@ -20,28 +20,17 @@
 
 #include "rnnkit/vocab.h"
 #include "tokenizer/vocab_internal.h"
-
-/* A scratch directory per test run (removed by the teardown). */
-static char scratch[64];
+#include "support.h"
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(scratch, sizeof scratch, "test_vocab_XXXXXX");
-    return mkdtemp(scratch) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
-    return system(cmd) == 0 ? 0 : -1;
+    return support_tmpdir_open("test_vocab_XXXXXX"); /* removed by support_teardown */
 }
 
 static void path_in_scratch(char *buf, size_t cap, const char *name)
 {
-    snprintf(buf, cap, "%s/%s", scratch, name);
+    snprintf(buf, cap, "%s/%s", support_tmpdir(), name);
 }
 
 static rnnkit_vocab *build_with(const rnnkit_tok_config *cfg, const char *const *docs, size_t n,
@@ -481,5 +470,5 @@ int main(void)
         cmocka_unit_test(test_pad_batch_matches_keras_pad_sequences),
         cmocka_unit_test(test_ids_agree_with_keras_tokenizer_on_lowercase_ascii_words),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, support_teardown);
 }

@@ -43,10 +43,13 @@ int rnnkit__cores_available(void);
  * results at one thread are those of the unsplit product. The last block
  * takes the remainder rows (a block of its own when big enough). Products
  * below twice the threshold run as one call. Cutting along the columns of
- * C instead (so that each block would pack only its slice of W), or into
- * fewer larger row blocks of other sizes, was tried and is NOT
- * bit-identical to the unsplit call (OpenBLAS 0.3.21, both kernels; see
- * tests/test_pool.c): keep this rule unless that test passes with another.
+ * C instead (so that each block would pack only its slice of W) is NOT
+ * bit-identical to the unsplit call with the Haswell kernels (OpenBLAS
+ * 0.3.21, 64 x 4096 x 1024 X W^T: every cut from 16 to 3072 columns
+ * differs), though it is with the kernels OpenBLAS picks for Zen 5; fewer
+ * row blocks (2 or 4 above 512 rows) are bit-identical on every shape of
+ * tests/test_pool.c and were not faster. Keep a rule only while that test
+ * passes with it, under both kernels.
  */
 #define RNNKIT__POOL_ROW_QUANTUM 12
 #define RNNKIT__POOL_MIN_WORK (1L << 20) /* > 10^6: OpenBLAS's small-matrix bound */

@@ -236,4 +236,50 @@ void rnnkit__optim_step(rnnkit__optim *o, float *value, const float *grad, rnnki
  * returns the norm before clipping (NaN/Inf propagate: check it). */
 double rnnkit__clip_grad_norm(float *grad, size_t n, double max_norm);
 
+/* ---------------------------------------------------------------------- */
+/* Sampled softmax (model/sampled.c): a training-time estimate of the
+ * softmax cross-entropy over a large output layer (Bengio & Senecal's
+ * importance sampling, as Jean et al. 2015 use it), which computes the
+ * logits of only the targets and of S sampled candidate ids; evaluation
+ * keeps the exact rnnkit__softmax_xent.
+ *
+ * Candidates: log-uniform (Zipfian) over ids [lo, V) by rank r = k - lo,
+ *   P(k) = log((r+2)/(r+1)) / log(V-lo+1),
+ * for a vocabulary sorted by descending count. S ids are drawn WITH
+ * replacement, shared by all N rows of a batch; logq[s] = log(S P(samples[s]))
+ * is the log of the expected count of that id among the S. Ids below lo
+ * are never sampled: the estimate is of the softmax over [lo, V) plus the
+ * target. Requires 0 <= lo < V, S >= 1. */
+/* samples [S] drawn by inverse CDF from S uniforms of rng (in order),
+ * logq [S] their log expected counts. */
+void rnnkit__sampled_draw(int V, int lo, int S, rnnkit_rng *rng, int32_t *samples, float *logq);
+/* log(S P(k)) for k in [lo, V). */
+float rnnkit__sampled_logq(int V, int lo, int S, int32_t k);
+
+/* The floats rnnkit__sampled_softmax_xent's `work` holds:
+ * 2 S (in + 1) + N (S + 3). */
+size_t rnnkit__sampled_work_floats(size_t N, int S, int in);
+
+/*
+ * Mean over the N rows of
+ *   loss_n = -z_t + log(exp(z_t) + sum_{s: samples[s] != t} exp(z_{samples[s]} - logq[s]))
+ * with z_k = x_n . W_k + b_k the logits of fc (W [out][in], b [out]) and
+ * t = targets[n] in [0, fc->out): a softmax with label 0 over the true
+ * logit and the corrected sampled ones, where a sample equal to the row's
+ * target (an "accidental hit") is left out of that row. The sum over the
+ * samples estimates sum_{k != t} exp(z_k) without bias, so the loss tends
+ * to the exact cross-entropy as S grows (its mean from below: log is
+ * concave).
+ *   x [N][in]; samples [S] in [0, fc->out), logq [S] (rnnkit__sampled_draw);
+ *   dx [N][in]: when non-NULL, OVERWRITTEN with d(mean loss)/dx, and the
+ *      gradients of W and b ADDED into fc->params->grad (a sample drawn
+ *      twice adds twice); when NULL, the loss only, no gradient written.
+ *   work: rnnkit__sampled_work_floats(N, S, fc->in) floats, the caller's.
+ * Products on fc->pool; every sum in an order fixed by the shape, so the
+ * result is the same for any pool. N and S must fit an int.
+ */
+double rnnkit__sampled_softmax_xent(rnnkit__dense *fc, size_t N, const float *x,
+                                    const int32_t *targets, int S, const int32_t *samples,
+                                    const float *logq, float *dx, float *work);
+
 #endif

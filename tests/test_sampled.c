@@ -87,14 +87,13 @@ static const int32_t GSAMP[GS] = {2, 5, 3, 2, 11, 17, 1, 2, 20};
 /*
  * numeric = (L(v + EPS) - L(v - EPS)) / (2 EPS), L the mean loss (double,
  * from an fp32 forward, logits ~ +-3, loss 3.36), for every entry of x, W
- * and b. Its fp32 rounding noise
- * (~2e-7 on L) gives ~1e-5 on the quotient; the truncation error
- * EPS^2 |L'''| / 6 is below 1e-5 here. Required:
- *   |analytic - numeric| <= ATOL + RTOL |numeric|,
+ * and b. Its fp32 rounding noise (~2e-7 on L) gives ~1e-5 on the quotient;
+ * the truncation error EPS^2 |L'''| / 6 is below 1e-5 here. Required:
+ *   |analytic - numeric| <= ATOL + RTOL |numeric|
  * (tests/test_gradcheck.c's bound); the largest error measured is printed:
  * 0.018 of the bound. The quotients over +-EPS and +-EPS2 = 2e-3 must agree
- * within 1e-4 (the loss is smooth: a hit is left out by id, not by value). A gradient 10% off fails on
- * every entry with |numeric| > 1e-3 (checked).
+ * within 1e-4 (the loss is smooth: a hit is left out by id, not by value).
+ * A gradient 10% off fails on every entry with |numeric| > 1e-3 (checked).
  */
 #define ATOL 5e-5
 #define RTOL 2e-3
@@ -177,7 +176,8 @@ static void test_gradient_matches_finite_differences(void **state)
 
     double worst = 0;
     int big = check_entries("dx", &l, x, dx, GN * GIN, x, logq, work, &worst);
-    big += check_entries("dW", &l, l.p.value + l.d.off_w, g + l.d.off_w, (size_t)GV * GIN, x, logq, work, &worst);
+    big += check_entries("dW", &l, l.p.value + l.d.off_w, g + l.d.off_w, (size_t)GV * GIN, x, logq, work,
+                         &worst);
     big += check_entries("db", &l, l.p.value + l.d.off_b, g + l.d.off_b, GV, x, logq, work, &worst);
     assert_true(big > (GN * GIN + GV * GIN + GV) / 4);
     /* rows neither sampled nor a target have no gradient; the others do */
@@ -197,8 +197,8 @@ static void test_gradient_matches_finite_differences(void **state)
     float z[GN * GV];
     rnnkit__dense_forward(&l.d, GN, x, z);
     double ref = ref_loss(z, logq, 1), with_hits = ref_loss(z, logq, 0);
-    print_message("      loss %.7f, written out %.7f (%.1e), with the hits %.7f\n", loss, ref, fabs(loss - ref),
-                  with_hits);
+    print_message("      loss %.7f, written out %.7f (%.1e), with the hits %.7f\n", loss, ref,
+                  fabs(loss - ref), with_hits);
     assert_true(fabs(loss - ref) <= 1e-5);
     assert_true(fabs(with_hits - ref) > 1e-2);
     free(g);
@@ -295,7 +295,8 @@ static void test_sampler_follows_the_log_uniform_law(void **state)
             chi_shift += ds * ds / es;
         }
     }
-    print_message("      chi-square %.1f (98 degrees of freedom); against shifted ranks %.0f\n", chi, chi_shift);
+    print_message("      chi-square %.1f (98 degrees of freedom); against shifted ranks %.0f\n", chi,
+                  chi_shift);
     assert_true(chi < 168);
     assert_true(chi_shift > 10 * 168);
     /* the 10 most frequent ids within 4 sd of their expected counts */

@@ -27,6 +27,7 @@ static const cli_use uses[] = {
                        "is built from the training text with the options below"),
     CLI_USE_D(CF_LEVEL, "word"),
     CLI_USE(CF_CJK_BIGRAMS),
+    CLI_USE(CF_SPLIT_CLITICS),
     CLI_USE_D(CF_MIN_COUNT, "2"),
     CLI_USE_D(CF_MAX_VOCAB, "50000"),
     CLI_HEADING("model:"),
@@ -90,7 +91,7 @@ static int parse(train_args *a, int argc, char **argv)
 {
     cli_parser p;
     cli_value v;
-    int id, bigrams = 0, decay_set = 0;
+    int id, bigrams = 0, clitics = 0, decay_set = 0;
     cli_parser_init(&p, &command, argc, argv);
     while ((id = cli_next(&p, &v)) >= 0) {
         a->seed_set |= id == CF_SEED;
@@ -115,6 +116,7 @@ static int parse(train_args *a, int argc, char **argv)
         case CF_VOCAB: a->vr.path = v.s; break;
         case CF_LEVEL: rnnkit_tok_config_default(&a->vr.tok, v.i ? RNNKIT_LEVEL_CHAR : RNNKIT_LEVEL_WORD); break;
         case CF_CJK_BIGRAMS: bigrams = 1; break;
+        case CF_SPLIT_CLITICS: clitics = 1; break;
         case CF_MIN_COUNT: a->vr.min_count = v.i; break;
         case CF_MAX_VOCAB: a->vr.max_size = v.i; break;
         case CF_EPOCHS: a->to.epochs = (int)v.i; break;
@@ -134,6 +136,11 @@ static int parse(train_args *a, int argc, char **argv)
     if (bigrams && a->vr.tok.level != RNNKIT_LEVEL_WORD)
         return cli_usage(n, "--cjk-bigrams: word level only");
     a->vr.tok.cjk_bigrams = bigrams;
+    if (clitics && a->vr.path)
+        return cli_usage(n, "--split-clitics: with --vocab the vocabulary's own setting applies");
+    if (clitics && a->vr.tok.level != RNNKIT_LEVEL_WORD)
+        return cli_usage(n, "--split-clitics: word level only");
+    a->vr.tok.split_clitics = clitics;
     if (a->resume && a->folds)
         return cli_usage(n, "--resume and --folds do not go together");
     if (a->valid_frac < 0)

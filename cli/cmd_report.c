@@ -180,10 +180,11 @@ static void write_config(FILE *f, rnnkit_model *m)
         fprintf(f, "<tr><th>maxlen</th><td>%d%s</td></tr>\n", c->maxlen,
                 c->maxlen ? (c->keep_last ? " (a longer document keeps its last tokens)" : " (keeps its first tokens)")
                           : " (no cap)");
-    fprintf(f, "<tr><th>vocabulary</th><td>%lld ids, %s level, %s%s%s</td></tr>\n",
+    fprintf(f, "<tr><th>vocabulary</th><td>%lld ids, %s level, %s%s%s%s</td></tr>\n",
             (long long)rnnkit_vocab_size(rnnkit_model_vocab(m)), tc->level == RNNKIT_LEVEL_CHAR ? "character" : "word",
             tc->normalize == RNNKIT_NORM_NFKC ? "NFKC" : tc->normalize == RNNKIT_NORM_NFC ? "NFC" : "no normalisation",
-            tc->lowercase ? ", case-folded" : "", tc->drop_punct ? ", punctuation dropped" : "");
+            tc->lowercase ? ", case-folded" : "", tc->drop_punct ? ", punctuation dropped" : "",
+            tc->split_clitics ? ", clitics split" : "");
     if (cls) {
         fputs("<tr><th>labels</th><td>", f);
         for (int k = 0; k < rnnkit_model_num_labels(m); k++) {

@@ -23,6 +23,7 @@ static const cli_use build_uses[] = {
     CLI_USE_D(CF_NO_LOWERCASE, "for chars"),
     CLI_USE(CF_DROP_PUNCT),
     CLI_USE(CF_CJK_BIGRAMS),
+    CLI_USE(CF_SPLIT_CLITICS),
     CLI_USE_D(CF_INVALID, "error"),
     CLI_USE_D(CF_MIN_COUNT, "1"),
     CLI_USE_D(CF_MAX_VOCAB, "no cap"),
@@ -49,7 +50,7 @@ static const cli_command show_cmd = {"vocab show", "usage: rnnkit vocab show VOC
 typedef struct build_args {
     const char *out;
     rnnkit_tok_config cfg;
-    int norm, lower, drop, bigrams, tsv, append, quiet, force;
+    int norm, lower, drop, bigrams, clitics, tsv, append, quiet, force;
     int64_t min_count, max_size;
 } build_args;
 
@@ -65,6 +66,7 @@ static void build_flag(void *ctx, int id, const cli_value *v)
     case CF_NO_LOWERCASE: a->lower = 0; break;
     case CF_DROP_PUNCT: a->drop = 1; break;
     case CF_CJK_BIGRAMS: a->bigrams = 1; break;
+    case CF_SPLIT_CLITICS: a->clitics = 1; break;
     case CF_INVALID: a->cfg.invalid = (rnnkit_invalid)v->i; break; /* error|replace|skip */
     case CF_MIN_COUNT: a->min_count = v->i; break;
     case CF_MAX_VOCAB: a->max_size = v->i; break;
@@ -139,6 +141,9 @@ static int cmd_build(int argc, char **argv)
     if (a.bigrams && a.cfg.level != RNNKIT_LEVEL_WORD)
         return cli_usage(build_cmd.name, "--cjk-bigrams: word level only");
     a.cfg.cjk_bigrams = a.bigrams;
+    if (a.clitics && a.cfg.level != RNNKIT_LEVEL_WORD)
+        return cli_usage(build_cmd.name, "--split-clitics: word level only");
+    a.cfg.split_clitics = a.clitics;
     rc = cli_check_output(a.out, RNNKIT_FILE_VOCAB, 0, (const char *const *)argv + first, (size_t)(argc - first),
                           a.force);
     if (rc != CLI_GO)
@@ -229,12 +234,14 @@ static void show_json(const char *path, const rnnkit_vocab *v, int top)
     const int64_t n = rnnkit_vocab_size(v);
     printf("{\"path\":");
     json_str(path, strlen(path));
-    printf(",\"level\":\"%s\",\"normalize\":\"%s\",\"lowercase\":%s,\"drop_punct\":%s,\"cjk_bigrams\":%s,\"size\":%lld,"
+    printf(",\"level\":\"%s\",\"normalize\":\"%s\",\"lowercase\":%s,\"drop_punct\":%s,\"cjk_bigrams\":%s,"
+           "\"split_clitics\":%s,\"size\":%lld,"
            "\"tokens_counted\":%lld,\"documents\":%lld,\"unicode_version\":\"%s\",\"utf8proc_version\":\"%s\","
            "\"coverage\":{\"top1k\":%.6f,\"top10k\":%.6f,\"all\":%.6f},\"sources\":[",
            cfg->level == RNNKIT_LEVEL_CHAR ? "char" : "word",
            cfg->normalize == RNNKIT_NORM_NFKC ? "nfkc" : cfg->normalize == RNNKIT_NORM_NFC ? "nfc" : "none",
            cfg->lowercase ? "true" : "false", cfg->drop_punct ? "true" : "false", cfg->cjk_bigrams ? "true" : "false",
+           cfg->split_clitics ? "true" : "false",
            (long long)n, (long long)rnnkit_vocab_total_tokens(v), (long long)rnnkit_vocab_documents(v),
            rnnkit_vocab_unicode_version(v), rnnkit_vocab_utf8proc_version(v), rnnkit_vocab_coverage(v, 1000),
            rnnkit_vocab_coverage(v, 10000), rnnkit_vocab_coverage(v, -1));
@@ -262,10 +269,12 @@ static void show_text(const char *path, const rnnkit_vocab *v, int top)
     const rnnkit_tok_config *cfg = rnnkit_vocab_config(v);
     const int64_t n = rnnkit_vocab_size(v);
     printf("vocabulary\t%s\nlevel\t%s\nnormalize\t%s\nlowercase\t%s\ndrop_punct\t%s\ncjk_bigrams\t%s\n"
+           "split_clitics\t%s\n"
            "unicode\t%s (utf8proc %s)\nsize\t%lld ids (2 reserved)\ntokens counted\t%lld in %lld documents\n",
            path, cfg->level == RNNKIT_LEVEL_CHAR ? "char" : "word",
            cfg->normalize == RNNKIT_NORM_NFKC ? "nfkc" : cfg->normalize == RNNKIT_NORM_NFC ? "nfc" : "none",
            cfg->lowercase ? "yes" : "no", cfg->drop_punct ? "yes" : "no", cfg->cjk_bigrams ? "yes" : "no",
+           cfg->split_clitics ? "yes" : "no",
            rnnkit_vocab_unicode_version(v), rnnkit_vocab_utf8proc_version(v), (long long)n,
            (long long)rnnkit_vocab_total_tokens(v), (long long)rnnkit_vocab_documents(v));
     printf("coverage\ttop 1k %.2f%%, top 10k %.2f%%, all %.2f%%\n", 100.0 * rnnkit_vocab_coverage(v, 1000),

@@ -2,7 +2,10 @@
  * cli/cmd_vocab_ids.c: `rnnkit vocab encode` (text lines to padded id
  * sequences) and `rnnkit vocab decode` (ids back to text). Flags and
  * output only: lines come from rnnkit/linefile.h, ids from rnnkit/vocab.h
- * and rnnkit_pad_sequence.
+ * and rnnkit_pad_sequence. Decoding joins words by spaces, except that
+ * under split_clitics a clitic joins the word before it ("do" "n't" ->
+ * "don't"; not another clitic: "n't" "'ve" stay apart), which the
+ * vocabulary tokenizes back to the same ids.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +38,8 @@ static const cli_command decode_cmd = {
     "vocab decode",
     "usage: rnnkit vocab decode VOCAB.db [FILE...|-]\n\n"
     "Lines of space-separated ids back to text (padding ids dropped; words joined\n"
-    "by spaces, characters joined directly).\n",
+    "by spaces, characters joined directly; with the vocabulary's split_clitics\n"
+    "a clitic joins the word before it: do n't -> don't).\n",
     decode_uses, NULL};
 
 typedef struct encode_args {
@@ -204,6 +208,7 @@ int cmd_vocab_encode(int argc, char **argv)
 typedef struct decode_ctx {
     rnnkit_vocab *v;
     int words;
+    int clitics; /* split_clitics: no space before a clitic */
     int32_t *ids;
     size_t n, cap;
 } decode_ctx;
@@ -214,16 +219,18 @@ static rnnkit_status decode_one(void *ctx, const rnnkit_linefile *f, const char 
     (void)len;
     rnnkit_status st = rnnkit_vocab_parse_ids(d->v, text, rnnkit_linefile_name(f), rnnkit_linefile_line(f), &d->ids,
                                               &d->n, &d->cap, err);
-    int first = 1;
+    int first = 1, after_clitic = 0;
     for (size_t k = 0; !st && k < d->n; k++) {
         if (d->ids[k] == RNNKIT_PAD_ID)
             continue;
         size_t tl;
         const char *t = rnnkit_vocab_token(d->v, d->ids[k], &tl);
-        if (d->words && !first)
+        int clitic = d->clitics && rnnkit_tok_is_clitic(t, tl);
+        if (d->words && !first && !(clitic && !after_clitic))
             putchar(' ');
         fwrite(t, 1, tl, stdout);
         first = 0;
+        after_clitic = clitic;
     }
     putchar('\n');
     return st;
@@ -241,6 +248,7 @@ int cmd_vocab_decode(int argc, char **argv)
     if (rnnkit_vocab_open(argv[first], &d.v, &err))
         return cli_fail(&err);
     d.words = rnnkit_vocab_config(d.v)->level == RNNKIT_LEVEL_WORD;
+    d.clitics = d.words && rnnkit_vocab_config(d.v)->split_clitics;
     rnnkit_status st = each_line(first, argc, argv, 0, decode_one, &d, &err);
     free(d.ids);
     rnnkit_vocab_free(d.v);

@@ -56,6 +56,10 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
     FLAG(CF_CJK_BIGRAMS, "cjk-bigrams", 0, CLI_SWITCH, NULL),
         .help = "word level: also each pair of adjacent CJK characters as a\n"
                 "token (\"酒店\" -> 酒 酒店 店): words for text without spaces"},
+    FLAG(CF_SPLIT_CLITICS, "split-clitics", 0, CLI_SWITCH, NULL),
+        .help = "word level: English clitics as tokens of their own, the Penn\n"
+                "Treebank way (don't -> do n't, it's -> it 's), as MR and SST\n"
+                "write them"},
     FLAG(CF_INVALID, "invalid", 0, CLI_WORD, "R"), .words = "error|replace|skip",
         .help = "error|replace|skip for invalid UTF-8 (replace writes U+FFFD\nand reports how many)"},
     FLAG(CF_MIN_COUNT, "min-count", 0, CLI_I64, "N"), RANGE(1, INT64_MAX),

@@ -2,8 +2,9 @@
  * tests/test_tokenizer.c: text to tokens, table-driven: English contractions
  * and punctuation, full-width Latin under NFKC, combining marks, Chinese one
  * token per character, mixed scripts, emoji ZWJ sequences at char level,
- * invalid UTF-8 at a known offset, empty input; and Keras pad_sequences on
- * one sequence.
+ * invalid UTF-8 at a known offset, empty input; English clitics split the
+ * Penn Treebank way (split_clitics: raw text and MR / SST-2 style text give
+ * the same tokens); and Keras pad_sequences on one sequence.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,11 +43,11 @@ typedef struct tok_case {
     rnnkit_level level;
     int normalize;   /* -1: the level's default */
     int lowercase;   /* -1: the level's default */
-    int flags;       /* F_DROP_PUNCT, F_CJK_BIGRAMS */
+    int flags;       /* F_DROP_PUNCT, F_CJK_BIGRAMS, F_SPLIT_CLITICS */
     const char *text;
     const char *want; /* tokens joined by '|' */
 } tok_case;
-enum { F_DROP_PUNCT = 1, F_CJK_BIGRAMS = 2 };
+enum { F_DROP_PUNCT = 1, F_CJK_BIGRAMS = 2, F_SPLIT_CLITICS = 4 };
 
 static const tok_case cases[] = {
     {"contractions and punctuation", RNNKIT_LEVEL_WORD, -1, -1, 0, "I don't know, l'homme!",
@@ -104,6 +105,23 @@ static const tok_case cases[] = {
     {"cjk bigrams: kana pairs too", RNNKIT_LEVEL_WORD, -1, -1, F_CJK_BIGRAMS, "\xE3\x81\x8B\xE3\x82\xAB",
      "\xE3\x81\x8B|\xE3\x81\x8B\xE3\x82\xAB|\xE3\x82\xAB"},
     {"cjk bigrams: Latin text is unchanged", RNNKIT_LEVEL_WORD, -1, -1, F_CJK_BIGRAMS, "Hello, world", "hello|,|world"},
+    {"clitics off: contractions stay whole, a quoted clitic is ' and a word", RNNKIT_LEVEL_WORD, -1, -1, 0,
+     "don't it 's do n't", "don't|it|'|s|do|n't"},
+    {"split clitics: inner apostrophes of other words stay", RNNKIT_LEVEL_WORD, -1, -1, F_SPLIT_CLITICS,
+     "o'clock rock'n'roll O'Brien y'all l'homme rock\xE2\x80\x99n\xE2\x80\x99roll",
+     "o'clock|rock'n'roll|o'brien|y'all|l'homme|rock\xE2\x80\x99n\xE2\x80\x99roll"},
+    {"split clitics: a name ending in a clitic is split too", RNNKIT_LEVEL_WORD, -1, -1, F_SPLIT_CLITICS,
+     "O'Brien's", "o'brien|'s"},
+    {"split clitics: other leading apostrophes and quotes are punctuation", RNNKIT_LEVEL_WORD, -1, -1,
+     F_SPLIT_CLITICS, "'tis 'em 'hello' 's'", "'|tis|'|em|'|hello|'|'s|'"},
+    {"split clitics: clitics peeled off the end, all of them", RNNKIT_LEVEL_WORD, -1, -1, F_SPLIT_CLITICS,
+     "wouldn't've y'all'd", "would|n't|'ve|y'all|'d"},
+    {"split clitics with drop-punct: the clitics stay, the quotes go", RNNKIT_LEVEL_WORD, -1, -1,
+     F_SPLIT_CLITICS | F_DROP_PUNCT, "'Tis, it's 'n't!", "tis|it|'s|n't"},
+    {"split clitics: letters after the clitic make another word", RNNKIT_LEVEL_WORD, -1, -1, F_SPLIT_CLITICS,
+     "it'sx isn'tit he'dd", "it'sx|isn'tit|he'dd"},
+    {"split clitics: numbers and non-ASCII words", RNNKIT_LEVEL_WORD, -1, -1, F_SPLIT_CLITICS,
+     "1990's Zo\xC3\xAB's caf\xC3\xA9n\xE2\x80\x99t", "1990|'s|zo\xC3\xAB|'s|caf\xC3\xA9|n't"},
 };
 
 static void tokenize_case(const tok_case *c, joined *out)
@@ -116,6 +134,7 @@ static void tokenize_case(const tok_case *c, joined *out)
         cfg.lowercase = c->lowercase;
     cfg.drop_punct = !!(c->flags & F_DROP_PUNCT);
     cfg.cjk_bigrams = !!(c->flags & F_CJK_BIGRAMS);
+    cfg.split_clitics = !!(c->flags & F_SPLIT_CLITICS);
     rnnkit_tokenizer *t = NULL;
     rnnkit_error err;
     assert_int_equal(rnnkit_tokenizer_new(&cfg, &t, &err), RNNKIT_OK);
@@ -149,6 +168,7 @@ static void test_defaults_are_nfkc_lowercase_for_words_and_raw_for_chars(void **
     assert_int_equal(w.normalize, RNNKIT_NORM_NFKC);
     assert_true(w.lowercase);
     assert_false(w.drop_punct);
+    assert_false(w.split_clitics);
     assert_int_equal(w.invalid, RNNKIT_INVALID_ERROR);
     assert_int_equal(c.normalize, RNNKIT_NORM_NONE);
     assert_false(c.lowercase);
@@ -309,6 +329,63 @@ static void test_cjk_bigrams_span_the_tokenizer_s_internal_run_cuts(void **state
     free(text);
 }
 
+/* split_clitics: each raw spelling and its Penn Treebank spelling (as MR and
+ * SST-2 write their texts) give the same tokens, `want`; lowercase 0 keeps
+ * the case (the clitic's too). */
+static void test_split_clitics_make_raw_and_treebank_text_agree(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *raw, *ptb, *want;
+        int lowercase;
+    } pairs[] = {
+        {"don't", "do n't", "do|n't", 1},
+        {"it's", "it 's", "it|'s", 1},
+        {"They're", "they 're", "they|'re", 1},
+        {"we've", "we 've", "we|'ve", 1},
+        {"I'll", "i 'll", "i|'ll", 1},
+        {"she'd", "she 'd", "she|'d", 1},
+        {"I'm", "i 'm", "i|'m", 1},
+        {"can't", "ca n't", "ca|n't", 1},
+        {"won't", "wo n't", "wo|n't", 1},
+        {"Don\xE2\x80\x99t", "do n't", "do|n't", 1},               /* U+2019 apostrophe */
+        {"it\xE2\x80\x99s", "it \xE2\x80\x99s", "it|'s", 1},     /* on both sides */
+        {"can\xE2\x80\x99t", "ca n\xE2\x80\x99t", "ca|n't", 1},
+        {"DON'T", "DO N'T", "DO|N'T", 0},
+        {"IT'S", "IT 'S", "IT|'S", 0},
+        {"I don't know, it's great.", "i do n't know , it 's great .", "i|do|n't|know|,|it|'s|great|.", 1},
+        {"wouldn't've", "would n't 've", "would|n't|'ve", 1},
+    };
+    int failed = 0;
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        for (int side = 0; side < 2; side++) {
+            tok_case c = {"clitics", RNNKIT_LEVEL_WORD, -1, pairs[i].lowercase, F_SPLIT_CLITICS,
+                          side ? pairs[i].ptb : pairs[i].raw, pairs[i].want};
+            joined j;
+            tokenize_case(&c, &j);
+            if (strcmp(j.buf, c.want)) {
+                print_error("'%s': got [%s], want [%s]\n", c.text, j.buf, c.want);
+                failed++;
+            }
+        }
+    }
+    assert_int_equal(failed, 0);
+}
+
+static void test_is_clitic_knows_the_seven_clitics_in_both_spellings(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {"n't", "N'T", "n\xE2\x80\x99t", "'s", "'S", "'re", "'ve", "'ll",
+                                      "\xE2\x80\x99ll", "'d", "'m", "'Re"};
+    static const char *const no[] = {"", "'", "n", "nt", "'t", "n't'", "'sup", "s", "don't", "'l", "\xE2\x80\x99",
+                                     "'\xE2\x80\x99s"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        assert_true(rnnkit_tok_is_clitic(yes[i], strlen(yes[i])));
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        assert_false(rnnkit_tok_is_clitic(no[i], strlen(no[i])));
+    assert_false(rnnkit_tok_is_clitic("'s", 1)); /* the length is what counts */
+}
+
 /* Keras pad_sequences on one sequence (the batch parity is in test_vocab). */
 static void test_pad_sequence_follows_keras_pre_and_post(void **state)
 {
@@ -346,6 +423,8 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_replace_and_skip_count_what_they_did),
         cmocka_unit_test(test_callback_can_stop_the_tokenizer),
         cmocka_unit_test(test_cjk_bigrams_span_the_tokenizer_s_internal_run_cuts),
+        cmocka_unit_test(test_split_clitics_make_raw_and_treebank_text_agree),
+        cmocka_unit_test(test_is_clitic_knows_the_seven_clitics_in_both_spellings),
         cmocka_unit_test(test_a_long_line_without_spaces_tokenizes_completely),
         cmocka_unit_test(test_pad_sequence_follows_keras_pre_and_post),
     };

@@ -231,6 +231,99 @@ static void test_cjk_bigrams_are_stored_and_older_files_read_as_off(void **state
     rnnkit_vocab_free(v);
 }
 
+/* The value of `key` in the file's vocab_config into out: SQLITE_ROW, or the
+ * SQLite code when there is none. */
+static int config_value(const char *path, const char *key, char *out, size_t cap)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "SELECT value FROM vocab_config WHERE key = ?", -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* split_clitics is part of the file's rules too: stored, read back, applied
+ * by encode (raw and Penn Treebank spellings give the same ids); a file
+ * without the key reads as off. */
+static void test_split_clitics_are_stored_and_older_files_read_as_off(void **state)
+{
+    (void)state;
+    rnnkit_tok_config cfg;
+    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
+    cfg.split_clitics = 1;
+    rnnkit_error err;
+    const char *const docs[] = {"don't", "do n't"};
+    rnnkit_vocab *v = build_with(&cfg, docs, 2, 1, 0);
+    assert_int_equal(rnnkit_vocab_size(v), 4); /* <pad> <unk> do n't */
+    char path[128];
+    path_in_scratch(path, sizeof path, "clitics.db");
+    assert_int_equal(rnnkit_vocab_write_file(v, path, &err), RNNKIT_OK);
+    rnnkit_vocab *w = NULL;
+    assert_int_equal(rnnkit_vocab_open(path, &w, &err), RNNKIT_OK);
+    assert_true(rnnkit_vocab_config(w)->split_clitics);
+    assert_false(rnnkit_vocab_config(w)->cjk_bigrams);
+    int32_t a[4], b[4];
+    size_t na, nb;
+    const char *raw = "Don\xE2\x80\x99t", *ptb = "do n't";
+    assert_int_equal(rnnkit_vocab_encode(w, raw, strlen(raw), NULL, a, 4, 0, &na, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_vocab_encode(w, ptb, strlen(ptb), NULL, b, 4, 0, &nb, &err), RNNKIT_OK);
+    assert_int_equal(na, 2);
+    assert_int_equal(nb, 2);
+    assert_memory_equal(a, b, 2 * sizeof a[0]);
+    assert_int_equal(a[1], rnnkit_vocab_lookup(w, "n't", 3));
+    rnnkit_vocab_free(w);
+    assert_int_equal(exec_sql(path, "DELETE FROM vocab_config WHERE key = 'split_clitics'"), SQLITE_OK);
+    assert_int_equal(rnnkit_vocab_open(path, &w, &err), RNNKIT_OK);
+    assert_false(rnnkit_vocab_config(w)->split_clitics);
+    assert_int_equal(rnnkit_vocab_encode(w, "don't", 5, NULL, a, 4, 0, &na, &err), RNNKIT_OK);
+    assert_int_equal(na, 1);
+    assert_int_equal(a[0], RNNKIT_UNK_ID); /* "don't" whole, which this vocabulary never counted */
+    rnnkit_vocab_free(w);
+    rnnkit_vocab_free(v);
+}
+
+/* A vocabulary without split_clitics says so in its file (0), and the
+ * tokenizer.json export refuses one with it (its pre-tokenizer cannot). */
+static void test_split_clitics_off_is_written_and_hf_export_refuses_on(void **state)
+{
+    (void)state;
+    rnnkit_tok_config cfg;
+    rnnkit_tok_config_default(&cfg, RNNKIT_LEVEL_WORD);
+    rnnkit_error err;
+    const char *text = "it's";
+    rnnkit_vocab *v = build_with(&cfg, &text, 1, 1, 0);
+    char path[128];
+    path_in_scratch(path, sizeof path, "noclitics.db");
+    assert_int_equal(rnnkit_vocab_write_file(v, path, &err), RNNKIT_OK);
+    rnnkit_vocab *w = NULL;
+    assert_int_equal(rnnkit_vocab_open(path, &w, &err), RNNKIT_OK);
+    assert_false(rnnkit_vocab_config(w)->split_clitics);
+    rnnkit_vocab_free(w);
+    char value[8] = "";
+    assert_int_equal(config_value(path, "split_clitics", value, sizeof value), SQLITE_ROW);
+    assert_string_equal(value, "0");
+    FILE *devnull = fopen("/dev/null", "w");
+    assert_non_null(devnull);
+    assert_int_equal(rnnkit_vocab_export(v, RNNKIT_VOCAB_HF, devnull, &err), RNNKIT_OK);
+    rnnkit_vocab_free(v);
+    cfg.split_clitics = 1;
+    v = build_with(&cfg, &text, 1, 1, 0);
+    assert_int_equal(rnnkit_vocab_export(v, RNNKIT_VOCAB_HF, devnull, &err), RNNKIT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "split_clitics"));
+    assert_int_equal(rnnkit_vocab_export(v, RNNKIT_VOCAB_KERAS, devnull, &err), RNNKIT_OK);
+    fclose(devnull);
+    rnnkit_vocab_free(v);
+}
+
 static void test_save_db_leaves_a_models_other_tables_and_user_version_alone(void **state)
 {
     (void)state;
@@ -464,6 +557,8 @@ int main(void)
         cmocka_unit_test(test_encode_fills_the_callers_buffer_and_reports_the_full_count),
         cmocka_unit_test(test_a_written_vocabulary_reads_back_the_same),
         cmocka_unit_test(test_cjk_bigrams_are_stored_and_older_files_read_as_off),
+        cmocka_unit_test(test_split_clitics_are_stored_and_older_files_read_as_off),
+        cmocka_unit_test(test_split_clitics_off_is_written_and_hf_export_refuses_on),
         cmocka_unit_test(test_save_db_leaves_a_models_other_tables_and_user_version_alone),
         cmocka_unit_test(test_bad_vocabulary_files_are_one_line_errors),
         cmocka_unit_test(test_a_failed_write_leaves_the_old_file_and_no_temporary),

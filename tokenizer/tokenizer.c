@@ -9,6 +9,12 @@
  * controls (Cc) split; format characters (Cf, e.g. ZWNJ) are kept inside a
  * word and dropped elsewhere. Every CJK ideograph, kana and Hangul syllable is
  * a token of its own (see is_cjk for the ranges).
+ * With split_clitics, an apostrophe followed by an ASCII letter also starts a
+ * word, and every word goes through emit_word: a word that is a clitic (n't
+ * 's 're 've 'll 'd 'm) is one token, spelt with U+0027; a word ending in
+ * clitics loses them to tokens of their own ("don't" -> do n't, "can't" ->
+ * ca n't as the Penn Treebank has it, "wouldn't've" -> would n't 've); any
+ * other leading apostrophe is punctuation, as without the option.
  * Character level: one token per extended grapheme cluster (UAX #29, via
  * utf8proc_grapheme_break_stateful); "\r\n" is the token "\n".
  *
@@ -175,6 +181,11 @@ static int is_letter(int32_t c)
     return k == C_WORD || k == C_CJK;
 }
 
+static int is_ascii_letter(int32_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 /* ---------------------------------------------------------------------- */
 /* Emitting */
 
@@ -197,28 +208,161 @@ static int emit_bytes(emitter *e, const char *s, size_t n)
     return e->stop;
 }
 
+/* Encodes cps[0..n) to UTF-8 in t->tok; *len receives the byte count.
+ * -1: out of memory. */
+static int encode_cps(rnnkit_tokenizer *t, const int32_t *cps, size_t n, size_t *len)
+{
+    if (grow((void **)&t->tok, &t->tok_cap, n * 4 + 1, 1))
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)utf8proc_encode_char(cps[i], (utf8proc_uint8_t *)t->tok + k);
+    *len = k;
+    return 0;
+}
+
 /* Encodes cps[0..n) to UTF-8 in t->tok and emits it. -1: out of memory. */
 static int emit_cps(emitter *e, const int32_t *cps, size_t n)
 {
-    rnnkit_tokenizer *t = e->t;
-    if (grow((void **)&t->tok, &t->tok_cap, n * 4 + 1, 1))
+    size_t len;
+    if (encode_cps(e->t, cps, n, &len))
         return -1;
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)utf8proc_encode_char(cps[i], (utf8proc_uint8_t *)t->tok + len);
-    return emit_bytes(e, t->tok, len);
+    return emit_bytes(e, e->t->tok, len);
+}
+
+/* English clitics (split_clitics). They are matched on a word's UTF-8 bytes,
+ * after normalisation and case folding, so that the ASCII fast path and the
+ * Unicode path share one rule. */
+
+#define CLITIC_MAX 4       /* bytes of a clitic as emitted ("'ll"), with room to spare */
+#define CLITIC_BYTES_MAX 5 /* bytes of a clitic as written ("n’t", "’ll") */
+
+/* Bytes of the apostrophe (U+0027, or U+2019 in UTF-8) at the start of
+ * s[0..n); 0 when there is none. */
+static size_t apostrophe_at(const char *s, size_t n)
+{
+    if (n >= 1 && s[0] == '\'')
+        return 1;
+    if (n >= 3 && !memcmp(s, "\xE2\x80\x99", 3))
+        return 3;
+    return 0;
+}
+
+/* When s[0..n) is exactly one clitic (n't 's 're 've 'll 'd 'm, ASCII letters
+ * in any case, either apostrophe), writes it to out with U+0027 and the
+ * letters' own case ("N’T" -> "N'T") and returns its length; else 0. */
+static size_t clitic_norm(const char *s, size_t n, char out[CLITIC_MAX])
+{
+    static const char *const tails[] = {"s", "re", "ve", "ll", "d", "m"};
+    size_t a;
+    if (n > 0 && (s[0] | 32) == 'n') { /* (c | 32) == letter: that ASCII letter in either case */
+        a = apostrophe_at(s + 1, n - 1);
+        if (!a || n != a + 2 || (s[a + 1] | 32) != 't')
+            return 0;
+        out[0] = s[0];
+        out[1] = '\'';
+        out[2] = s[a + 1];
+        return 3;
+    }
+    a = apostrophe_at(s, n);
+    if (!a)
+        return 0;
+    const char *l = s + a;
+    size_t m = n - a;
+    for (size_t k = 0; k < sizeof tails / sizeof tails[0]; k++) {
+        if (strlen(tails[k]) != m || (l[0] | 32) != tails[k][0] || (m == 2 && (l[1] | 32) != tails[k][1]))
+            continue;
+        out[0] = '\'';
+        memcpy(out + 1, l, m);
+        return m + 1;
+    }
+    return 0;
+}
+
+/* Where the clitic that ends the word s[0..n) starts: a byte offset > 0 (the
+ * word keeps at least one byte), or 0 when it ends in none. Only one length
+ * can match, and a clitic starts with 'n', 'N', '\'' or U+2019's lead byte,
+ * never inside a code point. */
+static size_t clitic_start(const char *s, size_t n)
+{
+    char tmp[CLITIC_MAX];
+    for (size_t k = n > CLITIC_BYTES_MAX ? n - CLITIC_BYTES_MAX : 1; k + 2 <= n; k++)
+        if (clitic_norm(s + k, n - k, tmp))
+            return k;
+    return 0;
+}
+
+int rnnkit_tok_is_clitic(const char *tok, size_t len)
+{
+    char tmp[CLITIC_MAX];
+    return tok && clitic_norm(tok, len, tmp) > 0;
+}
+
+/* Emits s[0..n) as it is or, when it is a clitic, spelt with U+0027. */
+static int emit_piece(emitter *e, const char *s, size_t n)
+{
+    char cl[CLITIC_MAX];
+    size_t m = clitic_norm(s, n, cl);
+    return m ? emit_bytes(e, cl, m) : emit_bytes(e, s, n);
+}
+
+/* Emits the word s[0..n) (its bytes may be t->tok's): as it is, or under
+ * split_clitics as described at the top of this file. Returns 1 when the
+ * caller stopped the tokenizer, else 0 (it allocates nothing). */
+static int emit_word(emitter *e, const char *s, size_t n)
+{
+    if (!e->t->cfg.split_clitics)
+        return emit_bytes(e, s, n);
+    if (rnnkit_tok_is_clitic(s, n)) /* standing alone, as Penn Treebank text writes it */
+        return emit_piece(e, s, n);
+    size_t a = apostrophe_at(s, n);
+    if (a) { /* "'tis", "'em": the apostrophe is punctuation, the rest a word */
+        if (!e->t->cfg.drop_punct && emit_bytes(e, s, a))
+            return 1;
+        s += a;
+        n -= a;
+    }
+    /* Peel clitics off the end ("wouldn't've": 've, then n't) down to c,
+     * where the word proper ends. */
+    size_t c = n, p;
+    while ((p = clitic_start(s, c)) > 0)
+        c = p;
+    if (emit_piece(e, s, c)) /* the word, or a clitic left ("'n’t" -> ' n't) */
+        return 1;
+    /* s[c..n) is clitics end to end; no clitic is the start of another, so
+     * each one's length is the only one that matches at its start. */
+    for (p = c; p < n;) {
+        size_t len = 2;
+        while (len < CLITIC_BYTES_MAX && len < n - p && !rnnkit_tok_is_clitic(s + p, len))
+            len++;
+        if (emit_piece(e, s + p, len))
+            return 1;
+        p += len;
+    }
+    return 0;
+}
+
+/* Encodes the word cps[0..n) to UTF-8 in t->tok and emits it through
+ * emit_word. -1: out of memory. */
+static int emit_word_cps(emitter *e, const int32_t *cps, size_t n)
+{
+    size_t len;
+    if (encode_cps(e->t, cps, n, &len))
+        return -1;
+    return emit_word(e, e->t->tok, len);
 }
 
 /* Word segmentation of normalised codepoints. Returns -1 on OOM, 1 stop, 0. */
 static int segment_words(emitter *e, const int32_t *c, size_t n)
 {
-    const int drop = e->t->cfg.drop_punct;
+    const int drop = e->t->cfg.drop_punct, clitics = e->t->cfg.split_clitics;
     size_t start = 0, i = 0;
     int in_word = 0;
     while (i < n) {
         enum cls k = classify(c[i]);
         if (k == C_WORD || (k == C_FORMAT && in_word) ||
-            (k == C_APOS && in_word && i + 1 < n && is_letter(c[i + 1]) && classify(c[i + 1]) != C_CJK)) {
+            (k == C_APOS && in_word && i + 1 < n && is_letter(c[i + 1]) && classify(c[i + 1]) != C_CJK) ||
+            (k == C_APOS && !in_word && clitics && i + 1 < n && is_ascii_letter(c[i + 1]))) {
             if (!in_word) {
                 start = i;
                 in_word = 1;
@@ -227,7 +371,7 @@ static int segment_words(emitter *e, const int32_t *c, size_t n)
             continue;
         }
         if (in_word) {
-            int r = emit_cps(e, c + start, i - start);
+            int r = emit_word_cps(e, c + start, i - start);
             if (r)
                 return r;
             in_word = 0;
@@ -263,7 +407,7 @@ static int segment_words(emitter *e, const int32_t *c, size_t n)
     }
     e->carry = n > 0 && e->t->cfg.cjk_bigrams && classify(c[n - 1]) == C_CJK ? c[n - 1] : -1;
     if (in_word)
-        return emit_cps(e, c + start, n - start);
+        return emit_word_cps(e, c + start, n - start);
     return 0;
 }
 
@@ -271,14 +415,15 @@ static int segment_words(emitter *e, const int32_t *c, size_t n)
 static int segment_ascii_words(emitter *e, const char *s, size_t n)
 {
     rnnkit_tokenizer *t = e->t;
-    const int drop = t->cfg.drop_punct, lower = t->cfg.lowercase;
+    const int drop = t->cfg.drop_punct, lower = t->cfg.lowercase, clitics = t->cfg.split_clitics;
     if (grow((void **)&t->tok, &t->tok_cap, n + 1, 1))
         return -1;
     size_t i = 0;
     while (i < n) {
         unsigned char ch = (unsigned char)s[i];
         int alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
-        if (alnum) {
+        /* split_clitics: "'s" may be a clitic standing alone (emit_word decides) */
+        if (alnum || (clitics && ch == '\'' && i + 1 < n && is_ascii_letter((unsigned char)s[i + 1]))) {
             size_t len = 0;
             while (i < n) {
                 ch = (unsigned char)s[i];
@@ -293,7 +438,7 @@ static int segment_ascii_words(emitter *e, const char *s, size_t n)
                     break;
                 i++;
             }
-            if (emit_bytes(e, t->tok, len))
+            if (emit_word(e, t->tok, len))
                 return 1;
         } else {
             if (!drop && emit_bytes(e, s + i, 1))

@@ -52,7 +52,7 @@ rnnkit_status rnnkit__vocab_save_db(const rnnkit_vocab *v, sqlite3 *db, rnnkit_e
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, "INSERT INTO vocab_config(key, value) VALUES(?, ?)", -1, &s, NULL))
         return sql_fail(db, "writing the vocabulary configuration", err);
-    char buf[8][32];
+    char buf[9][32];
     snprintf(buf[0], 32, "%d", VOCAB_SCHEMA_VERSION);
     snprintf(buf[1], 32, "%d", v->cfg.lowercase);
     snprintf(buf[2], 32, "%d", v->cfg.drop_punct);
@@ -61,13 +61,14 @@ rnnkit_status rnnkit__vocab_save_db(const rnnkit_vocab *v, sqlite3 *db, rnnkit_e
     snprintf(buf[5], 32, "%" PRId64, v->min_count);
     snprintf(buf[6], 32, "%" PRId64, v->max_size);
     snprintf(buf[7], 32, "%d", v->cfg.cjk_bigrams);
+    snprintf(buf[8], 32, "%d", v->cfg.split_clitics);
     const char *kv[][2] = {{"schema_version", buf[0]},      {"level", level_name(v->cfg.level)},
                            {"normalize", norm_name(v->cfg.normalize)}, {"lowercase", buf[1]},
                            {"drop_punct", buf[2]},          {"invalid", invalid_name(v->cfg.invalid)},
                            {"utf8proc_version", v->utf8proc_version}, {"unicode_version", v->unicode_version},
                            {"total_tokens", buf[3]},        {"documents", buf[4]},
                            {"min_count", buf[5]},           {"max_size", buf[6]},
-                           {"cjk_bigrams", buf[7]}};
+                           {"cjk_bigrams", buf[7]},         {"split_clitics", buf[8]}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         sqlite3_bind_text(s, 1, kv[i][0], -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, kv[i][1], -1, SQLITE_STATIC);
@@ -172,6 +173,7 @@ rnnkit_status rnnkit__vocab_load_db(sqlite3 *db, const char *path, rnnkit_vocab 
     cfg.lowercase = !strcmp(lc, "1");
     cfg.drop_punct = !strcmp(dp, "1");
     cfg.cjk_bigrams = get_cfg(db, "cjk_bigrams", val, sizeof val) && !strcmp(val, "1");
+    cfg.split_clitics = get_cfg(db, "split_clitics", val, sizeof val) && !strcmp(val, "1");
     cfg.invalid = !strcmp(iv, "replace") ? RNNKIT_INVALID_REPLACE : !strcmp(iv, "skip") ? RNNKIT_INVALID_SKIP
                                                                                        : RNNKIT_INVALID_ERROR;
     rnnkit_vocab *v = rnnkit__vocab_alloc(&cfg);

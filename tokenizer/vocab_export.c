@@ -8,7 +8,9 @@
  *                    dictionaries are JSON documents inside JSON strings
  *   hf-tokenizer     a Hugging Face tokenizers tokenizer.json, WordLevel
  *                    model, the vocabulary's normalisation and a matching
- *                    pre-tokenizer
+ *                    pre-tokenizer; refused for cjk_bigrams and
+ *                    split_clitics, which its pre-tokenizers do not apply
+ *                    (the other two formats take rnnkit's tokens as given)
  *
  * JSON strings go through core/json.c (with \n \r \t short escapes);
  * files through core/atomic.c. Only the public vocabulary API is used.
@@ -154,6 +156,13 @@ rnnkit_status rnnkit_vocab_export(const rnnkit_vocab *v, rnnkit_vocab_format for
         return rnnkit_error_set(err, RNNKIT_ERR_ARG,
                                 "the vocabulary adds CJK character pairs (cjk_bigrams), which tokenizer.json's "
                                 "pre-tokenizers cannot express; export vocab-txt or keras-tokenizer instead");
+    /* The Whitespace pre-tokenizer written below cuts "n't" into n ' t, so
+     * the clitic tokens would never be looked up, and U+2019 would stay. */
+    if (format == RNNKIT_VOCAB_HF && rnnkit_vocab_config(v)->split_clitics)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                                "the vocabulary splits English clitics (split_clitics: don't -> do n't), which the "
+                                "exported tokenizer.json's pre-tokenizer does not do; export vocab-txt or "
+                                "keras-tokenizer instead");
     int bad;
     switch (format) {
     case RNNKIT_VOCAB_TXT: bad = write_vocab_txt(f, v); break;

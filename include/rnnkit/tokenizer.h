@@ -36,6 +36,13 @@ typedef struct rnnkit_tok_config {
                          * for scripts written without spaces. Absent from older
                          * vocabulary files = 0 */
     rnnkit_invalid invalid;
+    int split_clitics;  /* word level: a word ending in an English clitic is split the Penn
+                         * Treebank way, the clitic a token of its own spelt with U+0027
+                         * ("don't" -> do n't, "can't" -> ca n't, "it’s" -> it 's;
+                         * n't 's 're 've 'll 'd 'm in any case), and a clitic standing
+                         * alone ("n't", "'s") is one token, so "do n't" = "don't".
+                         * Absent from older vocabulary files = 0. (Last, so that the
+                         * fields before it keep their offsets.) */
 } rnnkit_tok_config;
 
 /* [core] Defaults for a level: word: NFKC, lowercase, keep punctuation;
@@ -68,6 +75,12 @@ rnnkit_status rnnkit_tokenizer_run(rnnkit_tokenizer *tok, const char *text, size
  * error says "file:LINE: invalid UTF-8 at byte offset N" in file terms.
  * line 0 = unknown (the default): positions are then relative to the text. */
 void rnnkit_tokenizer_set_origin(rnnkit_tokenizer *tok, uint64_t line, uint64_t offset);
+
+/* Nonzero when tok[0..len) is one of the English clitics that split_clitics
+ * makes tokens of (n't 's 're 've 'll 'd 'm, any case, apostrophe U+0027 or
+ * U+2019): what joins such a token to the word before it when words are
+ * put back together ("do" "n't" -> "don't"). */
+int rnnkit_tok_is_clitic(const char *tok, size_t len);
 
 /* Number of invalid sequences replaced or skipped so far. */
 uint64_t rnnkit_tokenizer_invalid_count(const rnnkit_tokenizer *tok);

@@ -110,7 +110,8 @@ typedef enum rnnkit_vocab_format {
 
 /* Writes `v` in `format` to the caller's stream `f` (flushed, not closed).
  * Errors: RNNKIT_ERR_ARG for RNNKIT_VOCAB_HF of a vocabulary with
- * cjk_bigrams (tokenizer.json cannot express them) or an unknown format,
+ * cjk_bigrams or split_clitics (the tokenizer.json written would not apply
+ * them) or an unknown format,
  * RNNKIT_ERR_NOMEM, RNNKIT_ERR_IO when the stream reports an error. */
 rnnkit_status rnnkit_vocab_export(const rnnkit_vocab *v, rnnkit_vocab_format format, FILE *f,
                                   rnnkit_error *err);

@@ -159,6 +159,10 @@ row 2 "--lr-decay: the cosine" "$R" $GT --train "$D/text/verse.txt" -o "$T/x.db"
 row 2 "option '--cjk-bigrams' takes no value" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --cjk-bigrams=maybe
 row 2 "--cjk-bigrams: word level" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --level char --cjk-bigrams
 row 2 "--cjk-bigrams: word level" "$R" vocab build --level char --cjk-bigrams -o "$T/x.db" "$D/text/verse.txt"
+row 2 "--split-clitics: word level" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --level char --split-clitics
+row 2 "--split-clitics: word level" "$R" vocab build --level char --split-clitics -o "$T/x.db" "$D/text/verse.txt"
+row 2 "--split-clitics: with --vocab" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --vocab "$T/no.db" \
+    --split-clitics
 row 2 "--temperature" "$R" generate sample -m "$T/gen.db" --temperature 0
 row 2 "--top-p" "$R" generate sample -m "$T/gen.db" --top-p 2
 row 2 "--embed" "$R" $CT --train "$D/sentiment/train.tsv" -o "$T/x.db" --embed 1e9

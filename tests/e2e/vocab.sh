@@ -62,6 +62,23 @@ printf 'pos\tgood film\nneg\tbad film\n' >"$T/d.tsv"
 sqlite3 "$T/t.db" 'select token from tokens' | grep -qx pos && fail "--format tsv counted the label"
 [ "$(sqlite3 "$T/t.db" 'select token from tokens where id=2')" = film ] || fail "--format tsv text"
 
+# --split-clitics: raw text and Penn Treebank text (MR, SST-2) give the same
+# ids; the file and `show` say so; decode joins a clitic to its word
+printf 'I don'"'"'t know, it'"'"'s great.\ni do n'"'"'t know , it '"'"'s great .\n' >"$T/ptb.txt"
+"$R" vocab build -q -o "$T/cl.db" --split-clitics "$T/ptb.txt"
+[ "$(sqlite3 "$T/cl.db" "select value from vocab_config where key='split_clitics'")" = 1 ] || fail "split_clitics key"
+[ "$(sqlite3 "$T/v.db" "select value from vocab_config where key='split_clitics'")" = 0 ] || fail "split_clitics off"
+"$R" vocab encode "$T/cl.db" "$T/ptb.txt" >"$T/cl.ids"
+[ "$(sed -n 1p "$T/cl.ids")" = "$(sed -n 2p "$T/cl.ids")" ] || fail "--split-clitics: raw and PTB ids differ"
+"$R" vocab show "$T/cl.db" | grep -q "^split_clitics	yes$" || fail "show lacks split_clitics yes"
+"$R" vocab show "$T/v.db" | grep -q "^split_clitics	no$" || fail "show lacks split_clitics no"
+"$R" vocab show "$T/cl.db" --json | grep -q '"split_clitics":true' || fail "show --json lacks split_clitics"
+[ "$("$R" vocab decode "$T/cl.db" "$T/cl.ids" | sed -n 1p)" = "i don't know , it's great ." ] ||
+    fail "decode gave '$("$R" vocab decode "$T/cl.db" "$T/cl.ids" | sed -n 1p)'"
+expect_rc 2 "--split-clitics: word level" "$R" vocab build --level char --split-clitics -o "$T/x.db" "$T/ptb.txt"
+expect_rc 1 "split_clitics" "$R" export --vocab "$T/cl.db" --format hf-tokenizer "$T/x.json"
+[ ! -e "$T/x.json" ] || fail "a refused export wrote its output"
+
 # --append counts more corpora into the file; --max-vocab counts the reserved ids
 "$R" vocab build -q -o "$T/t.db" --append "$T/en.txt"
 [ "$(sqlite3 "$T/t.db" 'select count(*) from sources')" -eq 2 ] || fail "--append sources"

@@ -2,7 +2,7 @@
  * tests/fuzz/fuzz_tokenizer.c: libFuzzer target for the UTF-8 tokenizer and
  * the vocabulary built from its tokens. The first byte picks the settings
  * (level, normalisation, case folding, punctuation, invalid-UTF-8 policy,
- * CJK bigrams);
+ * CJK bigrams, clitics; the last two share bits with the policy);
  * the rest is the text. Besides not crashing, every token must be non-empty
  * valid UTF-8, and encoding the text with the vocabulary built from it must
  * give only known ids.
@@ -36,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.drop_punct = (sel >> 4) & 1;
     cfg.invalid = (rnnkit_invalid)((sel >> 5) % 3);
     cfg.cjk_bigrams = !(sel & 1) && ((sel >> 7) & 1);
+    cfg.split_clitics = !(sel & 1) && ((sel >> 6) & 1);
     const char *text = (const char *)data + 1;
     size_t len = size - 1;
 

@@ -41,6 +41,9 @@ static const cli_use uses[] = {
     CLI_USE_D(CF_EMBED_DROPOUT, "0.4"),
     CLI_USE_D(CF_WEIGHT_DROP, "0"),
     CLI_USE_D(CF_ENSEMBLE, "auto"),
+    CLI_HEADING("pretraining (sizes and vocabulary come from the language model):"),
+    CLI_USE(CF_PRETRAINED),
+    CLI_USE(CF_PRETRAINED_BACKWARD),
     CLI_HEADING("training:"),
     CLI_USE_D(CF_MAXLEN, "400"),
     CLI_USE_D(CF_TRUNCATING, "pre"),
@@ -60,6 +63,7 @@ static const cli_command command = {
 
 typedef struct train_args {
     const char *train, *valid, *out;
+    const char *pre[2];     /* --pretrained, --pretrained-backward */
     const char *trains[64]; /* every --train, in order (train: the first) */
     int ntrain;
     rnnkit_corpus_format format;
@@ -86,12 +90,37 @@ static void defaults(train_args *a)
     a->to.train.checkpoint_seconds = 600;
 }
 
+/* With --pretrained: the language model's sizes and vocabulary, unless
+ * given (then rnnkit_model_pretrain names a difference). CLI_GO, or the
+ * exit status. */
+static int pretrained_shape(train_args *a, int shape_set)
+{
+    const char *lm = a->pre[0] ? a->pre[0] : a->pre[1];
+    if (!lm || a->resume)
+        return CLI_GO;
+    rnnkit_error err;
+    rnnkit_error_clear(&err);
+    rnnkit_model *m = NULL;
+    if (rnnkit_model_load(lm, RNNKIT_TASK_GENERATE, &m, &err))
+        return cli_fail(&err);
+    const rnnkit_model_config *c = rnnkit_model_get_config(m);
+    if (!shape_set) {
+        a->mc.cell = c->cell;
+        a->mc.embed = c->embed;
+        a->mc.hidden = c->hidden;
+    }
+    rnnkit_model_free(m);
+    if (!a->vr.path)
+        a->vr.path = lm; /* a model file holds its vocabulary */
+    return CLI_GO;
+}
+
 /* Parses the flags into *a; CLI_GO, else the exit status. */
 static int parse(train_args *a, int argc, char **argv)
 {
     cli_parser p;
     cli_value v;
-    int id, bigrams = 0, clitics = 0, decay_set = 0;
+    int id, bigrams = 0, clitics = 0, decay_set = 0, shape_set = 0;
     cli_parser_init(&p, &command, argc, argv);
     while ((id = cli_next(&p, &v)) >= 0) {
         a->seed_set |= id == CF_SEED;
@@ -122,7 +151,10 @@ static int parse(train_args *a, int argc, char **argv)
         case CF_EPOCHS: a->to.epochs = (int)v.i; break;
         case CF_FOLDS: a->folds = (int)v.i; break;
         case CF_RESUME: a->resume = 1; break;
+        case CF_PRETRAINED: a->pre[0] = v.s; break;
+        case CF_PRETRAINED_BACKWARD: a->pre[1] = v.s; break;
         }
+        shape_set |= id == CF_EMBED || id == CF_HIDDEN || id == CF_CELL;
     }
     /* cross-validation (--folds) writes no model */
     int rc = cli_train_flags_done(&p, id, decay_set, &a->to.train, a->out ? a->out : a->folds ? "" : NULL);
@@ -143,6 +175,10 @@ static int parse(train_args *a, int argc, char **argv)
     a->vr.tok.split_clitics = clitics;
     if (a->resume && a->folds)
         return cli_usage(n, "--resume and --folds do not go together");
+    if ((a->pre[0] || a->pre[1]) && a->folds)
+        return cli_usage(n, "--pretrained and --folds do not go together yet");
+    if ((rc = pretrained_shape(a, shape_set)) != CLI_GO)
+        return rc;
     if (a->valid_frac < 0)
         a->valid_frac = a->valid ? 0 : 0.1;
     return CLI_GO;
@@ -193,6 +229,23 @@ static int cross_validate(const train_args *a, const rnnkit_corpus *corpus, cli_
     return CLI_EXIT_OK;
 }
 
+/* --pretrained, --pretrained-backward: their weights into m. */
+static rnnkit_status take_pretrained(const train_args *a, rnnkit_model *m, rnnkit_error *err)
+{
+    rnnkit_model *lm[2] = {NULL, NULL};
+    rnnkit_status st = RNNKIT_OK;
+    for (int d = 0; !st && d < 2; d++)
+        if (a->pre[d] && (st = rnnkit_model_load(a->pre[d], RNNKIT_TASK_GENERATE, &lm[d], err)))
+            rnnkit_error_prefix(err, "%s", d ? "--pretrained-backward" : "--pretrained");
+    int n = 0;
+    if (!st && !(st = rnnkit_model_pretrain(m, lm[0], lm[1], &n, err)) && !a->out_opts.quiet)
+        fprintf(stderr, "rnnkit: %d tensors from %s%s%s\n", n, a->pre[0] ? a->pre[0] : "",
+                a->pre[0] && a->pre[1] ? " and " : "", a->pre[1] ? a->pre[1] : "");
+    rnnkit_model_free(lm[0]);
+    rnnkit_model_free(lm[1]);
+    return st;
+}
+
 /* Trains one model on rows tr, validated on va, checkpointed into a->out. */
 static int train_model(const train_args *a, const rnnkit_rows *tr, const rnnkit_rows *va, cli_progress *prog)
 {
@@ -201,8 +254,12 @@ static int train_model(const train_args *a, const rnnkit_rows *tr, const rnnkit_
     rnnkit_classifier_setup s;
     rnnkit_status st =
         rnnkit_classifier_setup_new(&a->mc, &a->vr, tr, va, a->to.train.seed, a->resume ? a->out : NULL, &s, &err);
-    if (st)
+    if (!st && !a->resume && (a->pre[0] || a->pre[1]))
+        st = take_pretrained(a, s.model, &err);
+    if (st) {
+        rnnkit_classifier_setup_free(&s);
         return cli_fail(&err);
+    }
     if (s.auto_members && !a->out_opts.quiet)
         fprintf(stderr, "rnnkit: %llu training tokens: %s%d network%s (--ensemble auto)\n",
                 (unsigned long long)s.tokens, s.auto_members > 1 ? "an ensemble of " : "", s.auto_members,
@@ -313,12 +370,14 @@ int cmd_classify_train(int argc, char **argv)
     if (rc != CLI_GO)
         return rc;
     cli_set_threads(a.out_opts.threads);
-    const char *inputs[66];
+    const char *inputs[68];
     memcpy(inputs, a.trains, (size_t)a.ntrain * sizeof *inputs);
     inputs[a.ntrain] = a.valid;
     inputs[a.ntrain + 1] = a.vr.path;
+    inputs[a.ntrain + 2] = a.pre[0];
+    inputs[a.ntrain + 3] = a.pre[1];
     rnnkit_train_lock *lock = NULL;
-    if (a.out && (rc = cli_train_output(a.out, RNNKIT_TASK_CLASSIFY, inputs, (size_t)a.ntrain + 2, a.force, &lock)) != CLI_GO)
+    if (a.out && (rc = cli_train_output(a.out, RNNKIT_TASK_CLASSIFY, inputs, (size_t)a.ntrain + 4, a.force, &lock)) != CLI_GO)
         return rc;
     rc = run(&a);
     rnnkit_train_lock_release(lock);

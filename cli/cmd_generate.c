@@ -1,9 +1,10 @@
 /*
  * cli/cmd_generate.c: `rnnkit generate sample | eval` and the dispatch of
  * `rnnkit generate <verb>` (train is cli/cmd_generate_train.c): a
- * character-level generator. Flags and output only: the text is encoded by
+ * generator of characters or words (words joined by spaces on output). Flags and output only: the text is encoded by
  * rnnkit/text.h, sampled by rnnkit/model.h.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,7 +41,8 @@ static const cli_use eval_uses[] = {CLI_USE_H(CF_MODEL, NULL, "the generator"), 
 static const cli_command eval_cmd = {
     "generate eval",
     "usage: rnnkit generate eval -m MODEL.db FILE\n\n"
-    "Prints the mean loss in nats per character and in bits per character.\n\n",
+    "Prints the mean loss in nats per character and bits per character (a word-level\n"
+    "model: nats per token and perplexity).\n\n",
     eval_uses, NULL};
 
 /* ---------------------------------------------------------------------- */
@@ -118,11 +120,49 @@ static rnnkit_status out_append(out_text *o, const char *t, size_t tl, rnnkit_er
     return RNNKIT_OK;
 }
 
-/* One sample: the prime, then up to a->length drawn characters. */
+/* Writes token id (a space before each word at word level). */
+static void put_token(rnnkit_vocab *v, int32_t id, int words, int first)
+{
+    size_t tl;
+    const char *t = rnnkit_vocab_token(v, id, &tl);
+    if (words && !first)
+        fputc(' ', stdout);
+    fwrite(t, 1, tl, stdout);
+}
+
+/* A backward model's sample: the prime read from its end, then up to
+ * a->length tokens drawn, each one the token BEFORE the text so far; the
+ * text is printed in reading order once complete. */
+static rnnkit_status sample_backward(const sample_args *a, rnnkit_sampler *s, rnnkit_vocab *v, const int32_t *prime,
+                                     size_t nprime, rnnkit_rng *rng, rnnkit_error *err)
+{
+    const int words = rnnkit_vocab_config(v)->level == RNNKIT_LEVEL_WORD;
+    int32_t *drawn = malloc(((size_t)a->length + 1) * sizeof *drawn);
+    if (!drawn)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for %lld tokens", (long long)a->length);
+    rnnkit_status st = RNNKIT_OK;
+    rnnkit_sampler_reset(s);
+    for (size_t i = nprime; !st && i > 0; i--)
+        st = rnnkit_sampler_feed(s, prime[i - 1], err);
+    int64_t n = 0;
+    for (; !st && n < a->length; n++) {
+        drawn[n] = rnnkit_sampler_draw(s, &a->so, rng);
+        st = rnnkit_sampler_feed(s, drawn[n], err);
+    }
+    for (int64_t i = n; !st && i > 0; i--)
+        put_token(v, drawn[i - 1], words, i == n);
+    if (!st && a->prime)
+        printf("%s%s", words && n ? " " : "", a->prime);
+    free(drawn);
+    return st;
+}
+
+/* One sample: the prime, then up to a->length drawn tokens. */
 static rnnkit_status sample_one(const sample_args *a, rnnkit_sampler *s, rnnkit_vocab *v, const int32_t *prime,
                                 size_t nprime, rnnkit_rng *rng, out_text *o, rnnkit_error *err)
 {
     const int tty = isatty(1), keep = a->stop || a->copy_file;
+    const int words = rnnkit_vocab_config(v)->level == RNNKIT_LEVEL_WORD;
     const size_t sl = a->stop ? strlen(a->stop) : 0;
     rnnkit_status st = RNNKIT_OK;
     rnnkit_sampler_reset(s);
@@ -135,9 +175,11 @@ static rnnkit_status sample_one(const sample_args *a, rnnkit_sampler *s, rnnkit_
         int32_t id = rnnkit_sampler_draw(s, &a->so, rng);
         size_t tl;
         const char *t = rnnkit_vocab_token(v, id, &tl);
-        fwrite(t, 1, tl, stdout);
+        put_token(v, id, words, !a->prime && i == 0);
         if (tty)
             fflush(stdout);
+        if (keep && words && o->len && (st = out_append(o, " ", 1, err)))
+            break;
         if (keep && (st = out_append(o, t, tl, err)))
             break;
         if (a->stop && o->len >= sl && memcmp(o->buf + o->len - sl, a->stop, sl) == 0)
@@ -160,6 +202,12 @@ static int cmd_sample(int argc, char **argv)
     if (rnnkit_model_load(a.model, RNNKIT_TASK_GENERATE, &m, &err))
         return cli_fail(&err);
     rnnkit_vocab *v = rnnkit_model_vocab(m);
+    const int backward = rnnkit_model_get_config(m)->reverse;
+    if (backward && (a.stop || a.copy_file)) {
+        rnnkit_model_free(m);
+        return cli_usage(sample_cmd.name, "%s: a backward model's sample ends with the prime; --stop and "
+                                          "--check-copy read text forwards", a.model);
+    }
     char *copy_text = NULL;
     int32_t *prime = NULL;
     size_t nprime = 0;
@@ -173,7 +221,8 @@ static int cmd_sample(int argc, char **argv)
     rnnkit_rng_seed(&rng, a.seed);
     out_text o = {0};
     for (int k = 0; !st && k < a.count; k++) {
-        st = sample_one(&a, s, v, prime, nprime, &rng, &o, &err);
+        st = backward ? sample_backward(&a, s, v, prime, nprime, &rng, &err)
+                      : sample_one(&a, s, v, prime, nprime, &rng, &o, &err);
         fputc('\n', stdout);
         if (k + 1 < a.count)
             fputc('\n', stdout);
@@ -232,6 +281,8 @@ static int cmd_eval(int argc, char **argv)
     int rc = CLI_EXIT_OK;
     if (st)
         rc = cli_fail(&err);
+    else if (rnnkit_vocab_config(rnnkit_model_vocab(m))->level == RNNKIT_LEVEL_WORD)
+        printf("tokens\t%zu\nunknown\t%zu\nloss\t%.4f nats/token\nperplexity\t%.2f\n", n, unk, loss, exp(loss));
     else
         printf("characters\t%zu\nunknown\t%zu\nloss\t%.4f nats/char\nbpc\t%.4f\n", n, unk, loss, loss / LN2);
     free(ids);

@@ -16,7 +16,15 @@ static const cli_use train_uses[] = {
     CLI_USE_H(CF_TRAIN, NULL, "UTF-8 training text (repeatable; files are concatenated)"),
     CLI_USE_H(CF_VALID, NULL, "validation text (default: the tail of the training text)"),
     CLI_USE_H(CF_VALID_FRAC, "0.05", "fraction of the text held out as validation"),
-    CLI_USE_D(CF_NORMALIZE, "none"),
+    CLI_HEADING("vocabulary:"),
+    CLI_USE_D(CF_LEVEL, "char"),
+    CLI_USE_H(CF_VOCAB, NULL, "use this vocabulary (from `rnnkit vocab build`); otherwise\n"
+                              "one is counted from the training text"),
+    CLI_USE_H(CF_NORMALIZE, "none (char), nfkc (word)", NULL),
+    CLI_USE_H(CF_MIN_COUNT, "1 (char), 2 (word)", NULL),
+    CLI_USE_H(CF_MAX_VOCAB, "all (char), 50000 (word)", NULL),
+    CLI_USE(CF_SPLIT_CLITICS),
+    CLI_HEADING("output:"),
     CLI_USE_H(CF_OUTPUT, NULL, "the model file (created at the start, then checkpointed)"),
     CLI_USE(CF_FORCE),
     CLI_HEADING("model:"),
@@ -27,6 +35,7 @@ static const cli_use train_uses[] = {
     CLI_USE_D(CF_DROPOUT, "0.4"),
     CLI_USE_D(CF_EMBED_DROPOUT, "0"),
     CLI_USE_D(CF_WEIGHT_DROP, "0.35"),
+    CLI_USE(CF_REVERSE),
     CLI_HEADING("training:"),
     CLI_USE_D(CF_SEQ_LEN, "100"),
     CLI_USE_H(CF_BATCH, "64", "parallel streams"),
@@ -38,6 +47,7 @@ static const cli_use train_uses[] = {
     CLI_USE_D(CF_EVAL_EVERY, "100"),
     CLI_USE_D(CF_PATIENCE, "0"),
     CLI_USE_D(CF_CLIP, "5"),
+    CLI_USE_D(CF_SOFTMAX_SAMPLES, "auto"),
     CLI_TRAINER_USES_END,
 };
 /* --train names the training data in both train verbs (--text was generate's) */
@@ -47,8 +57,10 @@ static const cli_command train_cmd = {
     train_uses, train_renamed};
 
 typedef struct train_args {
-    const char *texts[64], *out, *valid;
-    int ntexts, resume, seed_set, batch_set, seq_set, force;
+    const char *texts[64], *out, *valid, *vocab;
+    int ntexts, resume, seed_set, batch_set, seq_set, force, samples, clitics;
+    int level, normalize; /* -1: the level's default */
+    int64_t min_count, max_vocab; /* 0: the level's default */
     double valid_frac;
     cli_output_opts o;
     rnnkit_tok_config tok;
@@ -56,13 +68,27 @@ typedef struct train_args {
     rnnkit_generator_options to;
 } train_args;
 
+/* The tokenizer's rules from --level and --normalize: characters as they
+ * are by default, words with rnnkit's word defaults (NFKC, lower case). */
+static void train_tok(train_args *a)
+{
+    const int words = a->level == 0; /* "word|char": word is index 0 */
+    rnnkit_tok_config_default(&a->tok, words ? RNNKIT_LEVEL_WORD : RNNKIT_LEVEL_CHAR);
+    if (a->normalize >= 0)
+        a->tok.normalize = (rnnkit_norm)a->normalize;
+    if (!a->min_count)
+        a->min_count = words ? 2 : 1;
+    if (!a->max_vocab)
+        a->max_vocab = words ? 50000 : 0;
+}
+
 /* CLI_GO, or the exit status. */
 static int parse_train(train_args *a, int argc, char **argv)
 {
     memset(a, 0, sizeof *a);
     a->o.threads = 1;
     a->valid_frac = 0.05;
-    rnnkit_tok_config_default(&a->tok, RNNKIT_LEVEL_CHAR);
+    a->level = a->normalize = -1;
     rnnkit_model_config_default(&a->mc, RNNKIT_TASK_GENERATE);
     rnnkit_generator_options_default(&a->to);
     a->to.train.checkpoint_seconds = 600;
@@ -82,7 +108,21 @@ static int parse_train(train_args *a, int argc, char **argv)
         else if (id == CF_VALID_FRAC)
             a->valid_frac = v.d;
         else if (id == CF_NORMALIZE) /* none|nfc|nfkc, in the order of rnnkit_norm */
-            a->tok.normalize = (rnnkit_norm)v.i;
+            a->normalize = (int)v.i;
+        else if (id == CF_LEVEL)
+            a->level = (int)v.i;
+        else if (id == CF_VOCAB)
+            a->vocab = v.s;
+        else if (id == CF_MIN_COUNT)
+            a->min_count = v.i;
+        else if (id == CF_MAX_VOCAB)
+            a->max_vocab = v.i;
+        else if (id == CF_SPLIT_CLITICS)
+            a->clitics = 1;
+        else if (id == CF_REVERSE)
+            a->mc.reverse = 1;
+        else if (id == CF_SOFTMAX_SAMPLES)
+            a->samples = (int)v.i;
         else if (id == CF_OUTPUT)
             a->out = v.s;
         else if (id == CF_FORCE)
@@ -105,6 +145,13 @@ static int parse_train(train_args *a, int argc, char **argv)
     int rc = cli_train_flags_done(&p, id, decay_set, &a->to.train, a->out);
     if (rc != CLI_GO)
         return rc;
+    if (a->vocab && (a->level >= 0 || a->normalize >= 0 || a->min_count || a->max_vocab || a->clitics))
+        return cli_usage(train_cmd.name, "--vocab: the vocabulary's own rules apply (drop --level, --normalize, "
+                                         "--min-count, --max-vocab, --split-clitics)");
+    train_tok(a);
+    if (a->clitics && a->tok.level != RNNKIT_LEVEL_WORD)
+        return cli_usage(train_cmd.name, "--split-clitics: word level only");
+    a->tok.split_clitics = a->clitics;
     return a->ntexts ? CLI_GO : cli_usage(train_cmd.name, "--train is required");
 }
 
@@ -144,15 +191,28 @@ static rnnkit_status train_on_text(train_args *a, rnnkit_model *m, rnnkit_error 
         ntr = nall - nva;
         va = all + ntr;
     }
+    rnnkit_vocab *v = rnnkit_model_vocab(m);
+    const int words = rnnkit_vocab_config(v)->level == RNNKIT_LEVEL_WORD;
+    const int64_t V = rnnkit_vocab_size(v);
+    /* auto: sampled above 8192 ids (a word vocabulary), where the exact
+     * softmax would cost many times the recurrent layers */
+    a->to.softmax_samples = a->samples ? a->samples : V > 8192 ? 1024 : 0;
+    if (a->to.softmax_samples >= V - 1)
+        a->to.softmax_samples = 0;
     if (!st) {
         cli_progress prog;
-        cli_progress_init(&prog, a->o.quiet, "char/s", 1);
+        cli_progress_init(&prog, a->o.quiet, words ? "tok/s" : "char/s", 1);
         prog.jsonl = a->o.jsonl;
         a->to.train.progress = cli_progress_cb;
         a->to.train.progress_ctx = &prog;
-        if (!a->o.quiet)
-            fprintf(stderr, "rnnkit: %zu training and %zu validation characters, %lld symbols, %zu parameters\n",
-                    ntr, nva, (long long)rnnkit_vocab_size(rnnkit_model_vocab(m)), rnnkit_model_num_params(m));
+        if (!a->o.quiet) {
+            fprintf(stderr, "rnnkit: %zu training and %zu validation %s, %lld %s, %zu parameters", ntr, nva,
+                    words ? "tokens" : "characters", (long long)V, words ? "ids" : "symbols",
+                    rnnkit_model_num_params(m));
+            if (a->to.softmax_samples)
+                fprintf(stderr, "; sampled softmax over %d candidates", a->to.softmax_samples);
+            fprintf(stderr, "%s\n", rnnkit_model_get_config(m)->reverse ? "; reading backwards" : "");
+        }
         a->to.train.checkpoint_path = a->out;
         a->to.train.resume = a->resume;
         a->to.train.stop = cli_stop_flag();
@@ -182,7 +242,12 @@ static int run(train_args *a_)
         return rc;
     if (!m) {
         rnnkit_vocab *vocab = NULL;
-        st = rnnkit_text_vocab(&a.tok, a.texts, a.ntexts, a.valid, &vocab, &err);
+        const int words = a.tok.level == RNNKIT_LEVEL_WORD;
+        /* words: the validation text's rare words stay <unk>, as in any
+         * word-level language model; characters: every one is counted */
+        st = a.vocab ? rnnkit_vocab_open(a.vocab, &vocab, &err)
+                     : rnnkit_text_vocab(&a.tok, a.min_count, a.max_vocab, a.texts, a.ntexts,
+                                         words ? NULL : a.valid, &vocab, &err);
         if (!st)
             st = rnnkit_model_create(&a.mc, vocab, NULL, 0, a.to.train.seed, &m, &err);
     }
@@ -200,11 +265,12 @@ int cmd_generate_train(int argc, char **argv)
     if (rc != CLI_GO)
         return rc;
     cli_set_threads(a.o.threads);
-    const char *inputs[65];
+    const char *inputs[66];
     memcpy(inputs, a.texts, (size_t)a.ntexts * sizeof *inputs);
     inputs[a.ntexts] = a.valid;
+    inputs[a.ntexts + 1] = a.vocab;
     rnnkit_train_lock *lock = NULL;
-    if ((rc = cli_train_output(a.out, RNNKIT_TASK_GENERATE, inputs, (size_t)a.ntexts + 1, a.force, &lock)) != CLI_GO)
+    if ((rc = cli_train_output(a.out, RNNKIT_TASK_GENERATE, inputs, (size_t)a.ntexts + 2, a.force, &lock)) != CLI_GO)
         return rc;
     rc = run(&a);
     rnnkit_train_lock_release(lock);

@@ -92,6 +92,22 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
                 "with seed S+k-1, their probabilities averaged; auto:\n"
                 "as many as fit 8 M training tokens, 1 to 4: 4 up to 2 M\n"
                 "tokens, 1 past 4 M"},
+    FLAG(CF_REVERSE, "reverse", 0, CLI_SWITCH, NULL),
+        .help = "a model of the text read backwards (pretrains a biLSTM's\n"
+                "backward direction; a sample ends with --prime)"},
+    FLAG(CF_SOFTMAX_SAMPLES, "softmax-samples", 0, CLI_INT, "N|auto"), RANGE(1, 1 << 20), .words = "auto",
+        .help = "training: a sampled softmax over N candidates per step\n"
+                "(log-uniform by frequency rank) instead of the exact one;\n"
+                "N >= the vocabulary: exact; auto: 1024 above 8192 tokens.\n"
+                "Evaluation is always exact"},
+    FLAG(CF_PRETRAINED, "pretrained", 0, CLI_TEXT, "LM.db"),
+        .help = "start from a word-level generator's embedding and first\n"
+                "recurrent layer (and take its vocabulary and sizes)"},
+    FLAG(CF_PRETRAINED_BACKWARD, "pretrained-backward", 0, CLI_TEXT, "LM.db"),
+        .help = "the backward direction's layer from a --reverse generator"},
+    FLAG(CF_INIT, "init", 0, CLI_TEXT, "MODEL.db"),
+        .help = "carry on training this classifier (its vocabulary, labels,\n"
+                "sizes, weights and optimiser state) on the --train data"},
 
     FLAG(CF_BATCH, "batch", 0, CLI_INT, "N"), RANGE(1, 4096), .help = "examples per optimiser step"},
     FLAG(CF_EPOCHS, "epochs", 0, CLI_INT, "N"), RANGE(1, 100000), .help = "passes over the data"},

@@ -14,7 +14,7 @@ static const char usage[] =
     "commands:\n"
     "  vocab      build | show | encode | decode   vocabularies from corpora (SQLite)\n"
     "  classify   train | predict | eval           text classification (sentiment)\n"
-    "  generate   train | sample | eval            character-level text generation\n"
+    "  generate   train | sample | eval            text generation (characters or words)\n"
     "  forecast   train | predict | eval           forecast a numeric series (CSV)\n"
     "  export     -m MODEL --format F OUT          weights as safetensors; vocab.txt, Keras, HF tokenizer\n"
     "  import     --format safetensors IN ...      weights trained elsewhere -> a model file\n"

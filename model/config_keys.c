@@ -58,6 +58,8 @@ static const rnnkit__config_key keys[] = {
     {"date_column", RNNKIT__KEY_NAME, 0, 0, SPEC(date), FS},
     {"test_frac", RNNKIT__KEY_DOUBLE, 0, BELOW_ONE, SPEC(test_frac), FS},
     {"valid_frac", RNNKIT__KEY_DOUBLE, 0, BELOW_ONE, SPEC(valid_frac), FS},
+    /* the generator: a backward model (absent: forward, every older file) */
+    {"reverse", RNNKIT__KEY_BOOL, 0, 1, FIELD(reverse), RNNKIT__KEY_OPTIONAL | RNNKIT__KEY_IF_SET | RNNKIT__KEY_GENERATE},
 };
 
 const rnnkit__config_key *rnnkit__config_keys(int *n)
@@ -80,6 +82,8 @@ int rnnkit__config_key_for_task(const rnnkit__config_key *k, rnnkit_task t)
         return t != RNNKIT_TASK_FORECAST;
     if (k->flags & RNNKIT__KEY_FORECAST)
         return t == RNNKIT_TASK_FORECAST;
+    if (k->flags & RNNKIT__KEY_GENERATE)
+        return t == RNNKIT_TASK_GENERATE;
     return 1;
 }
 

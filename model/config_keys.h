@@ -46,6 +46,8 @@ typedef enum rnnkit__key_type {
 #define RNNKIT__KEY_TEXT 4     /* classifier and generator only */
 #define RNNKIT__KEY_FORECAST 8 /* forecaster only */
 #define RNNKIT__KEY_SPEC 16    /* offset is into rnnkit_forecast_spec (forecaster only) */
+#define RNNKIT__KEY_IF_SET 32  /* written only when the (int) field is nonzero */
+#define RNNKIT__KEY_GENERATE 64 /* generator only */
 
 typedef struct rnnkit__config_key {
     const char *name;

@@ -23,8 +23,17 @@
  * targets [T*B] already in the workspace, initial state in m->h0/c0, final
  * state left in m->hn/cn. Returns the mean loss over the T*B predictions.
  */
+/* A training step's sampled softmax (model/sampled.c): S candidates drawn
+ * from the step's rng, shared by its T*B predictions. */
+typedef struct gen_sampled {
+    int S;
+    int32_t *samples; /* [S] */
+    float *logq;      /* [S] */
+    float *work;      /* [rnnkit__sampled_work_floats(T*B, S, C)] */
+} gen_sampled;
+
 static rnnkit_status gen_chunk(rnnkit_model *m, int T, int B, int train, rnnkit_rng *rng,
-                               double *loss, rnnkit_error *err)
+                               const gen_sampled *smp, double *loss, rnnkit_error *err)
 {
     const size_t TB = (size_t)T * (size_t)B, C = (size_t)m->C;
     const int lstm = m->cfg.cell == RNNKIT_CELL_LSTM;
@@ -41,11 +50,17 @@ static rnnkit_status gen_chunk(rnnkit_model *m, int T, int B, int train, rnnkit_
     memcpy(m->feat, y, TB * C * sizeof(float));
     if (train && m->cfg.dropout > 0.0f)
         rnnkit__dropout_forward(TB * C, m->cfg.dropout, rng, m->feat, m->featmask);
-    rnnkit__dense_forward(&m->fc, TB, m->feat, m->logits);
-    *loss = rnnkit__softmax_xent(TB, m->K, m->logits, m->targets, train ? m->dlogits : NULL);
-    if (!train)
-        return RNNKIT_OK;
-    rnnkit__dense_backward(&m->fc, TB, m->feat, m->dlogits, m->dy);
+    if (train && smp) {
+        rnnkit__sampled_draw(m->K, 1, smp->S, rng, smp->samples, smp->logq);
+        *loss = rnnkit__sampled_softmax_xent(&m->fc, TB, m->feat, m->targets, smp->S, smp->samples, smp->logq,
+                                             m->dy, smp->work);
+    } else {
+        rnnkit__dense_forward(&m->fc, TB, m->feat, m->logits);
+        *loss = rnnkit__softmax_xent(TB, m->K, m->logits, m->targets, train ? m->dlogits : NULL);
+        if (!train)
+            return RNNKIT_OK;
+        rnnkit__dense_backward(&m->fc, TB, m->feat, m->dlogits, m->dy);
+    }
     if (m->cfg.dropout > 0.0f)
         rnnkit__dropout_backward(TB * C, m->featmask, m->dy);
     if ((st = rnnkit__rnn_backward(m->rnn, m->dy, NULL, NULL, m->dx, NULL, NULL, err)))
@@ -95,16 +110,23 @@ static rnnkit_status check_ids(const rnnkit_model *m, const int32_t *ids, size_t
     return RNNKIT_OK;
 }
 
-rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, size_t n, double *loss,
-                                        rnnkit_error *err)
+/* ids[n] backwards (a reverse model's reading order), malloc'd. */
+static int32_t *reversed(const int32_t *ids, size_t n, rnnkit_error *err)
 {
-    if (m->cfg.task != RNNKIT_TASK_GENERATE)
-        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "this model is a classifier, not a generator");
-    if (n < 2)
-        return rnnkit_error_set(err, RNNKIT_ERR_EMPTY, "need at least 2 tokens to evaluate (got %zu)", n);
-    rnnkit_status st = check_ids(m, ids, n, "evaluate", err);
-    if (st)
-        return st;
+    int32_t *r = malloc((n ? n : 1) * sizeof *r);
+    if (!r) {
+        rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the text read backwards (%zu tokens)", n);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        r[i] = ids[n - 1 - i];
+    return r;
+}
+
+/* The mean loss of a checked stream of n >= 2 ids in the model's reading order. */
+static rnnkit_status eval_stream(rnnkit_model *m, const int32_t *ids, size_t n, double *loss, rnnkit_error *err)
+{
+    rnnkit_status st;
     /* Up to 16 streams of whole chunks of 100; the leftover tail (< 1 chunk
      * per stream) runs as one more stream. Every stream but the first starts
      * from the state reached over the W tokens before it (read, not scored),
@@ -127,7 +149,7 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
                 m->targets[(size_t)t * B + b] = ids[i + 1];
             }
         double l;
-        if ((st = gen_chunk(m, W, B, 0, NULL, &l, err)))
+        if ((st = gen_chunk(m, W, B, 0, NULL, NULL, &l, err)))
             return st;
         swap_state(m);
         const size_t H = (size_t)m->cfg.hidden;
@@ -142,7 +164,7 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
         int t = (int)((seg - pos) < (size_t)T ? seg - pos : (size_t)T);
         load_chunk(m, ids, seg, pos, t, B);
         double l;
-        if ((st = gen_chunk(m, t, B, 0, NULL, &l, err)))
+        if ((st = gen_chunk(m, t, B, 0, NULL, NULL, &l, err)))
             return st;
         total += l * (double)t * B;
         count += (size_t)t * (size_t)B;
@@ -157,7 +179,7 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
         if (w > 0) {
             load_chunk(m, ids + done - w, 0, 0, (int)w, 1);
             double l;
-            if ((st = gen_chunk(m, (int)w, 1, 0, NULL, &l, err)))
+            if ((st = gen_chunk(m, (int)w, 1, 0, NULL, NULL, &l, err)))
                 return st;
             swap_state(m);
         }
@@ -165,7 +187,7 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
             int t = (int)((n - 1 - pos) < (size_t)T ? n - 1 - pos : (size_t)T);
             load_chunk(m, ids + pos, 0, 0, t, 1);
             double l;
-            if ((st = gen_chunk(m, t, 1, 0, NULL, &l, err)))
+            if ((st = gen_chunk(m, t, 1, 0, NULL, NULL, &l, err)))
                 return st;
             total += l * t;
             count += (size_t)t;
@@ -175,6 +197,22 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
     }
     *loss = total / (double)count;
     return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, size_t n, double *loss,
+                                        rnnkit_error *err)
+{
+    if (m->cfg.task != RNNKIT_TASK_GENERATE)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "this model is a classifier, not a generator");
+    if (n < 2)
+        return rnnkit_error_set(err, RNNKIT_ERR_EMPTY, "need at least 2 tokens to evaluate (got %zu)", n);
+    rnnkit_status st = check_ids(m, ids, n, "evaluate", err);
+    if (st || !m->cfg.reverse)
+        return st ? st : eval_stream(m, ids, n, loss, err);
+    int32_t *r = reversed(ids, n, err);
+    st = r ? eval_stream(m, r, n, loss, err) : RNNKIT_ERR_NOMEM;
+    free(r);
+    return st;
 }
 
 /* ====================================================================== */
@@ -191,6 +229,7 @@ typedef struct gen_task {
     int64_t eval_every;     /* steps between scheduled evaluations */
     float *hsave, *csave;   /* [S] the streams' state, kept aside while validating */
     double loss;            /* the loaded chunk's loss, computed by gen_step */
+    gen_sampled smp;        /* S = 0: the exact softmax */
 } gen_task;
 
 static rnnkit_status gen_next_batch(void *ctx, rnnkit_rng *rng, int *epoch, rnnkit_error *err)
@@ -217,7 +256,7 @@ static rnnkit_status gen_step(void *ctx, rnnkit_rng *rng, double *loss, double *
     const int T = g->opt->seq_len, B = g->opt->train.batch;
     *weight = 1.0; /* the running loss is the mean of the chunks' means */
     *items = (int64_t)T * B;
-    return gen_chunk(g->m, T, B, 1, rng, loss, err);
+    return gen_chunk(g->m, T, B, 1, rng, g->smp.S ? &g->smp : NULL, loss, err);
 }
 
 /* Carry the state to the next chunk, cut the gradient (truncated BPTT). */
@@ -231,7 +270,7 @@ static rnnkit_status gen_evaluate(void *ctx, double *loss, double *acc, rnnkit_e
      * training streams' state aside meanwhile */
     memcpy(g->hsave, m->h0, g->S * sizeof(float));
     memcpy(g->csave, m->c0, g->S * sizeof(float));
-    rnnkit_status st = rnnkit_generator_evaluate(m, g->valid, g->nvalid, loss, err);
+    rnnkit_status st = eval_stream(m, g->valid, g->nvalid, loss, err);
     memcpy(m->h0, g->hsave, g->S * sizeof(float));
     memcpy(m->c0, g->csave, g->S * sizeof(float));
     *acc = NAN;
@@ -284,6 +323,10 @@ static uint64_t text_fp(const int32_t *train, size_t ntrain, const int32_t *vali
     return h;
 }
 
+static rnnkit_status train_streams(rnnkit_model *m, const int32_t *train, size_t ntrain, const int32_t *valid,
+                                   size_t nvalid, const rnnkit_generator_options *opt, rnnkit_log_row **log,
+                                   int *nlog, rnnkit_error *err);
+
 rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size_t ntrain, const int32_t *valid,
                                      size_t nvalid, const rnnkit_generator_options *opt, rnnkit_log_row **log,
                                      int *nlog, rnnkit_error *err)
@@ -308,10 +351,32 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
         st = check_ids(m, valid, nvalid, "valid", err);
     if (st)
         return st;
+    if (opt->softmax_samples < 0 || opt->softmax_samples > (1 << 20))
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "a sampled softmax of %d candidates outside [0, %d]",
+                                opt->softmax_samples, 1 << 20);
     if (!valid || nvalid < 2) {
         valid = NULL;
         nvalid = 0;
     }
+    if (!m->cfg.reverse)
+        return train_streams(m, train, ntrain, valid, nvalid, opt, log, nlog, err);
+    int32_t *rt = reversed(train, ntrain, err), *rv = NULL;
+    if (rt && valid && !(rv = reversed(valid, nvalid, err)))
+        st = RNNKIT_ERR_NOMEM;
+    else
+        st = rt ? train_streams(m, rt, ntrain, rv, nvalid, opt, log, nlog, err) : RNNKIT_ERR_NOMEM;
+    free(rt);
+    free(rv);
+    return st;
+}
+
+/* rnnkit_generator_train on checked streams in the model's reading order. */
+static rnnkit_status train_streams(rnnkit_model *m, const int32_t *train, size_t ntrain, const int32_t *valid,
+                                   size_t nvalid, const rnnkit_generator_options *opt, rnnkit_log_row **log,
+                                   int *nlog, rnnkit_error *err)
+{
+    const int T = opt->seq_len, B = opt->train.batch;
+    rnnkit_status st = RNNKIT_OK;
     gen_task g = {.m = m, .opt = opt, .train = train, .valid = valid, .nvalid = nvalid};
     g.seg = (ntrain - 1) / (size_t)B;
     g.S = (size_t)m->LD * (size_t)B * (size_t)m->cfg.hidden;
@@ -320,7 +385,12 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
     g.eval_every = opt->eval_every > 0 ? opt->eval_every : (per_epoch > 0 ? per_epoch : 1);
     g.hsave = malloc(g.S * sizeof(float));
     g.csave = malloc(g.S * sizeof(float));
-    if (!g.hsave || !g.csave)
+    if ((g.smp.S = opt->softmax_samples) > 0) {
+        g.smp.samples = malloc((size_t)g.smp.S * sizeof(int32_t));
+        g.smp.logq = malloc((size_t)g.smp.S * sizeof(float));
+        g.smp.work = malloc(rnnkit__sampled_work_floats((size_t)T * (size_t)B, g.smp.S, m->C) * sizeof(float));
+    }
+    if (!g.hsave || !g.csave || (g.smp.S && (!g.smp.samples || !g.smp.logq || !g.smp.work)))
         st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the streams' state");
     if (!st && !(st = rnnkit__model_reserve(m, T, B, err))) {
         zero_state(m, B);
@@ -335,5 +405,8 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
     }
     free(g.hsave);
     free(g.csave);
+    free(g.smp.samples);
+    free(g.smp.logq);
+    free(g.smp.work);
     return st;
 }

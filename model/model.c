@@ -97,6 +97,8 @@ static rnnkit_status check_config(const rnnkit_model_config *c, rnnkit_error *er
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "bidirectional must be 0 or 1");
     if (c->task == RNNKIT_TASK_GENERATE && c->bidirectional)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "a generator cannot be bidirectional");
+    if (c->reverse != 0 && (c->reverse != 1 || c->task != RNNKIT_TASK_GENERATE))
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "reverse (%d): 0, or 1 for a generator", c->reverse);
     if (c->pool < RNNKIT_POOL_LAST || c->pool > RNNKIT_POOL_MAX)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "unknown pooling %d", (int)c->pool);
     if (!(c->dropout >= 0.0f && c->dropout < 1.0f) ||

@@ -46,6 +46,8 @@ int rnnkit__model_meta(const rnnkit_model *m, const char *format, rnnkit__meta_k
     for (int i = 0; i < nkeys && n < RNNKIT__META_MAX; i++) {
         if ((keys[i].flags & RNNKIT__KEY_IF_MANY) && m->members <= 1)
             continue; /* absent: one network (every file from before ensembles) */
+        if ((keys[i].flags & RNNKIT__KEY_IF_SET) && !*(const int *)((const char *)&m->cfg + keys[i].offset))
+            continue; /* absent: the default (0) */
         if (!rnnkit__config_key_for_task(&keys[i], m->cfg.task))
             continue;
         kv[n].key = keys[i].name;

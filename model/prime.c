@@ -4,7 +4,8 @@
  * a sample copied verbatim from a text.
  *
  * Invariant: the prime is split with the model's own tokenizer rules, so a
- * prime continues exactly as the same characters would in training text.
+ * prime continues exactly as the same characters would in training text
+ * (at word level a word the vocabulary lacks is <unk>, as it was there).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
@@ -17,6 +18,7 @@ typedef struct prime_ctx {
     int32_t *ids;
     size_t n, cap, pos;
     int skip;
+    int words;        /* word level: an unknown word is <unk>, as in training text */
     rnnkit_error err; /* the callback's own failure */
     int failed;
 } prime_ctx;
@@ -26,7 +28,7 @@ static int prime_token(void *ctx, const char *tok, size_t len)
     prime_ctx *s = ctx;
     s->pos++;
     int64_t id = rnnkit_vocab_lookup(s->v, tok, len);
-    if (id == RNNKIT_UNK_ID) {
+    if (id == RNNKIT_UNK_ID && !s->words) {
         if (s->skip)
             return 0;
         rnnkit_error_set(&s->err, RNNKIT_ERR_ARG,
@@ -52,7 +54,7 @@ static int prime_token(void *ctx, const char *tok, size_t len)
 rnnkit_status rnnkit_prime_encode(rnnkit_vocab *v, const char *prime, int skip_unknown, int32_t **ids, size_t *n,
                                   rnnkit_error *err)
 {
-    prime_ctx sc = {.v = v, .skip = skip_unknown};
+    prime_ctx sc = {.v = v, .skip = skip_unknown, .words = rnnkit_vocab_config(v)->level == RNNKIT_LEVEL_WORD};
     rnnkit_tokenizer *tk = NULL;
     const char *text = prime ? prime : "\n";
     rnnkit_status st = rnnkit_tokenizer_new(rnnkit_vocab_config(v), &tk, err);

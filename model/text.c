@@ -3,8 +3,9 @@
  * the training and validation files) and the files encoded into one stream.
  *
  * Invariant: the vocabulary counts the training files in order, then the
- * validation file, with min_count 1 and no cap, so every id a file encodes
- * to is a known one.
+ * validation file when one is given; with min_count 1 and no cap (as the
+ * character level uses it) every id a counted file encodes to is a known
+ * one, otherwise rarer tokens encode to <unk>.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,9 @@ static int all_space(const char *s, size_t n)
     return 1;
 }
 
-rnnkit_status rnnkit_text_vocab(const rnnkit_tok_config *tok, const char *const *paths, int npaths,
-                                const char *valid, rnnkit_vocab **out, rnnkit_error *err)
+rnnkit_status rnnkit_text_vocab(const rnnkit_tok_config *tok, int64_t min_count, int64_t max_size,
+                                const char *const *paths, int npaths, const char *valid, rnnkit_vocab **out,
+                                rnnkit_error *err)
 {
     *out = NULL;
     rnnkit_vocab_builder *b = NULL;
@@ -106,7 +108,7 @@ rnnkit_status rnnkit_text_vocab(const rnnkit_tok_config *tok, const char *const 
         free(text);
     }
     if (!st)
-        st = rnnkit_vocab_builder_finish(b, 1, 0, out, err);
+        st = rnnkit_vocab_builder_finish(b, min_count, max_size, out, err);
     rnnkit_vocab_builder_free(b);
     if (!st && rnnkit_vocab_size(*out) < 3) {
         rnnkit_vocab_free(*out);

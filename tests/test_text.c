@@ -38,7 +38,7 @@ static rnnkit_vocab *char_vocab(const char *const *paths, int n)
     rnnkit_tok_config_default(&tok, RNNKIT_LEVEL_CHAR);
     rnnkit_vocab *v = NULL;
     rnnkit_error err;
-    assert_int_equal(rnnkit_text_vocab(&tok, paths, n, NULL, &v, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_text_vocab(&tok, 1, 0, paths, n, NULL, &v, &err), RNNKIT_OK);
     return v;
 }
 
@@ -70,7 +70,7 @@ static void test_vocab_and_encode(void **state)
     rnnkit_tok_config_default(&tok, RNNKIT_LEVEL_CHAR);
     const char *bad[] = {pa, pempty};
     v = NULL;
-    assert_int_equal(rnnkit_text_vocab(&tok, bad, 2, NULL, &v, &err), RNNKIT_ERR_EMPTY);
+    assert_int_equal(rnnkit_text_vocab(&tok, 1, 0, bad, 2, NULL, &v, &err), RNNKIT_ERR_EMPTY);
     assert_non_null(strstr(err.msg, pempty));
     assert_null(v);
 }

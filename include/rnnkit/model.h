@@ -100,6 +100,10 @@ typedef struct rnnkit_model_config {
                          * (1..RNNKIT_SERIES_MAX_COLUMNS); no embedding */
     int lookback;       /* forecaster: time steps of the window a forecast reads */
     int horizon;        /* forecaster: values predicted at once (direct multi-output) */
+    int reverse;        /* generator: a model of the text read backwards (the last token
+                         * first): training and eval take ids in reading order and reverse
+                         * them; a sample ends with the prime (a backward model's
+                         * weights pretrain a biLSTM's backward direction) */
 } rnnkit_model_config;
 
 /* The most networks an ensemble may hold. */
@@ -157,6 +161,20 @@ rnnkit_status rnnkit_model_set_members(rnnkit_model *m, int members, uint64_t se
  * dropped): for export, or to inspect one network. rnnkit_model_weights
  * gives member 0's weights, so this is also how to reach another's. */
 rnnkit_status rnnkit_model_keep_member(rnnkit_model *m, int k, rnnkit_error *err);
+
+/* Language-model pretraining: classifier m takes the embedding and the
+ * recurrent layers of word-level generators (either may be NULL): the
+ * forward one's into the forward direction (and its embedding), a
+ * --reverse one's into the `_reverse` direction (and the embedding only
+ * when there is no forward one); every network of an ensemble the same.
+ * Layers the classifier lacks, or whose shape differs (a biLSTM's upper
+ * layers read both directions), and the generators' output layers are not
+ * taken. Cell, embedding and hidden sizes and the vocabulary (tokens,
+ * order, tokenizer rules) must be the classifier's: otherwise
+ * RNNKIT_ERR_ARG naming what differs, and m is unchanged. *tensors (may be
+ * NULL): how many tensors were taken. */
+rnnkit_status rnnkit_model_pretrain(rnnkit_model *m, rnnkit_model *forward, rnnkit_model *backward, int *tensors,
+                                    rnnkit_error *err);
 
 /* ---------------------------------------------------------------------- */
 /* Threads */
@@ -333,6 +351,10 @@ typedef struct rnnkit_generator_options {
     int64_t steps;      /* optimiser steps; 0: `epochs` passes over the text instead */
     int epochs;
     int eval_every;     /* steps between validation runs (0: once per pass) */
+    int softmax_samples;/* training only: a sampled softmax over this many candidates per
+                         * step, drawn log-uniformly by id (a vocabulary's ids run from the
+                         * commonest token), instead of the exact softmax over every id; 0:
+                         * exact. Evaluation is always exact. */
 } rnnkit_generator_options;
 
 /* The defaults `rnnkit classify train` and `rnnkit generate train` use. */

@@ -1,5 +1,5 @@
 /*
- * rnnkit/text.h: plain text for a character-level generator: the
+ * rnnkit/text.h: plain text for a generator (characters or words): the
  * vocabulary of its training files, files encoded to one id stream, the
  * text a sample continues ("prime"), and how much of a sample was copied
  * from a text.
@@ -30,18 +30,21 @@ rnnkit_status rnnkit_text_encode_file(rnnkit_vocab *v, const char *path, int32_t
 /* Encodes the files paths[0..npaths) one after the other into one stream. */
 rnnkit_status rnnkit_text_encode_files(rnnkit_vocab *v, const char *const *paths, int npaths, int32_t **ids,
                                        size_t *n, rnnkit_error *err);
-/* A generator's vocabulary: every token (with tok's rules) of the training
- * files and of `valid` (may be NULL), each kept. A training file that is
+/* A generator's vocabulary: the tokens (with tok's rules) of the training
+ * files and of `valid` (may be NULL), kept as rnnkit_vocab_builder_finish
+ * keeps them (min_count 1, max_size 0: every one). A training file that is
  * empty or only whitespace is RNNKIT_ERR_EMPTY naming it, and so is a
  * vocabulary without a token. *out is new (rnnkit_vocab_free). */
-rnnkit_status rnnkit_text_vocab(const rnnkit_tok_config *tok, const char *const *paths, int npaths,
-                                const char *valid, rnnkit_vocab **out, rnnkit_error *err);
+rnnkit_status rnnkit_text_vocab(const rnnkit_tok_config *tok, int64_t min_count, int64_t max_size,
+                                const char *const *paths, int npaths, const char *valid, rnnkit_vocab **out,
+                                rnnkit_error *err);
 
 /* The ids a sample starts from: `prime` split with the vocabulary's own
  * rules. A character v lacks is RNNKIT_ERR_ARG naming it and its position
  * (1-based), unless skip_unknown drops it; a prime of which no character
- * is known is RNNKIT_ERR_ARG. prime NULL: a newline (or, when the model
- * has none, its commonest symbol). */
+ * is known is RNNKIT_ERR_ARG. At word level a word v lacks is <unk> (as in
+ * training text). prime NULL: a newline (or, when the model has none, its
+ * commonest symbol). */
 rnnkit_status rnnkit_prime_encode(rnnkit_vocab *v, const char *prime, int skip_unknown, int32_t **ids, size_t *n,
                                   rnnkit_error *err);
 

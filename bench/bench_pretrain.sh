@@ -7,7 +7,7 @@
 # Stages (each timed):
 #   1. a word-level language model (`rnnkit generate train --level word`) on
 #      IMDB's 50,000 unlabelled reviews (imdb/unsup.txt) and the texts of
-#      its 25,000 training reviews (never the test texts); the last 2 % of
+#      its 25,000 training reviews (never the test texts); the last 0.2 % of
 #      that text is its validation; its vocabulary (min count 2, at most
 #      50,000 words) becomes the classifier's. With LM_BACKWARD=1 also a
 #      model of the same text read backwards (--reverse).
@@ -55,7 +55,7 @@ lm() { # lm NAME [--reverse]
     t0=$(now)
     # shellcheck disable=SC2086
     "$R" generate train --level word --train "$D/imdb/unsup.txt" --train "$out/imdb-train-text.txt" \
-        --valid-frac 0.02 --embed "$E" --hidden "$H" --layers 1 --seq-len "${LM_SEQ:-70}" \
+        --valid-frac 0.002 --embed "$E" --hidden "$H" --layers 1 --seq-len "${LM_SEQ:-70}" \
         --batch "${LM_BATCH:-64}" --steps 0 --epochs "${LM_EPOCHS:-1}" --eval-every 1000 \
         -o "$out/$name.db" --force $tflag ${LM_FLAGS:-} "$@" 2>"$out/$name.log"
     t1=$(now)

@@ -100,7 +100,7 @@ typedef struct cli_progress {
     int tty;
     double last_draw;
     const char *unit; /* "ex/s", "char/s" */
-    int generator;
+    int generator;  /* 1: a character generator (bits per character), 2: words (perplexity) */
     int jsonl;        /* --log-format jsonl: one JSON object per event */
     int threads_shown; /* the thread count was printed */
 } cli_progress;

@@ -201,7 +201,7 @@ static rnnkit_status train_on_text(train_args *a, rnnkit_model *m, rnnkit_error 
         a->to.softmax_samples = 0;
     if (!st) {
         cli_progress prog;
-        cli_progress_init(&prog, a->o.quiet, words ? "tok/s" : "char/s", 1);
+        cli_progress_init(&prog, a->o.quiet, words ? "tok/s" : "char/s", words ? 2 : 1);
         prog.jsonl = a->o.jsonl;
         a->to.train.progress = cli_progress_cb;
         a->to.train.progress_ctx = &prog;

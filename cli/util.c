@@ -221,7 +221,11 @@ int cli_progress_cb(void *ctx, const rnnkit_progress *p)
             fputs("\r\033[K", stderr);
         if (p->members > 1)
             fprintf(stderr, "member %d/%d  ", p->member + 1, p->members);
-        if (cp->generator)
+        if (cp->generator == 2) /* words: perplexity */
+            fprintf(stderr, "step %lld  train %.4f nats (ppl %.1f)  valid %.4f nats (ppl %.1f)%s  %.0f %s  %.0fs\n",
+                    (long long)r->step, r->train_loss, exp(r->train_loss), r->valid_loss, exp(r->valid_loss),
+                    p->improved ? " *" : "", p->items_per_s, cp->unit, p->elapsed);
+        else if (cp->generator)
             fprintf(stderr,
                     "step %lld  train %.4f nats (%.3f bpc)  valid %.4f nats (%.3f bpc)%s  %.0f %s  %.0fs\n",
                     (long long)r->step, r->train_loss, r->train_loss / 0.69314718055994530942, r->valid_loss,

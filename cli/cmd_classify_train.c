@@ -101,8 +101,10 @@ static int pretrained_shape(train_args *a, int shape_set)
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_model *m = NULL;
-    if (rnnkit_model_load(lm, RNNKIT_TASK_GENERATE, &m, &err))
+    if (rnnkit_model_load(lm, RNNKIT_TASK_GENERATE, &m, &err)) {
+        rnnkit_error_prefix(&err, "%s", a->pre[0] ? "--pretrained" : "--pretrained-backward");
         return cli_fail(&err);
+    }
     const rnnkit_model_config *c = rnnkit_model_get_config(m);
     if (!shape_set) {
         a->mc.cell = c->cell;
@@ -126,6 +128,7 @@ static int parse(train_args *a, int argc, char **argv)
         a->seed_set |= id == CF_SEED;
         a->batch_set |= id == CF_BATCH;
         decay_set |= id == CF_LR_DECAY;
+        shape_set |= id == CF_EMBED || id == CF_HIDDEN || id == CF_CELL;
         if (cli_model_flag(id, &v, &a->mc) || cli_train_flag(id, &v, &a->to.train) ||
             cli_output_flag(id, &v, &a->out_opts))
             continue;
@@ -154,7 +157,6 @@ static int parse(train_args *a, int argc, char **argv)
         case CF_PRETRAINED: a->pre[0] = v.s; break;
         case CF_PRETRAINED_BACKWARD: a->pre[1] = v.s; break;
         }
-        shape_set |= id == CF_EMBED || id == CF_HIDDEN || id == CF_CELL;
     }
     /* cross-validation (--folds) writes no model */
     int rc = cli_train_flags_done(&p, id, decay_set, &a->to.train, a->out ? a->out : a->folds ? "" : NULL);

@@ -58,6 +58,28 @@ static void target_name(const char *name, int backward, int embedding, char *out
     }
 }
 
+/* The view of m that lm's view v goes to, or NULL: a recurrent tensor goes
+ * only when its whole layer fits (the layer's input weights too: a biLSTM's
+ * upper layers read both directions, 2H inputs, a generator's H). */
+static const rnnkit__param_view *destination(const rnnkit_model *m, const rnnkit_model *lm,
+                                             const rnnkit__param_view *v, int backward, int embedding)
+{
+    char tn[RNNKIT_NAME_MAX + 16];
+    target_name(v->name, backward, embedding, tn, sizeof tn);
+    const rnnkit__param_view *t = tn[0] ? rnnkit__params_find(&m->params, tn) : NULL;
+    if (!t || t->numel != v->numel || t->shape[0] != v->shape[0])
+        return NULL;
+    const char *l = strrchr(v->name, '_'); /* "_l<k>" */
+    if (strncmp(v->name, "rnn.", 4) || !l || l[1] != 'l')
+        return t;
+    char ih[RNNKIT_NAME_MAX + 16];
+    snprintf(ih, sizeof ih, "rnn.weight_ih%s", l);
+    const rnnkit__param_view *a = rnnkit__params_find(&lm->params, ih);
+    target_name(ih, backward, 0, tn, sizeof tn);
+    const rnnkit__param_view *b = rnnkit__params_find(&m->params, tn);
+    return a && b && a->numel == b->numel && a->shape[0] == b->shape[0] ? t : NULL;
+}
+
 /* Checks lm against m; counts the tensors it would give in *n. */
 static rnnkit_status check_lm(const rnnkit_model *m, rnnkit_model *lm, int backward, int with_forward, int *n,
                               rnnkit_error *err)
@@ -82,19 +104,8 @@ static rnnkit_status check_lm(const rnnkit_model *m, rnnkit_model *lm, int backw
     if (st)
         return st;
     *n = 0;
-    char tn[RNNKIT_NAME_MAX + 16];
-    for (int i = 0; i < lm->params.nviews; i++) {
-        const rnnkit__param_view *v = &lm->params.views[i];
-        target_name(v->name, backward, !backward || !with_forward, tn, sizeof tn);
-        if (!tn[0])
-            continue;
-        const rnnkit__param_view *t = rnnkit__params_find(&m->params, tn);
-        if (!t) /* a layer the classifier does not have */
-            continue;
-        if (t->numel != v->numel || t->shape[0] != v->shape[0])
-            continue; /* a biLSTM's upper layers read 2H, a generator's H: not pretrainable */
-        (*n)++;
-    }
+    for (int i = 0; i < lm->params.nviews; i++)
+        *n += destination(m, lm, &lm->params.views[i], backward, !backward || !with_forward) != NULL;
     /* the first layer must arrive whole: 4 tensors (weights and biases) */
     if (*n < 4)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: no recurrent layer of it fits the classifier's", what);
@@ -104,12 +115,9 @@ static rnnkit_status check_lm(const rnnkit_model *m, rnnkit_model *lm, int backw
 /* Copies lm's tensors into the current network of m. */
 static void copy_lm(rnnkit_model *m, const rnnkit_model *lm, int backward, int embedding)
 {
-    char tn[RNNKIT_NAME_MAX + 16];
     for (int i = 0; i < lm->params.nviews; i++) {
-        const rnnkit__param_view *v = &lm->params.views[i];
-        target_name(v->name, backward, embedding, tn, sizeof tn);
-        const rnnkit__param_view *t = tn[0] ? rnnkit__params_find(&m->params, tn) : NULL;
-        if (t && t->numel == v->numel && t->shape[0] == v->shape[0])
+        const rnnkit__param_view *v = &lm->params.views[i], *t = destination(m, lm, v, backward, embedding);
+        if (t)
             memcpy(m->params.value + t->offset, lm->params.value + v->offset, v->numel * sizeof(float));
     }
 }

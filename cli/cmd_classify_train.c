@@ -44,6 +44,8 @@ static const cli_use uses[] = {
     CLI_HEADING("pretraining (sizes and vocabulary come from the language model):"),
     CLI_USE(CF_PRETRAINED),
     CLI_USE(CF_PRETRAINED_BACKWARD),
+    CLI_USE_D(CF_LR_BODY, "1"),
+    CLI_USE_D(CF_FREEZE_BODY, "0"),
     CLI_HEADING("training:"),
     CLI_USE_D(CF_MAXLEN, "400"),
     CLI_USE_D(CF_TRUNCATING, "pre"),

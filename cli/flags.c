@@ -136,6 +136,11 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
                 "settings; the length given is the total). The model file is\n"
                 "written at the start and at every checkpoint; SIGINT/SIGTERM\n"
                 "checkpoint and stop (exit 130/143)"},
+    FLAG(CF_LR_BODY, "lr-body", 0, CLI_REAL, "F"), REALS(1e-6, 1e3),
+        .help = "the embedding and recurrent layers learn at F x --lr, the\n"
+                "output layer at --lr (discriminative fine-tuning)"},
+    FLAG(CF_FREEZE_BODY, "freeze-body", 0, CLI_INT, "N"), RANGE(0, 100000),
+        .help = "the first N epochs train the output layer alone"},
 
     FLAG(CF_MEMBER, "member", 0, CLI_INT, "N"), RANGE(1, RNNKIT_MAX_MEMBERS),
         .help = "an ensemble's network N alone (1-based; default: all, averaged)"},

@@ -39,6 +39,8 @@ int cli_train_flag(int id, const cli_value *v, rnnkit_train_options *t)
     case CF_SEED: t->seed = v->u; break;
     case CF_CHECKPOINT_MINUTES: t->checkpoint_seconds = 60.0 * v->d; break;
     case CF_CHECKPOINT_STEPS: t->checkpoint_steps = v->i; break;
+    case CF_LR_BODY: t->body_lr = v->d; break;
+    case CF_FREEZE_BODY: t->freeze_body = (int)v->i; break;
     default: return 0;
     }
     return 1;

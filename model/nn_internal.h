@@ -220,6 +220,12 @@ typedef struct rnnkit__optim {
     int64_t step;  /* steps taken */
     size_t n;
     float *m, *v;  /* [n] moments (Adam) / m as momentum buffer (SGD) */
+    /* Discriminative rates: elements [0, body_n) (a model's embedding and
+     * recurrent layers, which come before its output layer) step at
+     * lr * body_scale; 0 freezes them (their moments still follow the
+     * gradient). body_n 0 (init's default): every element at lr. */
+    size_t body_n;
+    float body_scale;
 } rnnkit__optim;
 
 /* Defaults: Adam(lr, betas 0.9/0.999, eps 1e-8, wd 0); AdamW wd 0.01; SGD momentum 0. */

@@ -12,7 +12,9 @@
  *
  * A step updates every element from that element alone, so it is cut into
  * fixed blocks run on the model's pool (core/pool.h) with the same bits on
- * any number of threads.
+ * any number of threads. A prefix of the block (a model's body: embedding
+ * and recurrent layers) may step at a fraction of the rate (discriminative
+ * fine-tuning, Howard & Ruder 2018), 0 freezing it.
  */
 #include <math.h>
 #include <stdint.h>
@@ -36,6 +38,7 @@ rnnkit_status rnnkit__optim_init(rnnkit__optim *o, rnnkit_optim_kind kind, float
     o->weight_decay = kind == RNNKIT_OPT_ADAMW ? 0.01f : 0.0f;
     o->momentum = 0.0f;
     o->n = n;
+    o->body_scale = 1.0f;
     size_t bytes = (n ? n : 1) * sizeof(float);
     o->m = calloc(1, bytes);
     o->v = kind == RNNKIT_OPT_SGD ? NULL : calloc(1, bytes);
@@ -118,12 +121,33 @@ RNNKIT_CLONES static void optim_step_range(const step_job *j, size_t lo, size_t 
     }
 }
 
+/* [lo, hi) in two parts, the body's at its own rate (an element's update
+ * is the same whichever part of a split it falls in). */
+static void optim_step_split(const step_job *j, size_t lo, size_t hi)
+{
+    const rnnkit__optim *o = j->o;
+    size_t mid = o->body_n < lo ? lo : o->body_n > hi ? hi : o->body_n;
+    if (mid > lo && o->body_scale != 1.0f) {
+        rnnkit__optim body = *o;
+        body.lr *= o->body_scale;
+        step_job jb = *j;
+        jb.o = &body;
+        jb.step_size *= o->body_scale;
+        jb.decay = 1.0f - body.lr * o->weight_decay;
+        optim_step_range(&jb, lo, mid);
+    } else if (mid > lo) {
+        optim_step_range(j, lo, mid);
+    }
+    if (hi > mid)
+        optim_step_range(j, mid, hi);
+}
+
 static void optim_step_block(void *ctx, int block)
 {
     const step_job *j = ctx;
     const size_t lo = (size_t)block * OPTIM_BLOCK;
     const size_t hi = lo + OPTIM_BLOCK < j->o->n ? lo + OPTIM_BLOCK : j->o->n;
-    optim_step_range(j, lo, hi);
+    optim_step_split(j, lo, hi);
 }
 
 void rnnkit__optim_step(rnnkit__optim *o, float *value, const float *grad, rnnkit__pool *pool)
@@ -141,7 +165,7 @@ void rnnkit__optim_step(rnnkit__optim *o, float *value, const float *grad, rnnki
     }
     const size_t blocks = (o->n + OPTIM_BLOCK - 1) / OPTIM_BLOCK;
     if (blocks > (size_t)INT32_MAX)
-        optim_step_range(&j, 0, o->n);
+        optim_step_split(&j, 0, o->n);
     else
         rnnkit__pool_run(pool, (int)blocks, optim_step_block, &j);
 }

@@ -115,6 +115,8 @@ static rnnkit_status start(trainer *tr, const rnnkit__task *t, rnnkit_error *err
         return st;
     if (opt->weight_decay > 0)
         tr->optim.weight_decay = (float)opt->weight_decay;
+    /* the body: every tensor before the output layer's */
+    tr->optim.body_n = tr->m->fc.off_w < tr->m->fc.off_b ? tr->m->fc.off_w : tr->m->fc.off_b;
     if (!(tr->best = malloc(tr->m->params.count * sizeof(float))))
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the best weights");
     rnnkit__ckpt *ck = &tr->ck;
@@ -251,6 +253,9 @@ static rnnkit_status step(trainer *tr, rnnkit_error *err)
                                 opt->checkpoint_path ? "; the last checkpoint is intact" : "");
     if (opt->lr_schedule == RNNKIT_LR_COSINE)
         tr->optim.lr = rnnkit__cosine_lr(opt->lr, ck->step, (double)t->total_steps);
+    tr->optim.body_scale = ck->step <= (int64_t)opt->freeze_body * t->eval_every ? 0.0f
+                           : opt->body_lr > 0                                      ? (float)opt->body_lr
+                                                                                   : 1.0f;
     rnnkit__optim_step(&tr->optim, m->params.value, m->params.grad, m->pool);
     if (t->after_step)
         t->after_step(t->ctx);

@@ -293,6 +293,53 @@ static void test_adamw_decays_weights_and_sgd_uses_momentum(void **state)
     rnnkit__optim_free(&o);
 }
 
+/* The body (a prefix) at a fraction of the rate: each of its elements
+ * exactly as a whole-block optimiser at that rate would step it, the rest as
+ * at the full rate; 0 freezes the body; a block boundary inside the body
+ * changes nothing (70,000 elements: 3 blocks of the step). */
+static void test_optim_body_rate(void **state)
+{
+    (void)state;
+    const size_t n = 70000, body = 40000;
+    float *g = malloc(n * sizeof(float)), *w[4];
+    assert_non_null(g);
+    for (int k = 0; k < 4; k++) {
+        w[k] = malloc(n * sizeof(float));
+        assert_non_null(w[k]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        g[i] = sinf((float)i * 0.37f);
+        for (int k = 0; k < 4; k++)
+            w[k][i] = cosf((float)i * 0.11f);
+    }
+    rnnkit__optim full, slow, split, frozen;
+    assert_int_equal(rnnkit__optim_init(&full, RNNKIT_OPT_ADAMW, 1e-2f, n, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit__optim_init(&slow, RNNKIT_OPT_ADAMW, 2.5e-3f, n, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit__optim_init(&split, RNNKIT_OPT_ADAMW, 1e-2f, n, NULL), RNNKIT_OK);
+    assert_int_equal(rnnkit__optim_init(&frozen, RNNKIT_OPT_ADAMW, 1e-2f, n, NULL), RNNKIT_OK);
+    split.body_n = frozen.body_n = body;
+    split.body_scale = 0.25f;
+    frozen.body_scale = 0.0f;
+    for (int s = 0; s < 3; s++) {
+        rnnkit__optim_step(&full, w[0], g, NULL);
+        rnnkit__optim_step(&slow, w[1], g, NULL);
+        rnnkit__optim_step(&split, w[2], g, NULL);
+        rnnkit__optim_step(&frozen, w[3], g, NULL);
+    }
+    assert_memory_equal(w[2], w[1], body * sizeof(float));
+    assert_memory_equal(w[2] + body, w[0] + body, (n - body) * sizeof(float));
+    for (size_t i = 0; i < body; i++)
+        assert_true(w[3][i] == cosf((float)i * 0.11f));
+    assert_memory_equal(w[3] + body, w[0] + body, (n - body) * sizeof(float));
+    assert_true(memcmp(w[0], w[1], body * sizeof(float)) != 0);
+    rnnkit__optim *all[] = {&full, &slow, &split, &frozen};
+    for (int k = 0; k < 4; k++) {
+        rnnkit__optim_free(all[k]);
+        free(w[k]);
+    }
+    free(g);
+}
+
 static void test_clip_scales_to_max_norm_and_reports_norm(void **state)
 {
     (void)state;
@@ -360,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_dropout_scales_kept_and_zeroes_dropped),
         cmocka_unit_test(test_adam_matches_hand_computed_steps),
         cmocka_unit_test(test_adamw_decays_weights_and_sgd_uses_momentum),
+        cmocka_unit_test(test_optim_body_rate),
         cmocka_unit_test(test_clip_scales_to_max_norm_and_reports_norm),
         cmocka_unit_test(test_rng_is_deterministic_and_uniform_in_range),
         cmocka_unit_test(test_params_reject_duplicates_and_align_views),

@@ -314,6 +314,12 @@ typedef struct rnnkit_train_options {
     rnnkit_lr_schedule lr_schedule; /* cosine: over each network's steps; a resume
                                      * with another length reshapes the curve */
     double lr_decay;    /* plateau only: factor after an evaluation without gain (1 = none) */
+    /* Fine-tuning (Howard & Ruder 2018): the body (embedding and recurrent
+     * layers) learns at lr * body_lr (1: as the output layer; 0 is taken as
+     * 1), and not at all for its first freeze_body evaluations' worth of
+     * steps (a classifier: epochs), while the output layer learns alone. */
+    double body_lr;
+    int freeze_body;
     /* Called after every step and every evaluation (may be NULL); nonzero
      * stops like *stop. */
     rnnkit_progress_fn progress;

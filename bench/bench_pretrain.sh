@@ -1,31 +1,37 @@
 #!/bin/sh
-# bench/bench_pretrain.sh: language-model pretraining, then fine-tuning, on
-# IMDB, from raw text to the test figures.
+# bench/bench_pretrain.sh: language-model pretraining, then fine-tuning,
+# from raw text to the test figures.
 #
-#   sh bench/bench_pretrain.sh [BUILD_DIR]
+#   sh bench/bench_pretrain.sh [BUILD_DIR] [english] [chinese]
 #
-# Stages (each timed):
-#   1. a word-level language model (`rnnkit generate train --level word`) on
-#      IMDB's 50,000 unlabelled reviews (imdb/unsup.txt) and the texts of
-#      its 25,000 training reviews (never the test texts); the last 0.2 % of
-#      that text is its validation; its vocabulary (min count 2, at most
-#      50,000 words) becomes the classifier's. With LM_BACKWARD=1 also a
-#      model of the same text read backwards (--reverse).
-#   2. the classifier with rnnkit's defaults on imdb/train.tsv (10 % held out
-#      for model selection), started from the language model(s)
-#      (--pretrained), and, unless BASELINE=0, the same from random weights;
-#      accuracy on imdb/test.tsv.
-#   3. unless FEW=0, the same two on 1,000 labelled reviews (a seeded,
-#      balanced sample of train.tsv: 500 of each label).
+# english: word-level language models (`rnnkit generate train --level word
+#   --split-clitics`, forward and, unless LM_BACKWARD=0, --reverse) on
+#   IMDB's 50,000 unlabelled reviews (imdb/unsup.txt) and the training texts
+#   of IMDB, MR and SST-2 (never a test text); --split-clitics makes raw
+#   reviews ("don't") and the Penn Treebank tokens of MR and SST-2 ("do
+#   n't") the same tokens. Their vocabulary (min count 2, at most 50,000
+#   words) becomes the classifiers'. Then classifiers on imdb, mr, sst2 and
+#   1,000 labelled IMDB reviews (a seeded, balanced sample of train.tsv).
+# chinese: the same on the training texts of onlineshopping without its 酒店
+#   (hotel) category, whose reviews repeat ChnSentiCorp's (train.cat names
+#   each line's category), and of chnsenticorp; then a chnsenticorp
+#   classifier.
+# Each classifier is trained with rnnkit's defaults (a dev split where the
+# set has one, else 10 % of train held out) from the language models
+# (--pretrained, --pretrained-backward) and, unless BASELINE=0, from random
+# weights; accuracy on the test split, which nothing else reads.
 # Settings (environment): LM_EPOCHS (default 1), LM_EMBED / LM_HIDDEN
 # (default 128 / 128, the classifier's defaults: the classifier takes the
 # language model's sizes), LM_SEQ (70), LM_BATCH (64), LM_FLAGS (more flags
-# for `generate train`), CLF_FLAGS (more flags for `classify train`), THREADS.
-# Prints a table: data set, labelled reviews, without and with pretraining,
-# the language model's validation perplexity, and the time of each stage.
+# for `generate train`), CLF_FLAGS (more flags for `classify train` with
+# pretraining), SETS (default "imdb mr sst2 imdb-1000"), THREADS, OUT.
+# Prints each language model's time and validation perplexity, then a table:
+# set, labelled documents, accuracy and time without and with pretraining.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
+shift 2>/dev/null || true
+langs=${*:-english chinese}
 case $build in /*) ;; *) build=$src/$build ;; esac
 D=${RNNKIT_DATA:-$src/../shared/data}
 R=$build/rnnkit
@@ -42,60 +48,95 @@ echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git -C "$src" rev-parse --sho
     "$(nproc) cores; --threads ${threads:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset};" \
     "load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# LM: embed $E, hidden $H, epochs ${LM_EPOCHS:-1}, seq ${LM_SEQ:-70}, batch ${LM_BATCH:-64}," \
-    "flags '${LM_FLAGS:-}'; classifier flags '${CLF_FLAGS:-}'"
+    "backward ${LM_BACKWARD:-1}, flags '${LM_FLAGS:-}'; classifier flags '${CLF_FLAGS:-}'"
 
 now() { date +%s; }
-acc() { "$R" classify eval -m "$1" "$D/imdb/test.tsv" | awk -F'\t' '$1 == "accuracy" { printf "%.2f", $2 * 100 }'; }
 
-# 1. language model(s)
-cut -f2 "$D/imdb/train.tsv" >"$out/imdb-train-text.txt"
-lm() { # lm NAME [--reverse]
+lm() { # lm NAME [flags...]: a language model of the files in $texts
     name=$1
     shift
     t0=$(now)
+    set --
+    for f in $texts; do set -- "$@" --train "$f"; done
     # shellcheck disable=SC2086
-    "$R" generate train --level word --train "$D/imdb/unsup.txt" --train "$out/imdb-train-text.txt" \
-        --valid-frac 0.002 --embed "$E" --hidden "$H" --layers 1 --seq-len "${LM_SEQ:-70}" \
-        --batch "${LM_BATCH:-64}" --steps 0 --epochs "${LM_EPOCHS:-1}" --eval-every 1000 \
-        -o "$out/$name.db" --force $tflag ${LM_FLAGS:-} "$@" 2>"$out/$name.log"
+    "$R" generate train --level word --split-clitics "$@" --valid-frac 0.002 --embed "$E" --hidden "$H" \
+        --layers 1 --seq-len "${LM_SEQ:-70}" --batch "${LM_BATCH:-64}" --steps 0 --epochs "${LM_EPOCHS:-1}" \
+        --eval-every 1000 -o "$out/$name.db" --force $tflag ${LM_FLAGS:-} $lmdir 2>"$out/$name.log"
     t1=$(now)
     ppl=$(awk '$1 == "step" && (b == "" || $9 < b) { b = $9 } END { printf "%.1f", exp(b) }' "$out/$name.log")
-    echo "$name: $((t1 - t0)) s, best validation perplexity $ppl"
-    grep -E '^rnnkit: [0-9]+ training' "$out/$name.log" || true
+    echo "$name: $((t1 - t0)) s, best validation perplexity $ppl; $(grep -E '^rnnkit: [0-9]+ training' "$out/$name.log" | cut -c9-)"
 }
-lm lm-forward
-pre="--pretrained $out/lm-forward.db"
-if [ "${LM_BACKWARD:-0}" = 1 ]; then
-    lm lm-backward --reverse
-    pre="$pre --pretrained-backward $out/lm-backward.db"
-fi
+lms() { # lms PREFIX: forward (and backward) models; sets $pre
+    lmdir=""
+    lm "$1-forward"
+    pre="--pretrained $out/$1-forward.db"
+    if [ "${LM_BACKWARD:-1}" = 1 ]; then
+        lmdir="--reverse"
+        lm "$1-backward"
+        pre="$pre --pretrained-backward $out/$1-backward.db"
+    fi
+}
 
-# 2. and 3. classifiers
-clf() { # clf NAME TRAIN [flags...]: prints accuracy and seconds
+clf() { # clf NAME TRAIN TEST [flags...]: prints accuracy and seconds
     name=$1
     train=$2
-    shift 2
+    test=$3
+    shift 3
     t0=$(now)
     # shellcheck disable=SC2086
-    "$R" classify train --train "$train" -o "$out/$name.db" --force --quiet $tflag ${CLF_FLAGS:-} "$@"
+    "$R" classify train --train "$train" -o "$out/$name.db" --force --quiet $tflag "$@"
     t1=$(now)
-    echo "$(acc "$out/$name.db") $((t1 - t0))"
+    a=$("$R" classify eval -m "$out/$name.db" "$test" | awk -F'\t' '$1 == "accuracy" { printf "%.2f", $2 * 100 }')
+    echo "$a $((t1 - t0))"
 }
-row() { # row LABEL N TRAIN
-    w=$(clf "$1-pre" "$3" $pre)
+row() { # row SET LABELLED TRAIN TEST [flags...]
+    set_=$1 n=$2 train=$3 test=$4
+    shift 4
+    # shellcheck disable=SC2086
+    w=$(clf "$set_-pre" "$train" "$test" "$@" $pre ${CLF_FLAGS:-})
     b="- -"
-    [ "${BASELINE:-1}" = 1 ] && b=$(clf "$1-base" "$3")
-    printf '| %s | %s | %s %% (%s s) | %s %% (%s s) |\n' "$1" "$2" "${b% *}" "${b#* }" "${w% *}" "${w#* }"
+    [ "${BASELINE:-1}" = 1 ] && b=$(clf "$set_-base" "$train" "$test" "$@")
+    printf '| %s | %s | %s %% (%s s) | %s %% (%s s) |\n' "$set_" "$n" "${b% *}" "${b#* }" "${w% *}" "${w#* }"
 }
-echo
-echo "| set | labelled | from random weights | pretrained |"
-echo "|---|---|---|---|"
-row imdb 22500 "$D/imdb/train.tsv"
-if [ "${FEW:-1}" = 1 ]; then
-    # 500 of each label, drawn with a fixed seed
-    for l in pos neg; do
-        awk -F'\t' -v l=$l '$1 == l' "$D/imdb/train.tsv" |
-            /usr/bin/python3 -c 'import sys, random; r = sys.stdin.readlines(); random.Random(1).shuffle(r); sys.stdout.writelines(r[:500])'
-    done >"$out/imdb-1000.tsv"
-    row imdb-1000 900 "$out/imdb-1000.tsv"
-fi
+header() {
+    echo
+    echo "| set | labelled | from random weights | pretrained |"
+    echo "|---|---|---|---|"
+}
+
+for lang in $langs; do
+    case $lang in
+    english)
+        cut -f2 "$D/imdb/train.tsv" >"$out/imdb-train.txt"
+        cut -f2 "$D/mr/train.tsv" >"$out/mr-train.txt"
+        cut -f2 "$D/sst2/train.tsv" >"$out/sst2-train.txt"
+        texts="$D/imdb/unsup.txt $out/imdb-train.txt $out/mr-train.txt $out/sst2-train.txt"
+        lms en
+        header
+        for s in ${SETS:-imdb mr sst2 imdb-1000}; do
+            case $s in
+            imdb) row imdb 22500 "$D/imdb/train.tsv" "$D/imdb/test.tsv" ;;
+            mr) row mr 8636 "$D/mr/train.tsv" "$D/mr/test.tsv" ;;
+            sst2) row sst2 6920 "$D/sst2/train.tsv" "$D/sst2/test.tsv" --valid "$D/sst2/dev.tsv" ;;
+            imdb-1000)
+                # 500 of each label, drawn with a fixed seed
+                for l in pos neg; do
+                    awk -F'\t' -v l=$l '$1 == l' "$D/imdb/train.tsv" | /usr/bin/python3 -c \
+                        'import sys, random; r = sys.stdin.readlines(); random.Random(1).shuffle(r); sys.stdout.writelines(r[:500])'
+                done >"$out/imdb-1000.tsv"
+                row imdb-1000 900 "$out/imdb-1000.tsv" "$D/imdb/test.tsv"
+                ;;
+            esac
+        done
+        ;;
+    chinese)
+        paste "$D/onlineshopping/train.cat" "$D/onlineshopping/train.tsv" |
+            awk -F'\t' '$1 != "酒店" { print $3 }' >"$out/shopping-train.txt"
+        cut -f2 "$D/chnsenticorp/train.tsv" >"$out/chn-train.txt"
+        texts="$out/shopping-train.txt $out/chn-train.txt"
+        lms zh
+        header
+        row chnsenticorp 6212 "$D/chnsenticorp/train.tsv" "$D/chnsenticorp/test.tsv" --valid "$D/chnsenticorp/dev.tsv"
+        ;;
+    esac
+done

@@ -5,7 +5,8 @@
 # eval printing perplexity); a --reverse one ends its sample with the prime
 # and gives the text read backwards; `classify train --pretrained
 # [--pretrained-backward]` takes their tensors (and vocabulary and sizes),
-# and every mismatch is a clean error that writes no model.
+# and every mismatch is a clean error that writes no model; a word-level
+# run with the sampled softmax resumes exactly.
 # usage: pretrain.sh RNNKIT SOURCE_DIR
 set -eu
 R=$1
@@ -33,6 +34,21 @@ awk -F'\t' '$1 == "perplexity" && $2 < 1.5 { ok = 1 } END { exit !ok }' "$T/eval
 # an unknown word in the prime is <unk>, as in training text
 "$R" generate sample -m "$T/w.db" --prime "zyxwvut harbour" --length 3 --seed 2 >/dev/null ||
     fail "an unknown prime word failed"
+
+# Exact resume with the sampled softmax (its candidates come from the
+# checkpointed rng): 60 steps, and 25 + --resume to 60 (plateau schedule,
+# which does not depend on --steps), the same tensors, Adam moments included.
+wl="--level word --min-count 1 --train $D/text/verse.txt --hidden 16 --embed 8 --layers 1 --batch 4 --seq-len 8"
+wl="$wl --softmax-samples 8 --lr-schedule plateau --eval-every 20 --quiet"
+digest() { sqlite3 "$1" "select name, fnv1a64 from tensors order by name; select name, fnv1a64 from optim_state order by name"; }
+# shellcheck disable=SC2086
+"$R" generate train $wl --steps 60 -o "$T/full.db"
+# shellcheck disable=SC2086
+"$R" generate train $wl --steps 25 -o "$T/part.db"
+# shellcheck disable=SC2086
+"$R" generate train $wl --steps 60 -o "$T/part.db" --resume
+[ "$(digest "$T/full.db")" = "$(digest "$T/part.db")" ] || fail "word level: 25 + resume to 60 differs from 60"
+[ -n "$(digest "$T/full.db")" ] || fail "no tensors to compare"
 
 # Backwards: the sample ends with the prime, the words before it are the text's.
 "$R" generate train --level word --min-count 1 --reverse --train "$D/text/repeat.txt" -o "$T/b.db" --hidden 64 \

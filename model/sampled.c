@@ -101,19 +101,22 @@ static void row_softmax(const row_pass *c, size_t n)
     for (size_t s = 0; s < S; s++)
         if (c->samples[s] != t && z[s] > mx)
             mx = z[s];
-    double sum = exp((double)(zt - mx));
-    for (size_t s = 0; s < S; s++)
-        if (c->samples[s] != t)
-            sum += exp((double)(z[s] - mx));
-    const double lse = (double)mx + log(sum);
-    const double loss = lse - (double)zt;
+    /* one expf per candidate, kept in z (a hit: 0), summed in double */
+    const float et = expf(zt - mx);
+    double sum = et;
+    for (size_t s = 0; s < S; s++) {
+        z[s] = c->samples[s] != t ? expf(z[s] - mx) : 0.0f;
+        sum += z[s];
+    }
+    const double loss = (double)mx + log(sum) - (double)zt;
     memcpy(c->ln + 2 * n, &loss, sizeof loss);
     if (!c->grad)
         return;
     /* d/dz = softmax - onehot(label 0), / N; a hit is not in the softmax */
+    const float scale = (float)(1.0 / sum) * c->invN;
     for (size_t s = 0; s < S; s++)
-        z[s] = c->samples[s] == t ? 0.0f : (float)exp((double)z[s] - lse) * c->invN;
-    c->zt[n] = (float)exp((double)zt - lse) * c->invN - c->invN;
+        z[s] *= scale;
+    c->zt[n] = et * scale - c->invN;
 }
 
 static void row_task(void *ctx, int task)

@@ -18,8 +18,9 @@
 #   classifier.
 # Each classifier is trained with rnnkit's defaults (a dev split where the
 # set has one, else 10 % of train held out) from the language models
-# (--pretrained, --pretrained-backward) and, unless BASELINE=0, from random
-# weights; accuracy on the test split, which nothing else reads.
+# (--pretrained, --pretrained-backward) and from random weights (BASELINE:
+# the sets to train that way, default all; "none": no set); accuracy on the
+# test split, which nothing else reads.
 # Settings (environment): LM_EPOCHS (default 1), LM_EMBED / LM_HIDDEN
 # (default 128 / 128, the classifier's defaults: the classifier takes the
 # language model's sizes), LM_SEQ (70), LM_BATCH (64), LM_FLAGS (more flags
@@ -95,7 +96,9 @@ row() { # row SET LABELLED TRAIN TEST [flags...]
     # shellcheck disable=SC2086
     w=$(clf "$set_-pre" "$train" "$test" "$@" $pre ${CLF_FLAGS:-})
     b="- -"
-    [ "${BASELINE:-1}" = 1 ] && b=$(clf "$set_-base" "$train" "$test" "$@")
+    case " ${BASELINE:-all} " in
+    *" all "* | *" $set_ "*) b=$(clf "$set_-base" "$train" "$test" "$@") ;;
+    esac
     printf '| %s | %s | %s %% (%s s) | %s %% (%s s) |\n' "$set_" "$n" "${b% *}" "${b#* }" "${w% *}" "${w#* }"
 }
 header() {

@@ -103,12 +103,17 @@ typedef struct cli_progress {
     int generator;  /* 1: a character generator (bits per character), 2: words (perplexity) */
     int jsonl;        /* --log-format jsonl: one JSON object per event */
     int threads_shown; /* the thread count was printed */
+    long long kill_step; /* testing hook: $RNNKIT_FAULT_KILL_STEP (0: none), see cli_progress_cb */
+    long long steps_seen; /* steps reported so far */
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generator);
 /* Parses a --log-format value (text|jsonl) into p; nonzero if unknown. */
 int cli_progress_format(cli_progress *p, const char *value);
-/* rnnkit_progress_fn */
+/* rnnkit_progress_fn. Testing hook: with RNNKIT_FAULT_KILL_STEP=K in the
+ * environment the process kills itself (SIGKILL) when the K-th step it
+ * trains is reported, before that step's checkpoint: a kill -9 at a known
+ * moment. */
 int cli_progress_cb(void *ctx, const rnnkit_progress *p);
 
 /* Training under signals: SIGINT and SIGTERM set the flag returned by

@@ -3,6 +3,12 @@
  * messages; the corpus is made into a classifier by the library
  * (rnnkit_classifier_setup_new, rnnkit_classifier_train,
  * rnnkit_classifier_cross_validate).
+ *
+ * --init OLD.db carries OLD.db's classifier on (train_options.init_path):
+ * the model is OLD.db's, so the flags that shape a model or its vocabulary
+ * are usage errors with it; seed and batch default to OLD.db's; --epochs
+ * counts more epochs; OLD.db is an input (never -o). The same command with
+ * --resume carries on an interrupted --init run from -o.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +53,11 @@ static const cli_use uses[] = {
     CLI_USE_D(CF_LR_BODY, "1"),
     CLI_USE_D(CF_FREEZE_BODY, "0"),
     CLI_HEADING("training:"),
+    CLI_USE_H(CF_INIT, NULL, "carry this classifier on (its configuration, vocabulary,\n"
+                       "labels, weights and training state) into the new file -o,\n"
+                       "on the --train data: --epochs counts more epochs, seed and\n"
+                       "batch are its own, flags that shape the model are errors;\n"
+                       "an interrupted run: the same command and --resume"),
     CLI_USE_D(CF_MAXLEN, "400"),
     CLI_USE_D(CF_TRUNCATING, "pre"),
     CLI_USE_H(CF_BATCH, "32", "documents per batch"),
@@ -66,6 +77,9 @@ static const cli_command command = {
 typedef struct train_args {
     const char *train, *valid, *out;
     const char *pre[2];     /* --pretrained, --pretrained-backward */
+    const char *init;       /* --init */
+    int64_t init_step;      /* the step --init's checkpoint is at */
+    int shape_flag;         /* the first flag given that shapes the model or its vocabulary, or -1 */
     const char *trains[64]; /* every --train, in order (train: the first) */
     int ntrain;
     rnnkit_corpus_format format;
@@ -83,6 +97,7 @@ static void defaults(train_args *a)
     a->format = RNNKIT_CORPUS_AUTO;
     a->out_opts.threads = 1;
     a->valid_frac = -1;
+    a->shape_flag = -1;
     a->vr.min_count = 2;
     a->vr.max_size = 50000;
     rnnkit_tok_config_default(&a->vr.tok, RNNKIT_LEVEL_WORD);
@@ -98,7 +113,7 @@ static void defaults(train_args *a)
 static int pretrained_shape(train_args *a, int shape_set)
 {
     const char *lm = a->pre[0] ? a->pre[0] : a->pre[1];
-    if (!lm || a->resume)
+    if (!lm || a->resume || a->init)
         return CLI_GO;
     rnnkit_error err;
     rnnkit_error_clear(&err);
@@ -119,6 +134,25 @@ static int pretrained_shape(train_args *a, int shape_set)
     return CLI_GO;
 }
 
+/* Flags that shape the model or its vocabulary besides cli_model_flag's. */
+static int shapes_model(int id)
+{
+    return id == CF_VOCAB || id == CF_LEVEL || id == CF_CJK_BIGRAMS || id == CF_SPLIT_CLITICS ||
+           id == CF_MIN_COUNT || id == CF_MAX_VOCAB || id == CF_PRETRAINED || id == CF_PRETRAINED_BACKWARD;
+}
+
+/* What does not go with --init; CLI_GO, or the exit status. */
+static int init_conflicts(const train_args *a)
+{
+    const char *n = command.name;
+    if (a->shape_flag >= 0)
+        return cli_usage(n, "--%s: with --init the model is %s's (its configuration, vocabulary and weights)",
+                         cli_flag_table()[a->shape_flag].name, a->init);
+    if (a->folds)
+        return cli_usage(n, "--init and --folds do not go together");
+    return CLI_GO;
+}
+
 /* Parses the flags into *a; CLI_GO, else the exit status. */
 static int parse(train_args *a, int argc, char **argv)
 {
@@ -131,8 +165,13 @@ static int parse(train_args *a, int argc, char **argv)
         a->batch_set |= id == CF_BATCH;
         decay_set |= id == CF_LR_DECAY;
         shape_set |= id == CF_EMBED || id == CF_HIDDEN || id == CF_CELL;
-        if (cli_model_flag(id, &v, &a->mc) || cli_train_flag(id, &v, &a->to.train) ||
-            cli_output_flag(id, &v, &a->out_opts))
+        if (a->shape_flag < 0 && shapes_model(id))
+            a->shape_flag = id;
+        if (cli_model_flag(id, &v, &a->mc)) {
+            a->shape_flag = a->shape_flag < 0 ? id : a->shape_flag;
+            continue;
+        }
+        if (cli_train_flag(id, &v, &a->to.train) || cli_output_flag(id, &v, &a->out_opts))
             continue;
         switch (id) {
         case CF_TRAIN:
@@ -158,6 +197,7 @@ static int parse(train_args *a, int argc, char **argv)
         case CF_RESUME: a->resume = 1; break;
         case CF_PRETRAINED: a->pre[0] = v.s; break;
         case CF_PRETRAINED_BACKWARD: a->pre[1] = v.s; break;
+        case CF_INIT: a->init = v.s; break;
         }
     }
     /* cross-validation (--folds) writes no model */
@@ -179,6 +219,8 @@ static int parse(train_args *a, int argc, char **argv)
     a->vr.tok.split_clitics = clitics;
     if (a->resume && a->folds)
         return cli_usage(n, "--resume and --folds do not go together");
+    if (a->init && (rc = init_conflicts(a)) != CLI_GO)
+        return rc;
     if ((a->pre[0] || a->pre[1]) && a->folds)
         return cli_usage(n, "--pretrained and --folds do not go together yet");
     if ((rc = pretrained_shape(a, shape_set)) != CLI_GO)
@@ -209,6 +251,45 @@ static int resume_settings(train_args *a)
     else if (!a->out_opts.quiet)
         fprintf(stderr, "rnnkit: resuming %s at step %lld (epoch %d)\n", a->out, (long long)info.step, info.epoch);
     return CLI_EXIT_OK;
+}
+
+/* --init (without --resume): OLD.db's seed and batch; CLI_EXIT_OK to go on. */
+static int init_settings(train_args *a)
+{
+    rnnkit_checkpoint_info info;
+    rnnkit_error e;
+    if (rnnkit_checkpoint_info_read(a->init, &info, &e)) {
+        rnnkit_error_prefix(&e, "--init");
+        return cli_fail(&e);
+    }
+    if (info.task != RNNKIT_TASK_CLASSIFY)
+        return cli_failf("--init: %s: this is a %s model, not a classifier", a->init, rnnkit_task_noun(info.task));
+    if (a->seed_set && a->to.train.seed != info.seed)
+        return cli_usage(command.name, "--seed %llu: %s was trained with seed %llu",
+                         (unsigned long long)a->to.train.seed, a->init, (unsigned long long)info.seed);
+    if (a->batch_set && a->to.train.batch != info.batch)
+        return cli_usage(command.name, "--batch %d: %s was trained with batch %d", a->to.train.batch, a->init,
+                         info.batch);
+    a->to.train.seed = info.seed;
+    a->to.train.batch = info.batch;
+    a->init_step = info.step;
+    if (!a->out_opts.quiet)
+        fprintf(stderr, "rnnkit: carrying on %s (step %lld, epoch %d) for %d more epoch%s into %s\n", a->init,
+                (long long)info.step, info.epoch, a->to.epochs, a->to.epochs == 1 ? "" : "s", a->out);
+    return CLI_EXIT_OK;
+}
+
+/* After an --init run: a run that had stopped for patience, on the same
+ * data, has nothing more to train (as --resume would). */
+static void init_note(const train_args *a)
+{
+    rnnkit_checkpoint_info info;
+    rnnkit_error e;
+    if (a->out_opts.quiet || a->resume || !a->init || rnnkit_checkpoint_info_read(a->out, &info, &e) ||
+        info.step != a->init_step)
+        return;
+    fprintf(stderr, "rnnkit: %s had stopped for --patience on these data: nothing more was trained; "
+                    "give a larger --patience (or 0) to go on\n", a->init);
 }
 
 static void print_fold(void *ctx, int fold, int folds, double acc)
@@ -257,8 +338,8 @@ static int train_model(const train_args *a, const rnnkit_rows *tr, const rnnkit_
     rnnkit_error_clear(&err);
     rnnkit_classifier_setup s;
     rnnkit_status st =
-        rnnkit_classifier_setup_new(&a->mc, &a->vr, tr, va, a->to.train.seed, a->resume ? a->out : NULL, &s, &err);
-    if (!st && !a->resume && (a->pre[0] || a->pre[1]))
+        rnnkit_classifier_setup_new(&a->mc, &a->vr, tr, va, a->to.train.seed, a->resume ? a->out : a->init, &s, &err);
+    if (!st && !a->resume && !a->init && (a->pre[0] || a->pre[1]))
         st = take_pretrained(a, s.model, &err);
     if (st) {
         rnnkit_classifier_setup_free(&s);
@@ -276,22 +357,24 @@ static int train_model(const train_args *a, const rnnkit_rows *tr, const rnnkit_
     to.train.progress_ctx = prog;
     to.train.checkpoint_path = a->out;
     to.train.resume = a->resume;
+    to.train.init_path = a->init;
     to.train.stop = cli_stop_flag();
     rnnkit_dataset dtr = rnnkit_docs_view(s.train), dva = s.valid ? rnnkit_docs_view(s.valid) : dtr;
     rnnkit_log_row *log = NULL;
     int nlog = 0, rc = CLI_EXIT_OK;
     /* the training writes the model file itself (checkpoints, final model) */
     st = rnnkit_classifier_train(s.model, &dtr, s.valid && dva.n ? &dva : NULL, &to, &log, &nlog, &err);
-    if (st) {
+    if (st)
         rc = cli_train_failed(st, &err, a->out);
-    } else if (!a->out_opts.quiet && rnnkit_model_num_members(s.model) > 1) {
+    else
+        init_note(a);
+    if (!st && !a->out_opts.quiet && rnnkit_model_num_members(s.model) > 1)
         fprintf(stderr, "rnnkit: wrote %s (%d networks of %zu parameters, vocabulary %lld)\n", a->out,
                 rnnkit_model_num_members(s.model), rnnkit_model_num_params(s.model),
                 (long long)rnnkit_vocab_size(rnnkit_model_vocab(s.model)));
-    } else if (!a->out_opts.quiet) {
+    else if (!st && !a->out_opts.quiet)
         fprintf(stderr, "rnnkit: wrote %s (%zu parameters, vocabulary %lld)\n", a->out,
                 rnnkit_model_num_params(s.model), (long long)rnnkit_vocab_size(rnnkit_model_vocab(s.model)));
-    }
     free(log);
     rnnkit_classifier_setup_free(&s);
     return rc;
@@ -311,7 +394,7 @@ static rnnkit_corpus *load_train(const train_args *a, rnnkit_corpus **vcorpus)
     cli_report_skipped(a->train, rnnkit_corpus_special_files(c), 0);
     if (rnnkit_corpus_skipped(c) && !a->out_opts.quiet)
         fprintf(stderr, "rnnkit: %s: skipped %zu malformed rows\n", a->train, rnnkit_corpus_skipped(c));
-    if (rnnkit_corpus_num_labels(c) < 2)
+    if (rnnkit_corpus_num_labels(c) < 2 && !a->init) /* a model --init carries on knows its labels */
         cli_failf("%s: only one label ('%s'): a classifier needs two or more", a->train,
                   rnnkit_corpus_label_name(c, 0));
     else if (rnnkit_corpus_num_labels(c) > RNNKIT_MAX_LABELS)
@@ -333,6 +416,8 @@ static int run(train_args *a)
 {
     int rc;
     if (a->resume && (rc = resume_settings(a)) != CLI_EXIT_OK)
+        return rc;
+    if (a->init && !a->resume && (rc = init_settings(a)) != CLI_EXIT_OK)
         return rc;
     if (!a->folds)
         cli_install_stop_handlers();
@@ -356,8 +441,8 @@ static int run(train_args *a)
         rnnkit_rows tr = {corpus, vcorpus ? idx : idx + nva, vcorpus ? n : n - nva};
         rnnkit_rows va = {vcorpus ? vcorpus : corpus, vcorpus ? NULL : idx, nva};
         if (!a->out_opts.quiet)
-            fprintf(stderr, "rnnkit: training on %zu documents, validating on %zu, %zu labels\n", tr.n, nva,
-                    rnnkit_corpus_num_labels(corpus));
+            fprintf(stderr, "rnnkit: training on %zu documents, validating on %zu, %zu label%s\n", tr.n, nva,
+                    rnnkit_corpus_num_labels(corpus), rnnkit_corpus_num_labels(corpus) == 1 ? "" : "s");
         rc = train_model(a, &tr, nva ? &va : NULL, &prog);
         free(idx);
     }
@@ -374,14 +459,15 @@ int cmd_classify_train(int argc, char **argv)
     if (rc != CLI_GO)
         return rc;
     cli_set_threads(a.out_opts.threads);
-    const char *inputs[68];
+    const char *inputs[69];
     memcpy(inputs, a.trains, (size_t)a.ntrain * sizeof *inputs);
     inputs[a.ntrain] = a.valid;
     inputs[a.ntrain + 1] = a.vr.path;
     inputs[a.ntrain + 2] = a.pre[0];
     inputs[a.ntrain + 3] = a.pre[1];
+    inputs[a.ntrain + 4] = a.init; /* read, never written */
     rnnkit_train_lock *lock = NULL;
-    if (a.out && (rc = cli_train_output(a.out, RNNKIT_TASK_CLASSIFY, inputs, (size_t)a.ntrain + 4, a.force, &lock)) != CLI_GO)
+    if (a.out && (rc = cli_train_output(a.out, RNNKIT_TASK_CLASSIFY, inputs, (size_t)a.ntrain + 5, a.force, &lock)) != CLI_GO)
         return rc;
     rc = run(&a);
     rnnkit_train_lock_release(lock);

@@ -1,7 +1,8 @@
 /*
  * cli/util.c: what the commands share besides their flags: error
  * reporting, the stop signals (the program's one piece of process-wide
- * state), --member and --resume checks, the clock, and progress lines.
+ * state), --member and --resume checks, the clock, and progress lines
+ * (with the testing hook RNNKIT_FAULT_KILL_STEP, a kill -9 at a known step).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cli.h"
@@ -135,6 +136,9 @@ void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generat
     p->generator = generator;
     p->jsonl = 0;
     p->threads_shown = 0;
+    const char *k = getenv("RNNKIT_FAULT_KILL_STEP");
+    p->kill_step = k ? strtoll(k, NULL, 10) : 0;
+    p->steps_seen = 0;
 }
 
 int cli_progress_format(cli_progress *p, const char *value)
@@ -204,6 +208,8 @@ static void fmt_eta(double s, char *buf, size_t cap)
 int cli_progress_cb(void *ctx, const rnnkit_progress *p)
 {
     cli_progress *cp = ctx;
+    if (!p->end_of_epoch && !p->end_of_eval && ++cp->steps_seen == cp->kill_step)
+        raise(SIGKILL);
     if (cp->quiet)
         return 0;
     if (cp->jsonl)
@@ -253,9 +259,9 @@ int cli_progress_cb(void *ctx, const rnnkit_progress *p)
     if (cp->generator)
         fmt_eta(frac > 0 ? p->elapsed * (1 - frac) / frac : -1, eta, sizeof eta);
     else { /* an ensemble: its members' epochs one after the other (patience may cut them) */
-        const int members = p->members > 1 ? p->members : 1;
-        double done = (double)p->member * p->epochs + (double)(p->epoch - 1) + frac;
-        double all = (double)members * p->epochs;
+        const int members = p->members > 1 ? p->members : 1, run = p->epochs - p->epochs_before;
+        double done = (double)p->member * run + (double)(p->epoch - 1 - p->epochs_before) + frac;
+        double all = (double)members * run;
         fmt_eta(done > 0 ? p->elapsed * (all - done) / done : -1, eta, sizeof eta);
     }
     if (cp->generator)

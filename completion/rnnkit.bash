@@ -76,7 +76,8 @@ _rnnkit()
             COMPREPLY=($(compgen -W "task= cell= embed= hidden= layers= bidirectional= pool= dropout= maxlen= keep_last=" -- "$cur"))
             compopt -o nospace 2>/dev/null
             return ;;
-        -m|--model|-o|--output|--vocab|--data|--train|--valid|--check-copy|--csv)
+        -m|--model|-o|--output|--vocab|--data|--train|--valid|--check-copy|--csv|--init|--pretrained|\
+        --pretrained-backward)
             COMPREPLY=($(compgen -f -- "$cur"))
             compopt -o filenames 2>/dev/null
             return ;;

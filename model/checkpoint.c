@@ -9,7 +9,9 @@
  * every later one replaces both in one transaction on the file in WAL mode,
  * so a kill at any moment leaves the previous checkpoint and readers may
  * open the file meanwhile. Every key and table: docs/model-format.md.
- * Reading verifies every checksum and bounds every counter. The forecaster
+ * Reading verifies every checksum and bounds every counter; the keys of
+ * continued training (origin_step, origin_epoch, epochs_before) read as 0
+ * when absent (files from before it). The forecaster
  * keeps its place in an epoch as the classifier does (batch_index and the
  * epoch's rng); its scaler is in the model tables (model_meta).
  */
@@ -99,6 +101,9 @@ static rnnkit_status write_ckpt(sqlite3 *db, const char *path, const rnnkit_mode
     KV("step", "%" PRId64, ck->step);
     KV("epoch", "%d", ck->epoch);
     KV("member", "%d", ck->member);
+    KV("origin_step", "%" PRId64, ck->origin_step);
+    KV("origin_epoch", "%d", ck->origin_epoch);
+    KV("epochs_before", "%d", ck->epochs_before);
     KV("batch_index", "%" PRId64, ck->batch_index);
     KV("seed", "%" PRIu64, ck->seed);
     static const char *rk[4] = {"rng0", "rng1", "rng2", "rng3"};
@@ -158,6 +163,9 @@ static rnnkit_status write_ckpt(sqlite3 *db, const char *path, const rnnkit_mode
     return write_log(db, path, ck->log, ck->nlog, err);
 }
 
+/* The networks predictions may use: those trained so far, or more. */
+static int ckpt_ready(const rnnkit__ckpt *ck) { return ck->ready > ck->member + 1 ? ck->ready : ck->member + 1; }
+
 typedef struct ckpt_ctx {
     const rnnkit_model *m;
     const rnnkit__ckpt *ck;
@@ -182,7 +190,7 @@ static rnnkit_status replace_ckpt(sqlite3 *db, const char *path, const rnnkit_mo
                               "DELETE FROM tensors; DELETE FROM optim_state; DELETE FROM train_state;"
                               "DELETE FROM training_log; DELETE FROM checkpoint;",
                               err)) ||
-        (st = rnnkit__modelfile_put_tensors(db, path, m, weights, ck->member + 1, err)) ||
+        (st = rnnkit__modelfile_put_tensors(db, path, m, weights, ckpt_ready(ck), err)) ||
         (st = write_ckpt(db, path, m, ck, err)) || (st = rnnkit__db_exec(db, path, "COMMIT", err))) {
         rnnkit__db_exec(db, path, "ROLLBACK", NULL);
         return st;
@@ -195,7 +203,7 @@ rnnkit_status rnnkit__ckpt_write(const rnnkit_model *m, const char *path, const 
 {
     if (create) {
         ckpt_ctx ctx = {m, ck};
-        return rnnkit__modelfile_create(path, m, model_weights, ck->member + 1, !final, fill_ckpt, &ctx, err);
+        return rnnkit__modelfile_create(path, m, model_weights, ckpt_ready(ck), !final, fill_ckpt, &ctx, err);
     }
     sqlite3 *db = NULL;
     rnnkit_status st = RNNKIT_OK;
@@ -472,6 +480,24 @@ rnnkit_status rnnkit_checkpoint_info_read(const char *path, rnnkit_checkpoint_in
     return st;
 }
 
+/* origin_step, origin_epoch and epochs_before: 0 in files from before
+ * --init; an origin lies at or before the position. */
+static rnnkit_status read_origin(const kv_table *t, const char *path, rnnkit__ckpt *ck, rnnkit_error *err)
+{
+    int64_t x[3] = {0, 0, 0};
+    const char *keys[3] = {"origin_step", "origin_epoch", "epochs_before"};
+    const int64_t hi[3] = {ck->step, ck->epoch - 1, INT32_MAX};
+    for (int i = 0; i < 3; i++) {
+        rnnkit_status st = kv_get(t, keys[i]) ? kv_i64(t, path, keys[i], 0, hi[i], &x[i], err) : RNNKIT_OK;
+        if (st)
+            return st;
+    }
+    ck->origin_step = x[0];
+    ck->origin_epoch = (int)x[1];
+    ck->epochs_before = (int)x[2];
+    return RNNKIT_OK;
+}
+
 rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit__ckpt *ck, rnnkit_error *err)
 {
     sqlite3 *db = NULL;
@@ -499,6 +525,8 @@ rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit_
             goto done;
         ck->member = (int)x;
     }
+    if ((st = read_origin(&t, path, ck, err)))
+        goto done;
     if ((st = kv_i64(&t, path, "batch_index", 0, INT64_MAX, &ck->batch_index, err)) ||
         (st = kv_f64(&t, path, "best_acc", &ck->best_acc, err)) ||
         (st = kv_f64(&t, path, "best_loss", &ck->best_loss, err)) ||

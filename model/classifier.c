@@ -440,10 +440,6 @@ static void clf_save(void *ctx, const rnnkit_rng *rng, rnnkit__ckpt *ck)
 static rnnkit_status clf_restore(void *ctx, const rnnkit__ckpt *ck, const char *path, rnnkit_error *err)
 {
     clf_task *c = ctx;
-    if (ck->finished && c->m->members > 1 && ck->epoch <= c->opt->epochs)
-        return rnnkit_error_set(err, RNNKIT_ERR_ARG,
-                                "%s: this ensemble finished training; more epochs would train only its last "
-                                "member: train a new one", path);
     if (ck->maxlen != c->opt->maxlen || ck->keep_last != c->opt->keep_last)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with maxlen %d (%s), not %d",
                                 path, ck->maxlen, ck->keep_last ? "pre" : "post", c->opt->maxlen);

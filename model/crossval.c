@@ -31,6 +31,7 @@ static rnnkit_status one_fold(const rnnkit_corpus *c, const size_t *order, size_
         fo.train.patience = 0; /* no held-out set inside a fold: fixed epochs */
         fo.train.checkpoint_path = NULL;
         fo.train.resume = 0;
+        fo.train.init_path = NULL;
         fo.maxlen = mc->maxlen;
         fo.keep_last = mc->keep_last;
         rnnkit_dataset dtr = rnnkit_docs_view(s.train), dte = rnnkit_docs_view(s.valid);

@@ -294,6 +294,9 @@ rnnkit_status rnnkit_forecaster_train(rnnkit_model *m, const rnnkit_series *s, c
     rnnkit_status st = check_options(m, opt, err);
     if (st)
         return st;
+    if (opt->train.init_path)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: a forecaster cannot carry on from another run yet",
+                                opt->train.init_path);
     fc_task c = {.m = m, .opt = opt};
     if (!(opt->test_frac > 0 && opt->test_frac < 1) || !(opt->valid_frac >= 0 && opt->valid_frac < 1))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "test fraction %g and validation fraction %g out of range",
@@ -521,6 +524,7 @@ rnnkit_status rnnkit_forecaster_choose_differencing(rnnkit_model *m, const rnnki
     rnnkit_forecaster_options o = *opt;
     o.train.checkpoint_path = NULL;
     o.train.resume = 0;
+    o.train.init_path = NULL;
     o.train.progress = NULL;
     const size_t season = m->spec.season;
     double r4[4] = {NAN, NAN, NAN, NAN};

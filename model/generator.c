@@ -337,6 +337,9 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
     }
     if (m->cfg.task != RNNKIT_TASK_GENERATE)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "this model is a classifier, not a generator");
+    if (opt->train.init_path)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: a generator cannot carry on from another run yet",
+                                opt->train.init_path);
     const int T = opt->seq_len, B = opt->train.batch;
     if (T < 1 || B < 1 || T > 100000 || B > 65536 || !(opt->train.lr > 0))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "invalid training options (seq-len %d, batch %d, lr %g)", T, B,

@@ -98,6 +98,13 @@ typedef struct rnnkit__ckpt {
     int member;             /* classifier ensemble: the member being trained */
     int64_t step;           /* optimiser steps done */
     int epoch;              /* current epoch, 1-based */
+    /* Where the epochs of the data at hand began: after origin_step steps
+     * and origin_epoch epochs (0 and 0 unless the network carried on from
+     * another checkpoint on other data, train.c). Evaluations fall every
+     * eval_every steps after origin_step. */
+    int64_t origin_step;
+    int origin_epoch;
+    int epochs_before;      /* a run from init_path: the epochs the model had done when it began */
     int64_t batch_index;    /* classifier: batches of the current epoch done */
     uint64_t seed;
     rnnkit_rng rng;         /* the training RNG now */
@@ -120,6 +127,7 @@ typedef struct rnnkit__ckpt {
     rnnkit__optim *optim;
     rnnkit_log_row *log;    /* read: malloc'd by the reader */
     int nlog;
+    int ready;              /* written as members_ready: at least member + 1 (not read back) */
 } rnnkit__ckpt;
 
 /* Writes `model_weights` as the model and `ck` as its checkpoint to `path`.

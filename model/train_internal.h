@@ -9,9 +9,11 @@
  * resume checks, progress and the training log.
  *
  * Steps are numbered from 1 within each network. An evaluation is
- * "scheduled" every eval_every steps: it may keep the best weights, decay
- * a plateau schedule, count towards patience, and is followed by a
- * checkpoint. After the last step of a run that is not a multiple of
+ * "scheduled" every eval_every steps (counted from the step where the
+ * epochs of the data at hand began: 0, unless a network carried on from
+ * another run's checkpoint on other data, train_options.init_path): it may
+ * keep the best weights, decay a plateau schedule, count towards patience,
+ * and is followed by a checkpoint. After the last step of a run that is not a multiple of
  * eval_every one more evaluation runs "off schedule": it is logged and may
  * make the current weights the final model, but changes nothing a longer
  * run would carry on with, so that a resumed run stays exact.
@@ -25,7 +27,10 @@ typedef struct rnnkit__task {
     rnnkit_model *m;
     const rnnkit_train_options *opt;
     void *ctx;                 /* the task's own state, passed to every hook */
-    int64_t total_steps;       /* optimiser steps of one network, >= 1 */
+    /* Optimiser steps of one network, >= 1: the run's length counted from
+     * its first step. An epochal task's run from init_path adds as many
+     * epochs to those the model had done (the trainer counts on). */
+    int64_t total_steps;
     int64_t eval_every;        /* steps between scheduled evaluations, >= 1 */
     /* 1: each scheduled evaluation ends an epoch (the trainer counts epochs,
      * progress reports the batch within it, a log row's seconds are the
@@ -59,7 +64,9 @@ typedef struct rnnkit__task {
     /* After a checkpoint was read for a resume: checks the task's settings
      * against it and takes back its position. */
     rnnkit_status (*restore)(void *ctx, const rnnkit__ckpt *ck, const char *path, rnnkit_error *err);
-    /* A new network of an ensemble starts (its data position rewinds). */
+    /* A network starts from the beginning of an epoch: a new one of an
+     * ensemble, or one carried on from init_path (its data position
+     * rewinds). */
     void (*rewind)(void *ctx);
 } rnnkit__task;
 

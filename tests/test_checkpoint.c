@@ -9,6 +9,10 @@
  * size, a missing BLOB, the task, counters out of range, a missing key, the
  * state size, the optimiser) must be refused with an error naming what is
  * wrong; and a file saved without a checkpoint reads as RNNKIT_ERR_EMPTY.
+ * A run from init_path on the same data equals the resume of a copy, on
+ * other data counts on from the checkpoint's step and epoch, and is refused
+ * (writing nothing) without a checkpoint, with another seed, and for a
+ * generator.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -376,6 +380,108 @@ static void test_generator_checkpoint_reads_back(void **state)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Carrying a checkpoint on (train_options.init_path) */
+
+/* Trains a fresh copy of the tiny classifier's file `from` for `epochs`
+ * more on d (validated on v), into `to`; *out receives its weights. */
+static rnnkit_status init_run(const char *from, const char *to, const rnnkit_dataset *d, const rnnkit_dataset *v,
+                              int epochs, float *out, rnnkit_error *err)
+{
+    rnnkit_model *m = NULL;
+    rnnkit_status st = rnnkit_model_load(support_tmp(from), RNNKIT_TASK_CLASSIFY, &m, err);
+    if (st)
+        return st;
+    rnnkit_classifier_options o = clf_options(support_tmp(to));
+    o.epochs = epochs;
+    o.train.init_path = support_tmp(from);
+    if (!(st = rnnkit_classifier_train(m, d, v, &o, NULL, NULL, err)) && out)
+        memcpy(out, rnnkit__model_params(m)->value, rnnkit_model_num_params(m) * sizeof(float));
+    rnnkit_model_free(m);
+    return st;
+}
+
+static void test_init_carries_a_checkpoint_on(void **state)
+{
+    (void)state;
+    rnnkit_model *m = tiny_classifier();
+    rnnkit_dataset d = docs(m), v = d, half = d;
+    v.n = NDOC / 4; /* validation: the first documents */
+    half.n = NDOC / 2 + 3;
+    rnnkit_classifier_options o = clf_options(support_tmp("i-old.db"));
+    rnnkit_error err;
+    if (rnnkit_classifier_train(m, &d, &v, &o, NULL, NULL, &err))
+        fail_msg("%s", err.msg);
+    const size_t n = rnnkit_model_num_params(m);
+    float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
+    assert_non_null(a);
+    assert_non_null(b);
+
+    /* the same data: the resume of a copy to 2 + 3 epochs */
+    support_copy_file(support_tmp("i-old.db"), support_tmp("i-x.db"));
+    rnnkit_model *x = NULL;
+    assert_int_equal(rnnkit_model_load(support_tmp("i-x.db"), RNNKIT_TASK_CLASSIFY, &x, &err), RNNKIT_OK);
+    o = clf_options(support_tmp("i-x.db"));
+    o.epochs = CLF_EPOCHS + 3;
+    o.train.resume = 1;
+    if (rnnkit_classifier_train(x, &d, &v, &o, NULL, NULL, &err))
+        fail_msg("%s", err.msg);
+    memcpy(a, rnnkit__model_params(x)->value, n * sizeof(float));
+    rnnkit_model_free(x);
+    if (init_run("i-old.db", "i-new.db", &d, &v, 3, b, &err))
+        fail_msg("%s", err.msg);
+    assert_memory_equal(a, b, n * sizeof(float));
+
+    /* other data: on from the checkpoint's step and epoch */
+    if (init_run("i-old.db", "i-other.db", &half, &v, 2, b, &err))
+        fail_msg("%s", err.msg);
+    assert_memory_not_equal(a, b, n * sizeof(float));
+    rnnkit_model *l = NULL;
+    assert_int_equal(rnnkit_model_load(support_tmp("i-other.db"), RNNKIT_TASK_CLASSIFY, &l, &err), RNNKIT_OK);
+    ckbuf c;
+    ckbuf_init(&c, l, 0);
+    if (rnnkit__ckpt_read(l, support_tmp("i-other.db"), &c.ck, &err))
+        fail_msg("%s", err.msg);
+    const int nb = (NDOC / 2 + 3 + CLF_BATCH - 1) / CLF_BATCH;
+    assert_int_equal(c.ck.origin_step, CLF_EPOCHS * CLF_BATCHES);
+    assert_int_equal(c.ck.origin_epoch, CLF_EPOCHS);
+    assert_int_equal(c.ck.epochs_before, CLF_EPOCHS);
+    assert_int_equal(c.ck.step, CLF_EPOCHS * CLF_BATCHES + 2 * nb);
+    assert_int_equal(c.ck.epoch, CLF_EPOCHS + 3);
+    assert_int_equal(c.ck.finished, 1);
+    assert_int_equal(c.optim.step, CLF_EPOCHS * CLF_BATCHES + 2 * nb); /* the moments carried on */
+    assert_int_equal(c.ck.nlog, CLF_EPOCHS + 2);
+    for (int i = 0; i < c.ck.nlog; i++)
+        assert_int_equal(c.ck.log[i].epoch, i + 1);
+    assert_int_equal(c.ck.log[CLF_EPOCHS].step, CLF_EPOCHS * CLF_BATCHES + nb);
+    ckbuf_free(&c);
+    rnnkit_model_free(l);
+
+    /* refused, nothing written: no checkpoint, another seed, no output path,
+     * another task */
+    assert_int_equal(save_model(m, support_tmp("i-plain.db"), &err), RNNKIT_OK);
+    assert_int_equal(init_run("i-plain.db", "i-none.db", &d, NULL, 1, NULL, &err), RNNKIT_ERR_EMPTY);
+    assert_non_null(strstr(err.msg, "i-plain.db: holds no checkpoint"));
+    o = clf_options(support_tmp("i-none.db"));
+    o.train.init_path = support_tmp("i-old.db");
+    o.train.seed = 1;
+    assert_int_equal(rnnkit_classifier_train(m, &d, NULL, &o, NULL, NULL, &err), RNNKIT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "trained with seed 4242, not 1"));
+    o.train.checkpoint_path = NULL;
+    assert_int_equal(rnnkit_classifier_train(m, &d, NULL, &o, NULL, NULL, &err), RNNKIT_ERR_ARG);
+    assert_int_equal(access(support_tmp("i-none.db"), F_OK), -1);
+    size_t ntok;
+    rnnkit_model *g = tiny_generator(&ntok);
+    rnnkit_generator_options go = gen_options(support_tmp("i-none.db"));
+    go.train.init_path = support_tmp("gen.db");
+    assert_int_equal(rnnkit_generator_train(g, stream, ntok, NULL, 0, &go, NULL, NULL, &err), RNNKIT_ERR_ARG);
+    assert_int_equal(access(support_tmp("i-none.db"), F_OK), -1);
+    rnnkit_model_free(g);
+    free(a);
+    free(b);
+    rnnkit_model_free(m);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Tampering */
 
 /* A copy of `good` changed by `sql`: rnnkit__ckpt_read (and, when
@@ -459,6 +565,8 @@ static void test_tampered_classifier_checkpoints_are_refused(void **state)
         {"has_best", "3", 0},       {"maxlen", "-1", 0},       {"loss_sum", "", 0},
         {"data_fp", "xyz", 0},      {"rng2", "-1", 0},         {"optim_step", "-4", 0},
         {"step", "9223372036854775808", 1},
+        {"origin_step", "-1", 0},   {"origin_step", "11", 0},  {"origin_epoch", "3", 0},
+        {"epochs_before", "x", 0},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char sql[200], needle[120];
@@ -486,6 +594,10 @@ static void test_tampered_classifier_checkpoints_are_refused(void **state)
     /* a state the classifier does not carry */
     expect_tampered(m, 0, "good.db", "UPDATE train_state SET value = '5' WHERE key = 'nstate'", 0,
                     RNNKIT_ERR_SHAPE, "checkpoint carries 5 state values, this run needs 0");
+    /* files from before --init lack the origin keys: 0 */
+    expect_tampered(m, 0, "good.db",
+                    "DELETE FROM train_state WHERE key IN ('origin_step', 'origin_epoch', 'epochs_before')", 0,
+                    RNNKIT_OK, "");
     /* no checkpoint at all: every key gone */
     expect_tampered(m, 0, "good.db", "DELETE FROM train_state", 1, RNNKIT_ERR_EMPTY, "holds no checkpoint");
 
@@ -547,6 +659,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classifier_checkpoint_reads_back),
         cmocka_unit_test(test_generator_checkpoint_reads_back),
+        cmocka_unit_test(test_init_carries_a_checkpoint_on),
         cmocka_unit_test(test_tampered_classifier_checkpoints_are_refused),
         cmocka_unit_test(test_tampered_generator_checkpoints_are_refused),
     };

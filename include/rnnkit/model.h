@@ -283,6 +283,8 @@ typedef struct rnnkit_progress {
     int end_of_eval;            /* generator: an evaluation just ran */
     rnnkit_log_row row;         /* at end of epoch / evaluation */
     int improved;               /* the validation metric improved (weights kept) */
+    int epochs_before;          /* a run from train_options.init_path: the epochs done before it
+                                 * began (its epochs run from epochs_before + 1 to `epochs`); 0 */
 } rnnkit_progress;
 typedef int (*rnnkit_progress_fn)(void *ctx, const rnnkit_progress *p);
 
@@ -311,7 +313,8 @@ typedef struct rnnkit_train_options {
     uint64_t seed;      /* weights are the caller's; this seeds data order and dropout */
     rnnkit_optim_kind optimizer;
     double weight_decay;/* decoupled (AdamW-style) decay per step; 0 = none */
-    rnnkit_lr_schedule lr_schedule; /* cosine: over each network's steps; a resume
+    rnnkit_lr_schedule lr_schedule; /* cosine: over each network's steps (those on
+                                     * the data at hand, see init_path); a resume
                                      * with another length reshapes the curve */
     double lr_decay;    /* plateau only: factor after an evaluation without gain (1 = none) */
     /* Fine-tuning (Howard & Ruder 2018): the body (embedding and recurrent
@@ -334,6 +337,40 @@ typedef struct rnnkit_train_options {
     int64_t checkpoint_steps;   /* 0: only at evaluations */
     double checkpoint_seconds;  /* 0: no time-based checkpoints */
     int resume;                 /* continue from the checkpoint in checkpoint_path */
+    /* Continued training (`rnnkit classify train --init`; classifiers
+     * only for now, RNNKIT_ERR_ARG for the other tasks): the run starts
+     * where the training of the model file init_path stood, from its
+     * checkpoint, and writes a new file at checkpoint_path (required);
+     * init_path is only read. The model trained must be the one loaded
+     * from init_path. The seed and batch must be the checkpoint's. A
+     * classifier's `epochs` count more epochs after the ones the file's
+     * model has done; epochs and steps are numbered on, and the training
+     * log is the file's followed by the new rows.
+     *  - A network carries on with the checkpoint's weights (the last ones,
+     *    not necessarily the best), optimiser moments, rng and counters.
+     *  - On the data of the checkpoint (the same fingerprint) the run is
+     *    the resume of a copy of the file to the longer length, bit for
+     *    bit: the schedule (a cosine over all the steps, old and new), the
+     *    best weights and patience carry on too (a run that had stopped for
+     *    patience trains no further).
+     *  - On other data it begins at the start of an epoch of them; the
+     *    schedule starts over there (the cosine from lr at the first new
+     *    step to 0 after the last; the plateau rate back to lr), and the
+     *    best weights and patience begin anew.
+     *  - An ensemble's file keeps the training state of its last network
+     *    only: each network carries on in turn, as on other data, from its
+     *    final weights (the ones predictions use) with a fresh optimiser
+     *    and a data-order stream of its own, its steps on from its last row
+     *    of the log, its epochs on from the most any network had done; all
+     *    of them predict meanwhile. An ensemble still in training is
+     *    RNNKIT_ERR_ARG.
+     * Errors name init_path (no such file or not a model file, no
+     * checkpoint: RNNKIT_ERR_EMPTY, another task, seed or batch, an
+     * unfinished ensemble); nothing is written then.
+     * With resume set too, the file at checkpoint_path (a run that began
+     * from some init_path) is resumed and `epochs` still count from where
+     * that run began, so the same call carries on an interrupted run. */
+    const char *init_path;
     /* Polled after every step: nonzero finishes the step, writes a
      * checkpoint (when checkpoint_path is set) and returns
      * RNNKIT_ERR_INTERRUPTED. A signal handler may set it. */
@@ -344,7 +381,8 @@ typedef struct rnnkit_train_options {
  * checkpoint) at the end of each. */
 typedef struct rnnkit_classifier_options {
     rnnkit_train_options train;
-    int epochs;         /* passes over the training set per network, >= 1 */
+    int epochs;         /* passes over the training set per network, >= 1 (with
+                         * train.init_path: more passes, see there) */
     int maxlen;         /* tokens kept per document (0 = all) */
     int keep_last;      /* a longer document keeps its last maxlen tokens */
 } rnnkit_classifier_options;

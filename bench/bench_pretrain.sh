@@ -25,7 +25,9 @@
 # (default 128 / 128, the classifier's defaults: the classifier takes the
 # language model's sizes), LM_SEQ (70), LM_BATCH (64), LM_FLAGS (more flags
 # for `generate train`), CLF_FLAGS (more flags for `classify train` with
-# pretraining), SETS (default "imdb mr sst2 imdb-1000"), THREADS, OUT.
+# pretraining), SETS (default "imdb mr sst2 imdb-1000"; "none": the language
+# models only), REUSE_LM=1 (keep language models an earlier run left in
+# OUT), THREADS, OUT.
 # Prints each language model's time and validation perplexity, then a table:
 # set, labelled documents, accuracy and time without and with pretraining.
 set -eu
@@ -53,9 +55,12 @@ echo "# LM: embed $E, hidden $H, epochs ${LM_EPOCHS:-1}, seq ${LM_SEQ:-70}, batc
 
 now() { date +%s; }
 
-lm() { # lm NAME [flags...]: a language model of the files in $texts
+lm() { # lm NAME: a language model of the files in $texts ($lmdir: more flags)
     name=$1
-    shift
+    if [ "${REUSE_LM:-0}" = 1 ] && [ -s "$out/$name.db" ]; then
+        echo "$name: reused from an earlier run ($out/$name.db)"
+        return
+    fi
     t0=$(now)
     set --
     for f in $texts; do set -- "$@" --train "$f"; done

@@ -128,11 +128,9 @@ int cli_stop_status(void);
 /* --threads N given: the models this process creates or loads run on N
  * threads (through RNNKIT_THREADS, which rnnkit_default_threads reads). */
 void cli_choose_threads(int n);
-/* Puts OpenBLAS on one thread (the models' own pools split the work, the
- * same way for any count) and settles the count the progress lines show:
- * --threads, else RNNKIT_THREADS, else the cores this process may use. The
- * argument is ignored (the commands pass their --threads value, which
- * cli_choose_threads has already taken). */
-void cli_set_threads(int n);
+/* Puts OpenBLAS on one thread: the models' own pools split the work, the
+ * same way for any count (their count: --threads, else RNNKIT_THREADS,
+ * else the cores this process may use). */
+void cli_blas_one_thread(void);
 /* The thread count in force. */
 int cli_threads(void);

@@ -83,7 +83,7 @@ static int parse_use(const cli_command *cmd, int argc, char **argv, use_args *a,
     if (!a->model)
         return cli_usage(cmd->name, "-m MODEL.db is required");
     *operand = p.operand;
-    cli_set_threads(a->out.threads);
+    cli_blas_one_thread();
     return CLI_GO;
 }
 

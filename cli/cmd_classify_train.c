@@ -458,7 +458,7 @@ int cmd_classify_train(int argc, char **argv)
     int rc = parse(&a, argc, argv);
     if (rc != CLI_GO)
         return rc;
-    cli_set_threads(a.out_opts.threads);
+    cli_blas_one_thread();
     const char *inputs[69];
     memcpy(inputs, a.trains, (size_t)a.ntrain * sizeof *inputs);
     inputs[a.ntrain] = a.valid;

@@ -197,7 +197,7 @@ static int cmd_forecast_train(int argc, char **argv)
         free(a.features_copy);
         return rc;
     }
-    cli_set_threads(a.o.threads);
+    cli_blas_one_thread();
     const char *inputs[] = {a.csv};
     rnnkit_train_lock *lock = NULL;
     if ((rc = cli_train_output(a.out, RNNKIT_TASK_FORECAST, inputs, 1, a.force, &lock)) != CLI_GO) {

@@ -195,7 +195,7 @@ static int cmd_sample(int argc, char **argv)
     int rc = parse_sample(&a, argc, argv);
     if (rc != CLI_GO)
         return rc;
-    cli_set_threads(1);
+    cli_blas_one_thread();
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_model *m = NULL;
@@ -264,7 +264,7 @@ static int cmd_eval(int argc, char **argv)
         return cli_usage(eval_cmd.name, "-m MODEL.db is required");
     if (p.operand != argc - 1)
         return cli_usage(eval_cmd.name, "give exactly one text FILE");
-    cli_set_threads(o.threads);
+    cli_blas_one_thread();
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_model *m = NULL;

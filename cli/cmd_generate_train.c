@@ -264,7 +264,7 @@ int cmd_generate_train(int argc, char **argv)
     int rc = parse_train(&a, argc, argv);
     if (rc != CLI_GO)
         return rc;
-    cli_set_threads(a.o.threads);
+    cli_blas_one_thread();
     const char *inputs[66];
     memcpy(inputs, a.texts, (size_t)a.ntexts * sizeof *inputs);
     inputs[a.ntexts] = a.valid;

@@ -119,11 +119,7 @@ void cli_choose_threads(int n)
     setenv("RNNKIT_THREADS", buf, 1);
 }
 
-void cli_set_threads(int n)
-{
-    (void)n;
-    openblas_set_num_threads(1);
-}
+void cli_blas_one_thread(void) { openblas_set_num_threads(1); }
 
 int cli_threads(void) { return rnnkit_default_threads(); }
 

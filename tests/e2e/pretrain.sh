@@ -80,6 +80,21 @@ grep -q "9 tensors from" "$T/c.log" || fail "tensors not reported: $(cat "$T/c.l
 sqlite3 "$T/c.db" "select value from model_meta where key = 'hidden'" | grep -qx 24 || fail "sizes not the LM's"
 "$R" classify eval -m "$T/c.db" "$D/sentiment/test.tsv" | grep -q '^accuracy' || fail "pretrained classifier eval"
 
+# --freeze-body 1 with one epoch: the body is still the language model's
+# (the same tensor checksums), the output layer learnt; --lr-body changes
+# the result.
+h() { sqlite3 "$1" "select fnv1a64 from tensors where name = '$2'"; }
+# shellcheck disable=SC2086
+"$R" classify train $clf --pretrained "$T/fw.db" --freeze-body 1 -o "$T/f.db" --quiet
+[ "$(h "$T/f.db" embedding.weight)" = "$(h "$T/fw.db" embedding.weight)" ] || fail "--freeze-body: embedding moved"
+[ "$(h "$T/f.db" rnn.weight_hh_l0)" = "$(h "$T/fw.db" rnn.weight_hh_l0)" ] || fail "--freeze-body: recurrent layer moved"
+# shellcheck disable=SC2086
+"$R" classify train $clf --pretrained "$T/fw.db" -o "$T/g.db" --quiet
+# shellcheck disable=SC2086
+"$R" classify train $clf --pretrained "$T/fw.db" --lr-body 0.1 -o "$T/s.db" --quiet
+[ "$(h "$T/g.db" embedding.weight)" != "$(h "$T/fw.db" embedding.weight)" ] || fail "the body did not learn"
+[ "$(h "$T/g.db" rnn.weight_hh_l0)" != "$(h "$T/s.db" rnn.weight_hh_l0)" ] || fail "--lr-body changed nothing"
+
 # Mismatches: each a clean error, no model written.
 refuse() { # refuse WANT ARGS...: classify train fails naming WANT, writes nothing
     want=$1

@@ -230,7 +230,8 @@ int rnnkit__pool_row_blocks(int M, int N, int K)
 }
 
 typedef struct gemm_job {
-    int transA, transB, M, N, K, lda, ldb, ldc, rb, nb;
+    int transA, transB, M, N, K, lda, ldb, ldc;
+    int rb, nb; /* rows (columns, for column blocks) per block; blocks */
     const float *A, *B;
     float beta;
     float *C;
@@ -246,11 +247,38 @@ static void gemm_block(void *ctx, int i)
                 j->ldc);
 }
 
+static void gemm_col_block(void *ctx, int i)
+{
+    const gemm_job *j = ctx;
+    int c0 = i * j->rb, c1 = i == j->nb - 1 ? j->N : c0 + j->rb; /* the last takes the rest */
+    const float *B = j->transB ? j->B + (size_t)c0 * (size_t)j->ldb : j->B + c0;
+    cblas_sgemm(CblasRowMajor, j->transA ? CblasTrans : CblasNoTrans, j->transB ? CblasTrans : CblasNoTrans,
+                j->M, c1 - c0, j->K, 1.0f, j->A, j->lda, B, j->ldb, j->beta, j->C + c0, j->ldc);
+}
+
+/* Column blocks: when few rows meet a large op(B) (the per-step products of
+ * a wide recurrence), row blocks would each pack all of op(B); blocks of
+ * RNNKIT__POOL_COL_WIDTH columns of C pack one slice of it each. */
+int rnnkit__pool_col_blocks(int M, int N, int K)
+{
+    if (M < 1 || M > RNNKIT__POOL_COL_MAX_ROWS || (long)N * (long)K < RNNKIT__POOL_COL_MIN_WEIGHTS ||
+        N < 2 * RNNKIT__POOL_COL_WIDTH)
+        return 1;
+    return N / RNNKIT__POOL_COL_WIDTH; /* the last block takes the remainder */
+}
+
 void rnnkit__pool_sgemm(rnnkit__pool *p, int transA, int transB, int M, int N, int K,
                         const float *A, int lda, const float *B, int ldb, float beta, float *C,
                         int ldc)
 {
     gemm_job j = {transA, transB, M, N, K, lda, ldb, ldc, M, 1, A, B, beta, C};
+    int nc = rnnkit__pool_col_blocks(M, N, K);
+    if (nc > 1) {
+        j.rb = RNNKIT__POOL_COL_WIDTH;
+        j.nb = nc;
+        rnnkit__pool_run(p, j.nb, gemm_col_block, &j);
+        return;
+    }
     j.nb = rnnkit__pool_row_blocks(M, N, K);
     if (j.nb > 1)
         j.rb = row_block(M, N, K);

@@ -31,26 +31,40 @@ void rnnkit__pool_run(rnnkit__pool *p, int n, rnnkit__pool_fn fn, void *ctx);
 int rnnkit__cores_available(void);
 
 /*
- * Products split into blocks of whole output rows whose boundaries depend
- * only on the shape (M, N, K), never on the thread count; every block is one
- * single-threaded cblas_sgemm, so each output element is the same dot
- * product, computed by the same kernel, whatever the number of threads.
- * The row blocks start at multiples of RNNKIT__POOL_ROW_QUANTUM and are big
- * enough (rows * N * K >= RNNKIT__POOL_MIN_WORK) that OpenBLAS takes its
- * ordinary blocked path for each; with these two rules every block's
- * elements are bit-identical to those of the one unsplit call (OpenBLAS
- * 0.3.21, Haswell and SkylakeX/Cooperlake kernels: tests/test_pool.c), so
- * results at one thread are those of the unsplit product. The last block
- * takes the remainder rows (a block of its own when big enough). Products
- * below twice the threshold run as one call. Cutting along the columns of
- * C instead (so that each block would pack only its slice of W) is NOT
- * bit-identical to the unsplit call with the Haswell kernels (OpenBLAS
- * 0.3.21, 64 x 4096 x 1024 X W^T: every cut from 16 to 3072 columns
- * differs), though it is with the kernels OpenBLAS picks for Zen 5; fewer
- * row blocks (2 or 4 above 512 rows) are bit-identical on every shape of
- * tests/test_pool.c and were not faster. Keep a rule only while that test
- * passes with it, under both kernels.
+ * Products split into blocks whose boundaries depend only on the shape
+ * (M, N, K), never on the thread count; every block is one single-threaded
+ * cblas_sgemm, so each output element is the same dot product, computed by
+ * the same kernel on the same operands, whatever the number of threads.
+ *
+ * Two cuts. (1) Column blocks, for few rows against a large op(B): at most
+ * RNNKIT__POOL_COL_MAX_ROWS rows and N * K >= RNNKIT__POOL_COL_MIN_WEIGHTS
+ * (a recurrence of 1024 units: 64 x 4096 x 1024): blocks of
+ * RNNKIT__POOL_COL_WIDTH columns of C, the last taking the remainder, so
+ * each block packs only its slice of op(B) (row blocks would each pack all
+ * of it: 0.90-0.94x of OpenBLAS's own threads at hidden 1024, 1.11x with
+ * the column cut). Such a product is NOT bit-identical to the one unsplit
+ * call with OpenBLAS 0.3.21's Haswell kernels (it is with the kernels
+ * picked for Zen 5); it is the same on any thread count, which is the
+ * rule, and a model of these sizes trained before the cut differs from one
+ * trained after it in its last bits. The threshold keeps every network of
+ * up to 512 units (and every figure measured before) on the row cut.
+ *
+ * (2) Otherwise row blocks of whole output rows starting at multiples of
+ * RNNKIT__POOL_ROW_QUANTUM, big enough (rows * N * K >=
+ * RNNKIT__POOL_MIN_WORK) that OpenBLAS takes its ordinary blocked path for
+ * each; with these two rules every block's elements are bit-identical to
+ * those of the one unsplit call (OpenBLAS 0.3.21, Haswell and
+ * SkylakeX/Cooperlake kernels: tests/test_pool.c), so results at one
+ * thread are those of the unsplit product. The last block takes the
+ * remainder rows (a block of its own when big enough). Products below
+ * twice the threshold run as one call. Fewer row blocks (2 or 4 above 512
+ * rows) are bit-identical on every shape of tests/test_pool.c and were not
+ * faster. Keep a rule only while that test passes with it, under both
+ * kernels.
  */
+#define RNNKIT__POOL_COL_MAX_ROWS 512
+#define RNNKIT__POOL_COL_MIN_WEIGHTS (1L << 21)
+#define RNNKIT__POOL_COL_WIDTH 512
 #define RNNKIT__POOL_ROW_QUANTUM 12
 #define RNNKIT__POOL_MIN_WORK (1L << 20) /* > 10^6: OpenBLAS's small-matrix bound */
 
@@ -74,7 +88,10 @@ void rnnkit__pool_sgemv_t(rnnkit__pool *p, int M, int N, const float *A, int lda
 void rnnkit__pool_sgemv_n(rnnkit__pool *p, int M, int K, const float *W, const float *x, float beta, float *y);
 int rnnkit__pool_gemv_rows(int M, int K);
 
-/* How many row blocks rnnkit__pool_sgemm cuts an M x N x K product into. */
+/* How many column blocks rnnkit__pool_sgemm cuts an M x N x K product
+ * into (1: it uses row blocks or one call). */
+int rnnkit__pool_col_blocks(int M, int N, int K);
+/* How many row blocks it cuts a product without column blocks into. */
 int rnnkit__pool_row_blocks(int M, int N, int K);
 
 #endif

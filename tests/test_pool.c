@@ -1,9 +1,12 @@
 /*
  * tests/test_pool.c: the worker pool (core/pool.c) and its block-split
- * products. Every split product must be bit-identical to the one unsplit
- * cblas call on the same operands (memcmp, not a tolerance): that is what
- * makes a model the same on any number of threads and keeps single-thread
- * results those of the unsplit code.
+ * products. Every split product on 1, 2 and 3 threads must be bit-identical
+ * (memcmp, not a tolerance) to its reference: the one unsplit cblas call
+ * for row blocks (which keeps single-thread results those of the unsplit
+ * code), and for products cut into column blocks (core/pool.h) one call
+ * per block as the header documents, itself within rounding of the
+ * unsplit call. That is what makes a model the same on any number of
+ * threads.
  *
  * OpenBLAS picks its kernels when the library loads (OPENBLAS_CORETYPE), so
  * the process runs the checks once in its own environment, then re-runs
@@ -14,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <cblas.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,6 +58,27 @@ static int check_sgemm(int transA, int transB, int M, int N, int K, float beta)
     memcpy(ref, C0, (size_t)M * N * sizeof *ref);
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M, N,
                 K, 1.0f, A, lda, B, ldb, beta, ref, N);
+    int nc = rnnkit__pool_col_blocks(M, N, K);
+    if (nc > 1) {
+        /* Column blocks: the reference is the documented cut, one call per
+         * block of RNNKIT__POOL_COL_WIDTH columns (the last takes the rest),
+         * written here independently of core/pool.c; it must agree with
+         * the unsplit product to rounding. */
+        float *cols = malloc((size_t)M * N * sizeof *cols);
+        assert_non_null(cols);
+        memcpy(cols, C0, (size_t)M * N * sizeof *cols);
+        for (int b = 0; b < nc; b++) {
+            int c0 = b * RNNKIT__POOL_COL_WIDTH, c1 = b == nc - 1 ? N : c0 + RNNKIT__POOL_COL_WIDTH;
+            const float *Bb = transB ? B + (size_t)c0 * (size_t)ldb : B + c0;
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M,
+                        c1 - c0, K, 1.0f, A, lda, Bb, ldb, beta, cols + c0, N);
+        }
+        for (size_t e = 0; e < (size_t)M * N; e++)
+            if (fabsf(cols[e] - ref[e]) > 1e-4f * (float)K)
+                fail_msg("sgemm M=%d N=%d K=%d: column blocks differ from the unsplit product at %zu", M, N, K, e);
+        memcpy(ref, cols, (size_t)M * N * sizeof *ref);
+        free(cols);
+    }
     for (int threads = 1; threads <= 3; threads++) {
         rnnkit__pool *p = NULL;
         rnnkit_error err;
@@ -64,7 +89,7 @@ static int check_sgemm(int transA, int transB, int M, int N, int K, float beta)
         if (memcmp(got, ref, (size_t)M * N * sizeof *got) != 0)
             bad_sgemm++, print_error("sgemm %c%c M=%d N=%d K=%d beta=%g (%d blocks), %d threads: not bit-identical\n",
                      transA ? 'T' : 'N', transB ? 'T' : 'N', M, N, K, (double)beta,
-                     rnnkit__pool_row_blocks(M, N, K), threads);
+                     nc > 1 ? nc : rnnkit__pool_row_blocks(M, N, K), threads);
         rnnkit__pool_free(p);
     }
     free(A);
@@ -83,6 +108,7 @@ static void test_sgemm_split(void **state)
         {64, 512, 128},  {32, 512, 128},  {256, 512, 128}, {64, 2048, 512}, {5120, 512, 128},
         {5120, 512, 256}, {6400, 2048, 64}, {640, 2048, 512}, {64, 65, 512}, {100, 300, 97},
         {1000, 1000, 13}, {77, 2048, 512}, {64, 4096, 1024}, {32, 4096, 1024}, {64, 2048, 2048},
+        {64, 1500, 2048}, {500, 4100, 1024},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {

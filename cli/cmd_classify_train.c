@@ -52,6 +52,7 @@ static const cli_use uses[] = {
     CLI_USE(CF_PRETRAINED_BACKWARD),
     CLI_USE_D(CF_LR_BODY, "1"),
     CLI_USE_D(CF_FREEZE_BODY, "0"),
+    CLI_USE(CF_LAZY_EMBEDDING),
     CLI_HEADING("training:"),
     CLI_USE_H(CF_INIT, NULL, "carry this classifier on (its configuration, vocabulary,\n"
                        "labels, weights and training state) into the new file -o,\n"

@@ -141,6 +141,10 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
                 "output layer at --lr (discriminative fine-tuning)"},
     FLAG(CF_FREEZE_BODY, "freeze-body", 0, CLI_INT, "N"), RANGE(0, 100000),
         .help = "the first N epochs train the output layer alone"},
+    FLAG(CF_LAZY_EMBEDDING, "lazy-embedding", 0, CLI_SWITCH, NULL),
+        .help = "step only the embedding rows of each batch's tokens (as\n"
+                "PyTorch's SparseAdam): faster on large vocabularies; the\n"
+                "other rows wait, moments and all"},
 
     FLAG(CF_MEMBER, "member", 0, CLI_INT, "N"), RANGE(1, RNNKIT_MAX_MEMBERS),
         .help = "an ensemble's network N alone (1-based; default: all, averaged)"},

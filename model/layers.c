@@ -9,6 +9,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/nn_internal.h"
@@ -72,11 +73,55 @@ void rnnkit__embedding_backward(rnnkit__embedding *emb, const int32_t *ids, size
         int32_t id = ids[i];
         if (id <= 0 || id >= emb->V) /* padding (and ids forward already rejected) */
             continue;
+        if (emb->mark && !emb->mark[id]) {
+            emb->mark[id] = 1;
+            emb->rows[emb->nrows++] = id;
+        }
         float *row = g + (size_t)id * E;
         const float *d = dout + i * E;
         for (size_t e = 0; e < E; e++)
             row[e] += d[e];
     }
+}
+
+rnnkit_status rnnkit__embedding_track(rnnkit__embedding *emb, int on, rnnkit_error *err)
+{
+    free(emb->mark);
+    free(emb->rows);
+    emb->mark = NULL;
+    emb->rows = NULL;
+    emb->nrows = 0;
+    if (!on)
+        return RNNKIT_OK;
+    emb->mark = calloc((size_t)emb->V, 1);
+    emb->rows = malloc((size_t)emb->V * sizeof *emb->rows);
+    if (!emb->mark || !emb->rows) {
+        rnnkit__embedding_track(emb, 0, err);
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the embedding's row list (%d rows)",
+                                emb->V);
+    }
+    return RNNKIT_OK;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+const int32_t *rnnkit__embedding_rows(rnnkit__embedding *emb, int *n)
+{
+    if (emb->nrows > 1)
+        qsort(emb->rows, (size_t)emb->nrows, sizeof *emb->rows, cmp_i32);
+    *n = emb->nrows;
+    return emb->rows;
+}
+
+void rnnkit__embedding_rows_forget(rnnkit__embedding *emb)
+{
+    for (int r = 0; r < emb->nrows; r++)
+        emb->mark[emb->rows[r]] = 0;
+    emb->nrows = 0;
 }
 
 /* ---------------------------------------------------------------------- */

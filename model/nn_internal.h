@@ -151,6 +151,12 @@ typedef struct rnnkit__embedding {
     rnnkit__params *params;
     size_t off; /* weight [V][E] */
     int V, E;
+    /* Lazy updates (rnnkit__embedding_track): the rows given a gradient
+     * since the last rnnkit__embedding_rows_zero, each once (mark[id] 1
+     * iff id is in rows[0..nrows)). NULL: not tracked. */
+    unsigned char *mark;
+    int32_t *rows;
+    int nrows;
 } rnnkit__embedding;
 
 rnnkit_status rnnkit__embedding_create(rnnkit__embedding *emb, rnnkit__params *params,
@@ -163,6 +169,14 @@ rnnkit_status rnnkit__embedding_forward(const rnnkit__embedding *emb, const int3
 /* W.grad[ids[n]] += dout[n] for ids[n] != 0: touches only rows that occur. */
 void rnnkit__embedding_backward(rnnkit__embedding *emb, const int32_t *ids, size_t n,
                                const float *dout);
+/* Lazy updates: track (1) or stop tracking (0) the rows a backward pass
+ * gives a gradient. Tracking starts with no row listed; the caller zeroes
+ * the table's gradient when it starts. */
+rnnkit_status rnnkit__embedding_track(rnnkit__embedding *emb, int on, rnnkit_error *err);
+/* The tracked rows, ascending (sorted in place). */
+const int32_t *rnnkit__embedding_rows(rnnkit__embedding *emb, int *n);
+/* Forgets the tracked rows (after their gradient was zeroed). */
+void rnnkit__embedding_rows_forget(rnnkit__embedding *emb);
 
 /* ---------------------------------------------------------------------- */
 /* Dense: y[N][out] = x[N][in] W^T + b, W [out][in], b [out]. */
@@ -232,15 +246,37 @@ typedef struct rnnkit__optim {
 rnnkit_status rnnkit__optim_init(rnnkit__optim *o, rnnkit_optim_kind kind, float lr, size_t n,
                                 rnnkit_error *err);
 void rnnkit__optim_free(rnnkit__optim *o);
+/* A lazy step's rows (PyTorch's SparseAdam): elements [off, off + count *
+ * len) form a table of count rows of len elements (an embedding), of which
+ * only rows[0..n) (ascending, distinct) take part in the step; every
+ * element outside the table does. A row left out keeps its weights and
+ * moments as they are: no decay, no momentum. */
+typedef struct rnnkit__rows {
+    size_t off, len, count;
+    const int32_t *rows;
+    int n;
+} rnnkit__rows;
+
 /* Back to the state of a fresh rnnkit__optim_init at rate lr: moments zero,
  * no steps taken; the other settings are kept. */
 void rnnkit__optim_reset(rnnkit__optim *o, float lr);
 /* One update of value[n] from grad[n], cut into fixed blocks on pool (NULL:
  * the caller alone); the same bits for any pool. */
 void rnnkit__optim_step(rnnkit__optim *o, float *value, const float *grad, rnnkit__pool *pool);
+/* The same step over the elements `rows` selects (NULL: all): an element's
+ * update is that of rnnkit__optim_step, bit for bit. */
+void rnnkit__optim_step_rows(rnnkit__optim *o, float *value, const float *grad, const rnnkit__rows *rows,
+                             rnnkit__pool *pool);
 /* Scales grad so its global L2 norm is at most max_norm (if max_norm > 0);
  * returns the norm before clipping (NaN/Inf propagate: check it). */
 double rnnkit__clip_grad_norm(float *grad, size_t n, double max_norm);
+/* The same over the elements `rows` selects (NULL: all), the others being
+ * zero: the norm and the scaled elements are those of
+ * rnnkit__clip_grad_norm, bit for bit (the sum runs in the same order and
+ * skips only zeros). */
+double rnnkit__clip_grad_norm_rows(float *grad, size_t n, const rnnkit__rows *rows, double max_norm);
+/* Zeroes the elements `rows` selects (NULL: all of grad[n]). */
+void rnnkit__grad_zero_rows(float *grad, size_t n, const rnnkit__rows *rows);
 
 /* ---------------------------------------------------------------------- */
 /* Sampled softmax (model/sampled.c): a training-time estimate of the

@@ -150,7 +150,8 @@ static void optim_step_block(void *ctx, int block)
     optim_step_split(j, lo, hi);
 }
 
-void rnnkit__optim_step(rnnkit__optim *o, float *value, const float *grad, rnnkit__pool *pool)
+/* Counts the step and fixes its constants. */
+static step_job step_begin(rnnkit__optim *o, float *value, const float *grad)
 {
     o->step++;
     step_job j = {.o = o, .value = value, .grad = grad};
@@ -163,24 +164,127 @@ void rnnkit__optim_step(rnnkit__optim *o, float *value, const float *grad, rnnki
         j.sqrt_bc2 = (float)sqrt(bc2);
         j.decay = 1.0f - o->lr * o->weight_decay;
     }
+    return j;
+}
+
+void rnnkit__optim_step(rnnkit__optim *o, float *value, const float *grad, rnnkit__pool *pool)
+{
+    rnnkit__optim_step_rows(o, value, grad, NULL, pool);
+}
+
+/* A lazy step on the pool: the fixed blocks of the whole block less the
+ * table, then the listed rows in fixed groups. */
+typedef struct rows_job {
+    step_job s;
+    const rnnkit__rows *r;
+    size_t dense_blocks, rows_per_task;
+} rows_job;
+
+static void rows_task(const rows_job *j, size_t block)
+{
+    const rnnkit__rows *r = j->r;
+    const size_t t0 = r->off, t1 = r->off + r->count * r->len;
+    if (block < j->dense_blocks) {
+        const size_t lo = block * OPTIM_BLOCK;
+        const size_t hi = lo + OPTIM_BLOCK < j->s.o->n ? lo + OPTIM_BLOCK : j->s.o->n;
+        if (lo < t0)
+            optim_step_split(&j->s, lo, hi < t0 ? hi : t0);
+        if (hi > t1)
+            optim_step_split(&j->s, lo > t1 ? lo : t1, hi);
+        return;
+    }
+    const size_t k0 = (block - j->dense_blocks) * j->rows_per_task;
+    const size_t k1 = k0 + j->rows_per_task < (size_t)r->n ? k0 + j->rows_per_task : (size_t)r->n;
+    for (size_t k = k0; k < k1; k++) {
+        const size_t lo = r->off + (size_t)r->rows[k] * r->len;
+        optim_step_split(&j->s, lo, lo + r->len);
+    }
+}
+
+static void rows_block(void *ctx, int block) { rows_task(ctx, (size_t)block); }
+
+void rnnkit__optim_step_rows(rnnkit__optim *o, float *value, const float *grad, const rnnkit__rows *rows,
+                             rnnkit__pool *pool)
+{
+    step_job s = step_begin(o, value, grad);
     const size_t blocks = (o->n + OPTIM_BLOCK - 1) / OPTIM_BLOCK;
-    if (blocks > (size_t)INT32_MAX)
-        optim_step_split(&j, 0, o->n);
-    else
-        rnnkit__pool_run(pool, (int)blocks, optim_step_block, &j);
+    if (!rows) {
+        if (blocks > (size_t)INT32_MAX)
+            optim_step_split(&s, 0, o->n);
+        else
+            rnnkit__pool_run(pool, (int)blocks, optim_step_block, &s);
+        return;
+    }
+    rows_job j = {.s = s, .r = rows, .dense_blocks = blocks};
+    j.rows_per_task = rows->len >= OPTIM_BLOCK ? 1 : OPTIM_BLOCK / rows->len;
+    const size_t tasks = blocks + ((size_t)rows->n + j.rows_per_task - 1) / j.rows_per_task;
+    if (tasks > (size_t)INT32_MAX) {
+        for (size_t b = 0; b < tasks; b++)
+            rows_task(&j, b);
+        return;
+    }
+    rnnkit__pool_run(pool, (int)tasks, rows_block, &j);
+}
+
+/* Calls fn on each part of [0, n) that `r` selects, in ascending order. */
+typedef void (*range_fn)(float *x, size_t lo, size_t hi, void *ctx);
+
+static void each_range(float *x, size_t n, const rnnkit__rows *r, range_fn fn, void *ctx)
+{
+    if (!r) {
+        fn(x, 0, n, ctx);
+        return;
+    }
+    const size_t t1 = r->off + r->count * r->len;
+    fn(x, 0, r->off, ctx);
+    for (int k = 0; k < r->n; k++) {
+        const size_t lo = r->off + (size_t)r->rows[k] * r->len;
+        fn(x, lo, lo + r->len, ctx);
+    }
+    fn(x, t1, n, ctx);
+}
+
+static void sum_squares(float *x, size_t lo, size_t hi, void *ctx)
+{
+    double ss = *(double *)ctx;
+    for (size_t i = lo; i < hi; i++)
+        ss += (double)x[i] * (double)x[i];
+    *(double *)ctx = ss;
+}
+
+static void scale(float *x, size_t lo, size_t hi, void *ctx)
+{
+    const float coef = *(const float *)ctx;
+    for (size_t i = lo; i < hi; i++)
+        x[i] *= coef;
+}
+
+static void zero(float *x, size_t lo, size_t hi, void *ctx)
+{
+    (void)ctx;
+    if (hi > lo)
+        memset(x + lo, 0, (hi - lo) * sizeof *x);
 }
 
 double rnnkit__clip_grad_norm(float *grad, size_t n, double max_norm)
 {
+    return rnnkit__clip_grad_norm_rows(grad, n, NULL, max_norm);
+}
+
+double rnnkit__clip_grad_norm_rows(float *grad, size_t n, const rnnkit__rows *rows, double max_norm)
+{
     double ss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        ss += (double)grad[i] * (double)grad[i];
+    each_range(grad, n, rows, sum_squares, &ss);
     double norm = sqrt(ss);
     if (max_norm > 0.0 && norm > max_norm && isfinite(norm)) {
         /* as torch.nn.utils.clip_grad_norm_: coefficient max/(norm+1e-6) */
         float coef = (float)(max_norm / (norm + 1e-6));
-        for (size_t i = 0; i < n; i++)
-            grad[i] *= coef;
+        each_range(grad, n, rows, scale, &coef);
     }
     return norm;
+}
+
+void rnnkit__grad_zero_rows(float *grad, size_t n, const rnnkit__rows *rows)
+{
+    each_range(grad, n, rows, zero, NULL);
 }

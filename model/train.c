@@ -275,6 +275,14 @@ static rnnkit_status start(trainer *tr, const rnnkit__task *t, rnnkit_error *err
     tr->optim.body_n = tr->m->fc.off_w < tr->m->fc.off_b ? tr->m->fc.off_w : tr->m->fc.off_b;
     if (!(tr->best = malloc(tr->m->params.count * sizeof(float))))
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the best weights");
+    if (opt->lazy_embedding) {
+        if (tr->m->emb.V < 2)
+            return rnnkit_error_set(err, RNNKIT_ERR_ARG, "lazy embedding updates need an embedding; "
+                                    "this model (a forecaster) has none");
+        if ((st = rnnkit__embedding_track(&tr->m->emb, 1, err)))
+            return st;
+        rnnkit__params_zero_grad(&tr->m->params); /* no row listed: the table's gradient is zero */
+    }
     rnnkit__ckpt *ck = &tr->ck;
     ck->task = tr->m->cfg.task;
     ck->seed = opt->seed;
@@ -388,6 +396,17 @@ static rnnkit_status evaluate(trainer *tr, int scheduled, int *stop, rnnkit_erro
     return RNNKIT_OK;
 }
 
+/* The embedding rows given a gradient (tracked by the embedding), as a
+ * lazy step's selection. */
+static rnnkit__rows *lazy_rows(rnnkit_model *m, rnnkit__rows *r)
+{
+    r->off = m->emb.off;
+    r->len = (size_t)m->emb.E;
+    r->count = (size_t)m->emb.V;
+    r->rows = rnnkit__embedding_rows(&m->emb, &r->n);
+    return r;
+}
+
 /* One optimiser step: batch, forward/backward, clip, guard, schedule, update. */
 static rnnkit_status step(trainer *tr, rnnkit_error *err)
 {
@@ -398,12 +417,19 @@ static rnnkit_status step(trainer *tr, rnnkit_error *err)
     rnnkit_status st = t->next_batch(t->ctx, &tr->rng, &ck->epoch, err);
     if (st)
         return st;
-    rnnkit__params_zero_grad(&m->params);
+    /* Lazy: the embedding's gradient is nonzero only on the rows the last
+     * step listed; zero those and everything outside the table. */
+    rnnkit__rows lazy, *rows = opt->lazy_embedding ? lazy_rows(m, &lazy) : NULL;
+    rnnkit__grad_zero_rows(m->params.grad, m->params.count, rows);
+    if (rows)
+        rnnkit__embedding_rows_forget(&m->emb);
     double loss = 0.0, weight = 1.0;
     int64_t items = 0, correct = 0;
     if ((st = t->step(t->ctx, &tr->rng, &loss, &weight, &items, &correct, err)))
         return st;
-    const double gnorm = rnnkit__clip_grad_norm(m->params.grad, m->params.count, opt->clip);
+    if (rows)
+        lazy_rows(m, &lazy); /* this step's */
+    const double gnorm = rnnkit__clip_grad_norm_rows(m->params.grad, m->params.count, rows, opt->clip);
     ck->step++;
     if (tr->fault_step == ck->step)
         loss = NAN;
@@ -419,7 +445,7 @@ static rnnkit_status step(trainer *tr, rnnkit_error *err)
     tr->optim.body_scale = ck->step - ck->origin_step <= (int64_t)opt->freeze_body * t->eval_every ? 0.0f
                            : opt->body_lr > 0 ? (float)opt->body_lr
                                               : 1.0f;
-    rnnkit__optim_step(&tr->optim, m->params.value, m->params.grad, m->pool);
+    rnnkit__optim_step_rows(&tr->optim, m->params.value, m->params.grad, rows, m->pool);
     if (t->after_step)
         t->after_step(t->ctx);
     ck->loss_sum += loss * weight;
@@ -504,6 +530,7 @@ rnnkit_status rnnkit__train(const rnnkit__task *t, rnnkit_log_row **log, int *nl
     }
     free(tr.best);
     rnnkit__optim_free(&tr.optim);
+    rnnkit__embedding_track(&tr.m->emb, 0, NULL);
     tr.m->training = 0;
     rnnkit__model_use_member(tr.m, 0);
     rnnkit__model_weights_changed(tr.m);

@@ -220,6 +220,22 @@ static void expect_load_error(const char *path, int task, rnnkit_status want, co
     assert_null(l);
 }
 
+/* Lazy embedding updates need an embedding: a forecaster refuses them. */
+static void test_lazy_embedding_refused(void **state)
+{
+    (void)state;
+    rnnkit_series *s = noisy_sine(60, 1);
+    rnnkit_model *m = make_forecaster(1, RNNKIT_CELL_LSTM, 1);
+    rnnkit_forecaster_options o;
+    small_options(&o, 1);
+    o.train.lazy_embedding = 1;
+    rnnkit_error err;
+    assert_int_equal(rnnkit_forecaster_train(m, s, &o, NULL, NULL, &err), RNNKIT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "embedding"));
+    rnnkit_model_free(m);
+    rnnkit_series_free(s);
+}
+
 static void test_wrong_task(void **state)
 {
     (void)state;
@@ -412,6 +428,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_save_load_round_trip),
         cmocka_unit_test(test_wrong_task),
+        cmocka_unit_test(test_lazy_embedding_refused),
         cmocka_unit_test(test_tampered),
         cmocka_unit_test(test_checkpoint_resume),
         cmocka_unit_test(test_safetensors_round_trip),

@@ -323,6 +323,14 @@ typedef struct rnnkit_train_options {
      * steps (a classifier: epochs), while the output layer learns alone. */
     double body_lr;
     int freeze_body;
+    /* 1: lazy embedding updates (PyTorch's SparseAdam, TensorFlow's
+     * LazyAdam): the optimiser steps only the embedding rows of the
+     * batch's tokens; the others keep their weights and moments (no
+     * momentum, no decay) until a batch uses them, so a step costs the
+     * rows used rather than the vocabulary. It changes the result (0, the
+     * default, steps every row, as torch.optim.Adam does) and needs an
+     * embedding (classifiers, generators). */
+    int lazy_embedding;
     /* Called after every step and every evaluation (may be NULL); nonzero
      * stops like *stop. */
     rnnkit_progress_fn progress;

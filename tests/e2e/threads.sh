@@ -1,6 +1,7 @@
 #!/bin/sh
 # End-to-end: the same model on any number of threads. Each task (a
-# classifier ensemble of 2, a generator, a forecaster) is trained with
+# classifier ensemble of 2, a classifier with lazy embedding updates, a
+# generator, a forecaster) is trained with
 # --threads 1, 2 and 3 from the same seed, with shapes large enough that
 # the products are cut into several blocks (core/pool.h), and every model
 # tensor, exported to safetensors, must be byte-identical across the three;
@@ -28,6 +29,9 @@ train() { # train CORETYPE THREADS: the three models into $T/<coretype>-<threads
     for k in 1 2; do
         "$R" export -m "$T/c$tag.db" --format safetensors --member $k "$T/c$tag.$k.safetensors"
     done
+    "$R" classify train --train "$D/sentiment/train.tsv" -o "$T/l$tag.db" --epochs 2 --ensemble 1 --lazy-embedding \
+        --embed 32 --hidden 64 --batch 16 --seed 1 --threads "$2" --quiet
+    "$R" export -m "$T/l$tag.db" --format safetensors "$T/l$tag.safetensors"
     "$R" generate train --train "$D/text/verse.txt" -o "$T/g$tag.db" --hidden 96 --layers 2 \
         --batch 48 --seq-len 40 --steps 6 --seed 1 --threads "$2" --quiet
     "$R" export -m "$T/g$tag.db" --format safetensors "$T/g$tag.safetensors"
@@ -39,7 +43,7 @@ train() { # train CORETYPE THREADS: the three models into $T/<coretype>-<threads
 for ct in Haswell native; do
     if [ $ct = Haswell ]; then export OPENBLAS_CORETYPE=Haswell; else unset OPENBLAS_CORETYPE; fi
     for n in 1 2 3; do train $ct $n; done
-    for f in c.1 c.2 g f; do
+    for f in c.1 c.2 l g f; do
         m=${f%%.*} k=${f#*.}
         [ "$k" = "$f" ] && k="" || k=.$k
         for n in 2 3; do
@@ -63,6 +67,21 @@ G="--train $D/text/verse.txt --hidden 96 --layers 2 --batch 48 --seq-len 40 --se
 "$R" export -m "$T/whole.db" --format safetensors "$T/whole.safetensors"
 cmp -s "$T/res.safetensors" "$T/whole.safetensors" ||
     fail "3 steps on 1 thread + --resume to 6 on 2 differs from 6 steps on 3 threads"
+
+# the same with lazy embedding updates: a classifier's epoch 1 on 1
+# thread, --resume to 2 on 2 threads, against 2 epochs on 3 threads
+L="--train $D/sentiment/train.tsv --embed 32 --hidden 64 --batch 16 --seed 1 --ensemble 1 --lazy-embedding
+   --lr-schedule plateau --quiet"
+# shellcheck disable=SC2086
+"$R" classify train $L --epochs 1 --threads 1 -o "$T/lres.db"
+# shellcheck disable=SC2086
+"$R" classify train $L --epochs 2 --threads 2 -o "$T/lres.db" --resume
+# shellcheck disable=SC2086
+"$R" classify train $L --epochs 2 --threads 3 -o "$T/lwhole.db"
+"$R" export -m "$T/lres.db" --format safetensors "$T/lres.safetensors"
+"$R" export -m "$T/lwhole.db" --format safetensors "$T/lwhole.safetensors"
+cmp -s "$T/lres.safetensors" "$T/lwhole.safetensors" ||
+    fail "lazy: 1 epoch on 1 thread + --resume to 2 on 2 differs from 2 epochs on 3 threads"
 
 # sampling too: the same text from the same model and seed on any thread
 # count (hidden 512, so that the one-row products are split, core/pool.h)

@@ -195,11 +195,8 @@ static rnnkit_status train_on_text(train_args *a, rnnkit_model *m, rnnkit_error 
     rnnkit_vocab *v = rnnkit_model_vocab(m);
     const int words = rnnkit_vocab_config(v)->level == RNNKIT_LEVEL_WORD;
     const int64_t V = rnnkit_vocab_size(v);
-    /* auto: sampled above 8192 ids (a word vocabulary), where the exact
-     * softmax would cost many times the recurrent layers */
-    a->to.softmax_samples = a->samples ? a->samples : V > 8192 ? 1024 : 0;
-    if (a->to.softmax_samples >= V - 1)
-        a->to.softmax_samples = 0;
+    a->to.softmax_samples = a->samples ? a->samples : RNNKIT_SOFTMAX_AUTO;
+    const int samples = rnnkit_generator_softmax_samples(m, &a->to);
     if (!st) {
         cli_progress prog;
         cli_progress_init(&prog, a->o.quiet, words ? "tok/s" : "char/s", words ? 2 : 1);
@@ -210,8 +207,8 @@ static rnnkit_status train_on_text(train_args *a, rnnkit_model *m, rnnkit_error 
             fprintf(stderr, "rnnkit: %zu training and %zu validation %s, %lld %s, %zu parameters", ntr, nva,
                     words ? "tokens" : "characters", (long long)V, words ? "ids" : "symbols",
                     rnnkit_model_num_params(m));
-            if (a->to.softmax_samples)
-                fprintf(stderr, "; sampled softmax over %d candidates", a->to.softmax_samples);
+            if (samples)
+                fprintf(stderr, "; sampled softmax over %d candidates", samples);
             fprintf(stderr, "%s\n", rnnkit_model_get_config(m)->reverse ? "; reading backwards" : "");
         }
         a->to.train.checkpoint_path = a->out;

@@ -327,6 +327,20 @@ static rnnkit_status train_streams(rnnkit_model *m, const int32_t *train, size_t
                                    size_t nvalid, const rnnkit_generator_options *opt, rnnkit_log_row **log,
                                    int *nlog, rnnkit_error *err);
 
+/* Sampled above SOFTMAX_AUTO_IDS ids (a word vocabulary), where the exact
+ * softmax costs many times the recurrent layers. */
+#define SOFTMAX_AUTO_IDS 8192
+#define SOFTMAX_AUTO_SAMPLES 1024
+
+int rnnkit_generator_softmax_samples(const rnnkit_model *m, const rnnkit_generator_options *o)
+{
+    const int V = m->K;
+    int S = o->softmax_samples;
+    if (S == RNNKIT_SOFTMAX_AUTO)
+        S = V > SOFTMAX_AUTO_IDS ? SOFTMAX_AUTO_SAMPLES : 0;
+    return S < 0 || S >= V - 1 ? 0 : S; /* as many candidates as ids: the exact softmax */
+}
+
 rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size_t ntrain, const int32_t *valid,
                                      size_t nvalid, const rnnkit_generator_options *opt, rnnkit_log_row **log,
                                      int *nlog, rnnkit_error *err)
@@ -354,7 +368,8 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
         st = check_ids(m, valid, nvalid, "valid", err);
     if (st)
         return st;
-    if (opt->softmax_samples < 0 || opt->softmax_samples > (1 << 20))
+    if ((opt->softmax_samples < 0 && opt->softmax_samples != RNNKIT_SOFTMAX_AUTO) ||
+        opt->softmax_samples > (1 << 20))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "a sampled softmax of %d candidates outside [0, %d]",
                                 opt->softmax_samples, 1 << 20);
     if (!valid || nvalid < 2) {
@@ -388,7 +403,7 @@ static rnnkit_status train_streams(rnnkit_model *m, const int32_t *train, size_t
     g.eval_every = opt->eval_every > 0 ? opt->eval_every : (per_epoch > 0 ? per_epoch : 1);
     g.hsave = malloc(g.S * sizeof(float));
     g.csave = malloc(g.S * sizeof(float));
-    if ((g.smp.S = opt->softmax_samples) > 0) {
+    if ((g.smp.S = rnnkit_generator_softmax_samples(m, opt)) > 0) {
         g.smp.samples = malloc((size_t)g.smp.S * sizeof(int32_t));
         g.smp.logq = malloc((size_t)g.smp.S * sizeof(float));
         g.smp.work = malloc(rnnkit__sampled_work_floats((size_t)T * (size_t)B, g.smp.S, m->C) * sizeof(float));

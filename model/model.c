@@ -519,6 +519,7 @@ void rnnkit_generator_options_default(rnnkit_generator_options *o)
     o->seq_len = 100;
     o->steps = 4500;
     o->eval_every = 100;
+    o->softmax_samples = RNNKIT_SOFTMAX_AUTO;
 }
 
 /* The testing hook RNNKIT_FAULT_NAN_STEP: the step (1-based) whose loss is

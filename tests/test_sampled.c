@@ -2,7 +2,8 @@
  * tests/test_sampled.c: the sampled softmax (model/sampled.c): its gradient
  * against central finite differences, its log-uniform candidate sampler
  * against the formula, its expectation against the exact softmax
- * cross-entropy, the loss-only call, and the same bits on any pool.
+ * cross-entropy, the loss-only call, the same bits on any pool, and the
+ * generator's choice of candidates (rnnkit_generator_softmax_samples).
  * The tolerances are stated, with what was measured, beside each check.
  */
 #include <math.h>
@@ -17,6 +18,8 @@
 #include <cmocka.h>
 
 #include "model/nn_internal.h"
+#include "rnnkit/model.h"
+#include "support.h"
 
 /* An output layer W [V][in], b [V]: torch.nn.Linear's init, W times wscale. */
 typedef struct layer {
@@ -530,6 +533,48 @@ static void test_same_bits_for_any_pool(void **state)
     rnnkit__params_free(&l.p);
 }
 
+/* A generator over a vocabulary of `words` distinct words (ids: those
+ * plus the reserved ones). */
+static rnnkit_model *word_generator(int words)
+{
+    char *text = xmalloc((size_t)words * 8 + 1), *p = text;
+    for (int i = 0; i < words; i++)
+        p += sprintf(p, "w%d ", i);
+    rnnkit_vocab *v = support_vocab(RNNKIT_LEVEL_WORD, text, "words");
+    free(text);
+    rnnkit_model_config c;
+    rnnkit_model_config_default(&c, RNNKIT_TASK_GENERATE);
+    c.embed = 4;
+    c.hidden = 4;
+    c.layers = 1;
+    return support_model(&c, v, NULL, 0, 1);
+}
+
+/* auto: 1024 candidates above 8192 ids, exact at or below; a count of at
+ * least the ids less one is the exact softmax; 0 is exact. */
+static void test_generator_chooses_its_candidates(void **state)
+{
+    (void)state;
+    rnnkit_generator_options o;
+    rnnkit_generator_options_default(&o);
+    assert_int_equal(o.softmax_samples, RNNKIT_SOFTMAX_AUTO);
+    rnnkit_model *small = word_generator(8000), *big = word_generator(9000);
+    const int64_t V = rnnkit_vocab_size(rnnkit_model_vocab(big));
+    assert_true(rnnkit_vocab_size(rnnkit_model_vocab(small)) <= 8192 && V > 8192);
+    assert_int_equal(rnnkit_generator_softmax_samples(small, &o), 0);
+    assert_int_equal(rnnkit_generator_softmax_samples(big, &o), 1024);
+    o.softmax_samples = 0;
+    assert_int_equal(rnnkit_generator_softmax_samples(big, &o), 0);
+    o.softmax_samples = 500;
+    assert_int_equal(rnnkit_generator_softmax_samples(big, &o), 500);
+    o.softmax_samples = (int)V - 2;
+    assert_int_equal(rnnkit_generator_softmax_samples(big, &o), (int)V - 2);
+    o.softmax_samples = (int)V - 1;
+    assert_int_equal(rnnkit_generator_softmax_samples(big, &o), 0);
+    rnnkit_model_free(small);
+    rnnkit_model_free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -540,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_large_draws_approach_the_exact_softmax),
         cmocka_unit_test(test_loss_only_writes_no_gradient),
         cmocka_unit_test(test_same_bits_for_any_pool),
+        cmocka_unit_test(test_generator_chooses_its_candidates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -405,9 +405,19 @@ typedef struct rnnkit_generator_options {
     int eval_every;     /* steps between validation runs (0: once per pass) */
     int softmax_samples;/* training only: a sampled softmax over this many candidates per
                          * step, drawn log-uniformly by id (a vocabulary's ids run from the
-                         * commonest token), instead of the exact softmax over every id; 0:
+                         * commonest token), instead of the exact softmax over every id; 0,
+                         * or at least the ids less one: exact; RNNKIT_SOFTMAX_AUTO (the
+                         * default): 1024 above 8192 ids (a word vocabulary, where the
+                         * exact softmax costs many times the recurrent layers), else
                          * exact. Evaluation is always exact. */
 } rnnkit_generator_options;
+
+#define RNNKIT_SOFTMAX_AUTO (-1)
+
+/* The candidates per step a generator's training with these options
+ * samples (0: the exact softmax), RNNKIT_SOFTMAX_AUTO resolved for m's
+ * vocabulary. */
+int rnnkit_generator_softmax_samples(const rnnkit_model *m, const rnnkit_generator_options *o);
 
 /* The defaults `rnnkit classify train` and `rnnkit generate train` use. */
 void rnnkit_classifier_options_default(rnnkit_classifier_options *o);

@@ -53,35 +53,28 @@ for ct in Haswell native; do
     done
 done
 
-# a run resumed on another thread count: 3 steps on 1 thread, --resume to 6
-# on 2, against 6 steps on 3 threads (the plateau schedule: a cosine is
-# drawn over --steps)
-G="--train $D/text/verse.txt --hidden 96 --layers 2 --batch 48 --seq-len 40 --seed 1 --lr-schedule plateau --quiet"
-# shellcheck disable=SC2086
-"$R" generate train $G --steps 3 --threads 1 -o "$T/res.db"
-# shellcheck disable=SC2086
-"$R" generate train $G --steps 6 --threads 2 -o "$T/res.db" --resume
-# shellcheck disable=SC2086
-"$R" generate train $G --steps 6 --threads 3 -o "$T/whole.db"
-"$R" export -m "$T/res.db" --format safetensors "$T/res.safetensors"
-"$R" export -m "$T/whole.db" --format safetensors "$T/whole.safetensors"
-cmp -s "$T/res.safetensors" "$T/whole.safetensors" ||
-    fail "3 steps on 1 thread + --resume to 6 on 2 differs from 6 steps on 3 threads"
-
-# the same with lazy embedding updates: a classifier's epoch 1 on 1
-# thread, --resume to 2 on 2 threads, against 2 epochs on 3 threads
-L="--train $D/sentiment/train.tsv --embed 32 --hidden 64 --batch 16 --seed 1 --ensemble 1 --lazy-embedding
-   --lr-schedule plateau --quiet"
-# shellcheck disable=SC2086
-"$R" classify train $L --epochs 1 --threads 1 -o "$T/lres.db"
-# shellcheck disable=SC2086
-"$R" classify train $L --epochs 2 --threads 2 -o "$T/lres.db" --resume
-# shellcheck disable=SC2086
-"$R" classify train $L --epochs 2 --threads 3 -o "$T/lwhole.db"
-"$R" export -m "$T/lres.db" --format safetensors "$T/lres.safetensors"
-"$R" export -m "$T/lwhole.db" --format safetensors "$T/lwhole.safetensors"
-cmp -s "$T/lres.safetensors" "$T/lwhole.safetensors" ||
-    fail "lazy: 1 epoch on 1 thread + --resume to 2 on 2 differs from 2 epochs on 3 threads"
+# a run resumed on another thread count: a first part on 1 thread, --resume
+# to the whole length on 2, against the whole run on 3 threads (the plateau
+# schedule: a cosine is drawn over the run's length)
+# resumed NAME "TASK FLAGS" LENGTH_FLAG FIRST WHOLE
+resumed() {
+    # shellcheck disable=SC2086
+    "$R" $2 $3 "$4" --threads 1 -o "$T/$1-res.db"
+    # shellcheck disable=SC2086
+    "$R" $2 $3 "$5" --threads 2 -o "$T/$1-res.db" --resume
+    # shellcheck disable=SC2086
+    "$R" $2 $3 "$5" --threads 3 -o "$T/$1-whole.db"
+    for f in res whole; do
+        "$R" export -m "$T/$1-$f.db" --format safetensors "$T/$1-$f.safetensors"
+    done
+    cmp -s "$T/$1-res.safetensors" "$T/$1-whole.safetensors" ||
+        fail "$1: $3 $4 on 1 thread + --resume to $5 on 2 differs from $5 on 3 threads"
+}
+resumed generator "generate train --train $D/text/verse.txt --hidden 96 --layers 2 --batch 48 --seq-len 40
+    --seed 1 --lr-schedule plateau --quiet" --steps 3 6
+# the same with lazy embedding updates
+resumed lazy "classify train --train $D/sentiment/train.tsv --embed 32 --hidden 64 --batch 16 --seed 1
+    --ensemble 1 --lazy-embedding --lr-schedule plateau --quiet" --epochs 1 2
 
 # sampling too: the same text from the same model and seed on any thread
 # count (hidden 512, so that the one-row products are split, core/pool.h)

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clones.h"
 #include "model/quant_internal.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -54,25 +55,31 @@ static inline float round_half_even(float v)
 
 /* q[k] = round(x[k] * 127 / max|x|) clamped to [-127, 127], for k < K;
  * returns the scale max|x| / 127 (0 for a zero row, NaN when x holds a
- * NaN or an infinity, the q then 0). */
-static float quantize_row(size_t K, const float *x, int8_t *q)
+ * NaN or an infinity, the q then 0). max|x| is taken on the bit patterns
+ * (for floats >= 0 their order as unsigned integers is the float order,
+ * NaN above infinity), a reduction compilers vectorise; every step is an
+ * exact or correctly rounded IEEE operation, the same in each copy. */
+RNNKIT_CLONES static float quantize_row(size_t K, const float *restrict x, int8_t *restrict q)
 {
-    float amax = 0.0f;
-    int bad = 0;
+    uint32_t amax_bits = 0;
     for (size_t k = 0; k < K; k++) {
-        float a = fabsf(x[k]);
-        amax = a > amax ? a : amax;
-        bad |= !(a <= FLT_MAX);
+        uint32_t b;
+        memcpy(&b, &x[k], sizeof b);
+        b &= 0x7fffffffu;
+        amax_bits = b > amax_bits ? b : amax_bits;
     }
-    if (bad || amax == 0.0f) {
+    if (amax_bits == 0 || amax_bits > 0x7f7fffffu) { /* zero; infinity or NaN */
         memset(q, 0, K);
-        return bad ? NAN : 0.0f;
+        return amax_bits ? NAN : 0.0f;
     }
+    float amax;
+    memcpy(&amax, &amax_bits, sizeof amax);
     const float inv = 127.0f / amax;
     for (size_t k = 0; k < K; k++) {
         float v = x[k] * inv;
-        v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
-        q[k] = (int8_t)round_half_even(v);
+        v = v > 127.0f ? 127.0f : v;
+        v = v < -127.0f ? -127.0f : v;
+        q[k] = (int8_t)(int32_t)round_half_even(v);
     }
     return amax / 127.0f;
 }
@@ -201,43 +208,42 @@ typedef struct qgemm_job {
     float *C;
 } qgemm_job;
 
-/* The one conversion of both kernels: rows m0..m0+mr, columns n0..n0+nc
- * (nc <= 32) of C from their u8 x s8 sums acc [mr][32]. */
-static void store_tile(const qgemm_job *j, int m0, int mr, int n0, int nc, const int32_t *acc)
+/* The conversion both kernels make, for one row of C from column n0 on:
+ * c[t] = (s_m s_n) (acc[t] - 128 rowsum[n]) (+ beta c[t]), the int32
+ * difference exact. The VNNI kernel does the same operations on vectors. */
+static void store_row(const qgemm_job *j, int m, int n0, int nc, const int32_t *restrict acc)
 {
     const rnnkit__qmat *w = j->w;
-    const int N = w->N;
-    for (int i = 0; i < mr; i++) {
-        const float sa = j->buf->scale[m0 + i];
-        float *c = j->C + (size_t)(m0 + i) * (size_t)N + (size_t)n0;
-        for (int t = 0; t < nc; t++) {
-            /* Σ qa q = Σ (qa + 128) q - 128 Σ q, exact in int32. */
-            const int32_t s = acc[i * 32 + t] - 128 * w->rowsum[n0 + t];
-            const float v = (sa * w->scale[n0 + t]) * (float)s;
-            c[t] = j->beta == 0.0f ? v : j->beta * c[t] + v;
-        }
-    }
+    const float sa = j->buf->scale[m], beta = j->beta;
+    const float *restrict sw = w->scale + n0;
+    const int32_t *restrict rs = w->rowsum + n0;
+    float *restrict c = j->C + (size_t)m * (size_t)w->N + (size_t)n0;
+    if (beta == 0.0f)
+        for (int t = 0; t < nc; t++)
+            c[t] = (sa * sw[t]) * (float)(acc[t] - 128 * rs[t]);
+    else
+        for (int t = 0; t < nc; t++)
+            c[t] = beta * c[t] + (sa * sw[t]) * (float)(acc[t] - 128 * rs[t]);
 }
 
-/* Portable kernel: the same sums, 16 columns at a time. */
-static void block_c(const qgemm_job *j, int m0, int m1, int n0, int n1)
+/* Portable kernel: the same sums, one row against 16 columns at a time. */
+RNNKIT_CLONES static void block_c(const qgemm_job *j, int m0, int m1, int n0, int n1)
 {
     const rnnkit__qmat *w = j->w;
     const size_t K4 = (size_t)w->Kp / 4;
-    int32_t acc[32];
+    int32_t acc[16];
     for (int m = m0; m < m1; m++) {
-        const uint8_t *a = j->buf->a + (size_t)m * (size_t)w->Kp;
+        const uint8_t *restrict a = j->buf->a + (size_t)m * (size_t)w->Kp;
         for (int n = n0; n < n1; n += 16) {
-            const int8_t *q = w->q + (size_t)(n / 16) * K4 * 64;
+            const int8_t *restrict q = w->q + (size_t)(n / 16) * K4 * 64;
             memset(acc, 0, sizeof acc);
             for (size_t k4 = 0; k4 < K4; k4++) {
-                const uint8_t *a4 = a + 4 * k4;
-                const int8_t *qk = q + k4 * 64;
+                const int32_t a0 = a[4 * k4], a1 = a[4 * k4 + 1], a2 = a[4 * k4 + 2], a3 = a[4 * k4 + 3];
+                const int8_t *restrict qk = q + k4 * 64;
                 for (int t = 0; t < 16; t++)
-                    acc[t] += (int32_t)a4[0] * qk[4 * t] + (int32_t)a4[1] * qk[4 * t + 1] +
-                              (int32_t)a4[2] * qk[4 * t + 2] + (int32_t)a4[3] * qk[4 * t + 3];
+                    acc[t] += a0 * qk[4 * t] + a1 * qk[4 * t + 1] + a2 * qk[4 * t + 2] + a3 * qk[4 * t + 3];
             }
-            store_tile(j, m, 1, n, n1 - n < 16 ? n1 - n : 16, acc);
+            store_row(j, m, n, n1 - n < 16 ? n1 - n : 16, acc);
         }
     }
 }
@@ -245,52 +251,92 @@ static void block_c(const qgemm_job *j, int m0, int m1, int n0, int n1)
 #if Q_HAVE_VNNI
 #define Q_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
-/* mr (<= 8) rows from m0 against the 16 * nv (nv 1 or 2) columns from n0. */
-Q_TARGET static inline __attribute__((always_inline)) void tile_vnni(const qgemm_job *j, int m0, int mr, int n0,
-                                                                    int nv, int nc)
+/* store_row on one vector of 16 sums (the first nc columns kept). */
+Q_TARGET static inline void store_vec(const qgemm_job *j, int m, int n0, int nc, __m512i acc)
+{
+    const rnnkit__qmat *w = j->w;
+    const __mmask16 k = nc >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nc) - 1u);
+    const __m512 sw = _mm512_maskz_loadu_ps(k, w->scale + n0);
+    const __m512i rs = _mm512_maskz_loadu_epi32(k, w->rowsum + n0);
+    const __m512 f = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc, _mm512_slli_epi32(rs, 7)));
+    __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(j->buf->scale[m]), sw), f);
+    float *c = j->C + (size_t)m * (size_t)w->N + (size_t)n0;
+    if (j->beta != 0.0f)
+        v = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(j->beta), _mm512_maskz_loadu_ps(k, c)), v);
+    _mm512_mask_storeu_ps(c, k, v);
+}
+
+/* Rows m0..m0+8 against the 32 columns from n0 (nc of them kept). */
+Q_TARGET static void tile8x32(const qgemm_job *j, int m0, int n0, int nc)
 {
     const rnnkit__qmat *w = j->w;
     const size_t K4 = (size_t)w->Kp / 4, lda = (size_t)w->Kp;
-    const int8_t *q0 = w->q + (size_t)(n0 / 16) * K4 * 64;
-    const int8_t *q1 = q0 + K4 * 64;
+    const int8_t *q0 = w->q + (size_t)(n0 / 16) * K4 * 64, *q1 = q0 + K4 * 64;
     const uint8_t *a = j->buf->a + (size_t)m0 * lda;
-    __m512i acc[8][2];
-    for (int i = 0; i < 8; i++)
-        acc[i][0] = acc[i][1] = _mm512_setzero_si512();
+    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00,
+            c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
     for (size_t k4 = 0; k4 < K4; k4++) {
         const __m512i w0 = _mm512_load_si512((const void *)(q0 + k4 * 64));
-        const __m512i w1 = nv > 1 ? _mm512_load_si512((const void *)(q1 + k4 * 64)) : w0;
-        for (int i = 0; i < mr; i++) {
-            int32_t a4;
-            memcpy(&a4, a + (size_t)i * lda + 4 * k4, sizeof a4);
-            const __m512i av = _mm512_set1_epi32(a4);
-            acc[i][0] = _mm512_dpbusd_epi32(acc[i][0], av, w0);
-            if (nv > 1)
-                acc[i][1] = _mm512_dpbusd_epi32(acc[i][1], av, w1);
-        }
+        const __m512i w1 = _mm512_load_si512((const void *)(q1 + k4 * 64));
+        const uint8_t *ak = a + 4 * k4;
+#define Q_ROW(i, x0, x1)                                                                                             \
+    do {                                                                                                           \
+        int32_t a4;                                                                                                \
+        memcpy(&a4, ak + (i) * lda, sizeof a4);                                                                    \
+        const __m512i av = _mm512_set1_epi32(a4);                                                                  \
+        x0 = _mm512_dpbusd_epi32(x0, av, w0);                                                                      \
+        x1 = _mm512_dpbusd_epi32(x1, av, w1);                                                                      \
+    } while (0)
+        Q_ROW(0, c00, c01);
+        Q_ROW(1, c10, c11);
+        Q_ROW(2, c20, c21);
+        Q_ROW(3, c30, c31);
+        Q_ROW(4, c40, c41);
+        Q_ROW(5, c50, c51);
+        Q_ROW(6, c60, c61);
+        Q_ROW(7, c70, c71);
+#undef Q_ROW
     }
-    int32_t out[8 * 32];
-    for (int i = 0; i < mr; i++) {
-        _mm512_storeu_si512((void *)(out + i * 32), acc[i][0]);
-        _mm512_storeu_si512((void *)(out + i * 32 + 16), acc[i][1]);
+    const __m512i acc[8][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
+                               {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
+    for (int i = 0; i < 8; i++) {
+        store_vec(j, m0 + i, n0, nc, acc[i][0]);
+        store_vec(j, m0 + i, n0 + 16, nc - 16, acc[i][1]);
     }
-    store_tile(j, m0, mr, n0, nc, out);
+}
+
+/* One row against the 16 columns from n0 (nc <= 16 kept). */
+Q_TARGET static void tile1x16(const qgemm_job *j, int m, int n0, int nc)
+{
+    const rnnkit__qmat *w = j->w;
+    const size_t K4 = (size_t)w->Kp / 4;
+    const int8_t *q0 = w->q + (size_t)(n0 / 16) * K4 * 64;
+    const uint8_t *a = j->buf->a + (size_t)m * (size_t)w->Kp;
+    __m512i c0 = _mm512_setzero_si512();
+    for (size_t k4 = 0; k4 < K4; k4++) {
+        int32_t a4;
+        memcpy(&a4, a + 4 * k4, sizeof a4);
+        c0 = _mm512_dpbusd_epi32(c0, _mm512_set1_epi32(a4), _mm512_load_si512((const void *)(q0 + k4 * 64)));
+    }
+    store_vec(j, m, n0, nc, c0);
 }
 
 Q_TARGET static void block_vnni(const qgemm_job *j, int m0, int m1, int n0, int n1)
 {
-    for (int n = n0; n < n1; n += 32) {
-        const int nc = n1 - n < 32 ? n1 - n : 32, nv = nc > 16 ? 2 : 1;
+    int n = n0;
+    for (; n + 32 <= n1 || (n + 16 < n1); n += 32) { /* 17..32 columns left: a full tile, masked */
+        const int nc = n1 - n < 32 ? n1 - n : 32;
         int m = m0;
-        for (; m + 8 <= m1; m += 8) {
-            if (nv == 2)
-                tile_vnni(j, m, 8, n, 2, nc);
-            else
-                tile_vnni(j, m, 8, n, 1, nc);
+        for (; m + 8 <= m1; m += 8)
+            tile8x32(j, m, n, nc);
+        for (; m < m1; m++) {
+            tile1x16(j, m, n, 16);
+            tile1x16(j, m, n + 16, nc - 16);
         }
-        for (; m < m1; m++)
-            tile_vnni(j, m, 1, n, nv, nc);
     }
+    for (; n < n1; n += 16) /* 1..16 columns left */
+        for (int m = m0; m < m1; m++)
+            tile1x16(j, m, n, n1 - n);
 }
 #endif
 

@@ -26,6 +26,9 @@
  *                       db += column sums of dZ                 one sgemv each
  *                       dX (+)= dZ W_ih                         one sgemm
  * All buffers live in one workspace block that grows only when (T, B) does.
+ * At inference with int8 weights (rnnkit__rnn_set_int8) the per-step W_hh
+ * products and the W_ih products above layer 0 run through model/quant.c's
+ * int8 product instead (activations quantized per row as they come).
  *
  * Masks: at a padded step (mask 0) a unit copies its state through and
  * outputs 0; its dZ rows are 0, so it adds nothing to weight or input

@@ -15,7 +15,8 @@
  * Options (all "--name value"): --threads N (the model's threads, OpenBLAS on one),
  * --vocab V, --embed E, --hidden H, --layers L, --bi 0|1, --batch B,
  * --len T, --steps N (items of work per round: optimiser steps, predict
- * calls or characters), --rounds R, --warm W, --task clf|gen (sgemm mode).
+ * calls or characters), --rounds R, --warm W, --task clf|gen (sgemm mode),
+ * --int8 0|1 (clf-infer: int8 weights, rnnkit_model_set_int8).
  *
  * Data are synthetic: fixed-length documents of ids drawn uniformly from
  * [2, V) (no padding, no <unk>), labels from {0, 1}; a generator stream of
@@ -56,6 +57,7 @@ typedef struct bench_args {
     int batch, len;    /* B, T */
     int steps;         /* items of work per round */
     int rounds, warm;
+    int int8;          /* clf-infer: int8 prediction (rnnkit_model_set_int8) */
 } bench_args;
 
 enum { GEN_VOCAB = 65, NUM_CLASSES = 2, MAX_ROUNDS = 64 };
@@ -363,6 +365,15 @@ static int run_clf_infer(const bench_args *a, rnnkit_error *err)
     rnnkit_model *m = NULL;
     if (make_model(a, RNNKIT_TASK_CLASSIFY, &m, err))
         return 1;
+    if (a->int8) {
+        if (rnnkit_model_set_int8(m, 1, err)) {
+            rnnkit_model_free(m);
+            return 1;
+        }
+        size_t q = 0, f = 0;
+        rnnkit_model_int8_bytes(m, &q, &f);
+        fprintf(stderr, "int8 weights: %zu bytes (with scales and row sums) for %zu bytes of fp32 weights\n", q, f);
+    }
     docs d;
     float *probs = malloc((size_t)a->batch * NUM_CLASSES * sizeof *probs);
     if (docs_make(&d, (size_t)a->batch, a->len, a->vocab, 9) || !probs) {
@@ -512,7 +523,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: bench_train clf-train|clf-infer|gen-train|gen-sample|sgemm [--threads N]\n"
                "       [--vocab V] [--embed E] [--hidden H] [--layers L] [--bi 0|1]\n"
-               "       [--batch B] [--len T] [--steps N] [--rounds R] [--warm W] [--task clf|gen]\n");
+               "       [--batch B] [--len T] [--steps N] [--rounds R] [--warm W] [--task clf|gen]\n"
+               "       [--int8 0|1]\n");
 }
 
 int main(int argc, char **argv)
@@ -533,7 +545,7 @@ int main(int argc, char **argv)
                 {"--layers", &a.layers, 1, 64},     {"--bi", &a.bi, 0, 1},
                 {"--batch", &a.batch, 1, 65536},    {"--len", &a.len, 1, 100000},
                 {"--steps", &a.steps, 1, 1 << 24},  {"--rounds", &a.rounds, 1, MAX_ROUNDS},
-                {"--warm", &a.warm, 1, 1 << 24}};
+                {"--warm", &a.warm, 1, 1 << 24},    {"--int8", &a.int8, 0, 1}};
     for (int i = 2; i < argc; i += 2) {
         if (i + 1 >= argc) {
             fprintf(stderr, "bench_train: %s needs a value\n", argv[i]);

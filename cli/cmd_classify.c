@@ -17,6 +17,7 @@ static const cli_use predict_uses[] = {
     CLI_USE_H(CF_JSON, NULL, "one JSON object per document instead of tab-separated text"),
     CLI_USE_H(CF_TOP_K, "1", "print the K most probable labels"),
     CLI_USE(CF_MEMBER),
+    CLI_USE(CF_INT8),
     CLI_USE(CF_THREADS),
     CLI_USES_END,
 };
@@ -36,6 +37,7 @@ static const cli_use eval_uses[] = {
     CLI_USE(CF_SKIP_BAD),
     CLI_USE_H(CF_JSON, NULL, "print one JSON object instead of a table"),
     CLI_USE(CF_MEMBER),
+    CLI_USE(CF_INT8),
     CLI_USE(CF_THREADS),
     CLI_USES_END,
 };
@@ -48,10 +50,10 @@ static const cli_command eval_cmd = {
     "\n",
     eval_uses, NULL};
 
-/* What predict and eval share: -m, --member, --threads, --json. */
+/* What predict and eval share: -m, --member, --int8, --threads, --json. */
 typedef struct use_args {
     const char *model;
-    int member, json, top_k, skip_bad;
+    int member, json, top_k, skip_bad, int8;
     rnnkit_corpus_format format;
     cli_output_opts out;
 } use_args;
@@ -75,6 +77,7 @@ static int parse_use(const cli_command *cmd, int argc, char **argv, use_args *a,
         case CF_JSON: a->json = 1; break;
         case CF_TOP_K: a->top_k = (int)v.i; break;
         case CF_SKIP_BAD: a->skip_bad = 1; break;
+        case CF_INT8: a->int8 = 1; break;
         case CF_FORMAT: a->format = (rnnkit_corpus_format)v.i; break;
         }
     }
@@ -88,7 +91,7 @@ static int parse_use(const cli_command *cmd, int argc, char **argv, use_args *a,
 }
 
 /* Parses the flags and loads the classifier (--member N keeps that network
- * of an ensemble alone); CLI_GO, or the exit status. `operands`: how many
+ * of an ensemble alone; --int8 turns int8 prediction on); CLI_GO, or the exit status. `operands`: how many
  * operands the verb needs at least (exactly, when `exact`). */
 static int open_classifier(const cli_command *cmd, int argc, char **argv, int operands, int exact, use_args *a,
                            int *first, rnnkit_model **m)
@@ -102,9 +105,14 @@ static int open_classifier(const cli_command *cmd, int argc, char **argv, int op
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_status st = rnnkit_model_load(a->model, RNNKIT_TASK_CLASSIFY, m, &err);
-    if (!st && (st = cli_keep_member(*m, a->model, a->member, &err))) {
-        rnnkit_model_free(*m);
-        *m = NULL;
+    if (!st) {
+        st = cli_keep_member(*m, a->model, a->member, &err);
+        if (!st && a->int8 && (st = rnnkit_model_set_int8(*m, 1, &err)))
+            rnnkit_error_prefix(&err, "%s: --int8", a->model);
+        if (st) {
+            rnnkit_model_free(*m);
+            *m = NULL;
+        }
     }
     return st ? cli_fail(&err) : CLI_GO;
 }

@@ -163,6 +163,9 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
         .help = "error|skip: a --prime character the model does not know"},
     FLAG(CF_CHECK_COPY, "check-copy", 0, CLI_TEXT, "FILE"),
         .help = "report the longest run of the output found verbatim in FILE"},
+    FLAG(CF_INT8, "int8", 0, CLI_SWITCH, NULL),
+        .help = "int8 copies of the recurrent and output weights, made at load:\n"
+                "smaller and faster, within quantization error of fp32"},
 
     FLAG(CF_CSV, "csv", 0, CLI_TEXT, "FILE"), .help = "the series: a CSV file with a header row"},
     FLAG(CF_TARGET, "target", 0, CLI_TEXT, "COL"), .help = "the column to forecast (name or 1-based number)"},

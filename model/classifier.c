@@ -16,7 +16,8 @@
  *            ensemble averages its ready members' probabilities; the
  *            embedding and first layer's input product come from a table of
  *            rows computed once per token id (m->tab) for the weights of the
- *            moment
+ *            moment; with rnnkit_model_set_int8 the recurrent and output
+ *            products run on int8 copies of their weights (model/int8.c)
  *
  * Invariants: a batch of B documents has T = its longest kept length (>= 1);
  * mask is 1 exactly on real tokens; while m->training the table is unused
@@ -87,10 +88,20 @@ static rnnkit_status classifier_forward(rnnkit_model *m, int T, int B, int train
     }
     if (train && m->cfg.embed_dropout > 0.0f)
         rnnkit__dropout_forward(TB * E, m->cfg.embed_dropout, rng, m->x, m->xmask);
+    /* With int8 prediction on, the big products use int8 copies of their
+     * weights (model/int8.c). */
+    const int q8 = !train && rnnkit__int8_prepare(m, &st, err);
+    if (st) {
+        rnnkit__rnn_set_input_rows(m->rnn, NULL, NULL);
+        return st;
+    }
+    if (q8)
+        rnnkit__rnn_set_int8(m->rnn, m->q_hh, m->q_ih, &m->q_buf, m->q_vnni);
     const float *y = NULL;
     st = rnnkit__rnn_forward(m->rnn, T, B, m->x, m->mask, NULL, NULL, train, rng, &y, m->hn,
                             m->cfg.cell == RNNKIT_CELL_LSTM ? m->cn : NULL, err);
     rnnkit__rnn_set_input_rows(m->rnn, NULL, NULL);
+    rnnkit__rnn_set_int8(m->rnn, NULL, NULL, NULL, 0);
     if (st)
         return st;
     if (m->cfg.pool == RNNKIT_POOL_LAST) {
@@ -105,6 +116,8 @@ static rnnkit_status classifier_forward(rnnkit_model *m, int T, int B, int train
     }
     if (train && m->cfg.dropout > 0.0f)
         rnnkit__dropout_forward((size_t)B * C, m->cfg.dropout, rng, m->feat, m->featmask);
+    if (q8)
+        return rnnkit__int8_dense(m, B, err);
     rnnkit__dense_forward(&m->fc, (size_t)B, m->feat, m->logits);
     return RNNKIT_OK;
 }

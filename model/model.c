@@ -327,6 +327,7 @@ void rnnkit_model_free(rnnkit_model *m)
     }
     free_workspace(m);
     rnnkit__table_free(m);
+    rnnkit__int8_free(m);
     rnnkit__rnn_free(m->rnn);
     rnnkit__pool_free(m->pool);
     rnnkit__params_free(&m->params);

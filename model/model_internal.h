@@ -6,6 +6,7 @@
 
 #include "core/hash.h"
 #include "model/nn_internal.h"
+#include "model/quant_internal.h"
 #include "rnnkit/model.h"
 
 struct rnnkit_model {
@@ -51,6 +52,14 @@ struct rnnkit_model {
     float *tab_x, *tab_z;    /* [chunk][E], [chunk][G*H] staging */
     int32_t *tab_pending;    /* [chunk] ids whose rows are being computed */
     int tab_off;             /* 1: plain path (tests, or the table could not be had) */
+    /* Prediction with int8 weights (rnnkit_model_set_int8; model/int8.c):
+     * q_hh, q_ih [LD] the recurrent layers' W_hh and W_ih above layer 0,
+     * q_fc the output layer's, quantized from the current member's weights
+     * while q_valid (cleared with the table's rows); q_vnni the kernel; never
+     * used while training. */
+    int int8, q_valid, q_vnni;
+    rnnkit__qmat *q_hh, *q_ih, q_fc;
+    rnnkit__qbuf q_buf;
     int training;            /* a training loop is running: weights change under it */
 
     /* Threads: `threads` of them run the products (0 until the first batch
@@ -86,6 +95,15 @@ void rnnkit__model_weights_changed(rnnkit_model *m);
  * for it, or an id out of range, which *st reports). */
 int rnnkit__table_prepare(rnnkit_model *m, const int32_t *ids, size_t n, rnnkit_status *st, rnnkit_error *err);
 void rnnkit__table_free(rnnkit_model *m);
+
+/* int8 prediction (model/int8.c). rnnkit__int8_prepare: 1 when the next
+ * inference forward uses the int8 weights (on, and not training), quantized
+ * afresh if the weights may have changed; *st reports a failure (then 0).
+ * rnnkit__int8_dense: logits [B][K] of feat [B][C] through the int8 output
+ * layer. rnnkit__int8_free: the copies and scratch. */
+int rnnkit__int8_prepare(rnnkit_model *m, rnnkit_status *st, rnnkit_error *err);
+rnnkit_status rnnkit__int8_dense(rnnkit_model *m, int B, rnnkit_error *err);
+void rnnkit__int8_free(rnnkit_model *m);
 
 /* Turns the inference table on (the default) or off: the reference the tests
  * compare the fast path with. */

@@ -26,6 +26,9 @@
  *                       db += column sums of dZ                 one sgemv each
  *                       dX (+)= dZ W_ih                         one sgemm
  * All buffers live in one workspace block that grows only when (T, B) does.
+ * At inference with int8 weights (rnnkit__rnn_set_int8) the per-step W_hh
+ * products and the W_ih products above layer 0 run through model/quant.c's
+ * int8 product instead (activations quantized per row as they come).
  *
  * Masks: at a padded step (mask 0) a unit copies its state through and
  * outputs 0; its dZ rows are 0, so it adds nothing to weight or input
@@ -197,6 +200,33 @@ void rnnkit__rnn_set_input_rows(rnnkit__rnn *rnn, const float *const *rows, cons
     rnn->in_ids = rows ? ids : NULL;
     rnn->in_rows[0] = rows ? rows[0] : NULL;
     rnn->in_rows[1] = rows && rnn->D > 1 ? rows[1] : NULL;
+}
+
+rnnkit_status rnnkit__rnn_quantize(const rnnkit__rnn *rnn, rnnkit__qmat *hh, rnnkit__qmat *ih, rnnkit_error *err)
+{
+    const int GH = rnn->G * rnn->H;
+    rnnkit_status st;
+    for (int i = 0; i < rnn->L * rnn->D; i++) {
+        const rnn_unit *u = &rnn->units[i];
+        if (!hh[i].q && (st = rnnkit__qmat_alloc(&hh[i], GH, rnn->H, err)))
+            return st;
+        rnnkit__qmat_set(&hh[i], rnn->params->value + u->w_hh);
+        if (i < rnn->D)
+            continue; /* layer 0: fp32 or the table */
+        if (!ih[i].q && (st = rnnkit__qmat_alloc(&ih[i], GH, u->in, err)))
+            return st;
+        rnnkit__qmat_set(&ih[i], rnn->params->value + u->w_ih);
+    }
+    return RNNKIT_OK;
+}
+
+void rnnkit__rnn_set_int8(rnnkit__rnn *rnn, const rnnkit__qmat *hh, const rnnkit__qmat *ih, rnnkit__qbuf *buf,
+                          int vnni)
+{
+    rnn->q_hh = hh && buf ? hh : NULL;
+    rnn->q_ih = hh && buf ? ih : NULL;
+    rnn->q_buf = hh ? buf : NULL;
+    rnn->q_vnni = hh && vnni;
 }
 
 int rnnkit__rnn_gate_width(const rnnkit__rnn *rnn) { return rnn->G * rnn->H; }
@@ -375,10 +405,21 @@ rnnkit_status rnnkit__rnn_forward(rnnkit__rnn *rnn, int T, int B, const float *x
                                 (double)rnn->cfg.dropout, (double)rnn->cfg.weight_drop);
     if (train && rnn->in_ids)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "rnn forward: input rows are for inference only");
+    if (train && rnn->q_hh)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "rnn forward: int8 weights are for inference only");
     rnnkit_status st = rnnkit__rnn_reserve(rnn, T, B, err);
     if (st)
         return st;
     const int D = rnn->D, H = rnn->H;
+    if (rnn->q_hh) {
+        /* The activations' scratch: B rows of h (W_hh), T*B rows of the
+         * layer below (W_ih above layer 0). */
+        const size_t rows = rnn->L > 1 && rnn->q_ih ? (size_t)T * (size_t)B : (size_t)B;
+        const size_t kp = (size_t)(rnn->L > 1 && rnn->q_ih ? rnn->q_ih[D].Kp : 0);
+        st = rnnkit__qbuf_reserve(rnn->q_buf, rows, kp > (size_t)rnn->q_hh[0].Kp ? kp : (size_t)rnn->q_hh[0].Kp, err);
+        if (st)
+            return st;
+    }
     const size_t TB = (size_t)T * B, BH = (size_t)B * H, DH = (size_t)D * H;
     rnn->trained = 0;
     rnn->wd_on = 0;

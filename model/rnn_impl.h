@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "model/nn_internal.h"
+#include "model/quant_internal.h"
 
 
 /* One layer in one direction. */
@@ -60,6 +61,14 @@ struct rnnkit__rnn {
      * rnnkit__rnn_set_input_rows. */
     const float *in_rows[2];
     const int32_t *in_ids;
+
+    /* Inference only: int8 copies of W_hh of every unit and of W_ih of the
+     * units above layer 0 ([L*D], q_ih's layer-0 entries unused), the
+     * activations' scratch and the kernel choice (rnnkit__rnn_set_int8).
+     * NULL: fp32 products. */
+    const rnnkit__qmat *q_hh, *q_ih;
+    rnnkit__qbuf *q_buf;
+    int q_vnni;
 
     /* Weight drop (DropConnect on W_hh) of the last training forward:
      * per unit the dropped matrix and its multipliers (0 or 1/(1-p)), each

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "model/nn_internal.h"
+#include "model/quant_internal.h"
 
 /*
  * The activations used by the fused gate passes. The "fast" ones are
@@ -33,6 +34,22 @@ void rnnkit__rnn_set_exact_math(rnnkit__rnn *rnn, int on);
  * a training forward.
  */
 void rnnkit__rnn_set_input_rows(rnnkit__rnn *rnn, const float *const *rows, const int32_t *ids);
+/*
+ * Inference with int8 weights: hh[l*D + d] holds W_hh of unit (l, d)
+ * quantized, ih[l*D + d] W_ih for l >= 1 (entries of layer 0 unused: its
+ * input product stays fp32 or comes from the table), all made by
+ * rnnkit__qmat_set from the current weights; buf is the activations'
+ * scratch (grown by the forward), vnni the kernel (quant_internal.h). The
+ * next inference forwards use them for those products; hh NULL turns it
+ * off. Rejected by a training forward. The caller keeps them valid.
+ */
+/* Quantizes the current weights into hh and ih as rnnkit__rnn_set_int8 wants
+ * them (arrays of L*D, zeroed before the first call): an entry not yet
+ * allocated is allocated first, so only a first call can fail. */
+rnnkit_status rnnkit__rnn_quantize(const rnnkit__rnn *rnn, rnnkit__qmat *hh, rnnkit__qmat *ih, rnnkit_error *err);
+void rnnkit__rnn_set_int8(rnnkit__rnn *rnn, const rnnkit__qmat *hh, const rnnkit__qmat *ih, rnnkit__qbuf *buf,
+                          int vnni);
+
 /* G*H: the width of a table row. */
 int rnnkit__rnn_gate_width(const rnnkit__rnn *rnn);
 /* out[n][G*H] = x[n][E] W_ih^T of layer 0, direction d: table rows. */

@@ -433,6 +433,8 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
         const float *tab = rnn->in_rows[d];
         for (size_t i = 0; i < (size_t)T * (size_t)B; i++)
             memcpy(u->z + i * (size_t)GH, tab + (size_t)rnn->in_ids[i] * GH, (size_t)GH * sizeof(float));
+    } else if (l > 0 && rnn->q_ih) {
+        rnnkit__qgemm(rnn->pool, T * B, in, &rnn->q_ih[ui], 0.0f, u->z, rnn->q_buf, rnn->q_vnni);
     } else {
         rnnkit__rnn_gemm_xwt(rnn->pool, T * B, GH, u->in, in, Wih, 0.0f, u->z);
     }
@@ -458,7 +460,10 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
         const float *mt = mask ? mask + (size_t)t * B : NULL;
         float *yt = y + (size_t)t * B * DH;
         /* LSTM, RNN: z_t += h_{t-1} W_hh^T.  GRU: rh = h_{t-1} W_hh^T apart. */
-        if (cell == RNNKIT_CELL_GRU)
+        if (rnn->q_hh)
+            rnnkit__qgemm(rnn->pool, B, hp, &rnn->q_hh[ui], cell == RNNKIT_CELL_GRU ? 0.0f : 1.0f,
+                          cell == RNNKIT_CELL_GRU ? rnn->rh : zt, rnn->q_buf, rnn->q_vnni);
+        else if (cell == RNNKIT_CELL_GRU)
             rnnkit__rnn_gemm_xwt(rnn->pool, B, GH, H, hp, Whh, 0.0f, rnn->rh);
         else
             rnnkit__rnn_gemm_xwt(rnn->pool, B, GH, H, hp, Whh, 1.0f, zt);

@@ -9,7 +9,8 @@
  * Invariants: tab_have[id] = 1 exactly when the rows of id are valid for the
  * current weights; every path that may change the weights (training,
  * rnnkit__model_params, a member switch) clears it through
- * rnnkit__model_weights_changed. The table is never used while training, and
+ * rnnkit__model_weights_changed (which also marks the int8 copies of
+ * model/int8.c stale). The table is never used while training, and
  * not past TAB_MAX_BYTES (the plain path serves then).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -36,6 +37,7 @@ void rnnkit__model_weights_changed(rnnkit_model *m)
 {
     if (m->tab_have)
         memset(m->tab_have, 0, (size_t)m->V);
+    m->q_valid = 0; /* the int8 copies too (model/int8.c) */
 }
 
 enum { TAB_CHUNK = 256 };

@@ -198,6 +198,34 @@ int rnnkit_default_threads(void);
 rnnkit_status rnnkit_model_set_threads(rnnkit_model *m, int threads, rnnkit_error *err);
 int rnnkit_model_threads(const rnnkit_model *m);
 
+/*
+ * int8 prediction (classifiers only; off by default). With on != 0 a
+ * classifier's predictions and evaluations (rnnkit_classifier_predict,
+ * rnnkit_classifier_evaluate) run their big matrix products on int8 copies
+ * of the weights, made in memory from the current fp32 weights: every
+ * recurrent layer's W_hh, W_ih of the layers above the first (the first
+ * layer's input product comes from a per-token table, fp32) and the output
+ * layer's weight. Each output row of a weight is quantized symmetrically
+ * (scale max|row| / 127), the activations per row as each product runs;
+ * products sum in int32 (AVX512-VNNI where the CPU has it), so results are
+ * the same bits on any CPU and any thread count, and within quantization
+ * error of fp32 (probabilities typically within 1e-2). The fp32 weights
+ * stay as they are, the copies sit beside them and follow any change of
+ * the weights (an ensemble's members are quantized in turn). Training
+ * ignores the setting, and on = 0 frees the copies: predictions are again
+ * fp32, bit for bit. The model file is not changed. RNNKIT_ERR_ARG for a
+ * generator or forecaster, or layers wider than 65536 (hidden x
+ * directions); RNNKIT_ERR_NOMEM.
+ */
+rnnkit_status rnnkit_model_set_int8(rnnkit_model *m, int on, rnnkit_error *err);
+/* 1 when int8 prediction is on. */
+int rnnkit_model_int8(const rnnkit_model *m);
+/* The memory of one network's int8 copies (int8 values with their padding,
+ * per-row scales and row sums) in *int8_bytes, and that of the fp32
+ * weights they stand for in *fp32_bytes (either may be NULL); 0 and 0 for
+ * a model that is not a classifier. Computed from the shapes, on or off. */
+void rnnkit_model_int8_bytes(const rnnkit_model *m, size_t *int8_bytes, size_t *fp32_bytes);
+
 /* ---------------------------------------------------------------------- */
 /* Storage */
 

@@ -90,7 +90,7 @@ rnnkit_status rnnkit__embedding_track(rnnkit__embedding *emb, int on, rnnkit_err
     free(emb->rows);
     emb->mark = NULL;
     emb->rows = NULL;
-    emb->nrows = 0;
+    emb->nrows = emb->nsorted = 0;
     if (!on)
         return RNNKIT_OK;
     emb->mark = calloc((size_t)emb->V, 1);
@@ -111,8 +111,9 @@ static int cmp_i32(const void *a, const void *b)
 
 const int32_t *rnnkit__embedding_rows(rnnkit__embedding *emb, int *n)
 {
-    if (emb->nrows > 1)
+    if (emb->nsorted != emb->nrows && emb->nrows > 1)
         qsort(emb->rows, (size_t)emb->nrows, sizeof *emb->rows, cmp_i32);
+    emb->nsorted = emb->nrows;
     *n = emb->nrows;
     return emb->rows;
 }
@@ -121,7 +122,7 @@ void rnnkit__embedding_rows_forget(rnnkit__embedding *emb)
 {
     for (int r = 0; r < emb->nrows; r++)
         emb->mark[emb->rows[r]] = 0;
-    emb->nrows = 0;
+    emb->nrows = emb->nsorted = 0;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -152,11 +152,12 @@ typedef struct rnnkit__embedding {
     size_t off; /* weight [V][E] */
     int V, E;
     /* Lazy updates (rnnkit__embedding_track): the rows given a gradient
-     * since the last rnnkit__embedding_rows_zero, each once (mark[id] 1
-     * iff id is in rows[0..nrows)). NULL: not tracked. */
+     * since the last rnnkit__embedding_rows_forget, each once (mark[id] 1
+     * iff id is in rows[0..nrows)); rows[0..nsorted) is ascending and
+     * nsorted == nrows after rnnkit__embedding_rows. NULL: not tracked. */
     unsigned char *mark;
     int32_t *rows;
-    int nrows;
+    int nrows, nsorted;
 } rnnkit__embedding;
 
 rnnkit_status rnnkit__embedding_create(rnnkit__embedding *emb, rnnkit__params *params,
@@ -173,7 +174,8 @@ void rnnkit__embedding_backward(rnnkit__embedding *emb, const int32_t *ids, size
  * gives a gradient. Tracking starts with no row listed; the caller zeroes
  * the table's gradient when it starts. */
 rnnkit_status rnnkit__embedding_track(rnnkit__embedding *emb, int on, rnnkit_error *err);
-/* The tracked rows, ascending (sorted in place). */
+/* The tracked rows, ascending (sorted in place, only when a backward pass
+ * added rows since the last call). */
 const int32_t *rnnkit__embedding_rows(rnnkit__embedding *emb, int *n);
 /* Forgets the tracked rows (after their gradient was zeroed). */
 void rnnkit__embedding_rows_forget(rnnkit__embedding *emb);

@@ -56,6 +56,7 @@ _rnnkit()
                 *) COMPREPLY=($(compgen -f -- "$cur")) ;;
             esac
             return ;;
+        --quantize) COMPREPLY=($(compgen -W "int8" -- "$cur")); return ;;
         --cell) COMPREPLY=($(compgen -W "lstm gru rnn" -- "$cur")); return ;;
         --pool) COMPREPLY=($(compgen -W "last mean max" -- "$cur")); return ;;
         --bidirectional) COMPREPLY=($(compgen -W "yes no" -- "$cur")); return ;;

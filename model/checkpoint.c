@@ -11,7 +11,8 @@
  * open the file meanwhile. Every key and table: docs/model-format.md.
  * Reading verifies every checksum and bounds every counter; the keys of
  * continued training (origin_step, origin_epoch, epochs_before) read as 0
- * when absent (files from before it). The forecaster
+ * when absent (files from before it). An int8 model file (prediction only)
+ * has no checkpoint: reading one is refused, saying so. The forecaster
  * keeps its place in an epoch as the classifier does (batch_index and the
  * epoch's rng); its scaler is in the model tables (model_meta).
  */
@@ -203,7 +204,8 @@ rnnkit_status rnnkit__ckpt_write(const rnnkit_model *m, const char *path, const 
 {
     if (create) {
         ckpt_ctx ctx = {m, ck};
-        return rnnkit__modelfile_create(path, m, model_weights, ckpt_ready(ck), !final, fill_ckpt, &ctx, err);
+        return rnnkit__modelfile_create(path, m, model_weights, ckpt_ready(ck), final ? 0 : RNNKIT__MODELFILE_WAL,
+                                        fill_ckpt, &ctx, err);
     }
     sqlite3 *db = NULL;
     rnnkit_status st = RNNKIT_OK;
@@ -315,6 +317,10 @@ static void kv_free(kv_table *t)
 static rnnkit_status kv_read(sqlite3 *db, const char *path, kv_table *t, rnnkit_error *err)
 {
     memset(t, 0, sizeof *t);
+    int int8 = 0; /* a prediction-only file (model/int8file.c): no checkpoint to train from */
+    rnnkit_status st = rnnkit__int8file_key(db, path, -1, &int8, err);
+    if (st || int8)
+        return st ? st : rnnkit__int8file_refuse_training(path, err);
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, "SELECT key, value FROM train_state LIMIT 256", -1, &s, NULL) != SQLITE_OK)
         return rnnkit__db_error(err, db, path, "reading the training state");

@@ -18,6 +18,10 @@
  * labels as a JSON array in a string; a forecaster's keys and spec (no
  * labels, no embedding).
  *
+ * A model loaded from an int8 model file (rnnkit_model_save_int8) is not
+ * exported: its weights are rounded, and F32 tensors would pass them off as
+ * a trained model's (docs/model-format.md).
+ *
  * The keys and their formats are model/config_keys.c's table, the
  * layout of the file docs/model-format.md's. Reading is model/safetensors.c,
  * building a model from a file model/import.c.
@@ -106,6 +110,10 @@ static void build_header(rnnkit__strbuf *h, const rnnkit_model *m)
 rnnkit_status rnnkit_model_export_safetensors(const rnnkit_model *m, const char *path,
                                               rnnkit_error *err)
 {
+    if (m->quantized) /* its weights are rounded: safetensors stands for the trained ones */
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                                "%s: not written: the model holds int8 weights for prediction only; export the "
+                                "fp32 model it was made from", path);
     if (m->members > 1)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG,
                                 "%s: the model is an ensemble of %d networks and a safetensors file holds one; "

@@ -46,24 +46,31 @@ static rnnkit_status quantize(rnnkit_model *m, rnnkit_error *err)
     return RNNKIT_OK;
 }
 
-rnnkit_status rnnkit_model_set_int8(rnnkit_model *m, int on, rnnkit_error *err)
+rnnkit_status rnnkit__int8_check(const rnnkit_model *m, const char *what, rnnkit_error *err)
 {
     if (m->cfg.task != RNNKIT_TASK_CLASSIFY)
-        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "int8 prediction is for classifiers (this model is a %s)",
-                                rnnkit_task_name(m->cfg.task));
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s is for classifiers (this model is a %s)", what,
+                                rnnkit_task_noun(m->cfg.task));
+    const int widest = m->cfg.hidden * (m->cfg.bidirectional ? 2 : 1);
+    if (widest > RNNKIT__QMAX_K)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: layers %d wide, at most %d", what, widest, RNNKIT__QMAX_K);
+    return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit_model_set_int8(rnnkit_model *m, int on, rnnkit_error *err)
+{
+    rnnkit_status st = m->cfg.task != RNNKIT_TASK_CLASSIFY || on ? rnnkit__int8_check(m, "int8 prediction", err)
+                                                                 : RNNKIT_OK;
+    if (st)
+        return st;
     if (!on) {
         rnnkit__int8_free(m);
         return RNNKIT_OK;
     }
     if (m->int8)
         return RNNKIT_OK;
-    const int widest = m->cfg.hidden * (m->cfg.bidirectional ? 2 : 1);
-    if (widest > RNNKIT__QMAX_K)
-        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "int8 prediction: layers %d wide, at most %d", widest,
-                                RNNKIT__QMAX_K);
     m->q_hh = calloc((size_t)m->LD, sizeof *m->q_hh);
     m->q_ih = calloc((size_t)m->LD, sizeof *m->q_ih);
-    rnnkit_status st = RNNKIT_OK;
     if (!m->q_hh || !m->q_ih)
         st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "int8 prediction: out of memory");
     if (!st)

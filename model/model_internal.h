@@ -60,6 +60,10 @@ struct rnnkit_model {
     int int8, q_valid, q_vnni;
     rnnkit__qmat *q_hh, *q_ih, q_fc;
     rnnkit__qbuf q_buf;
+    /* 1: the weights came from an int8 model file (model/int8file.c): they
+     * are its dequantized values, the model predicts (int8 on at load) and
+     * saves as int8 again, and refuses to train. */
+    int quantized;
     int training;            /* a training loop is running: weights change under it */
 
     /* Threads: `threads` of them run the products (0 until the first batch
@@ -102,8 +106,15 @@ void rnnkit__table_free(rnnkit_model *m);
  * rnnkit__int8_dense: logits [B][K] of feat [B][C] through the int8 output
  * layer. rnnkit__int8_free: the copies and scratch. */
 int rnnkit__int8_prepare(rnnkit_model *m, rnnkit_status *st, rnnkit_error *err);
+/* RNNKIT_ERR_ARG "<what> is for classifiers (this model is a generator)",
+ * or "<what>: layers N wide, at most 65536", when m cannot have int8 weights. */
+rnnkit_status rnnkit__int8_check(const rnnkit_model *m, const char *what, rnnkit_error *err);
 rnnkit_status rnnkit__int8_dense(rnnkit_model *m, int B, rnnkit_error *err);
 void rnnkit__int8_free(rnnkit_model *m);
+
+/* RNNKIT_ERR_ARG "<path> holds int8 weights for prediction only; train from
+ * the fp32 model" (path NULL: "the model"); model/int8file.c. */
+rnnkit_status rnnkit__int8file_refuse_training(const char *path, rnnkit_error *err);
 
 /* Turns the inference table on (the default) or off: the reference the tests
  * compare the fast path with. */

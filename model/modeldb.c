@@ -1,7 +1,7 @@
 /*
  * model/modeldb.c: SQLite plumbing of model files (see model/modeldb.h).
- * Every function names the file in its errors; blobs are little-endian f32
- * with a checksum (core/hash.h) verified on every read; a file is opened for
+ * Every function names the file in its errors; blobs (little-endian f32,
+ * or bytes) carry a checksum (core/hash.h) verified on every read; a file is opened for
  * reading only after its header, format key and schema version are checked.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -64,40 +64,61 @@ rnnkit_status rnnkit__db_put_kv(sqlite3 *db, const char *path, const char *table
     return rc == SQLITE_DONE ? RNNKIT_OK : rnnkit__db_error(err, db, path, "writing configuration");
 }
 
-rnnkit_status rnnkit__db_put_blob(sqlite3 *db, const char *path, sqlite3_stmt *s, int first,
-                              const float *data, size_t n, rnnkit_error *err)
+rnnkit_status rnnkit__db_put_bytes(sqlite3 *db, const char *path, sqlite3_stmt *s, int first, const void *data,
+                                   size_t nbytes, rnnkit_error *err)
 {
     char hex[17];
-    snprintf(hex, sizeof hex, "%016" PRIx64, rnnkit__fnv1a64(data, n * sizeof(float)));
-    sqlite3_bind_blob64(s, first, data, (sqlite3_uint64)(n * sizeof(float)), SQLITE_STATIC);
+    snprintf(hex, sizeof hex, "%016" PRIx64, rnnkit__fnv1a64(data, nbytes));
+    sqlite3_bind_blob64(s, first, data, (sqlite3_uint64)nbytes, SQLITE_STATIC);
     sqlite3_bind_text(s, first + 1, hex, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? RNNKIT_OK : rnnkit__db_error(err, db, path, "writing a tensor");
 }
 
-rnnkit_status rnnkit__db_read_blob(sqlite3_stmt *s, int col, int hcol, const char *path, const char *what,
-                               float *dst, size_t n, int check_finite, rnnkit_error *err)
+rnnkit_status rnnkit__db_put_blob(sqlite3 *db, const char *path, sqlite3_stmt *s, int first,
+                              const float *data, size_t n, rnnkit_error *err)
+{
+    return rnnkit__db_put_bytes(db, path, s, first, data, n * sizeof(float), err);
+}
+
+rnnkit_status rnnkit__db_read_bytes(sqlite3_stmt *s, int col, int hcol, const char *path, const char *what,
+                                    void *dst, size_t nbytes, rnnkit_error *err)
 {
     const void *data = sqlite3_column_blob(s, col);
     sqlite3_int64 bytes = sqlite3_column_bytes(s, col);
     const unsigned char *hex = sqlite3_column_text(s, hcol);
-    if ((size_t)bytes != n * sizeof(float) || (!data && n))
+    if ((size_t)bytes != nbytes || (!data && nbytes))
         return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT,
                                 "%s: tensor '%s' holds %lld bytes, expected %zu (truncated or wrong shape)",
-                                path, what, (long long)bytes, n * sizeof(float));
+                                path, what, (long long)bytes, nbytes);
     char want[17];
     snprintf(want, sizeof want, "%016" PRIx64, rnnkit__fnv1a64(data, (size_t)bytes));
     if (!hex || strcmp((const char *)hex, want) != 0)
         return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' fails its checksum (tampered or damaged)",
                                 path, what);
-    memcpy(dst, data, (size_t)bytes);
-    if (check_finite)
-        for (size_t i = 0; i < n; i++)
-            if (!isfinite(dst[i]))
-                return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' holds NaN or Inf at index %zu",
-                                        path, what, i);
+    if (nbytes)
+        memcpy(dst, data, nbytes);
     return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit__db_check_finite(const char *path, const char *what, const float *x, size_t n,
+                                      rnnkit_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' holds NaN or Inf at index %zu", path,
+                                    what, i);
+    return RNNKIT_OK;
+}
+
+rnnkit_status rnnkit__db_read_blob(sqlite3_stmt *s, int col, int hcol, const char *path, const char *what,
+                               float *dst, size_t n, int check_finite, rnnkit_error *err)
+{
+    rnnkit_status st = rnnkit__db_read_bytes(s, col, hcol, path, what, dst, n * sizeof(float), err);
+    if (!st && check_finite)
+        st = rnnkit__db_check_finite(path, what, dst, n, err);
+    return st;
 }
 
 int rnnkit__db_has_column(sqlite3 *db, const char *table, const char *column)

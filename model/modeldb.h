@@ -1,9 +1,9 @@
 /*
  * model/modeldb.h: the SQLite plumbing of model files, shared by the model
- * tables (model/modelfile.c) and the checkpoint tables (model/checkpoint.c):
- * opening a file as an rnnkit model, statements with errors that name the
- * file, key/value rows, and f32 BLOBs with their FNV-1a 64 checksums. What
- * the tables hold is docs/model-format.md.
+ * tables (model/modelfile.c, model/int8file.c) and the checkpoint tables
+ * (model/checkpoint.c): opening a file as an rnnkit model, statements with
+ * errors that name the file, key/value rows, and BLOBs (f32, or bytes) with
+ * their FNV-1a 64 checksums. What the tables hold is docs/model-format.md.
  */
 #ifndef RNNKIT_MODEL_MODELDB_H
 #define RNNKIT_MODEL_MODELDB_H
@@ -29,13 +29,24 @@ rnnkit_status rnnkit__db_prepare_on(sqlite3 *db, const char *path, const char *s
 /* INSERT OR REPLACE INTO table(key, value). */
 rnnkit_status rnnkit__db_put_kv(sqlite3 *db, const char *path, const char *table, const char *key,
                                 const char *value, rnnkit_error *err);
-/* Binds n floats as a BLOB at parameter `first` and their checksum (16 hex
- * digits) at first + 1, steps and resets s. */
+/* Binds nbytes bytes as a BLOB at parameter `first` and their checksum (16
+ * hex digits) at first + 1, steps and resets s. rnnkit__db_put_blob: n
+ * floats. */
+rnnkit_status rnnkit__db_put_bytes(sqlite3 *db, const char *path, sqlite3_stmt *s, int first, const void *data,
+                                   size_t nbytes, rnnkit_error *err);
 rnnkit_status rnnkit__db_put_blob(sqlite3 *db, const char *path, sqlite3_stmt *s, int first, const float *data,
                                   size_t n, rnnkit_error *err);
-/* Copies the BLOB of column col into dst [n] after checking its size and the
- * checksum in column hcol (and, with check_finite, that no value is NaN or
- * Inf): RNNKIT_ERR_CORRUPT naming the tensor `what` otherwise. */
+/* Copies the BLOB of column col into dst [nbytes] after checking its size
+ * and the checksum in column hcol: RNNKIT_ERR_CORRUPT naming the tensor
+ * `what` otherwise. */
+rnnkit_status rnnkit__db_read_bytes(sqlite3_stmt *s, int col, int hcol, const char *path, const char *what,
+                                    void *dst, size_t nbytes, rnnkit_error *err);
+/* RNNKIT_ERR_CORRUPT naming tensor `what` and the index when x [n] holds
+ * NaN or Inf. */
+rnnkit_status rnnkit__db_check_finite(const char *path, const char *what, const float *x, size_t n,
+                                      rnnkit_error *err);
+/* rnnkit__db_read_bytes of n floats into dst [n] (and, with check_finite,
+ * rnnkit__db_check_finite). */
 rnnkit_status rnnkit__db_read_blob(sqlite3_stmt *s, int col, int hcol, const char *path, const char *what,
                                    float *dst, size_t n, int check_finite, rnnkit_error *err);
 /* 1 when table has a column of that name. */

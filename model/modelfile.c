@@ -6,9 +6,12 @@
  * configuration keys are model/config_keys.c's table. Saving writes a new
  * file beside the target and renames it over (core/atomic.h). Loading
  * treats the file as untrusted: every key is bounded, every tensor must be
- * present with its exact shape and checksum, and nothing else may be there.
- * A forecaster's file has no vocabulary tables and no labels; its spec is
- * in model_meta with the other keys (model/spec_keys.c).
+ * present with its exact dtype, shape and checksum, and nothing else may be
+ * there. A forecaster's file has no vocabulary tables and no labels; its
+ * spec is in model_meta with the other keys (model/spec_keys.c). A
+ * classifier's file may hold its weight matrices as int8 instead
+ * (model/int8file.c encodes and decodes those tensors; such a file has no
+ * training tables and loads with int8 prediction on).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -25,11 +28,13 @@
 /* ---------------------------------------------------------------------- */
 /* Saving */
 
+/* The model tables, then those of training (not in an int8 file). */
 static const char schema_sql[] =
     "CREATE TABLE model_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE labels(id INTEGER PRIMARY KEY, label TEXT NOT NULL);"
     "CREATE TABLE tensors(name TEXT PRIMARY KEY, dtype TEXT NOT NULL, shape TEXT NOT NULL,"
-    " data BLOB NOT NULL, fnv1a64 TEXT NOT NULL);"
+    " data BLOB NOT NULL, fnv1a64 TEXT NOT NULL);";
+static const char training_schema_sql[] =
     "CREATE TABLE optim_state(name TEXT PRIMARY KEY, data BLOB NOT NULL, fnv1a64 TEXT NOT NULL);"
     "CREATE TABLE train_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE training_log(epoch INTEGER, step INTEGER, train_loss REAL, train_acc REAL,"
@@ -73,8 +78,7 @@ static rnnkit_status write_header(sqlite3 *db, const char *path, const rnnkit_mo
     return m->vocab ? rnnkit__vocab_save_db(m->vocab, db, err) : RNNKIT_OK;
 }
 
-/* "R" or "RxC": the shape column of a tensor. */
-static void shape_text(const rnnkit__param_view *v, char *buf, size_t cap)
+void rnnkit__modelfile_shape(const rnnkit__param_view *v, char *buf, size_t cap)
 {
     if (v->ndim == 2)
         snprintf(buf, cap, "%" PRId64 "x%" PRId64, v->shape[0], v->shape[1]);
@@ -82,46 +86,73 @@ static void shape_text(const rnnkit__param_view *v, char *buf, size_t cap)
         snprintf(buf, cap, "%" PRId64, v->shape[0]);
 }
 
-rnnkit_status rnnkit__modelfile_put_tensors(sqlite3 *db, const char *path, const rnnkit_model *m,
-                                            const float *weights, int ready, rnnkit_error *err)
+rnnkit_status rnnkit__modelfile_put_tensor(sqlite3 *db, const char *path, const char *name, const char *dtype,
+                                           const char *shape, const void *data, size_t nbytes, rnnkit_error *err)
 {
-    rnnkit_status st = RNNKIT_OK;
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, "INSERT INTO tensors(name, dtype, shape, data, fnv1a64) VALUES(?, 'f32', ?, ?, ?)",
-                           -1, &s, NULL))
+    if (sqlite3_prepare_v2(db, "INSERT INTO tensors(name, dtype, shape, data, fnv1a64) VALUES(?, ?, ?, ?, ?)", -1,
+                           &s, NULL))
         return rnnkit__db_error(err, db, path, "writing tensors");
-    char name[160], shape[64];
-    for (int k = 0; k < m->members && !st; k++) {
-        const float *w = k == m->cur ? weights : m->mw[k];
-        for (int i = 0; i < m->params.nviews && !st; i++) {
-            const rnnkit__param_view *v = &m->params.views[i];
-            shape_text(v, shape, sizeof shape);
-            sqlite3_bind_text(s, 1, rnnkit__member_name(name, sizeof name, k, v->name), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(s, 2, shape, -1, SQLITE_TRANSIENT);
-            st = rnnkit__db_put_blob(db, path, s, 3, w + v->offset, v->numel, err);
-        }
-    }
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, dtype, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, shape, -1, SQLITE_STATIC);
+    rnnkit_status st = rnnkit__db_put_bytes(db, path, s, 4, data, nbytes, err);
     sqlite3_finalize(s);
-    if (st || m->members <= 1)
-        return st;
-    /* while an ensemble trains, predictions use the members trained so far */
+    return st;
+}
+
+/* While an ensemble trains, predictions use the members trained so far:
+ * model_meta's members_ready (an ensemble's file only). */
+static rnnkit_status put_ready(sqlite3 *db, const char *path, const rnnkit_model *m, int ready, rnnkit_error *err)
+{
+    if (m->members <= 1)
+        return RNNKIT_OK;
     char v[16];
     snprintf(v, sizeof v, "%d", ready);
     return rnnkit__db_put_kv(db, path, "model_meta", "members_ready", v, err);
 }
 
+rnnkit_status rnnkit__modelfile_put_tensors(sqlite3 *db, const char *path, const rnnkit_model *m,
+                                            const float *weights, int ready, rnnkit_error *err)
+{
+    rnnkit_status st = RNNKIT_OK;
+    char name[160], shape[64];
+    for (int k = 0; k < m->members && !st; k++) {
+        const float *w = k == m->cur ? weights : m->mw[k];
+        for (int i = 0; i < m->params.nviews && !st; i++) {
+            const rnnkit__param_view *v = &m->params.views[i];
+            rnnkit__modelfile_shape(v, shape, sizeof shape);
+            st = rnnkit__modelfile_put_tensor(db, path, rnnkit__member_name(name, sizeof name, k, v->name), "f32",
+                                              shape, w + v->offset, v->numel * sizeof(float), err);
+        }
+    }
+    return st ? st : put_ready(db, path, m, ready, err);
+}
+
+/* The tensors: f32, or an int8 file's (model/int8file.c). */
+static rnnkit_status write_tensors(sqlite3 *db, const char *path, const rnnkit_model *m, const float *weights,
+                                   int ready, int int8, rnnkit_error *err)
+{
+    if (!int8)
+        return rnnkit__modelfile_put_tensors(db, path, m, weights, ready, err);
+    rnnkit_status st = rnnkit__int8file_put(db, path, m, err);
+    return st ? st : put_ready(db, path, m, ready, err);
+}
+
 static rnnkit_status fill_file(sqlite3 *db, const char *path, const rnnkit_model *m, const float *weights, int ready,
-                               rnnkit__modelfile_fill fill, void *ctx, rnnkit_error *err)
+                               int flags, rnnkit__modelfile_fill fill, void *ctx, rnnkit_error *err)
 {
     rnnkit_status st;
     char sql[96];
+    const int int8 = (flags & RNNKIT__MODELFILE_INT8) != 0;
     snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", RNNKIT__MODEL_APP_ID,
              RNNKIT__MODEL_SCHEMA_VERSION);
     if ((st = rnnkit__db_exec(db, path, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", err)) ||
         (st = rnnkit__db_exec(db, path, sql, err)) || (st = rnnkit__db_exec(db, path, "BEGIN", err)) ||
-        (st = rnnkit__db_exec(db, path, schema_sql, err)))
+        (st = rnnkit__db_exec(db, path, schema_sql, err)) ||
+        (!int8 && (st = rnnkit__db_exec(db, path, training_schema_sql, err))))
         return st;
-    if ((st = write_header(db, path, m, err)) || (st = rnnkit__modelfile_put_tensors(db, path, m, weights, ready, err)) ||
+    if ((st = write_header(db, path, m, err)) || (st = write_tensors(db, path, m, weights, ready, int8, err)) ||
         (fill && (st = fill(db, path, ctx, err))) || (st = rnnkit__db_exec(db, path, "COMMIT", err))) {
         rnnkit__db_exec(db, path, "ROLLBACK", NULL);
         return st;
@@ -146,7 +177,7 @@ static void remove_stale_journal(const char *path)
 }
 
 rnnkit_status rnnkit__modelfile_create(const char *path, const rnnkit_model *m, const float *weights, int ready,
-                                       int wal, rnnkit__modelfile_fill fill, void *ctx, rnnkit_error *err)
+                                       int flags, rnnkit__modelfile_fill fill, void *ctx, rnnkit_error *err)
 {
     rnnkit__atomic out;
     rnnkit_status st = rnnkit__atomic_open_file(&out, path, "a model file (SQLite)", err);
@@ -156,8 +187,8 @@ rnnkit_status rnnkit__modelfile_create(const char *path, const rnnkit_model *m, 
     if (sqlite3_open_v2(out.tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
         st = rnnkit__db_error(err, db, path, "cannot write");
     if (!st)
-        st = fill_file(db, path, m, weights, ready, fill, ctx, err);
-    if (!st && wal)
+        st = fill_file(db, path, m, weights, ready, flags, fill, ctx, err);
+    if (!st && (flags & RNNKIT__MODELFILE_WAL))
         st = rnnkit__db_exec(db, path, "PRAGMA journal_mode=WAL", err);
     if (db && sqlite3_close(db) != SQLITE_OK && !st)
         st = rnnkit_error_set(err, RNNKIT_ERR_DB, "%s: closing failed", path);
@@ -171,7 +202,9 @@ rnnkit_status rnnkit__modelfile_create(const char *path, const rnnkit_model *m, 
 
 rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path, rnnkit_error *err)
 {
-    return rnnkit__modelfile_create(path, m, m->params.value, m->ready, 0, NULL, NULL, err);
+    /* a model from an int8 file stays one: its int8 values come back exactly (model/int8file.c) */
+    return rnnkit__modelfile_create(path, m, m->params.value, m->ready, m->quantized ? RNNKIT__MODELFILE_INT8 : 0, NULL,
+                                    NULL, err);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -336,41 +369,59 @@ static rnnkit_status read_labels(sqlite3 *db, const char *path, int nlabels, cha
     return st;
 }
 
-/* Every tensor of every member must be there with its exact shape and
- * checksum, and nothing else; the embedding's padding rows must be zero. */
-static rnnkit_status read_tensors(sqlite3 *db, const char *path, rnnkit_model *m, rnnkit_error *err)
+rnnkit_status rnnkit__modelfile_get_tensor(sqlite3 *db, const char *path, const char *name, const char *dtype,
+                                           const char *shape, void *dst, size_t nbytes, rnnkit_error *err)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, "SELECT dtype, shape, data, fnv1a64 FROM tensors WHERE name = ?", -1, &s, NULL))
         return rnnkit__db_error(err, db, path, "reading tensors");
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rnnkit_status st;
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' is missing", path, name);
+    } else {
+        const unsigned char *dt = sqlite3_column_text(s, 0), *sh = sqlite3_column_text(s, 1);
+        if (!dt || strcmp((const char *)dt, dtype))
+            st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' has dtype '%.32s', expected %s", path,
+                                  name, dt ? (const char *)dt : "", dtype);
+        else if (!sh || strcmp((const char *)sh, shape))
+            st = rnnkit_error_set(err, RNNKIT_ERR_SHAPE, "%s: tensor '%s' has shape %.64s, the configuration needs %s",
+                                  path, name, sh ? (const char *)sh : "?", shape);
+        else
+            st = rnnkit__db_read_bytes(s, 2, 3, path, name, dst, nbytes, err);
+    }
+    sqlite3_finalize(s);
+    return st;
+}
+
+/* Every tensor of every member must be there with its exact dtype, shape
+ * and checksum, and nothing else (int8: each weight matrix as int8 values
+ * and scales, model/int8file.c); the embedding's padding rows must be zero. */
+static rnnkit_status read_tensors(sqlite3 *db, const char *path, rnnkit_model *m, int int8, rnnkit_error *err)
+{
     rnnkit_status st = RNNKIT_OK;
     char name[160], shape[64];
+    int matrices = 0; /* an int8 file stores two tensors for each */
+    for (int i = 0; i < m->params.nviews; i++)
+        matrices += m->params.views[i].ndim == 2;
     for (int k = 0; k < m->members && !st; k++)
         for (int i = 0; i < m->params.nviews && !st; i++) {
             const rnnkit__param_view *pv = &m->params.views[i];
             const char *tn = rnnkit__member_name(name, sizeof name, k, pv->name);
-            shape_text(pv, shape, sizeof shape);
-            sqlite3_bind_text(s, 1, tn, -1, SQLITE_STATIC);
-            if (sqlite3_step(s) != SQLITE_ROW) {
-                st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' is missing", path, tn);
-                break;
+            float *dst = m->mw[k] + pv->offset;
+            if (int8 && pv->ndim == 2) {
+                st = rnnkit__int8file_get(db, path, tn, pv, dst, err);
+                continue;
             }
-            const unsigned char *dt = sqlite3_column_text(s, 0), *sh = sqlite3_column_text(s, 1);
-            if (!dt || strcmp((const char *)dt, "f32"))
-                st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: tensor '%s' has dtype '%s', expected f32", path,
-                                      tn, dt ? (const char *)dt : "");
-            else if (!sh || strcmp((const char *)sh, shape))
-                st = rnnkit_error_set(err, RNNKIT_ERR_SHAPE, "%s: tensor '%s' has shape %s, the configuration needs %s",
-                                      path, tn, sh ? (const char *)sh : "?", shape);
-            else
-                st = rnnkit__db_read_blob(s, 2, 3, path, tn, m->mw[k] + pv->offset, pv->numel, 1, err);
-            sqlite3_reset(s);
+            rnnkit__modelfile_shape(pv, shape, sizeof shape);
+            st = rnnkit__modelfile_get_tensor(db, path, tn, "f32", shape, dst, pv->numel * sizeof(float), err);
+            if (!st)
+                st = rnnkit__db_check_finite(path, tn, dst, pv->numel, err);
         }
-    sqlite3_finalize(s);
-    s = NULL;
     if (st)
         return st;
-    const int want = m->params.nviews * m->members;
+    sqlite3_stmt *s = NULL;
+    const int want = (m->params.nviews + (int8 ? matrices : 0)) * m->members;
     if (sqlite3_prepare_v2(db, "SELECT count(*) FROM tensors", -1, &s, NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) != want)
         st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: %d tensors stored, the configuration has %d", path,
@@ -428,9 +479,12 @@ rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model 
                               rnnkit_task_noun(c.task), rnnkit_task_name(c.task));
         goto done;
     }
+    int int8 = 0; /* the weight matrices are int8 (model/int8file.c) */
+    if ((st = rnnkit__int8file_key(db, path, (int)c.task, &int8, err)))
+        goto done;
     if (c.task == RNNKIT_TASK_FORECAST) {
         if (!(st = create_forecaster(db, path, &c, spec, &m, err)))
-            st = read_tensors(db, path, m, err);
+            st = read_tensors(db, path, m, 0, err);
         goto done;
     }
     ready = c.members;
@@ -453,9 +507,11 @@ rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model 
         rnnkit_error_prefix(err, "%s", path);
         goto done;
     }
-    if ((st = read_tensors(db, path, m, err)))
+    if ((st = read_tensors(db, path, m, int8, err)))
         goto done;
     m->ready = ready;
+    if (int8)
+        st = rnnkit__int8file_adopt(m, path, err);
 done:
     sqlite3_close(db);
     free(spec);

@@ -55,7 +55,10 @@ static inline float round_half_even(float v)
 
 /* q[k] = round(x[k] * 127 / max|x|) clamped to [-127, 127], for k < K;
  * returns the scale max|x| / 127 (0 for a zero row, NaN when x holds a
- * NaN or an infinity, the q then 0). max|x| is taken on the bit patterns
+ * NaN or an infinity, the q then 0). A row whose max|x| is below
+ * 127 FLT_MIN counts as zero: its scale would be subnormal, and below
+ * 127 / FLT_MAX the reciprocal would overflow (0 * inf is NaN, and a NaN
+ * cast to an integer is undefined). max|x| is taken on the bit patterns
  * (for floats >= 0 their order as unsigned integers is the float order,
  * NaN above infinity), a reduction compilers vectorise; every step is an
  * exact or correctly rounded IEEE operation, the same in each copy. */
@@ -68,12 +71,12 @@ RNNKIT_CLONES static float quantize_row(size_t K, const float *restrict x, int8_
         b &= 0x7fffffffu;
         amax_bits = b > amax_bits ? b : amax_bits;
     }
-    if (amax_bits == 0 || amax_bits > 0x7f7fffffu) { /* zero; infinity or NaN */
-        memset(q, 0, K);
-        return amax_bits ? NAN : 0.0f;
-    }
     float amax;
     memcpy(&amax, &amax_bits, sizeof amax);
+    if (amax_bits > 0x7f7fffffu || amax < 127.0f * FLT_MIN) { /* infinity or NaN; zero or nearly */
+        memset(q, 0, K);
+        return amax_bits > 0x7f7fffffu ? NAN : 0.0f;
+    }
     const float inv = 127.0f / amax;
     for (size_t k = 0; k < K; k++) {
         float v = x[k] * inv;
@@ -82,6 +85,34 @@ RNNKIT_CLONES static float quantize_row(size_t K, const float *restrict x, int8_
         q[k] = (int8_t)(int32_t)round_half_even(v);
     }
     return amax / 127.0f;
+}
+
+float rnnkit__quantize_row(size_t K, const float *x, int8_t *q) { return quantize_row(K, x, q); }
+
+/*
+ * Why a fixed point of s -> fl(fl(127 s) / 127) comes back. Let a row be
+ * stored as q [K] and s, with max_k |q[k]| = 127 (quantize_row gives 127
+ * at the largest |x|: x * fl(127 / x) is 127 within two roundings, far
+ * less than the half step to 126) and s >= FLT_MIN. Its dequantized
+ * values are y[k] = fl(q[k] s); rounding is monotonic, so max_k |y[k]| =
+ * fl(127 s) exactly, and quantize_row(y) returns the scale fl(fl(127 s) /
+ * 127), which is s at a fixed point. Each of its values is y[k] fl(127 /
+ * fl(127 s)) = q[k] (1 + e), |e| < 4 * 2^-24 (four roundings of relative
+ * size 2^-24 at most), so |q[k] e| < 127 * 2^-22 < 1/2 rounds back to
+ * q[k]. Scaling s by a power of two scales every step exactly while all
+ * stays normal (s >= FLT_MIN, 127 s <= FLT_MAX), so whether s is a fixed
+ * point depends on its significand alone: tests/test_int8file.c tries all
+ * 2^23 of them (and that at most RNNKIT__QSCALE_STEPS steps reach one).
+ */
+float rnnkit__qscale_fixed(float s)
+{
+    for (int i = 0; i < RNNKIT__QSCALE_STEPS; i++) {
+        const float back = (127.0f * s) / 127.0f;
+        if (back == s)
+            break;
+        s = back;
+    }
+    return s;
 }
 
 static int round_up(int x, int to) { return (x + to - 1) / to * to; }

@@ -4,7 +4,8 @@
  *
  * A weight matrix W [N][K] (torch's [out][in]) is quantized per output row,
  * symmetrically: s_n = max_k |W[n][k]| / 127, q[n][k] = round(W[n][k] / s_n)
- * clamped to [-127, 127] (a zero row: s_n = 0, q = 0). The activations A
+ * clamped to [-127, 127] (a zero row: s_n = 0, q = 0; so is a row whose
+ * max |W| is below 127 FLT_MIN, where s_n would be subnormal). The activations A
  * [M][K] of a product are quantized the same way per row when the product
  * runs (s_m = max_k |A[m][k]| / 127). The product
  *
@@ -46,6 +47,22 @@ typedef struct rnnkit__qbuf {
     uint8_t *a;   /* [rows][Kp]: qa + 128 */
     float *scale; /* [rows] s_m */
 } rnnkit__qbuf;
+
+/* Quantizes one row x [K] into q [K] as every int8 weight and activation
+ * is (above); returns its scale (0 for a zero row, NaN when x holds NaN or
+ * Inf, q then 0). */
+float rnnkit__quantize_row(size_t K, const float *x, int8_t *q);
+
+/* The scale to store beside a row's int8 values q in a file, from the scale
+ * s >= 0 rnnkit__quantize_row gave: s moved (by at most a few units in the
+ * last place) to a fixed point of s -> fl(fl(127 s) / 127), reached within
+ * RNNKIT__QSCALE_STEPS steps. Then rnnkit__quantize_row of the dequantized
+ * row (q[k] * s, in float) gives back q and s bit for bit (quant.c says
+ * why; tests/test_int8file.c checks every significand), so a file's int8
+ * values are exactly those the int8 products of its dequantized weights
+ * use. 0 stays 0. */
+#define RNNKIT__QSCALE_STEPS 4
+float rnnkit__qscale_fixed(float s);
 
 /* Allocates w for an N x K matrix (1 <= K <= RNNKIT__QMAX_K); its values are
  * set by rnnkit__qmat_set. On failure w is left empty (freeing it is fine). */

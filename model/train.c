@@ -512,6 +512,11 @@ rnnkit_status rnnkit__train(const rnnkit__task *t, rnnkit_log_row **log, int *nl
     if ((t->opt->resume || t->opt->init_path) && !t->opt->checkpoint_path)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s needs the checkpoint's path",
                                 t->opt->resume ? "resume" : "training from init_path");
+    if (t->m->quantized) /* loaded from an int8 file: the file it came from, as far as known */
+        return rnnkit__int8file_refuse_training(t->opt->init_path ? t->opt->init_path
+                                                : t->opt->resume   ? t->opt->checkpoint_path
+                                                                   : NULL,
+                                                err);
     trainer tr;
     rnnkit_status st = start(&tr, t, err);
     while (!st) {

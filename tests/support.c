@@ -1,10 +1,11 @@
 /*
  * tests/support.c: set-up the cmocka tests share (see tests/support.h): the
  * scratch directory of a test program, files in it, a vocabulary counted
- * from one string, a model. Built once, as a static library that
+ * from one string, a model, model files that must not load. Built once, as a static library that
  * tests/CMakeLists.txt links into every test program.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,6 +83,34 @@ void support_exec_sql(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
+unsigned char *support_read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("%s: cannot open", path);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long len = ftell(f);
+    assert_true(len >= 0);
+    rewind(f);
+    unsigned char *b = malloc((size_t)len + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return b;
+}
+
+int support_count_entries(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += !strncmp(e->d_name, prefix, strlen(prefix));
+    closedir(d);
+    return n;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Vocabularies and models */
 
@@ -106,4 +135,22 @@ rnnkit_model *support_model(const rnnkit_model_config *c, rnnkit_vocab *vocab, c
     if (rnnkit_model_create(c, vocab, labels, nlabels, seed, &m, &err))
         fail_msg("%s", err.msg);
     return m;
+}
+
+void support_expect_load_error(const char *path, rnnkit_status want, const char *needle)
+{
+    rnnkit_model *m = NULL;
+    rnnkit_error err;
+    rnnkit_error_clear(&err);
+    rnnkit_status st = rnnkit_model_load(path, -1, &m, &err);
+    assert_null(m);
+    if (st != want || !strstr(err.msg, needle))
+        fail_msg("want status %d with '%s', got %d: %s", want, needle, st, err.msg);
+}
+
+void support_expect_tampered(const char *good, const char *sql, rnnkit_status want, const char *needle)
+{
+    support_copy_file(support_tmp(good), support_tmp("tampered.db"));
+    support_exec_sql(support_tmp("tampered.db"), sql);
+    support_expect_load_error(support_tmp("tampered.db"), want, needle);
 }

@@ -3,9 +3,10 @@
  *   - the scratch directory of a test program: made by the group setup from
  *     a mkdtemp template, removed (rm -rf) by the group teardown, and paths
  *     inside it;
- *   - files in that directory: written from a string, copied, changed
- *     through SQLite;
- *   - a vocabulary counted from one string, and a model made with it.
+ *   - files in that directory: written from a string, read whole, copied,
+ *     changed through SQLite, counted;
+ *   - a vocabulary counted from one string, and a model made with it;
+ *   - model files that must fail to load, with the reason expected.
  * Every helper checks what it does with cmocka's assertions, so a failure
  * fails the test that called it. Nothing here holds a test's data (texts,
  * configurations, seeds): those stay in the test files, beside what they
@@ -14,6 +15,7 @@
 #ifndef RNNKIT_TESTS_SUPPORT_H
 #define RNNKIT_TESTS_SUPPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "rnnkit/model.h"
@@ -56,6 +58,14 @@ void support_copy_file(const char *from, const char *to);
  * statement and SQLite's message, if it does not run. */
 void support_exec_sql(const char *path, const char *sql);
 
+/* The bytes of the file `path` (malloc'd, one more byte allocated than *n;
+ * the caller frees them); their count in *n. */
+unsigned char *support_read_file(const char *path, size_t *n);
+
+/* How many entries of the directory `dir` have a name starting with
+ * `prefix` (to see that no temporary file was left behind). */
+int support_count_entries(const char *dir, const char *prefix);
+
 /* ------------------------------------------------------------------------ */
 /* Vocabularies and models */
 
@@ -64,6 +74,14 @@ void support_exec_sql(const char *path, const char *sql);
  * document in error messages (may be NULL). The caller owns the result (or
  * hands it to rnnkit_model_create). */
 rnnkit_vocab *support_vocab(rnnkit_level level, const char *text, const char *where);
+
+/* rnnkit_model_load of `path` (any task) must fail with status `want`, no
+ * model, and a message holding `needle`. */
+void support_expect_load_error(const char *path, rnnkit_status want, const char *needle);
+
+/* A copy of support_tmp(good), support_tmp("tampered.db"), changed by `sql`
+ * must fail to load as support_expect_load_error says. */
+void support_expect_tampered(const char *good, const char *sql, rnnkit_status want, const char *needle);
 
 /* rnnkit_model_create(c, vocab, labels, nlabels, seed) (which takes `vocab`,
  * also on failure); a failure fails the test with the library's message. */

@@ -42,21 +42,6 @@ static int setup(void **state)
     return support_tmpdir_open("/tmp/rnnkit-test-fc-XXXXXX");
 }
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc((size_t)len + 1);
-    assert_non_null(p);
-    assert_int_equal(fread(p, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return p;
-}
-
 /* A noisy sine of period 12 (the target) and a slow feature, n rows. */
 static rnnkit_series *noisy_sine(size_t n, size_t ncols)
 {
@@ -392,7 +377,8 @@ static void test_safetensors_round_trip(void **state)
     assert_same_model(m, l);
     assert_int_equal(rnnkit_model_export_safetensors(l, support_tmp("g.safetensors"), NULL), RNNKIT_OK);
     size_t na, nb;
-    unsigned char *fa = slurp(support_tmp("f.safetensors"), &na), *fb = slurp(support_tmp("g.safetensors"), &nb);
+    unsigned char *fa = support_read_file(support_tmp("f.safetensors"), &na);
+    unsigned char *fb = support_read_file(support_tmp("g.safetensors"), &nb);
     assert_int_equal(na, nb);
     assert_memory_equal(fa, fb, na);
     free(fa);

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -91,26 +90,6 @@ static void test_same_seed_same_weights_other_seed_other(void **state)
     rnnkit_model_free(c);
 }
 
-static void expect_load_error(const char *path, rnnkit_status want, const char *needle)
-{
-    rnnkit_model *m = NULL;
-    rnnkit_error err;
-    rnnkit_error_clear(&err);
-    rnnkit_status st = rnnkit_model_load(path, -1, &m, &err);
-    assert_null(m);
-    if (st != want || !strstr(err.msg, needle))
-        fail_msg("want status %d with '%s', got %d: %s", want, needle, st, err.msg);
-}
-
-/* A copy of support_tmp(good) changed by `sql` must fail to load with `want`
- * and a message holding `needle`. */
-static void expect_tampered(const char *good, const char *sql, rnnkit_status want, const char *needle)
-{
-    support_copy_file(support_tmp(good), support_tmp("tampered.db"));
-    support_exec_sql(support_tmp("tampered.db"), sql);
-    expect_load_error(support_tmp("tampered.db"), want, needle);
-}
-
 static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
 {
     (void)state;
@@ -119,26 +98,27 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
     rnnkit_model_free(m);
 
     /* a tampered tensor: one byte changed, the checksum no longer matches */
-    expect_tampered("good.db", "UPDATE tensors SET data = zeroblob(length(data)) WHERE name = 'rnn.weight_hh_l1'",
-                    RNNKIT_ERR_CORRUPT, "rnn.weight_hh_l1");
+    support_expect_tampered("good.db",
+                            "UPDATE tensors SET data = zeroblob(length(data)) WHERE name = 'rnn.weight_hh_l1'",
+                            RNNKIT_ERR_CORRUPT, "rnn.weight_hh_l1");
     /* a truncated tensor */
-    expect_tampered("good.db", "UPDATE tensors SET data = substr(data, 1, 8) WHERE name = 'fc.weight'",
-                    RNNKIT_ERR_CORRUPT, "fc.weight");
+    support_expect_tampered("good.db", "UPDATE tensors SET data = substr(data, 1, 8) WHERE name = 'fc.weight'",
+                            RNNKIT_ERR_CORRUPT, "fc.weight");
     /* a tensor of the wrong shape */
-    expect_tampered("good.db", "UPDATE tensors SET shape = '5x3' WHERE name = 'fc.weight'",
-                    RNNKIT_ERR_SHAPE, "fc.weight");
+    support_expect_tampered("good.db", "UPDATE tensors SET shape = '5x3' WHERE name = 'fc.weight'",
+                            RNNKIT_ERR_SHAPE, "fc.weight");
     /* a missing tensor */
-    expect_tampered("good.db", "DELETE FROM tensors WHERE name = 'rnn.bias_ih_l0_reverse'",
-                    RNNKIT_ERR_CORRUPT, "rnn.bias_ih_l0_reverse");
+    support_expect_tampered("good.db", "DELETE FROM tensors WHERE name = 'rnn.bias_ih_l0_reverse'",
+                            RNNKIT_ERR_CORRUPT, "rnn.bias_ih_l0_reverse");
     /* a configuration that does not match the tensors */
-    expect_tampered("good.db", "UPDATE model_meta SET value = '7' WHERE key = 'hidden'",
-                    RNNKIT_ERR_SHAPE, "shape");
+    support_expect_tampered("good.db", "UPDATE model_meta SET value = '7' WHERE key = 'hidden'",
+                            RNNKIT_ERR_SHAPE, "shape");
     /* absurd sizes in the configuration */
-    expect_tampered("good.db", "UPDATE model_meta SET value = '-4' WHERE key = 'layers'",
-                    RNNKIT_ERR_CORRUPT, "layers");
+    support_expect_tampered("good.db", "UPDATE model_meta SET value = '-4' WHERE key = 'layers'",
+                            RNNKIT_ERR_CORRUPT, "layers");
     /* a weight drop out of range; and none stored (a file from before it existed) loads as 0 */
-    expect_tampered("good.db", "UPDATE model_meta SET value = '1.5' WHERE key = 'weight_drop'",
-                    RNNKIT_ERR_CORRUPT, "weight_drop");
+    support_expect_tampered("good.db", "UPDATE model_meta SET value = '1.5' WHERE key = 'weight_drop'",
+                            RNNKIT_ERR_CORRUPT, "weight_drop");
     support_copy_file(support_tmp("good.db"), support_tmp("t10.db"));
     support_exec_sql(support_tmp("t10.db"), "DELETE FROM model_meta WHERE key = 'weight_drop'");
     {
@@ -150,16 +130,16 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
         rnnkit_model_free(old);
     }
     /* a future schema version */
-    expect_tampered("good.db", "PRAGMA user_version = 99", RNNKIT_ERR_VERSION, "newer");
+    support_expect_tampered("good.db", "PRAGMA user_version = 99", RNNKIT_ERR_VERSION, "newer");
     /* a SQLite file from elsewhere */
     support_exec_sql(support_tmp("other.db"), "CREATE TABLE t(x); INSERT INTO t VALUES(1);");
-    expect_load_error(support_tmp("other.db"), RNNKIT_ERR_FORMAT, "not an rnnkit model");
+    support_expect_load_error(support_tmp("other.db"), RNNKIT_ERR_FORMAT, "not an rnnkit model");
     /* random bytes, and a truncated file */
     FILE *f = fopen(support_tmp("junk.db"), "wb");
     for (int i = 0; i < 4096; i++)
         fputc((i * 7919) & 255, f);
     fclose(f);
-    expect_load_error(support_tmp("junk.db"), RNNKIT_ERR_FORMAT, "not an rnnkit model");
+    support_expect_load_error(support_tmp("junk.db"), RNNKIT_ERR_FORMAT, "not an rnnkit model");
     support_copy_file(support_tmp("good.db"), support_tmp("t8.db"));
     assert_int_equal(truncate(support_tmp("t8.db"), 3000), 0);
     rnnkit_model *x = NULL;
@@ -172,13 +152,13 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
     rnnkit__model_params(g)->value[rnnkit__params_find(rnnkit__model_params(g), "fc.bias")->offset] = NAN;
     assert_int_equal(rnnkit_model_save(g, support_tmp("t9.db"), NULL), RNNKIT_OK);
     rnnkit_model_free(g);
-    expect_load_error(support_tmp("t9.db"), RNNKIT_ERR_CORRUPT, "NaN");
+    support_expect_load_error(support_tmp("t9.db"), RNNKIT_ERR_CORRUPT, "NaN");
     /* the wrong task */
     rnnkit_model *w = NULL;
     rnnkit_error err;
     assert_int_equal(rnnkit_model_load(support_tmp("good.db"), RNNKIT_TASK_GENERATE, &w, &err), RNNKIT_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "classifier"));
-    expect_load_error(support_tmp("does-not-exist.db"), RNNKIT_ERR_IO, "cannot open");
+    support_expect_load_error(support_tmp("does-not-exist.db"), RNNKIT_ERR_IO, "cannot open");
 }
 
 /* Saving without training state (rnnkit_model_save is losing its state
@@ -186,34 +166,6 @@ static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
 static rnnkit_status save_plain(const rnnkit_model *m, const char *path, rnnkit_error *err)
 {
     return rnnkit_model_save(m, path, err);
-}
-
-static unsigned char *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    long size = ftell(f);
-    assert_true(size > 0);
-    rewind(f);
-    unsigned char *b = malloc((size_t)size);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    *n = (size_t)size;
-    return b;
-}
-
-/* Entries of dir whose name starts with prefix. */
-static int count_entries(const char *dir, const char *prefix)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        n += !strncmp(e->d_name, prefix, strlen(prefix));
-    closedir(d);
-    return n;
 }
 
 /* A save that fails leaves the model already at the path byte for byte as
@@ -242,11 +194,11 @@ static void test_failed_save_leaves_the_old_file(void **state)
     assert_int_equal(save_plain(old, support_tmp("short.db"), &err), RNNKIT_OK);
     assert_int_equal(rename(support_tmp("short.db"), path), 0);
     size_t n0, n1;
-    unsigned char *before = read_all(path, &n0);
+    unsigned char *before = support_read_file(path, &n0);
     assert_int_equal(save_plain(m, path, &err), RNNKIT_ERR_IO);
     assert_non_null(strstr(err.msg, "cannot create a temporary file"));
     assert_non_null(strstr(err.msg, name));
-    unsigned char *after = read_all(path, &n1);
+    unsigned char *after = support_read_file(path, &n1);
     assert_int_equal(n0, n1);
     assert_memory_equal(before, after, n0);
     free(after);
@@ -256,13 +208,13 @@ static void test_failed_save_leaves_the_old_file(void **state)
     assert_memory_equal(rnnkit__model_params(l)->value, rnnkit__model_params(old)->value, nold * sizeof(float));
     rnnkit_model_free(l);
     free(before);
-    assert_int_equal(count_entries(support_tmpdir(), "long-"), 1);
+    assert_int_equal(support_count_entries(support_tmpdir(), "long-"), 1);
 
     /* 2. the temporary file cannot grow past 8 KiB: the save fails while
      * writing it, after it was created */
     path = support_tmp("limited.db");
     assert_int_equal(save_plain(old, path, &err), RNNKIT_OK);
-    before = read_all(path, &n0);
+    before = support_read_file(path, &n0);
     assert_true(n0 > 8192); /* the limit is really in the way */
     struct rlimit saved, small;
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
@@ -275,7 +227,7 @@ static void test_failed_save_leaves_the_old_file(void **state)
     signal(SIGXFSZ, prev);
     assert_int_not_equal(st, RNNKIT_OK);
     assert_non_null(strstr(err.msg, path));
-    after = read_all(path, &n1);
+    after = support_read_file(path, &n1);
     assert_int_equal(n0, n1);
     assert_memory_equal(before, after, n0);
     free(after);
@@ -284,7 +236,7 @@ static void test_failed_save_leaves_the_old_file(void **state)
         fail_msg("%s", err.msg);
     assert_memory_equal(rnnkit__model_params(l)->value, rnnkit__model_params(old)->value, nold * sizeof(float));
     rnnkit_model_free(l);
-    assert_int_equal(count_entries(support_tmpdir(), "limited.db"), 1); /* no limited.db.tmp-* left */
+    assert_int_equal(support_count_entries(support_tmpdir(), "limited.db"), 1); /* no limited.db.tmp-* left */
 
     /* and a directory that does not exist */
     assert_int_equal(save_plain(m, "/nonexistent-dir/x/m.db", &err), RNNKIT_ERR_IO);
@@ -625,10 +577,10 @@ static void test_ensemble_is_its_members_averaged(void **state)
     assert_memory_equal(rnnkit__model_params(l)->value, e->mw[2], n * sizeof(float));
     assert_int_equal(rnnkit_model_export_safetensors(l, support_tmp("ens.safetensors"), &err), RNNKIT_OK);
     /* a file claiming more members than it has tensors for is refused */
-    expect_tampered("ens.db", "UPDATE model_meta SET value = '4' WHERE key = 'members'",
-                    RNNKIT_ERR_CORRUPT, "member3.embedding.weight");
-    expect_tampered("ens.db", "UPDATE model_meta SET value = '4' WHERE key = 'members_ready'",
-                    RNNKIT_ERR_CORRUPT, "members_ready");
+    support_expect_tampered("ens.db", "UPDATE model_meta SET value = '4' WHERE key = 'members'",
+                            RNNKIT_ERR_CORRUPT, "member3.embedding.weight");
+    support_expect_tampered("ens.db", "UPDATE model_meta SET value = '4' WHERE key = 'members_ready'",
+                            RNNKIT_ERR_CORRUPT, "members_ready");
     rnnkit_model_free(l);
     rnnkit_model_free(e);
 

@@ -213,9 +213,11 @@ int rnnkit_model_threads(const rnnkit_model *m);
  * stay as they are, the copies sit beside them and follow any change of
  * the weights (an ensemble's members are quantized in turn). Training
  * ignores the setting, and on = 0 frees the copies: predictions are again
- * fp32, bit for bit. The model file is not changed. RNNKIT_ERR_ARG for a
- * generator or forecaster, or layers wider than 65536 (hidden x
- * directions); RNNKIT_ERR_NOMEM.
+ * fp32, bit for bit. The model file is not changed (rnnkit_model_save_int8
+ * writes one with int8 weights; a model loaded from such a file has int8
+ * prediction on, and off runs fp32 products on its dequantized weights).
+ * RNNKIT_ERR_ARG for a generator or forecaster, or layers wider than 65536
+ * (hidden x directions); RNNKIT_ERR_NOMEM.
  */
 rnnkit_status rnnkit_model_set_int8(rnnkit_model *m, int on, rnnkit_error *err);
 /* 1 when int8 prediction is on. */
@@ -241,16 +243,51 @@ typedef struct rnnkit_log_row {
  * it (a replaced file keeps its permissions; a new one gets 0666 less the
  * umask). Holds the configuration, labels, vocabulary and every member's
  * weights; no checkpoint (training writes its own, see checkpoint_path).
+ * A model loaded from an int8 model file is written as one again
+ * (rnnkit_model_save_int8), with the same int8 values.
  * Errors: RNNKIT_ERR_IO (directory not writable, disk full) or
  * RNNKIT_ERR_DB naming `path`, RNNKIT_ERR_NOMEM; `path` is untouched then.
  * The layout: docs/model-format.md. */
 rnnkit_status rnnkit_model_save(const rnnkit_model *m, const char *path, rnnkit_error *err);
 
+/* Writes a prediction-only copy of classifier m to `path`, atomically as
+ * rnnkit_model_save does: configuration, labels, vocabulary, and every
+ * member's weights with each weight matrix (embedding.weight, every
+ * rnn.weight_ih_l* and rnn.weight_hh_l*, fc.weight) as int8, one fp32
+ * scale per row (symmetric: scale max|row| / 127, as int8 prediction
+ * quantizes), the biases fp32; no checkpoint, optimiser state or training
+ * log. model_meta's key `quantized` = `int8` marks it (docs/model-format.md).
+ * The embedding's V x E floats become V x (E + 4) bytes: with the
+ * vocabulary tables, the same in both files, an embedding-dominated
+ * classifier's file takes 27 to 35 % of its fp32 file's bytes.
+ * Loading it (rnnkit_model_load) gives the dequantized weights (q * scale)
+ * with int8 prediction on (rnnkit_model_set_int8): its predictions are
+ * bit for bit those of the fp32 model with each matrix replaced by its
+ * dequantized values and int8 on, and re-quantizing gives back exactly the
+ * stored values. Such a model predicts and evaluates, and saves (with
+ * rnnkit_model_save too) as the same int8 file; it does not train, nor does
+ * --init or resume from its file (RNNKIT_ERR_ARG "PATH holds int8 weights
+ * for prediction only; train from the fp32 model"), nor export to
+ * safetensors. Errors: RNNKIT_ERR_ARG for a generator or forecaster, or
+ * layers wider than 65536; RNNKIT_ERR_NUMERIC naming the tensor when a
+ * weight is NaN or Inf; those of rnnkit_model_save. `path` is untouched
+ * on any error. */
+rnnkit_status rnnkit_model_save_int8(const rnnkit_model *m, const char *path, rnnkit_error *err);
+
+/* 1 when m was loaded from an int8 model file (rnnkit_model_save_int8):
+ * prediction only. */
+int rnnkit_model_quantized(const rnnkit_model *m);
+
 /* Loads and verifies a model file. `expect_task` < 0 accepts any task;
  * otherwise a model of another task is RNNKIT_ERR_FORMAT saying what it is
  * and which command takes it ("PATH: this is a forecaster model; use
  * `rnnkit forecast`"). A forecaster comes back with its spec (the fitted
- * scaler's doubles bit for bit) and no vocabulary. */
+ * scaler's doubles bit for bit) and no vocabulary. An int8 model file
+ * (rnnkit_model_save_int8) comes back dequantized with int8 prediction on;
+ * its int8 tensors are checked as f32 ones are (dtype, shape, size,
+ * checksum), and every int8 value must be in -127..127 and every scale a
+ * finite number >= 0 (at most FLT_MAX / 127), RNNKIT_ERR_CORRUPT naming
+ * the file and tensor otherwise. */
 rnnkit_status rnnkit_model_load(const char *path, int expect_task, rnnkit_model **out,
                                 rnnkit_error *err);
 
@@ -643,7 +680,10 @@ int32_t rnnkit_sampler_draw(rnnkit_sampler *s, const rnnkit_sample_options *o, r
  * spec (diff_order, diff_season, season, scale, scale_offset, scale_scale,
  * columns, date_column, test_frac, valid_frac: docs/model-format.md), no
  * labels. The vocabulary is not included. Returns RNNKIT_OK, or RNNKIT_ERR_IO /
- * RNNKIT_ERR_NOMEM with `path` in the message; `path` is untouched then. */
+ * RNNKIT_ERR_NOMEM with `path` in the message; `path` is untouched then.
+ * RNNKIT_ERR_ARG for an ensemble (keep one member first) and for a model
+ * loaded from an int8 model file (rnnkit_model_quantized: its weights are
+ * rounded; export the fp32 model it was made from). */
 rnnkit_status rnnkit_model_export_safetensors(const rnnkit_model *m, const char *path,
                                               rnnkit_error *err);
 

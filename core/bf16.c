@@ -1,0 +1,290 @@
+/*
+ * core/bf16.c: bfloat16 conversion, the CPU check, and the bf16 x bf16 ->
+ * fp32 matrix product of core/bf16.h (read its opening comment for the
+ * invariants: one fixed fp32 sequence per output element).
+ *
+ * The product (AVX512-BF16, VDPBF16PS; only this file's kernel functions
+ * are compiled for it, through target attributes, so the rest of the
+ * library stays portable):
+ *   - K is taken in pairs (k = 2p, 2p + 1): a pair of bf16 values is one
+ *     32-bit word, the low half the even k. An odd K ends with a pair whose
+ *     high half is 0 in both operands, adding +0 (exact).
+ *   - op(B) is packed per K block into panels of BF_NR = 32 columns: for
+ *     each pair p, 32 words (one per column), two zmm loads. op(A) is
+ *     packed into tiles of BF_MR = 8 rows: for each pair p, 8 words, each
+ *     broadcast to a zmm. Padding rows and columns are zero and never
+ *     stored.
+ *   - The register tile is 8 rows x 32 columns: 16 zmm accumulators, per
+ *     pair 2 loads, 8 broadcasts, 16 VDPBF16PS.
+ *   - Cache blocks: BF_KCP pairs of K (256 values: a B panel of 16 KiB
+ *     stays in L1), BF_NC columns of op(B) packed at once (512 KiB, in L2),
+ *     BF_MC rows of op(A) (64 KiB). Between K blocks the partial sums live
+ *     in C itself (an fp32 store and load are exact), so the sequence of
+ *     operations an element sees does not depend on the blocking either.
+ *
+ * The workspace is one allocation of fixed size (BF_WS_BYTES): the packed
+ * op(B) block, then the packed op(A) block, 64-byte aligned.
+ */
+#include "core/bf16.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clones.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define BF_HAVE_X86 1
+#define BF_TARGET __attribute__((target("avx512f,avx512bf16")))
+#else
+#define BF_HAVE_X86 0
+#endif
+
+#define BF_MR 8       /* rows of a register tile */
+#define BF_NR 32      /* columns of a register tile (two zmm) */
+#define BF_KCP 128    /* pairs of K per cache block */
+#define BF_NC 1024    /* columns of op(B) packed at once (a multiple of BF_NR) */
+#define BF_MC 128     /* rows of op(A) packed at once (a multiple of BF_MR) */
+#define BF_B_WORDS ((size_t)BF_NC * BF_KCP)
+#define BF_A_WORDS ((size_t)BF_MC * BF_KCP)
+
+struct rnnkit__bf16_ws {
+    uint32_t *b; /* [BF_NC / BF_NR][BF_KCP][BF_NR] pair words */
+    uint32_t *a; /* [BF_MC / BF_MR][BF_KCP][BF_MR] pair words */
+};
+
+/* ---------------------------------------------------------------------- */
+/* Conversion */
+
+/* The bf16 of the float with bits u, in the low 16 bits: round to nearest
+ * even by adding 0x7fff plus the lowest kept bit (a carry into the
+ * exponent is the correct rounding up, to infinity past the largest
+ * bf16); a NaN keeps its sign and top mantissa bits and is made quiet. */
+static inline uint32_t bf_bits(uint32_t u)
+{
+    if ((u & 0x7fffffffu) > 0x7f800000u)
+        return (u >> 16) | 0x40u;
+    return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+}
+
+static inline uint32_t f32_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+uint16_t rnnkit__bf16_from_f32(float x) { return (uint16_t)bf_bits(f32_bits(x)); }
+
+float rnnkit__bf16_to_f32(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+RNNKIT_CLONES static void convert_array(size_t n, const float *restrict src, uint16_t *restrict dst)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (uint16_t)bf_bits(f32_bits(src[i]));
+}
+
+void rnnkit__bf16_convert(size_t n, const float *src, uint16_t *dst) { convert_array(n, src, dst); }
+
+/* ---------------------------------------------------------------------- */
+/* CPU check */
+
+void rnnkit__bf16_detect(rnnkit__bf16_cpu *cpu)
+{
+    cpu->avx512bf16 = 0;
+#if BF_HAVE_X86
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) /* OSXSAVE */
+        return;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void)hi;
+    if ((lo & 0xe6u) != 0xe6u) /* SSE, AVX, opmask, zmm0-15 high, zmm16-31 */
+        return;
+    if (__get_cpuid_max(0, NULL) < 7)
+        return;
+    __cpuid_count(7, 0, a, b, c, d);
+    if (!(b & (1u << 16))) /* AVX512F */
+        return;
+    __cpuid_count(7, 1, a, b, c, d);
+    cpu->avx512bf16 = (a >> 5) & 1u; /* AVX512_BF16 */
+#endif
+}
+
+/* ---------------------------------------------------------------------- */
+/* Workspace */
+
+rnnkit__bf16_ws *rnnkit__bf16_ws_create(void)
+{
+    rnnkit__bf16_ws *ws = calloc(1, sizeof *ws);
+    if (!ws)
+        return NULL;
+    ws->b = aligned_alloc(64, BF_B_WORDS * sizeof(uint32_t));
+    ws->a = aligned_alloc(64, BF_A_WORDS * sizeof(uint32_t));
+    if (!ws->b || !ws->a) {
+        rnnkit__bf16_ws_free(ws);
+        return NULL;
+    }
+    return ws;
+}
+
+void rnnkit__bf16_ws_free(rnnkit__bf16_ws *ws)
+{
+    if (!ws)
+        return;
+    free(ws->b);
+    free(ws->a);
+    free(ws);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Packing */
+
+/* One operand as the product sees it: element (k, c) of a K x (rows or
+ * columns) matrix, k the reduction index. kmajor: src[k * ld + c], else
+ * src[c * ld + k]. */
+typedef struct bf_src {
+    const float *p;
+    size_t ld;
+    int kmajor;
+    int K;
+} bf_src;
+
+/* out[p][j] (W words per pair) = the pair word of (k = 2 (p0 + p), c0 + j)
+ * for p < kpn, j < nc; words of columns nc..W-1 are 0, and so is the high
+ * half of a pair past K. */
+static void pack(const bf_src *s, int p0, int kpn, int c0, int nc, int W, uint32_t *restrict out)
+{
+    if (nc < W)
+        memset(out, 0, (size_t)kpn * (size_t)W * sizeof *out);
+    for (int p = 0; p < kpn; p++) {
+        size_t k = 2 * (size_t)(p0 + p);
+        int odd = (int)k + 1 < s->K;
+        uint32_t *o = out + (size_t)p * (size_t)W;
+        if (s->kmajor) {
+            const float *r0 = s->p + k * s->ld + (size_t)c0, *r1 = r0 + s->ld;
+            if (odd)
+                for (int j = 0; j < nc; j++)
+                    o[j] = bf_bits(f32_bits(r0[j])) | bf_bits(f32_bits(r1[j])) << 16;
+            else
+                for (int j = 0; j < nc; j++)
+                    o[j] = bf_bits(f32_bits(r0[j]));
+        } else {
+            const float *col = s->p + (size_t)c0 * s->ld + k;
+            for (int j = 0; j < nc; j++, col += s->ld)
+                o[j] = bf_bits(f32_bits(col[0])) | (odd ? bf_bits(f32_bits(col[1])) << 16 : 0u);
+        }
+    }
+}
+
+#if BF_HAVE_X86
+/* ---------------------------------------------------------------------- */
+/* Kernel */
+
+/* How a tile's accumulators start in its first K block. */
+enum { BF_ZERO, BF_LOAD, BF_SCALE };
+
+/* C[mr][nc] (row stride ldc) of one 8 x 32 tile, over kpn pairs of the
+ * packed a (8 words a pair) and b (32 words a pair). mode: accumulators
+ * start at 0, at C, or at beta C. Rows >= mr and columns >= nc are
+ * computed on zero padding and neither read nor written. */
+BF_TARGET static void kernel8x32(int kpn, const uint32_t *restrict a, const uint32_t *restrict b, float *c,
+                                 size_t ldc, int mr, int nc, int mode, float beta)
+{
+    const __mmask16 k0 = nc >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nc) - 1u);
+    const __mmask16 k1 = nc >= 32 ? (__mmask16)0xffff : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1u) : 0;
+    __m512 acc[BF_MR][2];
+    const __m512 vb = _mm512_set1_ps(beta);
+    for (int r = 0; r < BF_MR; r++) {
+        acc[r][0] = _mm512_setzero_ps();
+        acc[r][1] = _mm512_setzero_ps();
+        if (mode != BF_ZERO && r < mr) {
+            acc[r][0] = _mm512_maskz_loadu_ps(k0, c + (size_t)r * ldc);
+            acc[r][1] = _mm512_maskz_loadu_ps(k1, c + (size_t)r * ldc + 16);
+            if (mode == BF_SCALE) {
+                acc[r][0] = _mm512_mul_ps(vb, acc[r][0]);
+                acc[r][1] = _mm512_mul_ps(vb, acc[r][1]);
+            }
+        }
+    }
+    for (int p = 0; p < kpn; p++) {
+        const __m512bh b0 = (__m512bh)_mm512_load_si512((const void *)(b + (size_t)p * BF_NR));
+        const __m512bh b1 = (__m512bh)_mm512_load_si512((const void *)(b + (size_t)p * BF_NR + 16));
+        const uint32_t *ap = a + (size_t)p * BF_MR;
+        for (int r = 0; r < BF_MR; r++) {
+            const __m512bh ar = (__m512bh)_mm512_set1_epi32((int)ap[r]);
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
+            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
+        }
+    }
+    for (int r = 0; r < BF_MR; r++) {
+        if (r < mr) {
+            _mm512_mask_storeu_ps(c + (size_t)r * ldc, k0, acc[r][0]);
+            _mm512_mask_storeu_ps(c + (size_t)r * ldc + 16, k1, acc[r][1]);
+        }
+    }
+}
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* The product */
+
+static int min_int(int a, int b) { return a < b ? a : b; }
+
+/* C = beta C (K < 1: an empty sum); beta 0 writes zeros without reading. */
+static void scale_c(int M, int N, float beta, float *C, size_t ldc)
+{
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++)
+            C[(size_t)m * ldc + (size_t)n] = beta == 0.0f ? 0.0f : beta * C[(size_t)m * ldc + (size_t)n];
+}
+
+void rnnkit__bf16_gemm(rnnkit__bf16_ws *ws, int transA, int transB, int M, int N, int K, const float *A,
+                       int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (M < 1 || N < 1)
+        return;
+    if (K < 1) {
+        scale_c(M, N, beta, C, (size_t)ldc);
+        return;
+    }
+#if BF_HAVE_X86
+    const bf_src sa = {A, (size_t)lda, transA != 0, K}, sb = {B, (size_t)ldb, transB == 0, K};
+    const int KP = (K + 1) / 2;
+    const size_t ldc_z = (size_t)ldc;
+    for (int kb = 0; kb < KP; kb += BF_KCP) {
+        const int kpn = min_int(BF_KCP, KP - kb);
+        const int mode = kb > 0 ? BF_LOAD : beta == 0.0f ? BF_ZERO : beta == 1.0f ? BF_LOAD : BF_SCALE;
+        for (int n0 = 0; n0 < N; n0 += BF_NC) {
+            const int nn = min_int(BF_NC, N - n0);
+            const int npan = (nn + BF_NR - 1) / BF_NR;
+            for (int jp = 0; jp < npan; jp++)
+                pack(&sb, kb, kpn, n0 + jp * BF_NR, min_int(BF_NR, nn - jp * BF_NR), BF_NR,
+                     ws->b + (size_t)jp * BF_KCP * BF_NR);
+            for (int m0 = 0; m0 < M; m0 += BF_MC) {
+                const int mm = min_int(BF_MC, M - m0);
+                const int ntile = (mm + BF_MR - 1) / BF_MR;
+                for (int it = 0; it < ntile; it++)
+                    pack(&sa, kb, kpn, m0 + it * BF_MR, min_int(BF_MR, mm - it * BF_MR), BF_MR,
+                         ws->a + (size_t)it * BF_KCP * BF_MR);
+                for (int jp = 0; jp < npan; jp++)
+                    for (int it = 0; it < ntile; it++) {
+                        const int m = m0 + it * BF_MR, n = n0 + jp * BF_NR;
+                        kernel8x32(kpn, ws->a + (size_t)it * BF_KCP * BF_MR, ws->b + (size_t)jp * BF_KCP * BF_NR,
+                                   C + (size_t)m * ldc_z + (size_t)n, ldc_z, min_int(BF_MR, M - m),
+                                   min_int(BF_NR, N - n), mode, beta);
+                    }
+            }
+        }
+    }
+#else
+    (void)ws, (void)transA, (void)transB, (void)A, (void)lda, (void)B, (void)ldb;
+#endif
+}

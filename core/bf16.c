@@ -144,6 +144,7 @@ void rnnkit__bf16_ws_free(rnnkit__bf16_ws *ws)
     free(ws);
 }
 
+#if BF_HAVE_X86
 /* ---------------------------------------------------------------------- */
 /* Packing */
 
@@ -157,13 +158,84 @@ typedef struct bf_src {
     int K;
 } bf_src;
 
+/* bf_bits on 16 lanes: the same integer steps, so the same bits. */
+BF_TARGET static inline __m512i bf_bits16(__m512i u)
+{
+    const __m512i hi = _mm512_srli_epi32(u, 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
+                                                  _mm512_set1_epi32(0x7f800000));
+    const __m512i bias = _mm512_add_epi32(_mm512_set1_epi32(0x7fff), _mm512_and_si512(hi, _mm512_set1_epi32(1)));
+    const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, bias), 16);
+    return _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(hi, _mm512_set1_epi32(0x40)));
+}
+
+/* The 16 pair words of 32 consecutive floats x[0..31]: word i holds
+ * bf16(x[2i]) low, bf16(x[2i + 1]) high. */
+BF_TARGET static inline __m512i pair_words(const float *x)
+{
+    const __m256i lo = _mm512_cvtepi32_epi16(bf_bits16(_mm512_castps_si512(_mm512_loadu_ps(x))));
+    const __m256i hi = _mm512_cvtepi32_epi16(bf_bits16(_mm512_castps_si512(_mm512_loadu_ps(x + 16))));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/* Transposes 16 x 16 32-bit words in place: r[i] lane j <- r[j] lane i. */
+BF_TARGET static void transpose16(__m512i r[16])
+{
+    __m512i t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    /* Rows 4q..4q+3: u[4q + e] holds, in 128-bit lane l, their elements 4l + e. */
+    for (int q = 0; q < 4; q++) {
+        u[4 * q + 0] = _mm512_unpacklo_epi64(t[4 * q], t[4 * q + 2]);
+        u[4 * q + 1] = _mm512_unpackhi_epi64(t[4 * q], t[4 * q + 2]);
+        u[4 * q + 2] = _mm512_unpacklo_epi64(t[4 * q + 1], t[4 * q + 3]);
+        u[4 * q + 3] = _mm512_unpackhi_epi64(t[4 * q + 1], t[4 * q + 3]);
+    }
+    /* Element 4l + e of every row: lane l of u[e], u[4 + e], u[8 + e], u[12 + e]. */
+    for (int e = 0; e < 4; e++) {
+        const __m512i v0 = _mm512_shuffle_i32x4(u[e], u[4 + e], 0x88);
+        const __m512i v1 = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], 0x88);
+        const __m512i w0 = _mm512_shuffle_i32x4(u[e], u[4 + e], 0xdd);
+        const __m512i w1 = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], 0xdd);
+        r[e] = _mm512_shuffle_i32x4(v0, v1, 0x88);
+        r[8 + e] = _mm512_shuffle_i32x4(v0, v1, 0xdd);
+        r[4 + e] = _mm512_shuffle_i32x4(w0, w1, 0x88);
+        r[12 + e] = _mm512_shuffle_i32x4(w0, w1, 0xdd);
+    }
+}
+
+/* The transposed case (element (k, c) at src[c * ld + k]) for 16 columns
+ * c0.. and 16 pairs k0 / 2.., all inside the matrix: o[p * W + j]. */
+BF_TARGET static void pack_t16(const bf_src *s, size_t k0, int c0, int W, uint32_t *restrict o)
+{
+    __m512i r[16];
+    for (int j = 0; j < 16; j++)
+        r[j] = pair_words(s->p + (size_t)(c0 + j) * s->ld + k0);
+    transpose16(r);
+    for (int p = 0; p < 16; p++)
+        _mm512_storeu_si512((void *)(o + (size_t)p * (size_t)W), r[p]);
+}
+
 /* out[p][j] (W words per pair) = the pair word of (k = 2 (p0 + p), c0 + j)
  * for p < kpn, j < nc; words of columns nc..W-1 are 0, and so is the high
- * half of a pair past K. */
-static void pack(const bf_src *s, int p0, int kpn, int c0, int nc, int W, uint32_t *restrict out)
+ * half of a pair past K. Full 16 x 16 blocks of the transposed case go
+ * through pack_t16, the rest word by word: the same bits either way. */
+BF_TARGET static void pack(const bf_src *s, int p0, int kpn, int c0, int nc, int W, uint32_t *restrict out)
 {
     if (nc < W)
         memset(out, 0, (size_t)kpn * (size_t)W * sizeof *out);
+    int pdone = 0; /* transposed case: pairs [0, pdone) done for columns [0, jdone) */
+    int jdone = 0;
+    if (!s->kmajor && W % 16 == 0) {
+        int pfull = (s->K / 2 - p0) < kpn ? s->K / 2 - p0 : kpn; /* pairs with both halves in K */
+        pdone = pfull / 16 * 16;
+        jdone = nc / 16 * 16;
+        for (int j = 0; j < jdone; j += 16)
+            for (int p = 0; p < pdone; p += 16)
+                pack_t16(s, 2 * (size_t)(p0 + p), c0 + j, W, out + (size_t)p * (size_t)W + (size_t)j);
+    }
     for (int p = 0; p < kpn; p++) {
         size_t k = 2 * (size_t)(p0 + p);
         int odd = (int)k + 1 < s->K;
@@ -177,14 +249,14 @@ static void pack(const bf_src *s, int p0, int kpn, int c0, int nc, int W, uint32
                 for (int j = 0; j < nc; j++)
                     o[j] = bf_bits(f32_bits(r0[j]));
         } else {
-            const float *col = s->p + (size_t)c0 * s->ld + k;
-            for (int j = 0; j < nc; j++, col += s->ld)
+            int j = p < pdone ? jdone : 0;
+            const float *col = s->p + (size_t)(c0 + j) * s->ld + k;
+            for (; j < nc; j++, col += s->ld)
                 o[j] = bf_bits(f32_bits(col[0])) | (odd ? bf_bits(f32_bits(col[1])) << 16 : 0u);
         }
     }
 }
 
-#if BF_HAVE_X86
 /* ---------------------------------------------------------------------- */
 /* Kernel */
 

@@ -206,35 +206,42 @@ BF_TARGET static void transpose16(__m512i r[16])
     }
 }
 
-/* The transposed case (element (k, c) at src[c * ld + k]) for 16 columns
- * c0.. and 16 pairs k0 / 2.., all inside the matrix: o[p * W + j]. */
-BF_TARGET static void pack_t16(const bf_src *s, size_t k0, int c0, int W, uint32_t *restrict o)
+/* The transposed case (element (k, c) at src[c * ld + k]) for nr (8 or
+ * 16) columns c0.. and 16 pairs k0 / 2.., all inside the matrix:
+ * o[p * W + j] for p < 16, j < nr. */
+BF_TARGET static void pack_t16(const bf_src *s, size_t k0, int c0, int nr, int W, uint32_t *restrict o)
 {
     __m512i r[16];
     for (int j = 0; j < 16; j++)
-        r[j] = pair_words(s->p + (size_t)(c0 + j) * s->ld + k0);
+        r[j] = j < nr ? pair_words(s->p + (size_t)(c0 + j) * s->ld + k0) : _mm512_setzero_si512();
     transpose16(r);
-    for (int p = 0; p < 16; p++)
-        _mm512_storeu_si512((void *)(o + (size_t)p * (size_t)W), r[p]);
+    for (int p = 0; p < 16; p++) {
+        if (nr == 16)
+            _mm512_storeu_si512((void *)(o + (size_t)p * (size_t)W), r[p]);
+        else
+            _mm256_storeu_si256((void *)(o + (size_t)p * (size_t)W), _mm512_castsi512_si256(r[p]));
+    }
 }
 
 /* out[p][j] (W words per pair) = the pair word of (k = 2 (p0 + p), c0 + j)
  * for p < kpn, j < nc; words of columns nc..W-1 are 0, and so is the high
- * half of a pair past K. Full 16 x 16 blocks of the transposed case go
- * through pack_t16, the rest word by word: the same bits either way. */
+ * half of a pair past K. Full 16 x 16 blocks of the transposed case
+ * (16 x 8 for tiles of op(A)) go through pack_t16, the rest word by
+ * word: the same bits either way. */
 BF_TARGET static void pack(const bf_src *s, int p0, int kpn, int c0, int nc, int W, uint32_t *restrict out)
 {
     if (nc < W)
         memset(out, 0, (size_t)kpn * (size_t)W * sizeof *out);
     int pdone = 0; /* transposed case: pairs [0, pdone) done for columns [0, jdone) */
     int jdone = 0;
-    if (!s->kmajor && W % 16 == 0) {
+    if (!s->kmajor && W % 8 == 0) {
+        const int nr = W % 16 == 0 ? 16 : 8;
         int pfull = (s->K / 2 - p0) < kpn ? s->K / 2 - p0 : kpn; /* pairs with both halves in K */
         pdone = pfull / 16 * 16;
-        jdone = nc / 16 * 16;
-        for (int j = 0; j < jdone; j += 16)
+        jdone = nc / nr * nr;
+        for (int j = 0; j < jdone; j += nr)
             for (int p = 0; p < pdone; p += 16)
-                pack_t16(s, 2 * (size_t)(p0 + p), c0 + j, W, out + (size_t)p * (size_t)W + (size_t)j);
+                pack_t16(s, 2 * (size_t)(p0 + p), c0 + j, nr, W, out + (size_t)p * (size_t)W + (size_t)j);
     }
     for (int p = 0; p < kpn; p++) {
         size_t k = 2 * (size_t)(p0 + p);

@@ -7,17 +7,18 @@
  * model/rnn_unit.c: X W^T forward (per step and over the sequence), dZ W
  * for input and state gradients, dZ^T X for weight gradients.
  *
- * Each figure is the best of 3 timings of enough repetitions to take
- * about 0.1 s (2 M N K flop per product); the bf16 product includes its
+ * Each figure is the best of 5 timings of enough repetitions to take
+ * about 0.05 s (2 M N K flop per product); the bf16 product includes its
  * packing (every call converts and packs both operands). Run with
  * OPENBLAS_NUM_THREADS=1 (bench/bench_bf16.sh does). Output: one line per
  * shape on stdout; exit status 1 when the CPU lacks AVX512-BF16 or memory
- * runs out.
+ * runs out. An argument keeps only the shapes whose name contains it.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/bf16.h"
@@ -57,7 +58,7 @@ static void run_one(const shape *s, int bf16, rnnkit__bf16_ws *ws, const float *
                     s->M, s->N, s->K, 1.0f, A, lda, B, ldb, s->beta, C, s->N);
 }
 
-/* Best GFLOP/s of 3 timings. */
+/* Best GFLOP/s of 5 timings. */
 static double measure(const shape *s, int bf16, rnnkit__bf16_ws *ws, const float *A, const float *B, float *C)
 {
     double flop = 2.0 * s->M * (double)s->N * s->K;
@@ -65,9 +66,9 @@ static double measure(const shape *s, int bf16, rnnkit__bf16_ws *ws, const float
     double t = now();
     run_one(s, bf16, ws, A, B, C);
     t = now() - t;
-    int reps = t > 0.1 ? 1 : (int)(0.1 / (t > 1e-6 ? t : 1e-6)) + 1;
+    int reps = t > 0.05 ? 1 : (int)(0.05 / (t > 1e-6 ? t : 1e-6)) + 1;
     double best = 0.0;
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 5; round++) {
         t = now();
         for (int r = 0; r < reps; r++)
             run_one(s, bf16, ws, A, B, C);
@@ -78,7 +79,7 @@ static double measure(const shape *s, int bf16, rnnkit__bf16_ws *ws, const float
     return best;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     rnnkit__bf16_cpu cpu;
     rnnkit__bf16_detect(&cpu);
@@ -97,6 +98,8 @@ int main(void)
     printf("%-32s %-16s %9s %9s %6s\n", "product", "op MxNxK", "sgemm", "bf16", "ratio");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const shape *s = &shapes[i];
+        if (argc > 1 && !strstr(s->name, argv[1]))
+            continue;
         size_t na = (size_t)s->M * s->K, nb = (size_t)s->N * s->K, nc = (size_t)s->M * s->N;
         float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *C = malloc(nc * sizeof *C);
         if (!A || !B || !C) {

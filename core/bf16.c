@@ -275,8 +275,14 @@ enum { BF_ZERO, BF_LOAD, BF_SCALE };
  * start at 0, at C, or at beta C. Rows >= mr and columns >= nc are
  * computed on zero padding and neither read nor written. */
 BF_TARGET static void kernel8x32(int kpn, const uint32_t *restrict a, const uint32_t *restrict b, float *c,
-                                 size_t ldc, int mr, int nc, int mode, float beta)
+                                 size_t ldc, int mr, int nc, int mode, float beta, const float *cnext)
 {
+    /* The next tile's C (8 rows x 128 bytes), fetched while this one runs:
+     * C is read and written once per K block, usually from memory. */
+    for (int r = 0; r < BF_MR; r++) {
+        _mm_prefetch((const char *)(cnext + (size_t)r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(cnext + (size_t)r * ldc + 16), _MM_HINT_T0);
+    }
     const __mmask16 k0 = nc >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nc) - 1u);
     const __mmask16 k1 = nc >= 32 ? (__mmask16)0xffff : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1u) : 0;
     __m512 acc[BF_MR][2];
@@ -356,9 +362,12 @@ void rnnkit__bf16_gemm(rnnkit__bf16_ws *ws, int transA, int transB, int M, int N
                 for (int jp = 0; jp < npan; jp++)
                     for (int it = 0; it < ntile; it++) {
                         const int m = m0 + it * BF_MR, n = n0 + jp * BF_NR;
+                        /* the tile after this one (this one again at the end) */
+                        const int mn = it + 1 < ntile ? m + BF_MR : jp + 1 < npan ? m0 : m;
+                        const int nn2 = it + 1 < ntile ? n : jp + 1 < npan ? n + BF_NR : n;
                         kernel8x32(kpn, ws->a + (size_t)it * BF_KCP * BF_MR, ws->b + (size_t)jp * BF_KCP * BF_NR,
                                    C + (size_t)m * ldc_z + (size_t)n, ldc_z, min_int(BF_MR, M - m),
-                                   min_int(BF_NR, N - n), mode, beta);
+                                   min_int(BF_NR, N - n), mode, beta, C + (size_t)mn * ldc_z + (size_t)nn2);
                     }
             }
         }

@@ -3,9 +3,9 @@
  * fp32 matrix product of core/bf16.h (read its opening comment for the
  * invariants: one fixed fp32 sequence per output element).
  *
- * The product (AVX512-BF16, VDPBF16PS; only this file's kernel functions
- * are compiled for it, through target attributes, so the rest of the
- * library stays portable):
+ * The product (AVX512-BF16, VDPBF16PS; only this file's kernel and
+ * packing functions are compiled for it, through target attributes, so
+ * the rest of the library stays portable):
  *   - K is taken in pairs (k = 2p, 2p + 1): a pair of bf16 values is one
  *     32-bit word, the low half the even k. An odd K ends with a pair whose
  *     high half is 0 in both operands, adding +0 (exact).
@@ -22,8 +22,11 @@
  *     in C itself (an fp32 store and load are exact), so the sequence of
  *     operations an element sees does not depend on the blocking either.
  *
- * The workspace is one allocation of fixed size (BF_WS_BYTES): the packed
- * op(B) block, then the packed op(A) block, 64-byte aligned.
+ * The workspace is two 64-byte aligned allocations of fixed size: the
+ * packed op(B) block (BF_B_WORDS words, 512 KiB) and the packed op(A)
+ * block (BF_A_WORDS words, 64 KiB). Packing converts with the integer
+ * rounding of bf_bits (scalar or 16 lanes at a time: the same bits), so
+ * where an element is packed from never changes its value.
  */
 #include "core/bf16.h"
 
@@ -273,15 +276,18 @@ enum { BF_ZERO, BF_LOAD, BF_SCALE };
 /* C[mr][nc] (row stride ldc) of one 8 x 32 tile, over kpn pairs of the
  * packed a (8 words a pair) and b (32 words a pair). mode: accumulators
  * start at 0, at C, or at beta C. Rows >= mr and columns >= nc are
- * computed on zero padding and neither read nor written. */
+ * computed on zero padding and neither read nor written. cnext, mrn, ncn:
+ * the next tile's C and size, prefetched. */
 BF_TARGET static void kernel8x32(int kpn, const uint32_t *restrict a, const uint32_t *restrict b, float *c,
-                                 size_t ldc, int mr, int nc, int mode, float beta, const float *cnext)
+                                 size_t ldc, int mr, int nc, int mode, float beta, const float *cnext, int mrn,
+                                 int ncn)
 {
-    /* The next tile's C (8 rows x 128 bytes), fetched while this one runs:
-     * C is read and written once per K block, usually from memory. */
-    for (int r = 0; r < BF_MR; r++) {
+    /* The next tile's C (mrn rows of ncn columns), fetched while this one
+     * runs: C is read and written once per K block, usually from memory. */
+    for (int r = 0; r < mrn; r++) {
         _mm_prefetch((const char *)(cnext + (size_t)r * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(cnext + (size_t)r * ldc + 16), _MM_HINT_T0);
+        if (ncn > 16)
+            _mm_prefetch((const char *)(cnext + (size_t)r * ldc + 16), _MM_HINT_T0);
     }
     const __mmask16 k0 = nc >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nc) - 1u);
     const __mmask16 k1 = nc >= 32 ? (__mmask16)0xffff : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1u) : 0;
@@ -363,11 +369,12 @@ void rnnkit__bf16_gemm(rnnkit__bf16_ws *ws, int transA, int transB, int M, int N
                     for (int it = 0; it < ntile; it++) {
                         const int m = m0 + it * BF_MR, n = n0 + jp * BF_NR;
                         /* the tile after this one (this one again at the end) */
-                        const int mn = it + 1 < ntile ? m + BF_MR : jp + 1 < npan ? m0 : m;
-                        const int nn2 = it + 1 < ntile ? n : jp + 1 < npan ? n + BF_NR : n;
+                        const int mx = it + 1 < ntile ? m + BF_MR : jp + 1 < npan ? m0 : m;
+                        const int nx = it + 1 < ntile ? n : jp + 1 < npan ? n + BF_NR : n;
                         kernel8x32(kpn, ws->a + (size_t)it * BF_KCP * BF_MR, ws->b + (size_t)jp * BF_KCP * BF_NR,
                                    C + (size_t)m * ldc_z + (size_t)n, ldc_z, min_int(BF_MR, M - m),
-                                   min_int(BF_NR, N - n), mode, beta, C + (size_t)mn * ldc_z + (size_t)nn2);
+                                   min_int(BF_NR, N - n), mode, beta, C + (size_t)mx * ldc_z + (size_t)nx,
+                                   min_int(BF_MR, M - mx), min_int(BF_NR, N - nx));
                     }
             }
         }

@@ -291,36 +291,63 @@ BF_TARGET static void kernel8x32(int kpn, const uint32_t *restrict a, const uint
     }
     const __mmask16 k0 = nc >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nc) - 1u);
     const __mmask16 k1 = nc >= 32 ? (__mmask16)0xffff : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1u) : 0;
-    __m512 acc[BF_MR][2];
-    const __m512 vb = _mm512_set1_ps(beta);
-    for (int r = 0; r < BF_MR; r++) {
-        acc[r][0] = _mm512_setzero_ps();
-        acc[r][1] = _mm512_setzero_ps();
-        if (mode != BF_ZERO && r < mr) {
-            acc[r][0] = _mm512_maskz_loadu_ps(k0, c + (size_t)r * ldc);
-            acc[r][1] = _mm512_maskz_loadu_ps(k1, c + (size_t)r * ldc + 16);
-            if (mode == BF_SCALE) {
-                acc[r][0] = _mm512_mul_ps(vb, acc[r][0]);
-                acc[r][1] = _mm512_mul_ps(vb, acc[r][1]);
-            }
-        }
-    }
+    /* Sixteen named accumulators (an array of them is kept on the stack
+     * by gcc 12). Branch-free over rows: a row past mr is read and written
+     * with empty masks at row 0's address. */
+    __m512 x0, y0, x1, y1, x2, y2, x3, y3, x4, y4, x5, y5, x6, y6, x7, y7;
+    const __mmask16 l0 = mode != BF_ZERO ? k0 : 0, l1 = mode != BF_ZERO ? k1 : 0;
+#define BF_ROW(r) (c + (size_t)((r) < mr ? (r) : 0) * ldc)
+#define BF_LOAD_ROW(r, x, y)                                                                                       \
+    do {                                                                                                           \
+        x = _mm512_maskz_loadu_ps((r) < mr ? l0 : 0, BF_ROW(r));                                                   \
+        y = _mm512_maskz_loadu_ps((r) < mr ? l1 : 0, BF_ROW(r) + 16);                                              \
+        if (mode == BF_SCALE)                                                                                      \
+            x = _mm512_mul_ps(_mm512_set1_ps(beta), x), y = _mm512_mul_ps(_mm512_set1_ps(beta), y);                \
+    } while (0)
+    BF_LOAD_ROW(0, x0, y0);
+    BF_LOAD_ROW(1, x1, y1);
+    BF_LOAD_ROW(2, x2, y2);
+    BF_LOAD_ROW(3, x3, y3);
+    BF_LOAD_ROW(4, x4, y4);
+    BF_LOAD_ROW(5, x5, y5);
+    BF_LOAD_ROW(6, x6, y6);
+    BF_LOAD_ROW(7, x7, y7);
+#undef BF_LOAD_ROW
+#define BF_DOT(r, x, y)                                                                                            \
+    do {                                                                                                           \
+        const __m512bh ar = (__m512bh)_mm512_set1_epi32((int)ap[r]);                                               \
+        x = _mm512_dpbf16_ps(x, ar, b0);                                                                           \
+        y = _mm512_dpbf16_ps(y, ar, b1);                                                                           \
+    } while (0)
     for (int p = 0; p < kpn; p++) {
         const __m512bh b0 = (__m512bh)_mm512_load_si512((const void *)(b + (size_t)p * BF_NR));
         const __m512bh b1 = (__m512bh)_mm512_load_si512((const void *)(b + (size_t)p * BF_NR + 16));
         const uint32_t *ap = a + (size_t)p * BF_MR;
-        for (int r = 0; r < BF_MR; r++) {
-            const __m512bh ar = (__m512bh)_mm512_set1_epi32((int)ap[r]);
-            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
-            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
-        }
+        BF_DOT(0, x0, y0);
+        BF_DOT(1, x1, y1);
+        BF_DOT(2, x2, y2);
+        BF_DOT(3, x3, y3);
+        BF_DOT(4, x4, y4);
+        BF_DOT(5, x5, y5);
+        BF_DOT(6, x6, y6);
+        BF_DOT(7, x7, y7);
     }
-    for (int r = 0; r < BF_MR; r++) {
-        if (r < mr) {
-            _mm512_mask_storeu_ps(c + (size_t)r * ldc, k0, acc[r][0]);
-            _mm512_mask_storeu_ps(c + (size_t)r * ldc + 16, k1, acc[r][1]);
-        }
-    }
+#undef BF_DOT
+#define BF_STORE_ROW(r, x, y)                                                                                      \
+    do {                                                                                                           \
+        _mm512_mask_storeu_ps(BF_ROW(r), (r) < mr ? k0 : 0, x);                                                    \
+        _mm512_mask_storeu_ps(BF_ROW(r) + 16, (r) < mr ? k1 : 0, y);                                               \
+    } while (0)
+    BF_STORE_ROW(0, x0, y0);
+    BF_STORE_ROW(1, x1, y1);
+    BF_STORE_ROW(2, x2, y2);
+    BF_STORE_ROW(3, x3, y3);
+    BF_STORE_ROW(4, x4, y4);
+    BF_STORE_ROW(5, x5, y5);
+    BF_STORE_ROW(6, x6, y6);
+    BF_STORE_ROW(7, x7, y7);
+#undef BF_STORE_ROW
+#undef BF_ROW
 }
 #endif
 

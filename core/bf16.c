@@ -182,7 +182,7 @@ BF_TARGET static inline __m512i pair_words(const float *x)
 }
 
 /* Transposes 16 x 16 32-bit words in place: r[i] lane j <- r[j] lane i. */
-BF_TARGET static void transpose16(__m512i r[16])
+BF_TARGET static inline __attribute__((always_inline)) void transpose16(__m512i r[16])
 {
     __m512i t[16], u[16];
     for (int i = 0; i < 16; i += 2) {

@@ -18,9 +18,17 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "core/bf16.h"
+
 #define POOL_MAX_THREADS 256
 #define POOL_SPIN 200000 /* polls of the generation before sleeping (about 0.2 ms: the
                             * gap between two products of a generation step) */
+
+typedef void (*pool_slot_fn)(void *ctx, int task, int slot);
+typedef struct pool_worker {
+    struct rnnkit__pool *pool;
+    int slot;
+} pool_worker;
 
 struct rnnkit__pool {
     int threads;
@@ -34,23 +42,33 @@ struct rnnkit__pool {
     atomic_int done;      /* tasks finished in this batch */
     atomic_int busy;      /* workers inside a batch */
     int n;                /* tasks in this batch */
-    rnnkit__pool_fn fn;
+    pool_slot_fn fn;
     void *ctx;
     int stop;
+    pool_worker *args;    /* [threads - 1]: each worker's pool and slot */
+    /* bf16 products (rnnkit__pool_set_bf16): on, the CPU check made at
+     * creation, one packing workspace per slot (NULL until switched on). */
+    int bf16;
+    rnnkit__bf16_cpu cpu;
+    rnnkit__bf16_ws **ws; /* [threads] */
 };
 
-static void run_tasks(rnnkit__pool *p, int n, rnnkit__pool_fn fn, void *ctx)
+/* Tasks run with the slot of the thread running them: 0 the caller, 1..
+ * threads - 1 the workers. A task may use per-slot scratch (the bf16
+ * workspaces): no two tasks run on one slot at once. */
+static void run_tasks(rnnkit__pool *p, int n, pool_slot_fn fn, void *ctx, int slot)
 {
     int i;
     while ((i = atomic_fetch_add(&p->next, 1)) < n) {
-        fn(ctx, i);
+        fn(ctx, i, slot);
         atomic_fetch_add(&p->done, 1);
     }
 }
 
 static void *worker(void *arg)
 {
-    rnnkit__pool *p = arg;
+    const pool_worker *w = arg;
+    rnnkit__pool *p = w->pool;
     unsigned seen = 0;
     for (;;) {
         unsigned g = atomic_load(&p->gen);
@@ -67,7 +85,7 @@ static void *worker(void *arg)
         seen = g;
         pthread_mutex_lock(&p->mu);
         int stop = p->stop, n = p->n;
-        rnnkit__pool_fn fn = p->fn;
+        pool_slot_fn fn = p->fn;
         void *ctx = p->ctx;
         atomic_fetch_add(&p->busy, 1);
         pthread_mutex_unlock(&p->mu);
@@ -75,7 +93,7 @@ static void *worker(void *arg)
             atomic_fetch_sub(&p->busy, 1);
             return NULL;
         }
-        run_tasks(p, n, fn, ctx);
+        run_tasks(p, n, fn, ctx, w->slot);
         pthread_mutex_lock(&p->mu);
         atomic_fetch_sub(&p->busy, 1);
         pthread_cond_signal(&p->idle);
@@ -134,14 +152,18 @@ rnnkit_status rnnkit__pool_create(int threads, rnnkit__pool **out, rnnkit_error 
     atomic_init(&p->next, 0);
     atomic_init(&p->done, 0);
     atomic_init(&p->busy, 0);
+    rnnkit__bf16_detect(&p->cpu);
     if (threads > 1) {
         p->workers = calloc((size_t)threads - 1, sizeof *p->workers);
-        if (!p->workers) {
+        p->args = calloc((size_t)threads - 1, sizeof *p->args);
+        if (!p->workers || !p->args) {
             rnnkit__pool_free(p);
             return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "thread pool: out of memory");
         }
         for (int i = 0; i < threads - 1; i++) {
-            if (pthread_create(&p->workers[i], NULL, worker, p)) {
+            p->args[i].pool = p;
+            p->args[i].slot = i + 1;
+            if (pthread_create(&p->workers[i], NULL, worker, &p->args[i])) {
                 rnnkit__pool_free(p);
                 return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "thread pool: cannot start thread %d of %d",
                                         i + 2, threads);
@@ -159,6 +181,11 @@ void rnnkit__pool_free(rnnkit__pool *p)
         return;
     stop_workers(p);
     free(p->workers);
+    free(p->args);
+    if (p->ws)
+        for (int i = 0; i < p->threads; i++)
+            rnnkit__bf16_ws_free(p->ws[i]);
+    free(p->ws);
     pthread_cond_destroy(&p->idle);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->mu);
@@ -167,6 +194,21 @@ void rnnkit__pool_free(rnnkit__pool *p)
 
 int rnnkit__pool_threads(const rnnkit__pool *p) { return p ? p->threads : 1; }
 
+/* rnnkit__pool_run's task function, called through the slot interface. */
+typedef struct plain_task {
+    rnnkit__pool_fn fn;
+    void *ctx;
+} plain_task;
+
+static void plain_task_run(void *ctx, int task, int slot)
+{
+    const plain_task *t = ctx;
+    (void)slot;
+    t->fn(t->ctx, task);
+}
+
+static void run_slots(rnnkit__pool *p, int n, pool_slot_fn fn, void *ctx);
+
 void rnnkit__pool_run(rnnkit__pool *p, int n, rnnkit__pool_fn fn, void *ctx)
 {
     if (n <= 0)
@@ -174,6 +216,20 @@ void rnnkit__pool_run(rnnkit__pool *p, int n, rnnkit__pool_fn fn, void *ctx)
     if (!p || p->threads == 1 || n == 1) {
         for (int i = 0; i < n; i++)
             fn(ctx, i);
+        return;
+    }
+    plain_task t = {fn, ctx};
+    run_slots(p, n, plain_task_run, &t);
+}
+
+/* Runs tasks 0..n-1 of fn on the pool, the caller as slot 0. */
+static void run_slots(rnnkit__pool *p, int n, pool_slot_fn fn, void *ctx)
+{
+    if (n <= 0)
+        return;
+    if (!p || p->threads == 1 || n == 1) {
+        for (int i = 0; i < n; i++)
+            fn(ctx, i, 0);
         return;
     }
     pthread_mutex_lock(&p->mu);
@@ -189,7 +245,7 @@ void rnnkit__pool_run(rnnkit__pool *p, int n, rnnkit__pool_fn fn, void *ctx)
     atomic_fetch_add(&p->gen, 1);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    run_tasks(p, n, fn, ctx);
+    run_tasks(p, n, fn, ctx, 0);
     while (atomic_load(&p->done) < n)
         sched_yield();
 }
@@ -235,25 +291,35 @@ typedef struct gemm_job {
     const float *A, *B;
     float beta;
     float *C;
+    rnnkit__bf16_ws *const *ws; /* bf16 mode: a workspace per slot; NULL: fp32 */
 } gemm_job;
 
-static void gemm_block(void *ctx, int i)
+/* One block's product: cblas_sgemm, or the bf16 kernel in bf16 mode. */
+static void block_product(const gemm_job *j, int slot, int M, int N, const float *A, const float *B, float *C)
+{
+    if (j->ws) {
+        rnnkit__bf16_gemm(j->ws[slot], j->transA, j->transB, M, N, j->K, A, j->lda, B, j->ldb, j->beta, C,
+                          j->ldc);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, j->transA ? CblasTrans : CblasNoTrans, j->transB ? CblasTrans : CblasNoTrans, M,
+                N, j->K, 1.0f, A, j->lda, B, j->ldb, j->beta, C, j->ldc);
+}
+
+static void gemm_block(void *ctx, int i, int slot)
 {
     const gemm_job *j = ctx;
     int r0 = i * j->rb, r1 = i == j->nb - 1 ? j->M : r0 + j->rb; /* the last takes the rest */
     const float *A = j->transA ? j->A + r0 : j->A + (size_t)r0 * (size_t)j->lda;
-    cblas_sgemm(CblasRowMajor, j->transA ? CblasTrans : CblasNoTrans, j->transB ? CblasTrans : CblasNoTrans,
-                r1 - r0, j->N, j->K, 1.0f, A, j->lda, j->B, j->ldb, j->beta, j->C + (size_t)r0 * (size_t)j->ldc,
-                j->ldc);
+    block_product(j, slot, r1 - r0, j->N, A, j->B, j->C + (size_t)r0 * (size_t)j->ldc);
 }
 
-static void gemm_col_block(void *ctx, int i)
+static void gemm_col_block(void *ctx, int i, int slot)
 {
     const gemm_job *j = ctx;
     int c0 = i * j->rb, c1 = i == j->nb - 1 ? j->N : c0 + j->rb; /* the last takes the rest */
     const float *B = j->transB ? j->B + (size_t)c0 * (size_t)j->ldb : j->B + c0;
-    cblas_sgemm(CblasRowMajor, j->transA ? CblasTrans : CblasNoTrans, j->transB ? CblasTrans : CblasNoTrans,
-                j->M, c1 - c0, j->K, 1.0f, j->A, j->lda, B, j->ldb, j->beta, j->C + c0, j->ldc);
+    block_product(j, slot, j->M, c1 - c0, j->A, B, j->C + c0);
 }
 
 /* Column blocks: when few rows meet a large op(B) (the per-step products of
@@ -271,19 +337,50 @@ void rnnkit__pool_sgemm(rnnkit__pool *p, int transA, int transB, int M, int N, i
                         const float *A, int lda, const float *B, int ldb, float beta, float *C,
                         int ldc)
 {
-    gemm_job j = {transA, transB, M, N, K, lda, ldb, ldc, M, 1, A, B, beta, C};
+    gemm_job j = {transA, transB, M, N, K, lda, ldb, ldc, M, 1, A, B, beta, C, NULL};
+    if (p && p->bf16)
+        j.ws = p->ws;
     int nc = rnnkit__pool_col_blocks(M, N, K);
     if (nc > 1) {
         j.rb = RNNKIT__POOL_COL_WIDTH;
         j.nb = nc;
-        rnnkit__pool_run(p, j.nb, gemm_col_block, &j);
+        run_slots(p, j.nb, gemm_col_block, &j);
         return;
     }
     j.nb = rnnkit__pool_row_blocks(M, N, K);
     if (j.nb > 1)
         j.rb = row_block(M, N, K);
-    rnnkit__pool_run(p, j.nb, gemm_block, &j);
+    run_slots(p, j.nb, gemm_block, &j);
 }
+
+/* ---------------------------------------------------------------------- */
+/* bf16 mode */
+
+int rnnkit__pool_set_bf16_cpu(rnnkit__pool *p, int on, const rnnkit__bf16_cpu *cpu)
+{
+    if (!p)
+        return 0;
+    p->bf16 = 0;
+    if (!on || !cpu->avx512bf16)
+        return 0;
+    if (!p->ws) {
+        p->ws = calloc((size_t)p->threads, sizeof *p->ws);
+        if (!p->ws)
+            return 0;
+    }
+    for (int i = 0; i < p->threads; i++)
+        if (!p->ws[i] && !(p->ws[i] = rnnkit__bf16_ws_create()))
+            return 0; /* those made are kept for another try and freed with the pool */
+    p->bf16 = 1;
+    return 1;
+}
+
+int rnnkit__pool_set_bf16(rnnkit__pool *p, int on)
+{
+    return p ? rnnkit__pool_set_bf16_cpu(p, on, &p->cpu) : 0;
+}
+
+int rnnkit__pool_bf16(const rnnkit__pool *p) { return p ? p->bf16 : 0; }
 
 /* Columns of y per sgemv block (a multiple of 16). */
 #define GEMV_COLS 256

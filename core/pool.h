@@ -9,11 +9,14 @@
  * outputs, so results never depend on which thread ran what or on how
  * many threads there are. A NULL pool, or a pool of one thread, runs the
  * tasks in order on the caller. One pool runs one batch of tasks at a
- * time: do not call rnnkit__pool_run from inside a task.
+ * time: do not call rnnkit__pool_run from inside a task. Each thread has a
+ * slot (0 the caller, 1.. the workers) owning its scratch (the bf16
+ * packing buffers), used by one task at a time.
  */
 #ifndef RNNKIT_CORE_POOL_H
 #define RNNKIT_CORE_POOL_H
 
+#include "core/bf16.h"
 #include "rnnkit/status.h"
 
 typedef struct rnnkit__pool rnnkit__pool;
@@ -73,6 +76,29 @@ int rnnkit__cores_available(void);
 void rnnkit__pool_sgemm(rnnkit__pool *p, int transA, int transB, int M, int N, int K,
                         const float *A, int lda, const float *B, int ldb, float beta, float *C,
                         int ldc);
+
+/*
+ * Precision of rnnkit__pool_sgemm (per pool; default fp32). With bf16 on,
+ * every block is rnnkit__bf16_gemm (core/bf16.h: inputs rounded to bf16,
+ * fp32 sums, beta C added first) instead of cblas_sgemm; the blocks are
+ * cut as above, and each element is the same fixed sequence of operations
+ * whatever block it falls in, so the result is again the same bits on any
+ * thread count (tests/test_bf16.c). The matrix-vector products below stay
+ * fp32 in either mode.
+ *
+ * rnnkit__pool_set_bf16(p, on) returns 1 when bf16 products are active
+ * afterwards; 0 when off, for a NULL pool, when the CPU (or the OS) lacks
+ * AVX512-BF16, or when the packing workspaces (about 576 KiB per thread,
+ * allocated here once and kept until the pool is freed) cannot be had. In
+ * each 0 case the pool computes in fp32 exactly as before, which is NOT
+ * what a bf16 machine computes: a model trained with bf16 asked for on a
+ * machine without it differs from one trained where it ran. The CPU check
+ * is made once, at rnnkit__pool_create. rnnkit__pool_set_bf16_cpu does the
+ * same with a given CPU description (tests use it to force the fallback).
+ */
+int rnnkit__pool_set_bf16(rnnkit__pool *p, int on);
+int rnnkit__pool_set_bf16_cpu(rnnkit__pool *p, int on, const rnnkit__bf16_cpu *cpu);
+int rnnkit__pool_bf16(const rnnkit__pool *p);
 
 /* y[N] += A[M][N]^T x[M] (row-major A, leading dimension lda): column sums
  * when x is ones. Split over fixed blocks of columns of y. */

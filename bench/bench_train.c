@@ -17,6 +17,7 @@
  * --len T, --steps N (items of work per round: optimiser steps, predict
  * calls or characters), --rounds R, --warm W, --task clf|gen (sgemm mode),
  * --int8 0|1 (clf-infer: int8 weights, rnnkit_model_set_int8).
+ * --bf16 0|1 (every mode: bf16 products, rnnkit_model_config.bf16).
  *
  * Data are synthetic: fixed-length documents of ids drawn uniformly from
  * [2, V) (no padding, no <unk>), labels from {0, 1}; a generator stream of
@@ -58,6 +59,7 @@ typedef struct bench_args {
     int steps;         /* items of work per round */
     int rounds, warm;
     int int8;          /* clf-infer: int8 prediction (rnnkit_model_set_int8) */
+    int bf16;          /* bf16 products (rnnkit_model_config.bf16) */
 } bench_args;
 
 enum { GEN_VOCAB = 65, NUM_CLASSES = 2, MAX_ROUNDS = 64 };
@@ -161,6 +163,7 @@ static rnnkit_status make_model(const bench_args *a, rnnkit_task task, rnnkit_mo
     cfg.embed = a->embed;
     cfg.hidden = a->hidden;
     cfg.layers = a->layers;
+    cfg.bf16 = a->bf16;
     rnnkit_vocab *v = NULL;
     rnnkit_status st;
     if (task == RNNKIT_TASK_CLASSIFY) {
@@ -524,7 +527,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: bench_train clf-train|clf-infer|gen-train|gen-sample|sgemm [--threads N]\n"
                "       [--vocab V] [--embed E] [--hidden H] [--layers L] [--bi 0|1]\n"
                "       [--batch B] [--len T] [--steps N] [--rounds R] [--warm W] [--task clf|gen]\n"
-               "       [--int8 0|1]\n");
+               "       [--int8 0|1] [--bf16 0|1]\n");
 }
 
 int main(int argc, char **argv)
@@ -545,7 +548,7 @@ int main(int argc, char **argv)
                 {"--layers", &a.layers, 1, 64},     {"--bi", &a.bi, 0, 1},
                 {"--batch", &a.batch, 1, 65536},    {"--len", &a.len, 1, 100000},
                 {"--steps", &a.steps, 1, 1 << 24},  {"--rounds", &a.rounds, 1, MAX_ROUNDS},
-                {"--warm", &a.warm, 1, 1 << 24},    {"--int8", &a.int8, 0, 1}};
+                {"--warm", &a.warm, 1, 1 << 24},    {"--int8", &a.int8, 0, 1}, {"--bf16", &a.bf16, 0, 1}};
     for (int i = 2; i < argc; i += 2) {
         if (i + 1 >= argc) {
             fprintf(stderr, "bench_train: %s needs a value\n", argv[i]);

@@ -132,5 +132,9 @@ void cli_choose_threads(int n);
  * same way for any count (their count: --threads, else RNNKIT_THREADS,
  * else the cores this process may use). */
 void cli_blas_one_thread(void);
+/* A note on stderr (unless quiet) when the model asks for bf16 products and
+ * this CPU runs them in fp32. */
+struct rnnkit_model;
+void cli_precision_note(const struct rnnkit_model *m, int quiet);
 /* The thread count in force. */
 int cli_threads(void);

@@ -46,6 +46,7 @@ static const cli_use uses[] = {
     CLI_USE_D(CF_DROPOUT, "0.5"),
     CLI_USE_D(CF_EMBED_DROPOUT, "0.4"),
     CLI_USE_D(CF_WEIGHT_DROP, "0"),
+    CLI_USE_D(CF_PRECISION, "fp32"),
     CLI_USE_D(CF_ENSEMBLE, "auto"),
     CLI_HEADING("pretraining (sizes and vocabulary come from the language model):"),
     CLI_USE(CF_PRETRAINED),
@@ -351,6 +352,7 @@ static int train_model(const train_args *a, const rnnkit_rows *tr, const rnnkit_
                 (unsigned long long)s.tokens, s.auto_members > 1 ? "an ensemble of " : "", s.auto_members,
                 s.auto_members > 1 ? "s" : "");
     const rnnkit_model_config *mc = rnnkit_model_get_config(s.model);
+    cli_precision_note(s.model, a->out_opts.quiet);
     rnnkit_classifier_options to = a->to;
     to.maxlen = mc->maxlen;
     to.keep_last = mc->keep_last;

@@ -35,6 +35,7 @@ static const cli_use train_uses[] = {
     CLI_USE_D(CF_DROPOUT, "0.4"),
     CLI_USE_D(CF_EMBED_DROPOUT, "0"),
     CLI_USE_D(CF_WEIGHT_DROP, "0.35"),
+    CLI_USE_D(CF_PRECISION, "fp32"),
     CLI_USE(CF_REVERSE),
     CLI_HEADING("training:"),
     CLI_USE_D(CF_SEQ_LEN, "100"),
@@ -249,8 +250,10 @@ static int run(train_args *a_)
         if (!st)
             st = rnnkit_model_create(&a.mc, vocab, NULL, 0, a.to.train.seed, &m, &err);
     }
-    if (!st)
+    if (!st) {
+        cli_precision_note(m, a.o.quiet);
         st = train_on_text(&a, m, &err);
+    }
     rc = cli_train_end(st, &err, a.out, a.o.quiet);
     rnnkit_model_free(m);
     return rc;

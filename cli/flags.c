@@ -87,6 +87,10 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
     FLAG(CF_EMBED_DROPOUT, "embed-dropout", 0, CLI_REAL, "F"), REALS(0, 0.95), .help = "dropout on the embeddings"},
     FLAG(CF_WEIGHT_DROP, "weight-drop", 0, CLI_REAL, "F"), REALS(0, 0.95),
         .help = "DropConnect on the recurrent weights in training"},
+    FLAG(CF_PRECISION, "precision", 0, CLI_WORD, "P"), .words = "fp32|bf16",
+        .help = "fp32|bf16: the matrix products' inputs (bf16: sums in fp32,\n"
+                "weights and optimiser state fp32; AVX512-BF16, else fp32);\n"
+                "kept in the model file for its use too"},
     FLAG(CF_ENSEMBLE, "ensemble", 0, CLI_INT, "N|auto"), RANGE(1, RNNKIT_MAX_MEMBERS), .words = "auto",
         .help = "N networks (1-16) trained one after the other, network k\n"
                 "with seed S+k-1, their probabilities averaged; auto:\n"

@@ -121,6 +121,13 @@ void cli_choose_threads(int n)
 
 void cli_blas_one_thread(void) { openblas_set_num_threads(1); }
 
+void cli_precision_note(const rnnkit_model *m, int quiet)
+{
+    if (!quiet && rnnkit_model_get_config(m)->bf16 && !rnnkit_model_bf16_active(m))
+        fprintf(stderr, "rnnkit: this CPU has no AVX512-BF16: the products run in fp32 "
+                        "(the model still says bf16)\n");
+}
+
 int cli_threads(void) { return rnnkit_default_threads(); }
 
 void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generator)

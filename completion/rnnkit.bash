@@ -61,6 +61,7 @@ _rnnkit()
         --pool) COMPREPLY=($(compgen -W "last mean max" -- "$cur")); return ;;
         --bidirectional) COMPREPLY=($(compgen -W "yes no" -- "$cur")); return ;;
         --lr-schedule) COMPREPLY=($(compgen -W "cosine plateau" -- "$cur")); return ;;
+        --precision) COMPREPLY=($(compgen -W "fp32 bf16" -- "$cur")); return ;;
         --ensemble) COMPREPLY=($(compgen -W "auto 1 2 3 4" -- "$cur")); return ;;
         --level) COMPREPLY=($(compgen -W "word char" -- "$cur")); return ;;
         --normalize) COMPREPLY=($(compgen -W "none nfc nfkc" -- "$cur")); return ;;

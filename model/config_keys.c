@@ -60,6 +60,8 @@ static const rnnkit__config_key keys[] = {
     {"valid_frac", RNNKIT__KEY_DOUBLE, 0, BELOW_ONE, SPEC(valid_frac), FS},
     /* the generator: a backward model (absent: forward, every older file) */
     {"reverse", RNNKIT__KEY_BOOL, 0, 1, FIELD(reverse), RNNKIT__KEY_OPTIONAL | RNNKIT__KEY_IF_SET | RNNKIT__KEY_GENERATE},
+    /* bf16 products (absent: fp32, every older file) */
+    {"bf16", RNNKIT__KEY_BOOL, 0, 1, FIELD(bf16), RNNKIT__KEY_OPTIONAL | RNNKIT__KEY_IF_SET},
 };
 
 const rnnkit__config_key *rnnkit__config_keys(int *n)

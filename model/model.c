@@ -101,6 +101,8 @@ static rnnkit_status check_config(const rnnkit_model_config *c, rnnkit_error *er
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "reverse (%d): 0, or 1 for a generator", c->reverse);
     if (c->pool < RNNKIT_POOL_LAST || c->pool > RNNKIT_POOL_MAX)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "unknown pooling %d", (int)c->pool);
+    if (c->bf16 != 0 && c->bf16 != 1)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "bf16 (%d): 0 or 1", c->bf16);
     if (!(c->dropout >= 0.0f && c->dropout < 1.0f) ||
         !(c->embed_dropout >= 0.0f && c->embed_dropout < 1.0f) ||
         !(c->weight_drop >= 0.0f && c->weight_drop < 1.0f))
@@ -361,11 +363,15 @@ rnnkit_status rnnkit_model_set_threads(rnnkit_model *m, int threads, rnnkit_erro
         threads = rnnkit_default_threads();
     if (threads == m->threads)
         return RNNKIT_OK;
+    /* bf16 products are a mode of the pool: such a model has one even on
+     * one thread (the products are the same bits on any thread count) */
     rnnkit__pool *pool = NULL;
-    if (threads > 1) {
+    if (threads > 1 || m->cfg.bf16) {
         rnnkit_status st = rnnkit__pool_create(threads, &pool, err);
         if (st)
             return st;
+        if (m->cfg.bf16)
+            rnnkit__pool_set_bf16(pool, 1);
     }
     rnnkit__pool_free(m->pool);
     m->pool = pool;
@@ -373,6 +379,17 @@ rnnkit_status rnnkit_model_set_threads(rnnkit_model *m, int threads, rnnkit_erro
     rnnkit__rnn_set_pool(m->rnn, pool);
     m->fc.pool = pool;
     return RNNKIT_OK;
+}
+
+int rnnkit_model_bf16_active(const rnnkit_model *m)
+{
+    if (!m->cfg.bf16)
+        return 0;
+    if (m->pool) /* 0 too when its workspaces could not be had */
+        return rnnkit__pool_bf16(m->pool);
+    rnnkit__bf16_cpu cpu;
+    rnnkit__bf16_detect(&cpu);
+    return cpu.avx512bf16;
 }
 
 int rnnkit_model_threads(const rnnkit_model *m) { return m->threads ? m->threads : rnnkit_default_threads(); }

@@ -104,6 +104,12 @@ typedef struct rnnkit_model_config {
                          * first): training and eval take ids in reading order and reverse
                          * them; a sample ends with the prime (a backward model's
                          * weights pretrain a biLSTM's backward direction) */
+    int bf16;           /* 1: the matrix products (training and use) take bf16 inputs and sum
+                         * in fp32 (AVX512-BF16, about twice fp32's rate); weights, gradients
+                         * and optimiser state stay fp32. 0 (the default): fp32 products.
+                         * Recorded in the model file. On a CPU without AVX512-BF16 the
+                         * products run in fp32 (rnnkit_model_bf16_active), whose results
+                         * differ in their last bits from a bf16 machine's */
 } rnnkit_model_config;
 
 /* The most networks an ensemble may hold. */
@@ -220,6 +226,9 @@ int rnnkit_model_threads(const rnnkit_model *m);
  * (hidden x directions); RNNKIT_ERR_NOMEM.
  */
 rnnkit_status rnnkit_model_set_int8(rnnkit_model *m, int on, rnnkit_error *err);
+/* 1 when the model's matrix products run in bf16 (cfg.bf16 set and the CPU
+ * has AVX512-BF16), 0 otherwise. */
+int rnnkit_model_bf16_active(const rnnkit_model *m);
 /* 1 when int8 prediction is on. */
 int rnnkit_model_int8(const rnnkit_model *m);
 /* The memory of one network's int8 copies (int8 values with their padding,

@@ -11,6 +11,9 @@ result:
 Modes and options are bench_train's (see its header): clf-train, clf-infer,
 gen-train, gen-sample; --threads --vocab --embed --hidden --layers --bi
 --batch --len --steps --rounds --warm. Run it with Debian's /usr/bin/python3.
+--autocast bf16 runs the forward passes of the training and inference modes
+under torch.autocast("cpu", dtype=torch.bfloat16): PyTorch's own mixed
+precision, the peer of rnnkit's --bf16 (products in bf16, weights fp32).
 
 Threads (PyTorch's set-up; threads= in the result line is --threads):
   --threads N  the core budget (default 1), and the default of both below
@@ -104,6 +107,13 @@ def rates(a, t_start, stamps, items_per_step):
     return out
 
 
+def amp(a):
+    """--autocast bf16: torch.autocast on the CPU with bfloat16 (PyTorch's
+    own mixed precision: products in bf16, master weights fp32); none: a
+    context that does nothing."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.autocast == "bf16")
+
+
 def clf_train(a):
     g = torch.Generator().manual_seed(7)
     model = Classifier(a.vocab, a.embed, a.hidden, a.bi)
@@ -116,7 +126,9 @@ def clf_train(a):
 
     def step(i):
         opt.zero_grad()
-        loss = F.cross_entropy(model(xs[i]), ys[i])
+        with amp(a):
+            logits = model(xs[i])
+        loss = F.cross_entropy(logits.float(), ys[i])
         loss.backward()
         nn.utils.clip_grad_norm_(params, 5.0)
         opt.step()
@@ -144,9 +156,10 @@ def gen_train(a):
     def step(k):
         c = chunks[k]
         opt.zero_grad()
-        logits, st = model(c[:-1], state[0])
-        state[0] = tuple(s.detach() for s in st)
-        loss = F.cross_entropy(logits.reshape(-1, GEN_VOCAB), c[1:].reshape(-1))
+        with amp(a):
+            logits, st = model(c[:-1], state[0])
+        state[0] = tuple(s.detach().float() for s in st)
+        loss = F.cross_entropy(logits.float().reshape(-1, GEN_VOCAB), c[1:].reshape(-1))
         loss.backward()
         nn.utils.clip_grad_norm_(params, 5.0)
         opt.step()
@@ -168,7 +181,9 @@ def clf_infer(a):
             calls = a.warm if r < 0 else a.steps
             t0 = time.perf_counter()
             for _ in range(calls):
-                probs = F.softmax(model(x), dim=-1)
+                with amp(a):
+                    logits = model(x)
+                probs = F.softmax(logits.float(), dim=-1)
             dt = time.perf_counter() - t0
             if r >= 0:
                 out.append(a.batch * calls / dt)
@@ -244,6 +259,8 @@ def main():
                           ("layers", 1), ("bi", 1), ("batch", 32), ("len", 80), ("steps", 5),
                           ("rounds", 3), ("warm", 2)]:
         p.add_argument("--" + name, type=int, default=default)
+    p.add_argument("--autocast", choices=["none", "bf16"], default="none",
+                   help="bf16: torch.autocast(cpu, bfloat16) around the forward pass")
     p.add_argument("--intra", type=int, default=None,
                    help="torch's intra-op threads (default: --threads)")
     p.add_argument("--blas", type=int, default=None,
@@ -275,9 +292,9 @@ def main():
     rate, flop = MODES[a.mode](a)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print("result side=torch mode=%s threads=%d items_per_s=%.2f rounds=%s flop_per_item=%.0f "
-          "rss_kb=%d intra=%d blas=%d malloc=%s blas_core=%s"
+          "rss_kb=%d intra=%d blas=%d malloc=%s blas_core=%s autocast=%s"
           % (a.mode, a.threads, statistics.median(rate), ",".join("%.2f" % r for r in rate),
-             flop, rss, intra, blas, malloc_setting(), core))
+             flop, rss, intra, blas, malloc_setting(), core, a.autocast))
     return 0
 
 if __name__ == "__main__":

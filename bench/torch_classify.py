@@ -116,7 +116,7 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_side import find_openblas, malloc_setting  # noqa: E402
+from torch_side import blas_threads, malloc_setting  # noqa: E402
 
 EMBED, HIDDEN = 128, 128
 EMBED_DROPOUT, DROPOUT = 0.4, 0.5
@@ -277,22 +277,8 @@ def main():
     if a.epochs < 1 or a.batch < 1 or a.maxlen < 0 or a.vocab < 3 or a.intra < 1:
         p.error("epochs, batch, intra >= 1; maxlen >= 0; vocab >= 3")
 
-    blas = a.blas
-    if blas is None:
-        try:
-            blas = int(os.environ["OPENBLAS_NUM_THREADS"])
-        except (KeyError, ValueError):
-            blas = 2
     torch.set_num_threads(a.intra)
-    lib = find_openblas()
-    core = "?"
-    if lib is not None:
-        lib.openblas_set_num_threads(blas)
-        blas = lib.openblas_get_num_threads()
-        core = (lib.openblas_get_corename() or b"?").decode(errors="replace").replace(" ", "_")
-    else:
-        print("torch_classify.py: OpenBLAS not found among torch's libraries; its threads left as found",
-              file=sys.stderr)
+    blas, core = blas_threads(a.blas, 2, "torch_classify.py")
     torch.manual_seed(a.seed)
 
     te_docs, te_names = read_lid(a.test, a.maxlen)

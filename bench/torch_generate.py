@@ -67,7 +67,7 @@ from torch import nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_side import find_openblas, malloc_setting  # noqa: E402
+from torch_side import blas_threads, malloc_setting  # noqa: E402
 
 EMBED, HIDDEN, LAYERS = 64, 512, 2
 DROPOUT, WEIGHT_DROP = 0.4, 0.35
@@ -176,19 +176,8 @@ def main():
     if a.steps < 1 or a.eval_every < 1 or a.intra < 1:
         p.error("steps, eval-every and intra must be at least 1")
 
-    blas = a.blas
-    if blas is None:
-        try:
-            blas = int(os.environ["OPENBLAS_NUM_THREADS"])
-        except (KeyError, ValueError):
-            blas = 2
     torch.set_num_threads(a.intra)
-    lib = find_openblas()
-    core = "?"
-    if lib is not None:
-        lib.openblas_set_num_threads(blas)
-        blas = lib.openblas_get_num_threads()
-        core = (lib.openblas_get_corename() or b"?").decode(errors="replace").replace(" ", "_")
+    blas, core = blas_threads(a.blas, 2, "torch_generate.py")
     torch.manual_seed(a.seed)
 
     with open(a.text, encoding="utf-8", newline="") as f:

@@ -241,6 +241,28 @@ def find_openblas():
     return None
 
 
+def blas_threads(requested, default, who):
+    """torch.set_num_threads is the caller's; this sets OpenBLAS's threads
+    (requested, else OPENBLAS_NUM_THREADS, else default) in the library
+    torch loaded and returns (threads it reports, its kernel name)."""
+    blas = requested
+    if blas is None:
+        try:
+            blas = int(os.environ["OPENBLAS_NUM_THREADS"])
+        except (KeyError, ValueError):
+            blas = default
+    lib = find_openblas()
+    if lib is None:
+        print("%s: OpenBLAS not found among torch's libraries; its threads left as found" % who,
+              file=sys.stderr)
+        return blas, "?"
+    lib.openblas_set_num_threads(blas)
+    got = lib.openblas_get_num_threads()
+    if got != blas:
+        print("%s: OpenBLAS runs %d thread(s), not %d" % (who, got, blas), file=sys.stderr)
+    return got, (lib.openblas_get_corename() or b"?").decode(errors="replace").replace(" ", "_")
+
+
 def malloc_setting():
     mmap_max = os.environ.get("MALLOC_MMAP_MAX_")
     trim = os.environ.get("MALLOC_TRIM_THRESHOLD_")
@@ -267,28 +289,10 @@ def main():
                    help="OpenBLAS's threads (default: OPENBLAS_NUM_THREADS, else --threads)")
     a = p.parse_args()
     intra = a.intra if a.intra is not None else a.threads
-    blas = a.blas
-    if blas is None:
-        try:
-            blas = int(os.environ["OPENBLAS_NUM_THREADS"])
-        except (KeyError, ValueError):
-            blas = a.threads
-    if intra < 1 or blas < 1:
+    if intra < 1 or (a.blas is not None and a.blas < 1):
         p.error("--threads, --intra and --blas must be at least 1")
     torch.set_num_threads(intra)
-    lib = find_openblas()
-    core = "?"
-    if lib is not None:
-        lib.openblas_set_num_threads(blas)
-        got = lib.openblas_get_num_threads()
-        if got != blas:
-            print("torch_side.py: OpenBLAS runs %d thread(s), not %d" % (got, blas),
-                  file=sys.stderr)
-        blas = got
-        core = (lib.openblas_get_corename() or b"?").decode(errors="replace").replace(" ", "_")
-    else:
-        print("torch_side.py: OpenBLAS not found among torch's libraries; "
-              "its threads left as found", file=sys.stderr)
+    blas, core = blas_threads(a.blas, a.threads, "torch_side.py")
     rate, flop = MODES[a.mode](a)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print("result side=torch mode=%s threads=%d items_per_s=%.2f rounds=%s flop_per_item=%.0f "

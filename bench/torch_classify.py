@@ -210,6 +210,12 @@ def epoch_batches(lengths, batch, g):
     return [order[starts[b]:starts[b] + batch] for b in bperm]
 
 
+# --autocast bf16: the forward passes under torch.autocast on the CPU with
+# bfloat16 (PyTorch's mixed precision, the peer of rnnkit's --precision
+# bf16); set once by main
+AUTOCAST = [False]
+
+
 def evaluate(model, docs, lengths, targets):
     """Accuracy and mean loss on a labelled set, batches as rnnkit's
     classifier_pass."""
@@ -225,7 +231,8 @@ def evaluate(model, docs, lengths, targets):
                 B //= 2
             idx = order[s:s + B]
             ids, lens, y, empty = make_batch(docs, idx, targets)
-            logits = model(ids, lens, empty)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=AUTOCAST[0]):
+                logits = model(ids, lens, empty).float()
             correct += int((logits.argmax(dim=1) == y).sum())
             total += float(F.cross_entropy(logits, y, reduction="sum"))
             s += B
@@ -270,6 +277,8 @@ def main():
     p.add_argument("--check", metavar="FILE.safetensors",
                    help="no training: load these weights (rnnkit export) and print "
                         "`check test_acc A test_loss L`")
+    p.add_argument("--autocast", choices=["none", "bf16"], default="none",
+                   help="bf16: torch.autocast(cpu, bfloat16) around the forward passes")
     p.add_argument("--rnn", choices=["split", "packed"], default="split",
                    help="the biLSTM as one module on packed sequences, or its directions as two "
                         "modules on padded batches")
@@ -277,6 +286,7 @@ def main():
     if a.epochs < 1 or a.batch < 1 or a.maxlen < 0 or a.vocab < 3 or a.intra < 1:
         p.error("epochs, batch, intra >= 1; maxlen >= 0; vocab >= 3")
 
+    AUTOCAST[0] = a.autocast == "bf16"
     torch.set_num_threads(a.intra)
     blas, core = blas_threads(a.blas, 2, "torch_classify.py")
     torch.manual_seed(a.seed)
@@ -320,9 +330,9 @@ def main():
     nb = (len(tr_docs) + a.batch - 1) // a.batch
     total = a.epochs * nb
     nparams = sum(t.numel() for t in params)
-    print("setup torch=%s intra=%d blas=%d malloc=%s blas_core=%s adam=%s rnn=%s params=%d train_docs=%d "
-          "test_docs=%d batches=%d" % (torch.__version__, torch.get_num_threads(), blas, malloc_setting(),
-                                       core, a.adam, a.rnn, nparams, len(tr_docs), len(te_docs), nb),
+    print("setup torch=%s intra=%d blas=%d malloc=%s blas_core=%s autocast=%s adam=%s rnn=%s params=%d "
+          "train_docs=%d test_docs=%d batches=%d" % (torch.__version__, torch.get_num_threads(), blas,
+                                                     malloc_setting(), core, a.autocast, a.adam, a.rnn, nparams, len(tr_docs), len(te_docs), nb),
           flush=True)
 
     step, cum = 0, 0.0
@@ -332,7 +342,9 @@ def main():
         for idx in epoch_batches(tr_len, a.batch, g):
             ids, lens, y, empty = make_batch(tr_docs, idx, tr_y)
             opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(ids, lens, empty), y)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=AUTOCAST[0]):
+                logits = model(ids, lens, empty)
+            loss = F.cross_entropy(logits.float(), y)
             loss.backward()
             nn.utils.clip_grad_norm_(params, a.clip)
             step += 1

@@ -410,3 +410,81 @@ void rnnkit__bf16_gemm(rnnkit__bf16_ws *ws, int transA, int transB, int M, int N
     (void)ws, (void)transA, (void)transB, (void)A, (void)lda, (void)B, (void)ldb;
 #endif
 }
+
+/* ---------------------------------------------------------------------- */
+/* op(B) packed once */
+
+/* K blocks and 32-column panels of a packed op(B); a panel's K block jp,
+ * kbi is the BF_KCP x BF_NR words at ((jp * nkb) + kbi) * BF_KCP * BF_NR,
+ * exactly what rnnkit__bf16_gemm packs into its workspace for that block
+ * (a short last K block leaves the rest of its slot unused). */
+static int k_blocks(int K) { return ((K + 1) / 2 + BF_KCP - 1) / BF_KCP; }
+
+size_t rnnkit__bf16_pb_words(int N, int K)
+{
+    if (N < 1 || K < 1)
+        return 0;
+    return (size_t)rnnkit__bf16_pb_panels(N) * (size_t)k_blocks(K) * BF_KCP * BF_NR;
+}
+
+int rnnkit__bf16_pb_panels(int N) { return N < 1 ? 0 : (N + BF_NR - 1) / BF_NR; }
+
+void rnnkit__bf16_pack_b(int transB, int N, int K, const float *B, int ldb, int p0, int p1, uint32_t *Bp)
+{
+#if BF_HAVE_X86
+    if (N < 1 || K < 1)
+        return;
+    const bf_src sb = {B, (size_t)ldb, transB == 0, K};
+    const int KP = (K + 1) / 2, nkb = k_blocks(K);
+    for (int jp = p0; jp < p1; jp++)
+        for (int kbi = 0; kbi < nkb; kbi++) {
+            const int kb = kbi * BF_KCP;
+            pack(&sb, kb, min_int(BF_KCP, KP - kb), jp * BF_NR, min_int(BF_NR, N - jp * BF_NR), BF_NR,
+                 Bp + ((size_t)jp * (size_t)nkb + (size_t)kbi) * BF_KCP * BF_NR);
+        }
+#else
+    (void)transB, (void)N, (void)K, (void)B, (void)ldb, (void)p0, (void)p1, (void)Bp;
+#endif
+}
+
+void rnnkit__bf16_gemm_pb(rnnkit__bf16_ws *ws, int transA, int M, int N, int K, const float *A, int lda,
+                          const uint32_t *Bp, int p0, int p1, float beta, float *C, int ldc)
+{
+    const int c0 = p0 * BF_NR, c1 = min_int(p1 * BF_NR, N);
+    if (M < 1 || c1 <= c0)
+        return;
+    if (K < 1) {
+        scale_c(M, c1 - c0, beta, C + c0, (size_t)ldc);
+        return;
+    }
+#if BF_HAVE_X86
+    const bf_src sa = {A, (size_t)lda, transA != 0, K};
+    const int KP = (K + 1) / 2, nkb = k_blocks(K);
+    const size_t ldc_z = (size_t)ldc;
+    for (int kbi = 0; kbi < nkb; kbi++) {
+        const int kb = kbi * BF_KCP, kpn = min_int(BF_KCP, KP - kb);
+        const int mode = kb > 0 ? BF_LOAD : beta == 0.0f ? BF_ZERO : beta == 1.0f ? BF_LOAD : BF_SCALE;
+        for (int m0 = 0; m0 < M; m0 += BF_MC) {
+            const int mm = min_int(BF_MC, M - m0);
+            const int ntile = (mm + BF_MR - 1) / BF_MR;
+            for (int it = 0; it < ntile; it++)
+                pack(&sa, kb, kpn, m0 + it * BF_MR, min_int(BF_MR, mm - it * BF_MR), BF_MR,
+                     ws->a + (size_t)it * BF_KCP * BF_MR);
+            for (int jp = p0; jp < p1 && jp * BF_NR < c1; jp++) {
+                const uint32_t *b = Bp + ((size_t)jp * (size_t)nkb + (size_t)kbi) * BF_KCP * BF_NR;
+                for (int it = 0; it < ntile; it++) {
+                    const int m = m0 + it * BF_MR, n = jp * BF_NR;
+                    const int last = it + 1 == ntile && (jp + 1 == p1 || (jp + 1) * BF_NR >= c1);
+                    const int mx = it + 1 < ntile ? m + BF_MR : last ? m : m0;
+                    const int nx = it + 1 < ntile ? n : last ? n : n + BF_NR;
+                    kernel8x32(kpn, ws->a + (size_t)it * BF_KCP * BF_MR, b, C + (size_t)m * ldc_z + (size_t)n,
+                               ldc_z, min_int(BF_MR, M - m), min_int(BF_NR, c1 - n), mode, beta,
+                               C + (size_t)mx * ldc_z + (size_t)nx, min_int(BF_MR, M - mx), min_int(BF_NR, c1 - nx));
+                }
+            }
+        }
+    }
+#else
+    (void)ws, (void)transA, (void)A, (void)lda, (void)Bp;
+#endif
+}

@@ -60,4 +60,22 @@ void rnnkit__bf16_ws_free(rnnkit__bf16_ws *ws);
 void rnnkit__bf16_gemm(rnnkit__bf16_ws *ws, int transA, int transB, int M, int N, int K, const float *A,
                        int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+/*
+ * op(B) packed once for many products: a recurrent weight, the same at
+ * every step of a sequence, costs one packing instead of one per step.
+ * The packed words are those rnnkit__bf16_gemm packs for itself, so
+ * rnnkit__bf16_gemm_pb gives the same bits as rnnkit__bf16_gemm on the
+ * unpacked op(B). Bp: rnnkit__bf16_pb_words(N, K) words, 64-byte aligned,
+ * in rnnkit__bf16_pb_panels(N) panels of 32 columns; rnnkit__bf16_pack_b
+ * fills panels [p0, p1) (callers may fill disjoint panel ranges at once).
+ * rnnkit__bf16_gemm_pb computes the columns of panels [p0, p1) (clipped to
+ * N) of C = bf16(op(A)) op(B) + beta C, with the arguments of
+ * rnnkit__bf16_gemm; C is the whole matrix (column 0 at C).
+ */
+size_t rnnkit__bf16_pb_words(int N, int K);
+int rnnkit__bf16_pb_panels(int N);
+void rnnkit__bf16_pack_b(int transB, int N, int K, const float *B, int ldb, int p0, int p1, uint32_t *Bp);
+void rnnkit__bf16_gemm_pb(rnnkit__bf16_ws *ws, int transA, int M, int N, int K, const float *A, int lda,
+                          const uint32_t *Bp, int p0, int p1, float beta, float *C, int ldc);
+
 #endif

@@ -382,6 +382,68 @@ int rnnkit__pool_set_bf16(rnnkit__pool *p, int on)
 
 int rnnkit__pool_bf16(const rnnkit__pool *p) { return p ? p->bf16 : 0; }
 
+/* Work below which a packed product runs as one block (a classifier's
+ * per-step product at hidden 128, batch 32, is 2^21 multiply-adds). */
+#define PB_MIN_WORK (1L << 19)
+
+typedef struct pb_job {
+    int transB, transA, M, N, K, ld, nb, npan, ldc;
+    const float *src; /* B (packing) or A (product) */
+    uint32_t *out;
+    const uint32_t *Bp;
+    float beta;
+    float *C;
+    rnnkit__bf16_ws *const *ws;
+} pb_job;
+
+/* Block i's panels: [npan i / nb, npan (i + 1) / nb). */
+static int pb_first(const pb_job *j, int i) { return (int)((long)j->npan * i / j->nb); }
+
+static void pack_b_block(void *ctx, int i, int slot)
+{
+    const pb_job *j = ctx;
+    (void)slot;
+    rnnkit__bf16_pack_b(j->transB, j->N, j->K, j->src, j->ld, pb_first(j, i), pb_first(j, i + 1), j->out);
+}
+
+static void gemm_pb_block(void *ctx, int i, int slot)
+{
+    const pb_job *j = ctx;
+    rnnkit__bf16_gemm_pb(j->ws[slot], j->transA, j->M, j->N, j->K, j->src, j->ld, j->Bp, pb_first(j, i),
+                         pb_first(j, i + 1), j->beta, j->C, j->ldc);
+}
+
+/* Blocks of panels: one per thread (bf16 bits do not depend on the cut),
+ * one in all for small products. */
+static int pb_blocks(const rnnkit__pool *p, int M, int N, int K, int npan)
+{
+    int nb = (long)M * N * K < PB_MIN_WORK ? 1 : rnnkit__pool_threads(p);
+    return nb < npan ? nb : npan;
+}
+
+int rnnkit__pool_bf16_pack_b(rnnkit__pool *p, int transB, int N, int K, const float *B, int ldb, uint32_t *Bp)
+{
+    if (!p || !p->bf16)
+        return 0;
+    pb_job j = {.transB = transB, .N = N, .K = K, .ld = ldb, .src = B, .out = Bp};
+    j.npan = rnnkit__bf16_pb_panels(N);
+    j.nb = pb_blocks(p, 1, N, K, j.npan);
+    if (j.nb > 0)
+        run_slots(p, j.nb, pack_b_block, &j);
+    return 1;
+}
+
+void rnnkit__pool_sgemm_pb(rnnkit__pool *p, int transA, int M, int N, int K, const float *A, int lda,
+                           const uint32_t *Bp, float beta, float *C, int ldc)
+{
+    pb_job j = {.transA = transA, .M = M, .N = N, .K = K, .ld = lda, .src = A, .Bp = Bp, .beta = beta,
+                .C = C, .ldc = ldc, .ws = p->ws};
+    j.npan = rnnkit__bf16_pb_panels(N);
+    j.nb = pb_blocks(p, M, N, K, j.npan);
+    if (M > 0 && j.nb > 0)
+        run_slots(p, j.nb, gemm_pb_block, &j);
+}
+
 /* Columns of y per sgemv block (a multiple of 16). */
 #define GEMV_COLS 256
 

@@ -100,6 +100,22 @@ int rnnkit__pool_set_bf16(rnnkit__pool *p, int on);
 int rnnkit__pool_set_bf16_cpu(rnnkit__pool *p, int on, const rnnkit__bf16_cpu *cpu);
 int rnnkit__pool_bf16(const rnnkit__pool *p);
 
+/*
+ * A weight used as op(B) by many bf16 products (W_hh at every step):
+ * rnnkit__pool_bf16_pack_b packs it once into Bp (rnnkit__bf16_pb_words(N,
+ * K) words, 64-byte aligned; core/bf16.h) and returns 1, or returns 0 and
+ * packs nothing when the pool is not in bf16 mode. rnnkit__pool_sgemm_pb
+ * then computes C = op(A) op(B) + beta C as rnnkit__pool_sgemm would in
+ * bf16 mode, to the same bits, without packing op(B) again; only valid
+ * while the pool is in bf16 mode and op(B) unchanged since the packing.
+ * Both cut the work into blocks of 32-column panels, one per thread (bf16
+ * bits depend on no cut), one in all for products under 2^19
+ * multiply-adds.
+ */
+int rnnkit__pool_bf16_pack_b(rnnkit__pool *p, int transB, int N, int K, const float *B, int ldb, uint32_t *Bp);
+void rnnkit__pool_sgemm_pb(rnnkit__pool *p, int transA, int M, int N, int K, const float *A, int lda,
+                           const uint32_t *Bp, float beta, float *C, int ldc);
+
 /* y[N] += A[M][N]^T x[M] (row-major A, leading dimension lda): column sums
  * when x is ones. Split over fixed blocks of columns of y. */
 void rnnkit__pool_sgemv_t(rnnkit__pool *p, int M, int N, const float *A, int lda, const float *x,

@@ -172,6 +172,7 @@ void rnnkit__rnn_free(rnnkit__rnn *rnn)
     free(rnn->wd_w);
     free(rnn->wd_m);
     free(rnn->wd_g);
+    free(rnn->bfp);
     free(rnn->units);
     free(rnn->y);
     free(rnn->drop);
@@ -386,7 +387,20 @@ rnnkit_status rnnkit__rnn_reserve(rnnkit__rnn *rnn, int T, int B, rnnkit_error *
     return RNNKIT_OK;
 }
 
-/* ---------------------------------------------------------------------- */
+/* The packed W_hh of bf16 mode: room for either orientation. */
+static rnnkit_status reserve_bf16_panels(rnnkit__rnn *rnn, rnnkit_error *err)
+{
+    const int GH = rnn->G * rnn->H;
+    size_t fw = rnnkit__bf16_pb_words(GH, rnn->H), bw = rnnkit__bf16_pb_words(rnn->H, GH);
+    size_t words = fw > bw ? fw : bw;
+    rnn->bfp = aligned_alloc(64, words * sizeof(uint32_t));
+    if (!rnn->bfp)
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "rnn: out of memory for the packed bf16 W_hh (%zu bytes)",
+                                words * sizeof(uint32_t));
+    rnn->bfp_words = words;
+    return RNNKIT_OK;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Whole layer */
 
@@ -420,6 +434,8 @@ rnnkit_status rnnkit__rnn_forward(rnnkit__rnn *rnn, int T, int B, const float *x
         if (st)
             return st;
     }
+    if (B > 1 && !rnn->bfp && rnnkit__pool_bf16(rnn->pool) && (st = reserve_bf16_panels(rnn, err)))
+        return st;
     const size_t TB = (size_t)T * B, BH = (size_t)B * H, DH = (size_t)D * H;
     rnn->trained = 0;
     rnn->wd_on = 0;

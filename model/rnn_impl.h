@@ -77,6 +77,14 @@ struct rnnkit__rnn {
     float *wd_w, *wd_m, *wd_g;
     int wd_on;
 
+    /* bf16 mode (the pool's): W_hh of the unit being computed, packed once
+     * per pass as the per-step products' op(B) (core/pool.h), W_hh^T in a
+     * forward, W_hh in a backward; bfp_words words, allocated at the first
+     * forward in bf16 mode over more than one sequence. NULL: every step
+     * packs its own (the same bits, slower). */
+    uint32_t *bfp;
+    size_t bfp_words;
+
     /* The last training forward, for backward. */
     int fwdT, fwdB, have_mask;
     int trained; /* 0: nothing to differentiate; 1: kept; 2: kept, with dropout masks */

@@ -452,6 +452,8 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
             memset(c0s, 0, BH * sizeof(float));
     }
 
+    /* bf16 mode: W_hh^T packed once for all steps (same bits as packing per step). */
+    const int packed = B > 1 && rnn->bfp && !rnn->q_hh && rnnkit__pool_bf16_pack_b(rnn->pool, 1, GH, H, Whh, H, rnn->bfp);
     for (int k = 0; k < T; k++) {
         const int t = d ? T - 1 - k : k;
         const float *hp = u->s + prev_slot(d, t) * BH;
@@ -463,6 +465,9 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
         if (rnn->q_hh)
             rnnkit__qgemm(rnn->pool, B, hp, &rnn->q_hh[ui], cell == RNNKIT_CELL_GRU ? 0.0f : 1.0f,
                           cell == RNNKIT_CELL_GRU ? rnn->rh : zt, rnn->q_buf, rnn->q_vnni);
+        else if (packed)
+            rnnkit__pool_sgemm_pb(rnn->pool, 0, B, GH, H, hp, H, rnn->bfp, cell == RNNKIT_CELL_GRU ? 0.0f : 1.0f,
+                                  cell == RNNKIT_CELL_GRU ? rnn->rh : zt, GH);
         else if (cell == RNNKIT_CELL_GRU)
             rnnkit__rnn_gemm_xwt(rnn->pool, B, GH, H, hp, Whh, 0.0f, rnn->rh);
         else
@@ -509,6 +514,8 @@ RNNKIT_CLONES static void unit_backward(rnnkit__rnn *rnn, int l, int d, int T, i
             memset(rnn->dc, 0, BH * sizeof(float));
     }
 
+    /* bf16 mode: W_hh packed once for all steps. */
+    const int packed = B > 1 && rnn->bfp && rnnkit__pool_bf16_pack_b(rnn->pool, 0, H, GH, Whh, H, rnn->bfp);
     /* Steps in the reverse of the forward's order. */
     for (int k = T - 1; k >= 0; k--) {
         const int t = d ? T - 1 - k : k;
@@ -521,7 +528,10 @@ RNNKIT_CLONES static void unit_backward(rnnkit__rnn *rnn, int l, int d, int T, i
                       cell == RNNKIT_CELL_LSTM ? u->c + prev_slot(d, t) * BH : NULL, dyt, dh,
                       rnn->dc, dzt, rnn->dzh ? rnn->dzh + (size_t)t * BGH : NULL, dhp);
         /* dh_{t-1} += dz_t W_hh */
-        gemm_xw(rnn->pool, B, GH, H, dzr + (size_t)t * BGH, Whh, 1.0f, dhp);
+        if (packed)
+            rnnkit__pool_sgemm_pb(rnn->pool, 0, B, H, GH, dzr + (size_t)t * BGH, GH, rnn->bfp, 1.0f, dhp, H);
+        else
+            gemm_xw(rnn->pool, B, GH, H, dzr + (size_t)t * BGH, Whh, 1.0f, dhp);
         float *tmp = dh;
         dh = dhp;
         dhp = tmp;

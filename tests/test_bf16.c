@@ -14,7 +14,11 @@
  *   of C outside the product is checked untouched.
  * - rnnkit__pool_sgemm in bf16 mode on pools of 1, 2 and 3 threads gives
  *   the bits of one unsplit rnnkit__bf16_gemm call, for shapes the pool
- *   cuts into row blocks and into column blocks (memcmp).
+ *   cuts into row blocks and into column blocks (memcmp); so does
+ *   rnnkit__pool_sgemm_pb from op(B) packed once (rnnkit__pool_bf16_pack_b).
+ * - rnnkit__bf16_gemm_pb from op(B) packed in two panel ranges, computed
+ *   whole or in two panel ranges, gives rnnkit__bf16_gemm's bits and
+ *   leaves C's padding alone, on the product test's kinds of shapes.
  * - The fallback: a pool told its CPU lacks AVX512-BF16 refuses bf16 mode
  *   and gives cblas_sgemm's bits. Always run (this is the path under
  *   Valgrind, which reports no AVX-512).
@@ -210,6 +214,68 @@ static void test_gemm_reference(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* op(B) packed once: rnnkit__bf16_gemm_pb over all panels, and over two
+ * panel ranges, gives rnnkit__bf16_gemm's bits and leaves C's padding
+ * columns alone; returns the number of mismatches. */
+static int check_packed(rnnkit__bf16_ws *ws, int transA, int transB, int M, int N, int K, float beta, int pad)
+{
+    rnnkit_rng rng;
+    rnnkit_rng_seed(&rng, (uint64_t)M * 7919u + (uint64_t)N * 104729u + (uint64_t)K * 13u + (uint64_t)pad);
+    const int lda = (transA ? M : K) + pad, ldb = (transB ? K : N) + pad, ldc = N + pad;
+    const size_t na = (size_t)(transA ? K : M) * (size_t)lda, nb = (size_t)(transB ? N : K) * (size_t)ldb;
+    const size_t nc = (size_t)M * (size_t)ldc;
+    float *A = rand_floats(&rng, na), *B = rand_floats(&rng, nb), *C0 = rand_floats(&rng, nc);
+    float *ref = malloc(nc * sizeof *ref), *got = malloc(nc * sizeof *got);
+    uint32_t *Bp = aligned_alloc(64, rnnkit__bf16_pb_words(N, K) * sizeof *Bp);
+    assert_true(ref && got && Bp);
+    memcpy(ref, C0, nc * sizeof *ref);
+    rnnkit__bf16_gemm(ws, transA, transB, M, N, K, A, lda, B, ldb, beta, ref, ldc);
+    const int np = rnnkit__bf16_pb_panels(N), mid = np / 2;
+    rnnkit__bf16_pack_b(transB, N, K, B, ldb, mid, np, Bp); /* in two ranges, the second first */
+    rnnkit__bf16_pack_b(transB, N, K, B, ldb, 0, mid, Bp);
+    int bad = 0;
+    for (int split = 0; split < 2; split++) {
+        memcpy(got, C0, nc * sizeof *got);
+        if (split) {
+            rnnkit__bf16_gemm_pb(ws, transA, M, N, K, A, lda, Bp, mid, np + 3, beta, got, ldc);
+            rnnkit__bf16_gemm_pb(ws, transA, M, N, K, A, lda, Bp, 0, mid, beta, got, ldc);
+        } else {
+            rnnkit__bf16_gemm_pb(ws, transA, M, N, K, A, lda, Bp, 0, np, beta, got, ldc);
+        }
+        if (memcmp(got, ref, nc * sizeof *got) != 0)
+            bad++, print_error("packed %c%c M=%d N=%d K=%d beta=%g split %d: not rnnkit__bf16_gemm's bits\n",
+                               transA ? 'T' : 'N', transB ? 'T' : 'N', M, N, K, (double)beta, split);
+    }
+    free(A);
+    free(B);
+    free(C0);
+    free(ref);
+    free(got);
+    free(Bp);
+    return bad;
+}
+
+static void test_gemm_packed(void **state)
+{
+    (void)state;
+    if (!have_bf16())
+        skip();
+    rnnkit__bf16_ws *ws = rnnkit__bf16_ws_create();
+    assert_non_null(ws);
+    static const int shapes[][3] = {
+        {1, 1, 1},    {2, 3, 3},    {8, 32, 2},   {9, 33, 5},    {7, 31, 256},  {16, 64, 257},
+        {13, 1, 300}, {64, 2048, 512}, {64, 512, 2048}, {130, 97, 600}, {3, 1030, 17}, {24, 64, 255},
+    };
+    static const float betas[] = {0.0f, 1.0f, 0.5f};
+    int bad = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int t = 0; t < 4; t++)
+            bad += check_packed(ws, t >> 1, t & 1, shapes[i][0], shapes[i][1], shapes[i][2], betas[(i + (size_t)t) % 3],
+                                (int)(i + (size_t)t) % 3 * 5);
+    rnnkit__bf16_ws_free(ws);
+    assert_int_equal(bad, 0);
+}
+
 /* K < 1: C = beta C; M or N < 1: nothing. */
 static void test_gemm_empty(void **state)
 {
@@ -265,6 +331,18 @@ static int check_pool(int transA, int transB, int M, int N, int K, float beta)
                 bad++, print_error("bf16 %c%c M=%d N=%d K=%d beta=%g, %d threads: not bit-identical\n",
                                    transA ? 'T' : 'N', transB ? 'T' : 'N', M, N, K, (double)beta, threads);
         }
+        /* op(B) packed once, then two products from the packing. */
+        uint32_t *Bp = aligned_alloc(64, rnnkit__bf16_pb_words(N, K) * sizeof *Bp);
+        assert_non_null(Bp);
+        assert_int_equal(rnnkit__pool_bf16_pack_b(p, transB, N, K, B, ldb, Bp), 1);
+        for (int rep = 0; rep < 2; rep++) {
+            memcpy(got, C0, nc * sizeof *got);
+            rnnkit__pool_sgemm_pb(p, transA, M, N, K, A, lda, Bp, beta, got, N);
+            if (memcmp(got, ref, nc * sizeof *got) != 0)
+                bad++, print_error("bf16 packed %c%c M=%d N=%d K=%d beta=%g, %d threads: not bit-identical\n",
+                                   transA ? 'T' : 'N', transB ? 'T' : 'N', M, N, K, (double)beta, threads);
+        }
+        free(Bp);
         rnnkit__pool_free(p);
     }
     free(A);
@@ -338,6 +416,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_convert_edges),  cmocka_unit_test(test_convert_array),
         cmocka_unit_test(test_gemm_reference), cmocka_unit_test(test_gemm_empty),
+        cmocka_unit_test(test_gemm_packed),
         cmocka_unit_test(test_pool_same_bits), cmocka_unit_test(test_fallback),
     };
     openblas_set_num_threads(1);

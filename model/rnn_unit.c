@@ -428,16 +428,13 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
     const int exact = rnn->exact_math;
 
     /* Input projection of every step at once, or for layer 0 at inference
-     * with a table, a copy of each token's precomputed row. */
-    if (l == 0 && rnn->in_ids) {
-        const float *tab = rnn->in_rows[d];
-        for (size_t i = 0; i < (size_t)T * (size_t)B; i++)
-            memcpy(u->z + i * (size_t)GH, tab + (size_t)rnn->in_ids[i] * GH, (size_t)GH * sizeof(float));
-    } else if (l > 0 && rnn->q_ih) {
+     * with a table, a copy of each token's precomputed row, made step by
+     * step below (the rows are then still in cache for the step's product). */
+    const float *tab = l == 0 && rnn->in_ids ? rnn->in_rows[d] : NULL;
+    if (!tab && l > 0 && rnn->q_ih)
         rnnkit__qgemm(rnn->pool, T * B, in, &rnn->q_ih[ui], 0.0f, u->z, rnn->q_buf, rnn->q_vnni);
-    } else {
+    else if (!tab)
         rnnkit__rnn_gemm_xwt(rnn->pool, T * B, GH, u->in, in, Wih, 0.0f, u->z);
-    }
 
     float *s0 = u->s + (d ? (size_t)T : 0) * BH;
     if (h0)
@@ -461,6 +458,10 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
         float *zt = u->z + (size_t)t * BGH;
         const float *mt = mask ? mask + (size_t)t * B : NULL;
         float *yt = y + (size_t)t * B * DH;
+        if (tab)
+            for (size_t b = 0; b < (size_t)B; b++)
+                memcpy(zt + b * (size_t)GH, tab + (size_t)rnn->in_ids[(size_t)t * B + b] * GH,
+                       (size_t)GH * sizeof(float));
         /* LSTM, RNN: z_t += h_{t-1} W_hh^T.  GRU: rh = h_{t-1} W_hh^T apart. */
         if (rnn->q_hh)
             rnnkit__qgemm(rnn->pool, B, hp, &rnn->q_hh[ui], cell == RNNKIT_CELL_GRU ? 0.0f : 1.0f,

@@ -163,6 +163,19 @@ static void json_num(const char *key, double v)
         fprintf(stderr, ",\"%s\":null", key);
 }
 
+/* The fields every progress object opens with, whatever its event: where
+ * training stands and the time since it started (unclosed). */
+static void json_head(const char *event, const rnnkit_progress *p)
+{
+    fprintf(stderr, "{\"event\":\"%s\",\"epoch\":%d,\"step\":%lld,\"batch\":%lld,\"batches\":%lld", event,
+            p->epoch, (long long)p->step, (long long)p->batch, (long long)p->batches);
+    if (p->members > 1)
+        fprintf(stderr, ",\"member\":%d,\"members\":%d", p->member + 1, p->members);
+    json_num("loss", p->loss);
+    json_num("items_per_s", p->items_per_s);
+    json_num("elapsed_s", p->elapsed);
+}
+
 /* One JSON object per event on stderr: batch events at most every 0.5 s. */
 static int progress_jsonl(cli_progress *cp, const rnnkit_progress *p)
 {
@@ -172,17 +185,11 @@ static int progress_jsonl(cli_progress *cp, const rnnkit_progress *p)
         return 0;
     cp->last_draw = t;
     if (!cp->threads_shown) {
-        fprintf(stderr, "{\"event\":\"threads\",\"threads\":%d}\n", cli_threads());
+        json_head("threads", p);
+        fprintf(stderr, ",\"threads\":%d}\n", cli_threads());
         cp->threads_shown = 1;
     }
-    fprintf(stderr, "{\"event\":\"%s\",\"epoch\":%d,\"step\":%lld,\"batch\":%lld,\"batches\":%lld",
-            end ? (cp->generator ? "eval" : "epoch") : "batch", p->epoch, (long long)p->step, (long long)p->batch,
-            (long long)p->batches);
-    if (p->members > 1)
-        fprintf(stderr, ",\"member\":%d,\"members\":%d", p->member + 1, p->members);
-    json_num("loss", p->loss);
-    json_num("items_per_s", p->items_per_s);
-    json_num("elapsed_s", p->elapsed);
+    json_head(end ? (cp->generator ? "eval" : "epoch") : "batch", p);
     if (end) {
         json_num("train_loss", p->row.train_loss);
         json_num("train_acc", p->row.train_acc);

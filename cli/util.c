@@ -139,6 +139,7 @@ void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generat
     p->generator = generator;
     p->jsonl = 0;
     p->threads_shown = 0;
+    p->has_held = 0;
     const char *k = getenv("RNNKIT_FAULT_KILL_STEP");
     p->kill_step = k ? strtoll(k, NULL, 10) : 0;
     p->steps_seen = 0;
@@ -176,19 +177,29 @@ static void json_head(const char *event, const rnnkit_progress *p)
     json_num("elapsed_s", p->elapsed);
 }
 
-/* One JSON object per event on stderr: batch events at most every 0.5 s. */
+/* One JSON object per event on stderr: batch events at most every 0.5 s,
+ * except the last of an epoch and the step an evaluation follows (its
+ * elapsed_s is where the evaluation's time begins). */
 static int progress_jsonl(cli_progress *cp, const rnnkit_progress *p)
 {
     int end = p->end_of_epoch || p->end_of_eval;
     double t = cli_now();
-    if (!end && t - cp->last_draw < 0.5 && p->batch != p->batches)
+    if (!end && t - cp->last_draw < 0.5 && p->batch != p->batches) {
+        cp->held = *p;
+        cp->has_held = 1;
         return 0;
+    }
     cp->last_draw = t;
     if (!cp->threads_shown) {
         json_head("threads", p);
         fprintf(stderr, ",\"threads\":%d}\n", cli_threads());
         cp->threads_shown = 1;
     }
+    if (end && cp->has_held && cp->held.step == p->step) {
+        json_head("batch", &cp->held);
+        fputs("}\n", stderr);
+    }
+    cp->has_held = 0;
     json_head(end ? (cp->generator ? "eval" : "epoch") : "batch", p);
     if (end) {
         json_num("train_loss", p->row.train_loss);

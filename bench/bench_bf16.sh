@@ -5,11 +5,11 @@
 # (core/bf16.c) against OpenBLAS's cblas_sgemm on rnnkit's shapes.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$src/bench/lib.sh"
 build=${1:-build}
 case $build in /*) ;; *) build=$src/$build ;; esac
-if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
+bench_configure "$src" "$build"
 cmake --build "$build" --target rnnkit_static -j2 >/dev/null
 out=$build/bench_bf16
 ${CC:-cc} -O2 -std=c17 -Wall -Wextra -I"$src/include" -I"$src" "$src/bench/bench_bf16.c" \

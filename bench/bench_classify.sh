@@ -13,22 +13,22 @@
 # same on any thread count, only the times change.
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 B=${1:-build}
 shift 2>/dev/null || true
 sets=${*:-mr sst2 chnsenticorp imdb}
 D=${RNNKIT_DATA:-../shared/data}
 R=$B/rnnkit
-[ -x "$R" ] || { echo "build rnnkit first (sh scripts/test.sh)" >&2; exit 1; }
-[ -d "$D" ] || { echo "no $D: this benchmark needs the shared data sets" >&2; exit 1; }
+bench_need_rnnkit
+bench_need_data
 sh scripts/install-deps.sh --ref
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 threads=${THREADS:-}
 tflag=""
 [ -n "$threads" ] && tflag="--threads $threads"
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?');" \
-    "$(nproc) cores; rnnkit --threads ${threads:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset};" \
-    "load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_header "# " . "rnnkit --threads ${threads:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 printf '%-14s %5s %10s %10s %10s %12s %14s\n' "data set" "nets" "rnnkit" "1st net" "fastText" "rnnkit time" \
     "fastText time"
 for s in $sets; do

@@ -13,9 +13,11 @@
 # Chinese set are left as they are apart from that), labels as __label__X.
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 sets=${*:-mr sst2 chnsenticorp imdb}
 D=${RNNKIT_DATA:-../shared/data}
-[ -d "$D" ] || { echo "no $D: this benchmark needs the shared data sets" >&2; exit 1; }
+bench_need_data
 sh scripts/install-deps.sh --ref
 command -v fasttext >/dev/null 2>&1 || { echo "fasttext is not installed" >&2; exit 1; }
 T=$(mktemp -d)

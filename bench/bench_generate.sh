@@ -16,21 +16,22 @@
 # RNNKIT_DATA overrides the data directory. The models are left in BUILD_DIR/bench-generate/.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$src/bench/lib.sh"
 build=${1:-build}
 shift 2>/dev/null || true
 sets=${*:-shakespeare tang}
 case $build in /*) ;; *) build=$src/$build ;; esac
 D=${RNNKIT_DATA:-$src/../shared/data}
 R=$build/rnnkit
-[ -x "$R" ] || { echo "build rnnkit first (sh scripts/test.sh)" >&2; exit 1; }
-[ -d "$D" ] || { echo "no $D: this benchmark needs the shared data sets" >&2; exit 1; }
+bench_need_rnnkit
+bench_need_data
 threads=${THREADS:-}
 tflag=""
 [ -n "$threads" ] && tflag="--threads $threads"
 out=$build/bench-generate
 mkdir -p "$out"
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?'); $(nproc) cores;" \
-    "--threads ${threads:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_header "" "$src" "--threads ${threads:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 
 # curve LOG: the evaluation lines of a training log as a Markdown table
 curve() {

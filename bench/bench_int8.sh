@@ -16,20 +16,21 @@
 # fp32's.
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 B=${1:-build}
 shift 2>/dev/null || true
 sets=${*:-mr sst2 chnsenticorp imdb}
 D=${RNNKIT_DATA:-../shared/data}
 R=$B/rnnkit
-[ -x "$R" ] || { echo "build rnnkit first (sh scripts/test.sh)" >&2; exit 1; }
-[ -d "$D" ] || { echo "no $D: this benchmark needs the shared data sets" >&2; exit 1; }
+bench_need_rnnkit
+bench_need_data
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 M=${MODELS:-$T}
 mkdir -p "$M"
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?');" \
-    "$(nproc) cores; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset};" \
-    "VNNI: $(grep -q avx512_vnni /proc/cpuinfo && echo yes || echo no); load $(cut -d' ' -f1-3 /proc/loadavg)"
+vnni=$(grep -q avx512_vnni /proc/cpuinfo && echo yes || echo no)
+bench_header "# " . "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; VNNI: $vnni"
 echo
 echo "| data set | fp32 | --int8 (in memory) | int8 file | labels changed (int8 file vs fp32) | fp32 file (with training state) | fp32 weights | int8 file | int8 weights | int8 / fp32 weights |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

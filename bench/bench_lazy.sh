@@ -12,20 +12,20 @@
 # split is read only by the final eval.
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 B=${1:-build}
 shift 2>/dev/null || true
 sets=${*:-mr sst2 imdb}
 D=${RNNKIT_DATA:-../shared/data}
 R=$B/rnnkit
-[ -x "$R" ] || { echo "build rnnkit first (sh scripts/test.sh)" >&2; exit 1; }
-[ -d "$D" ] || { echo "no $D: this benchmark needs the shared data sets" >&2; exit 1; }
+bench_need_rnnkit
+bench_need_data
 out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 tflag=""
 [ -n "${THREADS:-}" ] && tflag="--threads $THREADS"
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?');" \
-    "$(nproc) cores; rnnkit --threads ${THREADS:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset};" \
-    "load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_header "# " . "rnnkit --threads ${THREADS:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 printf '%-8s %-6s %5s %9s %9s %11s %8s\n' "set" "step" "nets" "test" "1st net" "best valid" "time"
 for s in $sets; do
     valid=""

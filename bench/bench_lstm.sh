@@ -4,12 +4,12 @@
 # first if needed) and runs it with 1 and 2 OpenBLAS threads.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$src/bench/lib.sh"
 build=${1:-build-rnn}
 iters=${2:-5}
 case $build in /*) ;; *) build=$src/$build ;; esac
-if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
+bench_configure "$src" "$build"
 cmake --build "$build" --target rnnkit_static -j2 >/dev/null
 out=$build/bench_lstm
 ${CC:-cc} -O2 -std=c17 -Wall -Wextra -I"$src/include" -I"$src" "$src/bench/bench_lstm.c" \

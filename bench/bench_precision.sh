@@ -17,12 +17,12 @@
 # of 3 rounds after a warm-up. Prints a Markdown table on stdout.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$src/bench/lib.sh"
 build=${1:-$src/build-perf}
 case $build in /*) ;; *) build=$(pwd)/$build ;; esac
 sh "$src/scripts/install-deps.sh" --ref >/dev/null
-if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRNNKIT_TESTS=OFF >/dev/null
-fi
+bench_configure "$src" "$build" -DRNNKIT_TESTS=OFF
 cmake --build "$build" --target rnnkit_static -j2 >/dev/null
 B=$build/bench_train
 # shellcheck disable=SC2046

@@ -32,13 +32,15 @@
 # set, labelled documents, accuracy and time without and with pretraining.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$src/bench/lib.sh"
 build=${1:-build}
 shift 2>/dev/null || true
 langs=${*:-english chinese}
 case $build in /*) ;; *) build=$src/$build ;; esac
 D=${RNNKIT_DATA:-$src/../shared/data}
 R=$build/rnnkit
-[ -x "$R" ] || { echo "build rnnkit first (sh scripts/test.sh)" >&2; exit 1; }
+bench_need_rnnkit
 [ -f "$D/imdb/unsup.txt" ] || { echo "no $D/imdb: this benchmark needs the shared data sets" >&2; exit 1; }
 out=${OUT:-$build/bench-pretrain}
 mkdir -p "$out"
@@ -47,9 +49,7 @@ tflag=""
 [ -n "$threads" ] && tflag="--threads $threads"
 E=${LM_EMBED:-128}
 H=${LM_HIDDEN:-128}
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?');" \
-    "$(nproc) cores; --threads ${threads:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset};" \
-    "load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_header "# " "$src" "--threads ${threads:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 echo "# LM: embed $E, hidden $H, epochs ${LM_EPOCHS:-1}, seq ${LM_SEQ:-70}, batch ${LM_BATCH:-64}," \
     "backward ${LM_BACKWARD:-1}, flags '${LM_FLAGS:-}'; classifier flags '${CLF_FLAGS:-}'"
 

@@ -109,6 +109,8 @@
 # training time, test accuracy (validation loss) and evaluation time.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$src/bench/lib.sh"
 build=$src/build-perf
 subset=${SUBSET:-}
 epochs=10
@@ -159,16 +161,8 @@ export PYTHONDONTWRITEBYTECODE=1
 
 # ---------------------------------------------------------------- setup
 sh "$src/scripts/install-deps.sh"
-if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    echo "bench_tta.sh: installing python3-torch" >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-        python3-torch >/dev/null
-fi
-if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRNNKIT_TESTS=OFF >/dev/null
-fi
+bench_need_torch bench_tta.sh
+bench_configure "$src" "$build" -DRNNKIT_TESTS=OFF
 if ! grep -q '^CMAKE_BUILD_TYPE:[A-Z]*=Release$' "$build/CMakeCache.txt"; then
     echo "bench_tta.sh: $build is not a Release build; give another --build DIR" >&2
     exit 1
@@ -184,14 +178,7 @@ mkdir -p "$work"
 # jsonl_curve LOG: rnnkit's JSONL progress of a classifier as lines
 # "epoch train_s acc eval_s loss": train_s cumulative, evaluations excluded.
 jsonl_curve() {
-    awk '
-    function val(key,    i, s) {
-        i = index($0, "\"" key "\":")
-        if (!i) return ""
-        s = substr($0, i + length(key) + 3)
-        sub(/[,}].*/, "", s)
-        return s
-    }
+    awk "$bench_awk_val"'
     /^\{/ {
         ev = val("event"); e = val("epoch") + 0
         if (ev == "\"batch\"" && val("batch") == val("batches")) trained[e] = val("elapsed_s")
@@ -355,18 +342,11 @@ classify() {
 # gen_curve LOG: rnnkit's JSONL progress of a generator as lines "step
 # train_s valid_loss eval_s"; an evaluation's time is the eval event's
 # elapsed_s less the batch event's of the same step, or, where that batch
-# event was not printed (at most one every 0.5 s), the median of the
-# others (every evaluation does the same work). "estimated N" goes to
-# stderr.
+# event was not printed (an rnnkit from before it always was: batch events
+# at most one every 0.5 s), the median of the others (every evaluation
+# does the same work). "estimated N" goes to stderr.
 gen_curve() {
-    awk '
-    function val(key,    i, s) {
-        i = index($0, "\"" key "\":")
-        if (!i) return ""
-        s = substr($0, i + length(key) + 3)
-        sub(/[,}].*/, "", s)
-        return s
-    }
+    awk "$bench_awk_val"'
     /^\{/ {
         ev = val("event"); st = val("step") + 0
         if (ev == "\"batch\"") stamp[st] = val("elapsed_s")

@@ -7,13 +7,13 @@
 # ../shared/data/imdb/train.tsv relative to the source tree.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$src/bench/lib.sh"
 build=${1:-build-tok}
 data=${2:-$src/../shared/data/imdb/train.tsv}
 case $build in /*) ;; *) build=$src/$build ;; esac
 [ -r "$data" ] || { echo "bench_vocab: cannot read $data" >&2; exit 1; }
-if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
+bench_configure "$src" "$build"
 cmake --build "$build" --target rnnkit -j2 >/dev/null
 R=$build/rnnkit
 T=$(mktemp -d)

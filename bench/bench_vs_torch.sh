@@ -41,6 +41,8 @@
 # for both sides, and printed with the kernels OpenBLAS picked.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$src/bench/lib.sh"
 build=$src/build-perf
 quick=0
 threads="1 2"
@@ -81,16 +83,8 @@ malloc_found=$(env | grep -E '^(MALLOC_MMAP_MAX_|MALLOC_TRIM_THRESHOLD_|GLIBC_TU
 
 # ---------------------------------------------------------------- setup
 sh "$src/scripts/install-deps.sh"
-if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    echo "bench_vs_torch.sh: installing python3-torch" >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-        python3-torch >/dev/null
-fi
-if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRNNKIT_TESTS=OFF >/dev/null
-fi
+bench_need_torch bench_vs_torch.sh
+bench_configure "$src" "$build" -DRNNKIT_TESTS=OFF
 cmake --build "$build" --target rnnkit_static -j2 >/dev/null
 bench=$build/bench_train
 # shellcheck disable=SC2046

@@ -11,12 +11,14 @@
 # steps of each batching and the share of them that is padding.
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 B=${1:-build}
 shift 2>/dev/null || true
 sets=${*:-mr imdb}
 D=${RNNKIT_DATA:-../shared/data}
 R=$B/rnnkit
-[ -x "$R" ] || { echo "build rnnkit first (sh scripts/test.sh)" >&2; exit 1; }
+bench_need_rnnkit
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 waste() { # lengths on stdin, one per line, in batch order

@@ -103,6 +103,10 @@ typedef struct cli_progress {
     int generator;  /* 1: a character generator (bits per character), 2: words (perplexity) */
     int jsonl;        /* --log-format jsonl: one JSON object per event */
     int threads_shown; /* the thread count was printed */
+    /* jsonl: the last batch event left out (at most one every 0.5 s); printed
+     * after all when an evaluation of the same step follows */
+    rnnkit_progress held;
+    int has_held;
     long long kill_step; /* testing hook: $RNNKIT_FAULT_KILL_STEP (0: none), see cli_progress_cb */
     long long steps_seen; /* steps reported so far */
 } cli_progress;

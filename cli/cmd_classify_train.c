@@ -109,6 +109,34 @@ static void defaults(train_args *a)
     a->to.train.checkpoint_seconds = 600;
 }
 
+/* Loads the model file `path` of --pretrained or --pretrained-backward
+ * (`flag`) into *out: it must be a language model, an fp32 generator;
+ * another file is an error saying what it is and what is expected. */
+static rnnkit_status load_lm(const char *flag, const char *path, rnnkit_model **out, rnnkit_error *err)
+{
+    rnnkit_model *m = NULL;
+    rnnkit_status st = rnnkit_model_load(path, -1, &m, err);
+    if (st)
+        rnnkit_error_prefix(err, "%s", flag);
+    else if (rnnkit_model_quantized(m)) /* only a classifier is exported in int8 */
+        st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                              "%s: %s: an int8 export (a classifier, for prediction only) holds no training "
+                              "weights; give an fp32 word-level language model (`rnnkit generate train --level "
+                              "word`)",
+                              flag, path);
+    else if (rnnkit_model_get_config(m)->task != RNNKIT_TASK_GENERATE)
+        st = rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                              "%s: %s: a %s model, not a language model; give a word-level language model "
+                              "(`rnnkit generate train --level word`)",
+                              flag, path, rnnkit_task_noun(rnnkit_model_get_config(m)->task));
+    if (st) {
+        rnnkit_model_free(m);
+        m = NULL;
+    }
+    *out = m;
+    return st;
+}
+
 /* With --pretrained: the language model's sizes and vocabulary, unless
  * given (then rnnkit_model_pretrain names a difference). CLI_GO, or the
  * exit status. */
@@ -120,10 +148,8 @@ static int pretrained_shape(train_args *a, int shape_set)
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_model *m = NULL;
-    if (rnnkit_model_load(lm, RNNKIT_TASK_GENERATE, &m, &err)) {
-        rnnkit_error_prefix(&err, "%s", a->pre[0] ? "--pretrained" : "--pretrained-backward");
+    if (load_lm(a->pre[0] ? "--pretrained" : "--pretrained-backward", lm, &m, &err))
         return cli_fail(&err);
-    }
     const rnnkit_model_config *c = rnnkit_model_get_config(m);
     if (!shape_set) {
         a->mc.cell = c->cell;
@@ -322,8 +348,8 @@ static rnnkit_status take_pretrained(const train_args *a, rnnkit_model *m, rnnki
     rnnkit_model *lm[2] = {NULL, NULL};
     rnnkit_status st = RNNKIT_OK;
     for (int d = 0; !st && d < 2; d++)
-        if (a->pre[d] && (st = rnnkit_model_load(a->pre[d], RNNKIT_TASK_GENERATE, &lm[d], err)))
-            rnnkit_error_prefix(err, "%s", d ? "--pretrained-backward" : "--pretrained");
+        if (a->pre[d])
+            st = load_lm(d ? "--pretrained-backward" : "--pretrained", a->pre[d], &lm[d], err);
     int n = 0;
     if (!st && !(st = rnnkit_model_pretrain(m, lm[0], lm[1], &n, err)) && !a->out_opts.quiet)
         fprintf(stderr, "rnnkit: %d tensors from %s%s%s\n", n, a->pre[0] ? a->pre[0] : "",

@@ -139,6 +139,7 @@ void cli_progress_init(cli_progress *p, int quiet, const char *unit, int generat
     p->generator = generator;
     p->jsonl = 0;
     p->threads_shown = 0;
+    p->has_held = 0;
     const char *k = getenv("RNNKIT_FAULT_KILL_STEP");
     p->kill_step = k ? strtoll(k, NULL, 10) : 0;
     p->steps_seen = 0;
@@ -163,26 +164,43 @@ static void json_num(const char *key, double v)
         fprintf(stderr, ",\"%s\":null", key);
 }
 
-/* One JSON object per event on stderr: batch events at most every 0.5 s. */
-static int progress_jsonl(cli_progress *cp, const rnnkit_progress *p)
+/* The fields every progress object opens with, whatever its event: where
+ * training stands and the time since it started (unclosed). */
+static void json_head(const char *event, const rnnkit_progress *p)
 {
-    int end = p->end_of_epoch || p->end_of_eval;
-    double t = cli_now();
-    if (!end && t - cp->last_draw < 0.5 && p->batch != p->batches)
-        return 0;
-    cp->last_draw = t;
-    if (!cp->threads_shown) {
-        fprintf(stderr, "{\"event\":\"threads\",\"threads\":%d}\n", cli_threads());
-        cp->threads_shown = 1;
-    }
-    fprintf(stderr, "{\"event\":\"%s\",\"epoch\":%d,\"step\":%lld,\"batch\":%lld,\"batches\":%lld",
-            end ? (cp->generator ? "eval" : "epoch") : "batch", p->epoch, (long long)p->step, (long long)p->batch,
-            (long long)p->batches);
+    fprintf(stderr, "{\"event\":\"%s\",\"epoch\":%d,\"step\":%lld,\"batch\":%lld,\"batches\":%lld", event,
+            p->epoch, (long long)p->step, (long long)p->batch, (long long)p->batches);
     if (p->members > 1)
         fprintf(stderr, ",\"member\":%d,\"members\":%d", p->member + 1, p->members);
     json_num("loss", p->loss);
     json_num("items_per_s", p->items_per_s);
     json_num("elapsed_s", p->elapsed);
+}
+
+/* One JSON object per event on stderr: batch events at most every 0.5 s,
+ * except the last of an epoch and the step an evaluation follows (its
+ * elapsed_s is where the evaluation's time begins). */
+static int progress_jsonl(cli_progress *cp, const rnnkit_progress *p)
+{
+    int end = p->end_of_epoch || p->end_of_eval;
+    double t = cli_now();
+    if (!end && t - cp->last_draw < 0.5 && p->batch != p->batches) {
+        cp->held = *p;
+        cp->has_held = 1;
+        return 0;
+    }
+    cp->last_draw = t;
+    if (!cp->threads_shown) {
+        json_head("threads", p);
+        fprintf(stderr, ",\"threads\":%d}\n", cli_threads());
+        cp->threads_shown = 1;
+    }
+    if (end && cp->has_held && cp->held.step == p->step) {
+        json_head("batch", &cp->held);
+        fputs("}\n", stderr);
+    }
+    cp->has_held = 0;
+    json_head(end ? (cp->generator ? "eval" : "epoch") : "batch", p);
     if (end) {
         json_num("train_loss", p->row.train_loss);
         json_num("train_acc", p->row.train_acc);

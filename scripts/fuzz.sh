@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined)
 # and runs each for SECONDS (default 60), two at a time, starting from the
-# seed corpus in tests/fuzz/corpus/<target>. Fails if any target finds a
+# seed corpus in tests/fuzz/corpus/<target>, on inputs of up to 8 KiB or
+# the target's largest seed if larger (the model files' seeds are ~8-19 KB:
+# a shorter -max_len would cut them). Fails if any target finds a
 # crash, a leak, undefined behaviour, a timeout or an out-of-memory; the
 # reproducer is left in build-fuzz/artifacts/. Prints executions per target.
 #   sh scripts/fuzz.sh [SECONDS] [TARGET...]
@@ -21,11 +23,21 @@ mkdir -p "$B/artifacts" "$B/work"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export OPENBLAS_NUM_THREADS=1
+# max_len TARGET: 8192, or the size of the target's largest seed if larger.
+max_len() {
+    m=8192
+    for f in "tests/fuzz/corpus/$1"/*; do
+        [ -f "$f" ] || continue
+        n=$(($(wc -c <"$f")))
+        [ "$n" -le "$m" ] || m=$n
+    done
+    echo "$m"
+}
 run_one() {
     t=$1
     mkdir -p "$B/work/$t"
     # new inputs go to the work corpus; the committed seeds are read only
-    if "$B/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=8192 -timeout=20 -rss_limit_mb=2048 \
+    if "$B/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len="$(max_len "$t")" -timeout=20 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$B/artifacts/$t-" "$B/work/$t" "tests/fuzz/corpus/$t" \
         >"$B/work/$t.log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$B/work/$t.log")

@@ -245,6 +245,8 @@ typedef struct rnnkit_log_row {
     int member;  /* ensemble member (0-based; 0 for a single network) */
     int epoch;
     int64_t step;
+    /* seconds: the epoch's own (classifier, forecaster) or the run's so far
+     * (generator); docs/model-format.md, "training_log" */
     double train_loss, train_acc, valid_loss, valid_acc, seconds, lr;
 } rnnkit_log_row;
 

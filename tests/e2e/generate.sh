@@ -66,6 +66,40 @@ set +e
 set -e
 "$R" generate sample -m "$T/zh.db" --prime "春" --length 3 --seed 5 | head -c 3 | grep -q "春" || fail "--prime is printed first"
 
+# --log-format jsonl: every line a JSON object, each with the fields every
+# progress object shares (the thread count's and evaluations' included);
+# each evaluation follows the batch event of its step (batch events are
+# otherwise at most one every 0.5 s), whose elapsed_s is where it began.
+"$R" generate train --train "$D/repeat.txt" -o "$T/j.db" --hidden 16 --layers 1 --embed 8 --batch 4 \
+    --seq-len 16 --steps 30 --eval-every 10 --log-format jsonl 2>"$T/jsonl" >/dev/null
+grep '^{' "$T/jsonl" >"$T/objects" || fail "--log-format jsonl printed no object"
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c '
+import json, sys
+common = ("event", "epoch", "step", "batch", "batches", "loss", "items_per_s", "elapsed_s")
+events = []
+prev = None
+for n, line in enumerate(open(sys.argv[1]), 1):
+    o = json.loads(line)
+    events.append(o["event"])
+    if o["event"] == "eval" and (prev is None or prev["event"] != "batch" or prev["step"] != o["step"]):
+        sys.exit("line %d: eval at step %d not after its step'"'"'s batch event" % (n, o["step"]))
+    prev = o
+    lack = [k for k in common if k not in o]
+    if lack:
+        sys.exit("line %d (%s) lacks %s" % (n, o["event"], ", ".join(lack)))
+    if not isinstance(o["elapsed_s"], (int, float)):
+        sys.exit("line %d: elapsed_s is %r" % (n, o["elapsed_s"]))
+for e in ("threads", "batch", "eval"):
+    if e not in events:
+        sys.exit("no %s event" % e)
+if events.count("eval") != 3:
+    sys.exit("%d eval events, not 3" % events.count("eval"))
+' "$T/objects" || fail "--log-format jsonl: $(cat "$T/jsonl")"
+else
+    echo "generate.sh: no python3: the JSONL objects are not parsed" >&2
+fi
+
 # Wrong model kind, bad arguments.
 set +e
 "$R" generate sample -m "$T/nonexistent.db" >/dev/null 2>&1; [ $? -eq 1 ] || fail "missing model"

@@ -95,20 +95,27 @@ h() { sqlite3 "$1" "select fnv1a64 from tensors where name = '$2'"; }
 [ "$(h "$T/g.db" embedding.weight)" != "$(h "$T/fw.db" embedding.weight)" ] || fail "the body did not learn"
 [ "$(h "$T/g.db" rnn.weight_hh_l0)" != "$(h "$T/s.db" rnn.weight_hh_l0)" ] || fail "--lr-body changed nothing"
 
-# Mismatches: each a clean error, no model written.
+# Mismatches: each a clean error (exit status 1), no model written.
 refuse() { # refuse WANT ARGS...: classify train fails naming WANT, writes nothing
     want=$1
     shift
     rm -f "$T/x.db"
+    rc=0
     # shellcheck disable=SC2086
-    if "$R" classify train $clf -o "$T/x.db" --quiet "$@" 2>"$T/err"; then fail "accepted: $*"; fi
+    "$R" classify train $clf -o "$T/x.db" --quiet "$@" 2>"$T/err" || rc=$?
+    [ "$rc" -eq 1 ] || fail "'$*': exit status $rc, not 1: $(cat "$T/err")"
     grep -q -- "$want" "$T/err" || fail "'$*': error lacks '$want': $(cat "$T/err")"
     [ ! -e "$T/x.db" ] || fail "'$*' left a model file"
 }
 refuse "read backwards" --pretrained "$T/bw.db"
 refuse "read forwards" --pretrained "$T/fw.db" --pretrained-backward "$T/fw.db"
 refuse "hidden 24" --pretrained "$T/fw.db" --hidden 32
-refuse "classifier model" --pretrained "$T/c.db"
+refuse "c.db: a classifier model, not a language model" --pretrained "$T/c.db"
+# an int8 export is a classifier's, prediction only: said so, for either flag
+"$R" export -m "$T/c.db" --quantize int8 "$T/c8.db" >/dev/null
+refuse "c8.db: an int8 export .* holds no training weights; give an fp32 word-level language model" \
+    --pretrained "$T/c8.db"
+refuse "^rnnkit: --pretrained-backward: .*c8.db: an int8 export" --pretrained "$T/fw.db" --pretrained-backward "$T/c8.db"
 refuse "vocabulary" --pretrained "$T/fw.db" --vocab "$T/w.db"
 refuse "reads one way" --pretrained-backward "$T/bw.db" --bidirectional no
 echo "pretrain: ok"

@@ -24,7 +24,7 @@
 #define POOL_SPIN 200000 /* polls of the generation before sleeping (about 0.2 ms: the
                             * gap between two products of a generation step) */
 
-typedef void (*pool_slot_fn)(void *ctx, int task, int slot);
+typedef rnnkit__pool_slot_fn pool_slot_fn;
 typedef struct pool_worker {
     struct rnnkit__pool *pool;
     int slot;
@@ -220,6 +220,11 @@ void rnnkit__pool_run(rnnkit__pool *p, int n, rnnkit__pool_fn fn, void *ctx)
     }
     plain_task t = {fn, ctx};
     run_slots(p, n, plain_task_run, &t);
+}
+
+void rnnkit__pool_run_slots(rnnkit__pool *p, int n, rnnkit__pool_slot_fn fn, void *ctx)
+{
+    run_slots(p, n, fn, ctx);
 }
 
 /* Runs tasks 0..n-1 of fn on the pool, the caller as slot 0. */
@@ -431,6 +436,23 @@ int rnnkit__pool_bf16_pack_b(rnnkit__pool *p, int transB, int N, int K, const fl
     if (j.nb > 0)
         run_slots(p, j.nb, pack_b_block, &j);
     return 1;
+}
+
+int rnnkit__pool_pb_rows(const rnnkit__pool *p, int M, int N, int K)
+{
+    const int t = rnnkit__pool_threads(p);
+    if (t < 2 || M < 16 || (long)M * N * K < PB_MIN_WORK)
+        return M;
+    int rb = (M + t - 1) / t;
+    return (rb + 7) / 8 * 8; /* whole register tiles */
+}
+
+void rnnkit__pool_gemm_pb_rows(rnnkit__pool *p, int slot, int transA, int r0, int r1, int N, int K,
+                               const float *A, int lda, const uint32_t *Bp, float beta, float *C, int ldc)
+{
+    const float *Ar = transA ? A + r0 : A + (size_t)r0 * (size_t)lda;
+    rnnkit__bf16_gemm_pb(p->ws[slot], transA, r1 - r0, N, K, Ar, lda, Bp, 0, rnnkit__bf16_pb_panels(N), beta,
+                         C + (size_t)r0 * (size_t)ldc, ldc);
 }
 
 void rnnkit__pool_sgemm_pb(rnnkit__pool *p, int transA, int M, int N, int K, const float *A, int lda,

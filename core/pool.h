@@ -21,6 +21,7 @@
 
 typedef struct rnnkit__pool rnnkit__pool;
 typedef void (*rnnkit__pool_fn)(void *ctx, int task);
+typedef void (*rnnkit__pool_slot_fn)(void *ctx, int task, int slot);
 
 /* A pool of `threads` threads in all, the caller's included (1..256): it
  * starts threads - 1 workers. */
@@ -29,6 +30,8 @@ void rnnkit__pool_free(rnnkit__pool *p);
 /* Threads in all (1 for NULL). */
 int rnnkit__pool_threads(const rnnkit__pool *p);
 void rnnkit__pool_run(rnnkit__pool *p, int n, rnnkit__pool_fn fn, void *ctx);
+/* The same, telling each task its thread's slot (for that slot's scratch). */
+void rnnkit__pool_run_slots(rnnkit__pool *p, int n, rnnkit__pool_slot_fn fn, void *ctx);
 
 /* The cores this process may run on (sched_getaffinity; 1 when unknown). */
 int rnnkit__cores_available(void);
@@ -115,6 +118,17 @@ int rnnkit__pool_bf16(const rnnkit__pool *p);
 int rnnkit__pool_bf16_pack_b(rnnkit__pool *p, int transB, int N, int K, const float *B, int ldb, uint32_t *Bp);
 void rnnkit__pool_sgemm_pb(rnnkit__pool *p, int transA, int M, int N, int K, const float *A, int lda,
                            const uint32_t *Bp, float beta, float *C, int ldc);
+/*
+ * The same product cut by rows, for tasks that go on to work on the rows
+ * they computed (a recurrence's gate pass): rnnkit__pool_pb_rows gives the
+ * rows per task (a multiple of 8, about one task per thread; M: one task),
+ * and a task run by rnnkit__pool_run_slots computes its rows [r0, r1) with
+ * rnnkit__pool_gemm_pb_rows on its own slot's scratch. Same bits as the
+ * whole product, whatever the cut.
+ */
+int rnnkit__pool_pb_rows(const rnnkit__pool *p, int M, int N, int K);
+void rnnkit__pool_gemm_pb_rows(rnnkit__pool *p, int slot, int transA, int r0, int r1, int N, int K,
+                               const float *A, int lda, const uint32_t *Bp, float beta, float *C, int ldc);
 
 /* y[N] += A[M][N]^T x[M] (row-major A, leading dimension lda): column sums
  * when x is ones. Split over fixed blocks of columns of y. */

@@ -413,6 +413,57 @@ RNNKIT_CLONES static void backward_step(rnnkit_cell cell, int B, int H, int DH, 
 static size_t prev_slot(int d, int t) { return d ? (size_t)t + 1 : (size_t)t; }
 static size_t next_slot(int d, int t) { return d ? (size_t)t : (size_t)t + 1; }
 
+/* One step of one unit in bf16 mode cut into row blocks, each task doing
+ * its rows' product (from the packed W_hh) and then their gate pass (or,
+ * backward, their gate pass and then their product): the rows' work is
+ * the same whatever the cut, so the bits are those of the whole step. */
+typedef struct step_task {
+    rnnkit__rnn *rnn;
+    int B, H, DH, GH, rb, exact;
+    const float *mt, *bih, *bhh, *hp, *cp, *dy, *za; /* za: backward's activations */
+    float *z, *rh, *hn, *cn, *aux, *y;          /* forward */
+    float *dh, *dc, *dz, *dzh, *dzr, *dhp;       /* backward */
+} step_task;
+
+static size_t off(int r, int w) { return (size_t)r * (size_t)w; }
+
+RNNKIT_CLONES static void step_forward_rows(const step_task *j, int r0, int r1)
+{
+    const rnnkit_cell cell = j->rnn->cfg.cell;
+    const int H = j->H, GH = j->GH;
+    const float *mt = j->mt ? j->mt + r0 : NULL, *cp = j->cp ? j->cp + off(r0, H) : NULL;
+    float *rh = j->rh ? j->rh + off(r0, GH) : NULL, *cn = j->cn ? j->cn + off(r0, H) : NULL;
+    float *aux = j->aux ? j->aux + off(r0, H) : NULL;
+    if (j->exact)
+        forward_step(cell, r1 - r0, H, j->DH, mt, j->z + off(r0, GH), rh, j->bih, j->bhh, j->hp + off(r0, H), cp,
+                     j->hn + off(r0, H), cn, aux, j->y + off(r0, j->DH), 1);
+    else
+        forward_step(cell, r1 - r0, H, j->DH, mt, j->z + off(r0, GH), rh, j->bih, j->bhh, j->hp + off(r0, H), cp,
+                     j->hn + off(r0, H), cn, aux, j->y + off(r0, j->DH), 0);
+}
+
+static void step_forward_task(void *ctx, int task, int slot)
+{
+    const step_task *j = ctx;
+    const int r0 = task * j->rb, r1 = r0 + j->rb < j->B ? r0 + j->rb : j->B;
+    const int gru = j->rnn->cfg.cell == RNNKIT_CELL_GRU;
+    rnnkit__pool_gemm_pb_rows(j->rnn->pool, slot, 0, r0, r1, j->GH, j->H, j->hp, j->H, j->rnn->bfp,
+                              gru ? 0.0f : 1.0f, gru ? j->rh : j->z, j->GH);
+    step_forward_rows(j, r0, r1);
+}
+
+static void step_backward_task(void *ctx, int task, int slot)
+{
+    const step_task *j = ctx;
+    const int r0 = task * j->rb, r1 = r0 + j->rb < j->B ? r0 + j->rb : j->B;
+    const int H = j->H, GH = j->GH;
+    backward_step(j->rnn->cfg.cell, r1 - r0, H, j->DH, j->mt ? j->mt + r0 : NULL, j->za + off(r0, GH),
+                  j->aux ? j->aux + off(r0, H) : NULL, j->hp + off(r0, H), j->cp ? j->cp + off(r0, H) : NULL,
+                  j->dy ? j->dy + off(r0, j->DH) : NULL, j->dh + off(r0, H), j->dc + off(r0, H),
+                  j->dz + off(r0, GH), j->dzh ? j->dzh + off(r0, GH) : NULL, j->dhp + off(r0, H));
+    rnnkit__pool_gemm_pb_rows(j->rnn->pool, slot, 0, r0, r1, H, GH, j->dzr, GH, j->rnn->bfp, 1.0f, j->dhp, H);
+}
+
 RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, int B, const float *in,
                                        const float *mask, const float *h0, const float *c0)
 {
@@ -451,6 +502,8 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
 
     /* bf16 mode: W_hh^T packed once for all steps (same bits as packing per step). */
     const int packed = B > 1 && rnn->bfp && !rnn->q_hh && rnnkit__pool_bf16_pack_b(rnn->pool, 1, GH, H, Whh, H, rnn->bfp);
+    /* ... and then each step's rows cut among the threads. */
+    const int rb = packed ? rnnkit__pool_pb_rows(rnn->pool, B, GH, H) : B;
     for (int k = 0; k < T; k++) {
         const int t = d ? T - 1 - k : k;
         const float *hp = u->s + prev_slot(d, t) * BH;
@@ -462,6 +515,17 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
             for (size_t b = 0; b < (size_t)B; b++)
                 memcpy(zt + b * (size_t)GH, tab + (size_t)rnn->in_ids[(size_t)t * B + b] * GH,
                        (size_t)GH * sizeof(float));
+        const int lstm = cell == RNNKIT_CELL_LSTM;
+        const float *cp = lstm ? u->c + prev_slot(d, t) * BH : NULL;
+        float *cn = lstm ? u->c + next_slot(d, t) * BH : NULL;
+        float *aux = u->aux ? u->aux + (size_t)t * BH : NULL;
+        if (rb < B) {
+            step_task j = {.rnn = rnn, .B = B, .H = H, .DH = DH, .GH = GH, .rb = rb, .exact = exact, .mt = mt,
+                           .bih = bih, .bhh = bhh, .hp = hp, .cp = cp, .z = zt, .rh = rnn->rh, .hn = hn, .cn = cn,
+                           .aux = aux, .y = yt};
+            rnnkit__pool_run_slots(rnn->pool, (B + rb - 1) / rb, step_forward_task, &j);
+            continue;
+        }
         /* LSTM, RNN: z_t += h_{t-1} W_hh^T.  GRU: rh = h_{t-1} W_hh^T apart. */
         if (rnn->q_hh)
             rnnkit__qgemm(rnn->pool, B, hp, &rnn->q_hh[ui], cell == RNNKIT_CELL_GRU ? 0.0f : 1.0f,
@@ -473,10 +537,6 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
             rnnkit__rnn_gemm_xwt(rnn->pool, B, GH, H, hp, Whh, 0.0f, rnn->rh);
         else
             rnnkit__rnn_gemm_xwt(rnn->pool, B, GH, H, hp, Whh, 1.0f, zt);
-        const int lstm = cell == RNNKIT_CELL_LSTM;
-        const float *cp = lstm ? u->c + prev_slot(d, t) * BH : NULL;
-        float *cn = lstm ? u->c + next_slot(d, t) * BH : NULL;
-        float *aux = u->aux ? u->aux + (size_t)t * BH : NULL;
         if (exact)
             forward_step(cell, B, H, DH, mt, zt, rnn->rh, bih, bhh, hp, cp, hn, cn, aux, yt, 1);
         else
@@ -517,6 +577,7 @@ RNNKIT_CLONES static void unit_backward(rnnkit__rnn *rnn, int l, int d, int T, i
 
     /* bf16 mode: W_hh packed once for all steps. */
     const int packed = B > 1 && rnn->bfp && rnnkit__pool_bf16_pack_b(rnn->pool, 0, H, GH, Whh, H, rnn->bfp);
+    const int rb = packed ? rnnkit__pool_pb_rows(rnn->pool, B, H, GH) : B;
     /* Steps in the reverse of the forward's order. */
     for (int k = T - 1; k >= 0; k--) {
         const int t = d ? T - 1 - k : k;
@@ -524,15 +585,25 @@ RNNKIT_CLONES static void unit_backward(rnnkit__rnn *rnn, int l, int d, int T, i
         const float *dyt = dy ? dy + (size_t)t * B * DH + (size_t)d * H : NULL;
         const float *zt = u->z + (size_t)t * BGH;
         float *dzt = rnn->dz + (size_t)t * BGH;
-        backward_step(cell, B, H, DH, mt, zt, u->aux ? u->aux + (size_t)t * BH : NULL,
-                      u->s + prev_slot(d, t) * BH,
-                      cell == RNNKIT_CELL_LSTM ? u->c + prev_slot(d, t) * BH : NULL, dyt, dh,
-                      rnn->dc, dzt, rnn->dzh ? rnn->dzh + (size_t)t * BGH : NULL, dhp);
-        /* dh_{t-1} += dz_t W_hh */
-        if (packed)
-            rnnkit__pool_sgemm_pb(rnn->pool, 0, B, H, GH, dzr + (size_t)t * BGH, GH, rnn->bfp, 1.0f, dhp, H);
-        else
-            gemm_xw(rnn->pool, B, GH, H, dzr + (size_t)t * BGH, Whh, 1.0f, dhp);
+        if (rb < B) {
+            step_task j = {.rnn = rnn, .B = B, .H = H, .DH = DH, .GH = GH, .rb = rb, .mt = mt,
+                           .hp = u->s + prev_slot(d, t) * BH,
+                           .cp = cell == RNNKIT_CELL_LSTM ? u->c + prev_slot(d, t) * BH : NULL, .dy = dyt,
+                           .za = zt, .aux = u->aux ? u->aux + (size_t)t * BH : NULL, .dh = dh,
+                           .dc = rnn->dc, .dz = dzt, .dzh = rnn->dzh ? rnn->dzh + (size_t)t * BGH : NULL,
+                           .dzr = dzr + (size_t)t * BGH, .dhp = dhp};
+            rnnkit__pool_run_slots(rnn->pool, (B + rb - 1) / rb, step_backward_task, &j);
+        } else {
+            backward_step(cell, B, H, DH, mt, zt, u->aux ? u->aux + (size_t)t * BH : NULL,
+                          u->s + prev_slot(d, t) * BH,
+                          cell == RNNKIT_CELL_LSTM ? u->c + prev_slot(d, t) * BH : NULL, dyt, dh,
+                          rnn->dc, dzt, rnn->dzh ? rnn->dzh + (size_t)t * BGH : NULL, dhp);
+            /* dh_{t-1} += dz_t W_hh */
+            if (packed)
+                rnnkit__pool_sgemm_pb(rnn->pool, 0, B, H, GH, dzr + (size_t)t * BGH, GH, rnn->bfp, 1.0f, dhp, H);
+            else
+                gemm_xw(rnn->pool, B, GH, H, dzr + (size_t)t * BGH, Whh, 1.0f, dhp);
+        }
         float *tmp = dh;
         dh = dhp;
         dhp = tmp;

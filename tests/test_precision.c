@@ -10,7 +10,8 @@
  * - rnnkit_model_bf16_active says whether the CPU runs the products in
  *   bf16, before training and after.
  * - A bf16 classifier trains to the same bits on pools of 1, 2 and 3
- *   threads (the determinism rule holds in bf16 too).
+ *   threads (the determinism rule holds in bf16 too), also at sizes where
+ *   each step's rows are cut among the threads, LSTM and GRU.
  * - Where the CPU has AVX512-BF16, a bf16 training really differs from
  *   the fp32 one (the flag reaches the products) and stays close to it
  *   (bf16 inputs, fp32 sums).
@@ -27,6 +28,7 @@
 #include <cmocka.h>
 
 #include "core/bf16.h"
+#include "core/pool.h"
 #include "model/model_internal.h"
 #include "model/nn_internal.h"
 #include "rnnkit/model.h"
@@ -209,6 +211,90 @@ static void test_bf16_differs_from_fp32_but_stays_close(void **state)
     rnnkit_model_free(h);
 }
 
+/* Steps cut among threads: 64 documents of 1 to 6 words (padded rows,
+ * masks), batch 32, hidden 96 (a step's product over 2^19 multiply-adds),
+ * so on 2 and 3 threads each step's rows are split into tasks that do
+ * their product and gate pass (model/rnn_unit.c, step_task); LSTM and GRU
+ * train to the bits of 1 thread, and predict the same probabilities. */
+enum { NBIG = 64 };
+typedef struct big_corpus {
+    size_t off[NBIG + 1];
+    int32_t ids[6 * NBIG], lab[NBIG];
+    rnnkit_dataset d;
+} big_corpus;
+
+static rnnkit_model *big_trained(rnnkit_cell cell, int threads, big_corpus *c, float *probs)
+{
+    rnnkit_model_config cfg;
+    rnnkit_model_config_default(&cfg, RNNKIT_TASK_CLASSIFY);
+    cfg.cell = cell;
+    cfg.embed = 16;
+    cfg.hidden = 96;
+    cfg.layers = 2;
+    cfg.bf16 = 1;
+    cfg.members = 1;
+    const char *labels[] = {"neg", "pos"};
+    rnnkit_vocab *v = support_vocab(RNNKIT_LEVEL_WORD, "good bad great awful fine film plot twist", "test");
+    rnnkit_model *m = support_model(&cfg, v, labels, 2, 11);
+    rnnkit_error err;
+    if (rnnkit_model_set_threads(m, threads, &err))
+        fail_msg("%s", err.msg);
+    rnnkit_rng rng;
+    rnnkit_rng_seed(&rng, 3);
+    size_t pos = 0;
+    for (int i = 0; i < NBIG; i++) {
+        c->off[i] = pos;
+        int n = 1 + (int)(rnnkit_rng_next(&rng) % 6), good = 0;
+        for (int w = 0; w < n; w++) {
+            int32_t id = 2 + (int32_t)(rnnkit_rng_next(&rng) % 8);
+            good += id % 2 ? 1 : -1;
+            c->ids[pos++] = id;
+        }
+        c->lab[i] = good > 0;
+    }
+    c->off[NBIG] = pos;
+    c->d = (rnnkit_dataset){.n = NBIG, .off = c->off, .ids = c->ids, .label = c->lab};
+    rnnkit_classifier_options o;
+    rnnkit_classifier_options_default(&o);
+    o.epochs = 2;
+    o.train.batch = 32;
+    o.train.lr = 0.01;
+    o.train.patience = 0;
+    if (rnnkit_classifier_train(m, &c->d, NULL, &o, NULL, NULL, &err) ||
+        rnnkit_classifier_predict(m, &c->d, 0, 0, probs, &err))
+        fail_msg("%s", err.msg);
+    return m;
+}
+
+static void test_cut_steps_same_bits(void **state)
+{
+    (void)state;
+    if (!have_bf16())
+        skip(); /* no packed products: the cut is not made */
+    rnnkit__pool *p = NULL;
+    rnnkit_error err;
+    if (rnnkit__pool_create(2, &p, &err))
+        fail_msg("%s", err.msg);
+    assert_true(rnnkit__pool_pb_rows(p, 32, 3 * 96, 96) < 32); /* the smaller of the two cells' products */
+    rnnkit__pool_free(p);
+    static const rnnkit_cell cells[] = {RNNKIT_CELL_LSTM, RNNKIT_CELL_GRU};
+    for (size_t k = 0; k < 2; k++) {
+        big_corpus c;
+        float p1[2 * NBIG], pn[2 * NBIG];
+        rnnkit_model *one = big_trained(cells[k], 1, &c, p1);
+        const rnnkit__params *a = rnnkit__model_params(one);
+        for (int threads = 2; threads <= 3; threads++) {
+            rnnkit_model *m = big_trained(cells[k], threads, &c, pn);
+            const rnnkit__params *b = rnnkit__model_params(m);
+            assert_int_equal(a->count, b->count);
+            assert_memory_equal(a->value, b->value, a->count * sizeof(float));
+            assert_memory_equal(p1, pn, sizeof p1);
+            rnnkit_model_free(m);
+        }
+        rnnkit_model_free(one);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -221,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_flag_kept_in_the_file),
         cmocka_unit_test(test_same_bits_on_any_thread_count),
         cmocka_unit_test(test_bf16_differs_from_fp32_but_stays_close),
+        cmocka_unit_test(test_cut_steps_same_bits),
     };
     return cmocka_run_group_tests(tests, setup, support_teardown);
 }

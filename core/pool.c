@@ -338,13 +338,40 @@ int rnnkit__pool_col_blocks(int M, int N, int K)
     return N / RNNKIT__POOL_COL_WIDTH; /* the last block takes the remainder */
 }
 
+/* bf16 mode: every cut gives the same bits, so one block per thread,
+ * each packing its slice of one operand and all of the other once: rows
+ * in multiples of the 8-row tile, or, where the fp32 rule cuts columns
+ * (few rows, a large op(B)), columns in multiples of the 32-column panel.
+ * (The fp32 cut makes up to 8 row blocks whatever the thread count, each
+ * packing all of op(B) again.) Returns 1 for column blocks. */
+static int bf16_cut(const rnnkit__pool *p, gemm_job *j)
+{
+    const int t = rnnkit__pool_threads(p);
+    j->nb = 1;
+    j->rb = j->M;
+    if (t < 2 || (double)j->M * j->N * j->K < 2.0 * RNNKIT__POOL_MIN_WORK)
+        return 0;
+    const int cols = rnnkit__pool_col_blocks(j->M, j->N, j->K) > 1;
+    const int n = cols ? j->N : j->M, q = cols ? 32 : 8;
+    int rb = ((n + t - 1) / t + q - 1) / q * q;
+    if (rb >= n)
+        return 0;
+    j->rb = rb;
+    j->nb = (n + rb - 1) / rb;
+    return cols;
+}
+
 void rnnkit__pool_sgemm(rnnkit__pool *p, int transA, int transB, int M, int N, int K,
                         const float *A, int lda, const float *B, int ldb, float beta, float *C,
                         int ldc)
 {
     gemm_job j = {transA, transB, M, N, K, lda, ldb, ldc, M, 1, A, B, beta, C, NULL};
-    if (p && p->bf16)
+    if (p && p->bf16) {
         j.ws = p->ws;
+        const int cols = bf16_cut(p, &j);
+        run_slots(p, j.nb, cols ? gemm_col_block : gemm_block, &j);
+        return;
+    }
     int nc = rnnkit__pool_col_blocks(M, N, K);
     if (nc > 1) {
         j.rb = RNNKIT__POOL_COL_WIDTH;

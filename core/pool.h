@@ -83,9 +83,12 @@ void rnnkit__pool_sgemm(rnnkit__pool *p, int transA, int transB, int M, int N, i
 /*
  * Precision of rnnkit__pool_sgemm (per pool; default fp32). With bf16 on,
  * every block is rnnkit__bf16_gemm (core/bf16.h: inputs rounded to bf16,
- * fp32 sums, beta C added first) instead of cblas_sgemm; the blocks are
- * cut as above, and each element is the same fixed sequence of operations
- * whatever block it falls in, so the result is again the same bits on any
+ * fp32 sums, beta C added first) instead of cblas_sgemm. Each element is
+ * the same fixed sequence of operations whatever block it falls in, so the
+ * blocks can be cut by the thread count: one per thread (rows in multiples
+ * of 8, or columns in multiples of 32 where the rule above cuts columns),
+ * one in all on one thread or under twice RNNKIT__POOL_MIN_WORK, so that
+ * no thread packs an operand twice; the result is the same bits on any
  * thread count (tests/test_bf16.c). The matrix-vector products below stay
  * fp32 in either mode.
  *

@@ -46,7 +46,7 @@ static const cli_use uses[] = {
     CLI_USE_D(CF_DROPOUT, "0.5"),
     CLI_USE_D(CF_EMBED_DROPOUT, "0.4"),
     CLI_USE_D(CF_WEIGHT_DROP, "0"),
-    CLI_USE_D(CF_PRECISION, "fp32"),
+    CLI_USE_D(CF_PRECISION, "bf16"),
     CLI_USE_D(CF_ENSEMBLE, "auto"),
     CLI_HEADING("pretraining (sizes and vocabulary come from the language model):"),
     CLI_USE(CF_PRETRAINED),
@@ -104,6 +104,7 @@ static void defaults(train_args *a)
     a->vr.max_size = 50000;
     rnnkit_tok_config_default(&a->vr.tok, RNNKIT_LEVEL_WORD);
     rnnkit_model_config_default(&a->mc, RNNKIT_TASK_CLASSIFY);
+    a->mc.bf16 = 1; /* --precision bf16 */
     a->mc.members = 0; /* --ensemble auto */
     rnnkit_classifier_options_default(&a->to);
     a->to.train.checkpoint_seconds = 600;

@@ -35,7 +35,7 @@ static const cli_use train_uses[] = {
     CLI_USE_D(CF_DROPOUT, "0.4"),
     CLI_USE_D(CF_EMBED_DROPOUT, "0"),
     CLI_USE_D(CF_WEIGHT_DROP, "0.35"),
-    CLI_USE_D(CF_PRECISION, "fp32"),
+    CLI_USE_D(CF_PRECISION, "bf16"),
     CLI_USE(CF_REVERSE),
     CLI_HEADING("training:"),
     CLI_USE_D(CF_SEQ_LEN, "100"),
@@ -92,6 +92,7 @@ static int parse_train(train_args *a, int argc, char **argv)
     a->valid_frac = 0.05;
     a->level = a->normalize = -1;
     rnnkit_model_config_default(&a->mc, RNNKIT_TASK_GENERATE);
+    a->mc.bf16 = 1; /* --precision bf16 */
     rnnkit_generator_options_default(&a->to);
     a->to.train.checkpoint_seconds = 600;
     cli_parser p;

@@ -90,7 +90,8 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
     FLAG(CF_PRECISION, "precision", 0, CLI_WORD, "P"), .words = "fp32|bf16",
         .help = "fp32|bf16: the matrix products' inputs (bf16: sums in fp32,\n"
                 "weights and optimiser state fp32; AVX512-BF16, else fp32);\n"
-                "kept in the model file for its use too"},
+                "kept in the model file for its use too; a resumed or --init\n"
+                "run keeps its model's"},
     FLAG(CF_ENSEMBLE, "ensemble", 0, CLI_INT, "N|auto"), RANGE(1, RNNKIT_MAX_MEMBERS), .words = "auto",
         .help = "N networks (1-16) trained one after the other, network k\n"
                 "with seed S+k-1, their probabilities averaged; auto:\n"

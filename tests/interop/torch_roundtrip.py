@@ -309,7 +309,7 @@ def main():
     vocab_db = os.path.join(WORK, "vocab.db")
     run("vocab", "build", "--format", "tsv", "-o", vocab_db, os.path.join(DATA, "train.tsv"))
 
-    # 1. rnnkit -> torch
+    # 1. rnnkit -> torch (fp32 products: bf16, the CLI's default, is not PyTorch's fp32 to 1e-5)
     configs = [("lstm", "yes", "max", 1), ("gru", "no", "last", 2), ("rnn", "yes", "mean", 1),
                ("lstm", "yes", "last", 2)]
     for cell, bidir, pool, layers in configs:
@@ -319,7 +319,7 @@ def main():
         vtxt = os.path.join(WORK, f"{tag}.vocab.txt")
         run("classify", "train", "--train", os.path.join(DATA, "train.tsv"), "--vocab", vocab_db, "-o", model,
             "--cell", cell, f"--bidirectional={bidir}", "--pool", pool, "--layers", str(layers), "--embed", "16",
-            "--hidden", "12", "--epochs", "2", "--seed", "5", "--ensemble", "1", "--quiet")
+            "--hidden", "12", "--epochs", "2", "--seed", "5", "--ensemble", "1", "--precision", "fp32", "--quiet")
         run("export", "-m", model, "--format", "safetensors", st)
         run("export", "-m", model, "--format", "vocab-txt", vtxt)
         meta, tensors = read_safetensors(st)
@@ -337,7 +337,7 @@ def main():
     gen = os.path.join(WORK, "gen.db")
     run("generate", "train", "--train", os.path.join(SRC, "corpora", "data", "text", "verse.txt"), "-o", gen,
         "--cell", "gru", "--embed", "8", "--hidden", "32", "--layers", "2", "--steps", "30", "--batch", "8",
-        "--seq-len", "32", "--eval-every", "30", "--quiet")
+        "--seq-len", "32", "--eval-every", "30", "--precision", "fp32", "--quiet")
     run("export", "-m", gen, "--format", "safetensors", os.path.join(WORK, "gen.safetensors"))
     run("export", "-m", gen, "--format", "vocab-txt", os.path.join(WORK, "gen.vocab.txt"))
     meta, tensors = read_safetensors(os.path.join(WORK, "gen.safetensors"))

@@ -356,6 +356,25 @@ BF_TARGET static void kernel8x32(int kpn, const uint32_t *restrict a, const uint
 
 static int min_int(int a, int b) { return a < b ? a : b; }
 
+#if BF_HAVE_X86
+/* How the accumulators start in the K block at pair kb. */
+static int first_mode(int kb, float beta)
+{
+    return kb > 0 ? BF_LOAD : beta == 0.0f ? BF_ZERO : beta == 1.0f ? BF_LOAD : BF_SCALE;
+}
+
+/* The tiles of rows [m0, m0 + mm) of op(A), pairs [kb, kb + kpn), into ws->a;
+ * returns their number. */
+static int pack_a_tiles(rnnkit__bf16_ws *ws, const bf_src *sa, int kb, int kpn, int m0, int mm)
+{
+    const int ntile = (mm + BF_MR - 1) / BF_MR;
+    for (int it = 0; it < ntile; it++)
+        pack(sa, kb, kpn, m0 + it * BF_MR, min_int(BF_MR, mm - it * BF_MR), BF_MR,
+             ws->a + (size_t)it * BF_KCP * BF_MR);
+    return ntile;
+}
+#endif
+
 /* C = beta C (K < 1: an empty sum); beta 0 writes zeros without reading. */
 static void scale_c(int M, int N, float beta, float *C, size_t ldc)
 {
@@ -378,8 +397,7 @@ void rnnkit__bf16_gemm(rnnkit__bf16_ws *ws, int transA, int transB, int M, int N
     const int KP = (K + 1) / 2;
     const size_t ldc_z = (size_t)ldc;
     for (int kb = 0; kb < KP; kb += BF_KCP) {
-        const int kpn = min_int(BF_KCP, KP - kb);
-        const int mode = kb > 0 ? BF_LOAD : beta == 0.0f ? BF_ZERO : beta == 1.0f ? BF_LOAD : BF_SCALE;
+        const int kpn = min_int(BF_KCP, KP - kb), mode = first_mode(kb, beta);
         for (int n0 = 0; n0 < N; n0 += BF_NC) {
             const int nn = min_int(BF_NC, N - n0);
             const int npan = (nn + BF_NR - 1) / BF_NR;
@@ -387,11 +405,7 @@ void rnnkit__bf16_gemm(rnnkit__bf16_ws *ws, int transA, int transB, int M, int N
                 pack(&sb, kb, kpn, n0 + jp * BF_NR, min_int(BF_NR, nn - jp * BF_NR), BF_NR,
                      ws->b + (size_t)jp * BF_KCP * BF_NR);
             for (int m0 = 0; m0 < M; m0 += BF_MC) {
-                const int mm = min_int(BF_MC, M - m0);
-                const int ntile = (mm + BF_MR - 1) / BF_MR;
-                for (int it = 0; it < ntile; it++)
-                    pack(&sa, kb, kpn, m0 + it * BF_MR, min_int(BF_MR, mm - it * BF_MR), BF_MR,
-                         ws->a + (size_t)it * BF_KCP * BF_MR);
+                const int ntile = pack_a_tiles(ws, &sa, kb, kpn, m0, min_int(BF_MC, M - m0));
                 for (int jp = 0; jp < npan; jp++)
                     for (int it = 0; it < ntile; it++) {
                         const int m = m0 + it * BF_MR, n = n0 + jp * BF_NR;
@@ -462,14 +476,9 @@ void rnnkit__bf16_gemm_pb(rnnkit__bf16_ws *ws, int transA, int M, int N, int K, 
     const int KP = (K + 1) / 2, nkb = k_blocks(K);
     const size_t ldc_z = (size_t)ldc;
     for (int kbi = 0; kbi < nkb; kbi++) {
-        const int kb = kbi * BF_KCP, kpn = min_int(BF_KCP, KP - kb);
-        const int mode = kb > 0 ? BF_LOAD : beta == 0.0f ? BF_ZERO : beta == 1.0f ? BF_LOAD : BF_SCALE;
+        const int kb = kbi * BF_KCP, kpn = min_int(BF_KCP, KP - kb), mode = first_mode(kb, beta);
         for (int m0 = 0; m0 < M; m0 += BF_MC) {
-            const int mm = min_int(BF_MC, M - m0);
-            const int ntile = (mm + BF_MR - 1) / BF_MR;
-            for (int it = 0; it < ntile; it++)
-                pack(&sa, kb, kpn, m0 + it * BF_MR, min_int(BF_MR, mm - it * BF_MR), BF_MR,
-                     ws->a + (size_t)it * BF_KCP * BF_MR);
+            const int ntile = pack_a_tiles(ws, &sa, kb, kpn, m0, min_int(BF_MC, M - m0));
             for (int jp = p0; jp < p1 && jp * BF_NR < c1; jp++) {
                 const uint32_t *b = Bp + ((size_t)jp * (size_t)nkb + (size_t)kbi) * BF_KCP * BF_NR;
                 for (int it = 0; it < ntile; it++) {

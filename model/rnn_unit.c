@@ -501,7 +501,8 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
     }
 
     /* bf16 mode: W_hh^T packed once for all steps (same bits as packing per step). */
-    const int packed = B > 1 && rnn->bfp && !rnn->q_hh && rnnkit__pool_bf16_pack_b(rnn->pool, 1, GH, H, Whh, H, rnn->bfp);
+    const int packed =
+        B > 1 && rnn->bfp && !rnn->q_hh && rnnkit__pool_bf16_pack_b(rnn->pool, 1, GH, H, Whh, H, rnn->bfp);
     /* ... and then each step's rows cut among the threads. */
     const int rb = packed ? rnnkit__pool_pb_rows(rnn->pool, B, GH, H) : B;
     for (int k = 0; k < T; k++) {

@@ -184,6 +184,12 @@ void rnnkit__dense_backward(rnnkit__dense *d, size_t N, const float *x, const fl
 /* ---------------------------------------------------------------------- */
 /* Dropout */
 
+RNNKIT_CLONES static void mask_product(size_t n, const float *mask, float *dx)
+{
+    for (size_t i = 0; i < n; i++)
+        dx[i] *= mask[i];
+}
+
 void rnnkit__dropout_forward(size_t n, float p, rnnkit_rng *rng, float *x, float *mask_out)
 {
     if (p <= 0.0f) {
@@ -192,24 +198,22 @@ void rnnkit__dropout_forward(size_t n, float p, rnnkit_rng *rng, float *x, float
                 mask_out[i] = 1.0f;
         return;
     }
+    /* The mask first (the serial draws), then the product (vectorised); no
+     * mask wanted: the same in chunks of a buffer on the stack. */
     const float scale = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++) {
-        float m = rnnkit_rng_uniform(rng) < p ? 0.0f : scale;
-        x[i] *= m;
-        if (mask_out)
-            mask_out[i] = m;
+    float chunk[1024];
+    for (size_t i = 0; i < n;) {
+        const size_t m = mask_out ? n : (n - i < 1024 ? n - i : 1024);
+        float *mask = mask_out ? mask_out : chunk;
+        rnnkit__rng_keep_mask(rng, m, p, scale, mask);
+        mask_product(m, mask, x + i);
+        i += m;
     }
-}
-
-RNNKIT_CLONES static void dropout_backward_loop(size_t n, const float *mask, float *dx)
-{
-    for (size_t i = 0; i < n; i++)
-        dx[i] *= mask[i];
 }
 
 void rnnkit__dropout_backward(size_t n, const float *mask, float *dx)
 {
-    dropout_backward_loop(n, mask, dx);
+    mask_product(n, mask, dx);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -201,6 +201,9 @@ void rnnkit__dense_backward(rnnkit__dense *d, size_t N, const float *x, const fl
 /* ---------------------------------------------------------------------- */
 /* Dropout (inverted): keep with probability 1-p, scale kept by 1/(1-p).
  * mask_out [n] receives the multiplier (0 or 1/(1-p)) for backward. */
+/* Its mask from n draws of rng: 0 where rnnkit_rng_uniform's value
+ * would be below p, else keep (model/rng.c). */
+void rnnkit__rng_keep_mask(rnnkit_rng *rng, size_t n, float p, float keep, float *mask);
 void rnnkit__dropout_forward(size_t n, float p, rnnkit_rng *rng, float *x, float *mask_out);
 void rnnkit__dropout_backward(size_t n, const float *mask, float *dx);
 

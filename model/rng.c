@@ -4,7 +4,9 @@
  * "Scrambled linear pseudorandom number generators"), state filled by
  * splitmix64 from the 64-bit seed.
  */
-#include "rnnkit/nn.h"
+#include <string.h>
+
+#include "model/nn_internal.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -43,6 +45,36 @@ uint64_t rnnkit_rng_next(rnnkit_rng *r)
 float rnnkit_rng_uniform(rnnkit_rng *r)
 {
     return (float)(rnnkit_rng_next(r) >> 40) * (1.0f / 16777216.0f);
+}
+
+/* The mask of rnnkit's dropout: mask[i] = 0 where the i-th of n uniforms
+ * (rnnkit_rng_uniform's, in order) is below p, else keep. Exactly those n
+ * draws, so the stream after it is the same as after n calls of
+ * rnnkit_rng_uniform. The comparison is on the 24-bit integer behind each
+ * uniform: u = k / 2^24 < p  <=>  k < p * 2^24 (exact in float), so the
+ * state stays in registers and no float is formed per draw; the mask
+ * word is selected by bits (a branch on random draws mispredicts). */
+void rnnkit__rng_keep_mask(rnnkit_rng *r, size_t n, float p, float keep, float *mask)
+{
+    const float lim = p * 16777216.0f; /* exact: a power-of-two scale */
+    uint64_t below = lim <= 0.0f ? 0 : lim >= 16777216.0f ? (UINT64_C(1) << 24) : (uint64_t)lim;
+    if ((float)below < lim) /* k < lim for an integer k: k < ceil(lim) */
+        below++;
+    uint32_t kb;
+    memcpy(&kb, &keep, sizeof kb);
+    uint64_t s0 = r->s[0], s1 = r->s[1], s2 = r->s[2], s3 = r->s[3];
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t k = (rotl(s1 * 5, 7) * 9) >> 40, t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 45);
+        const uint32_t bits = kb & (0u - (uint32_t)(k >= below)); /* no branch: the draws are random */
+        memcpy(mask + i, &bits, sizeof bits);
+    }
+    r->s[0] = s0, r->s[1] = s1, r->s[2] = s2, r->s[3] = s3;
 }
 
 uint64_t rnnkit_rng_below(rnnkit_rng *r, uint64_t n)

@@ -248,6 +248,72 @@ static void test_dropout_scales_kept_and_zeroes_dropped(void **state)
     assert_memory_equal(g, x, sizeof x);
 }
 
+/* The mask is the one n calls of rnnkit_rng_uniform give (so no trained bit
+ * moved when the draws left the per-element call), with or without a mask
+ * buffer, and leaves the stream where those calls leave it. */
+static void test_dropout_mask_is_the_uniform_draws(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static float x[N], y[N], m[N];
+    const float ps[] = {0.35f, 0.4f, 1.0f / 3.0f, 0.5f, 1e-7f, 5.9604645e-8f, 0.99999994f, 0.999f};
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+        rnnkit_rng a, b, c;
+        rnnkit_rng_seed(&a, 11 + k);
+        b = c = a;
+        const float scale = 1.0f / (1.0f - ps[k]);
+        for (int i = 0; i < N; i++)
+            x[i] = y[i] = (float)(i % 7) - 3.0f;
+        rnnkit__dropout_forward(N, ps[k], &a, x, m);
+        rnnkit__dropout_forward(N, ps[k], &c, y, NULL); /* chunked on the stack */
+        for (int i = 0; i < N; i++) {
+            const float want = rnnkit_rng_uniform(&b) < ps[k] ? 0.0f : scale;
+            assert_true(m[i] == want);
+            assert_true(x[i] == ((float)(i % 7) - 3.0f) * want);
+        }
+        assert_memory_equal(x, y, sizeof x);
+        assert_memory_equal(a.s, b.s, sizeof a.s);
+        assert_memory_equal(c.s, b.s, sizeof c.s);
+    }
+}
+
+/* x^-1 mod 2^64 for odd x (Newton's iteration; x*x = 1 mod 8 to start). */
+static uint64_t inverse_odd(uint64_t x)
+{
+    uint64_t inv = x;
+    for (int i = 0; i < 5; i++)
+        inv *= 2 - x * inv;
+    return inv;
+}
+
+/* A generator state whose next uniform is k / 2^24: xoshiro256** returns
+ * rotl(s1 * 5, 7) * 9, so s1 is solved from the wanted output. */
+static rnnkit_rng state_drawing(uint64_t k)
+{
+    const uint64_t r = (k << 40) * inverse_odd(9), rot = (r >> 7) | (r << 57);
+    rnnkit_rng g = {{0x1234567u, rot * inverse_odd(5), 0x89abcdefu, 0x13579bdfu}};
+    return g;
+}
+
+/* The threshold at the edges: the draws on either side of p * 2^24 are
+ * dropped or kept exactly as rnnkit_rng_uniform(..) < p decides. */
+static void test_dropout_mask_threshold_edges(void **state)
+{
+    (void)state;
+    const float ps[] = {1e-7f, 5.9604645e-8f, 0.35f, 0.4f, 1.0f / 3.0f, 0.99999994f};
+    for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) {
+        const uint64_t mid = (uint64_t)(ps[i] * 16777216.0f);
+        for (uint64_t k = mid > 2 ? mid - 2 : 0; k <= mid + 2 && k < (UINT64_C(1) << 24); k++) {
+            rnnkit_rng a = state_drawing(k), b = a;
+            float m;
+            rnnkit__rng_keep_mask(&a, 1, ps[i], 2.0f, &m);
+            const float u = rnnkit_rng_uniform(&b);
+            assert_true(u == (float)k / 16777216.0f);
+            assert_true(m == (u < ps[i] ? 0.0f : 2.0f));
+        }
+    }
+}
+
 static void test_adam_matches_hand_computed_steps(void **state)
 {
     (void)state;
@@ -405,6 +471,8 @@ int main(void)
         cmocka_unit_test(test_mean_pool_gradient_over_unpadded_steps),
         cmocka_unit_test(test_max_pool_gradient_over_unpadded_steps),
         cmocka_unit_test(test_dropout_scales_kept_and_zeroes_dropped),
+        cmocka_unit_test(test_dropout_mask_is_the_uniform_draws),
+        cmocka_unit_test(test_dropout_mask_threshold_edges),
         cmocka_unit_test(test_adam_matches_hand_computed_steps),
         cmocka_unit_test(test_adamw_decays_weights_and_sgd_uses_momentum),
         cmocka_unit_test(test_optim_body_rate),

@@ -252,12 +252,16 @@ BF_TARGET static void pack(const bf_src *s, int p0, int kpn, int c0, int nc, int
         uint32_t *o = out + (size_t)p * (size_t)W;
         if (s->kmajor) {
             const float *r0 = s->p + k * s->ld + (size_t)c0, *r1 = r0 + s->ld;
-            if (odd)
-                for (int j = 0; j < nc; j++)
-                    o[j] = bf_bits(f32_bits(r0[j])) | bf_bits(f32_bits(r1[j])) << 16;
-            else
-                for (int j = 0; j < nc; j++)
-                    o[j] = bf_bits(f32_bits(r0[j]));
+            int j = 0;
+            for (; j + 16 <= nc; j += 16) { /* 16 words at a time, the same integer steps */
+                __m512i w = bf_bits16(_mm512_castps_si512(_mm512_loadu_ps(r0 + j)));
+                if (odd)
+                    w = _mm512_or_si512(
+                        w, _mm512_slli_epi32(bf_bits16(_mm512_castps_si512(_mm512_loadu_ps(r1 + j))), 16));
+                _mm512_storeu_si512((void *)(o + j), w);
+            }
+            for (; j < nc; j++)
+                o[j] = bf_bits(f32_bits(r0[j])) | (odd ? bf_bits(f32_bits(r1[j])) << 16 : 0u);
         } else {
             int j = p < pdone ? jdone : 0;
             const float *col = s->p + (size_t)(c0 + j) * s->ld + k;

@@ -276,6 +276,58 @@ static void test_gemm_packed(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Rounding inside the products, exactly: A selects one row of op(B) per
+ * row of C (one-hot, 1.0), so C holds bf16(op(B)) itself, which must be
+ * rnnkit__bf16_from_f32's value for every element, ties to even and
+ * values next to bf16's largest included (subnormals read as 0: the
+ * instruction's DAZ); both orientations of
+ * both operands, 40 columns (the 16-word vector paths and their tails), K odd. */
+static void test_gemm_rounds_like_convert(void **state)
+{
+    (void)state;
+    if (!have_bf16())
+        skip();
+    rnnkit__bf16_ws *ws = rnnkit__bf16_ws_create();
+    assert_non_null(ws);
+    enum { M = 9, N = 40, K = 9 };
+    float B[K * N], A[M * K], At[K * M], C[M * N];
+    rnnkit_rng rng;
+    rnnkit_rng_seed(&rng, 77);
+    for (int i = 0; i < K * N; i++) {
+        uint32_t u = (uint32_t)rnnkit_rng_next(&rng);
+        const uint32_t e = (uint32_t)(i % 3 == 0 ? 0x01 + i % 5 : 0x70 + i % 32); /* finite exponents */
+        u = (u & 0x807fffffu) | e << 23;
+        if (i % 4 == 1)
+            u = (u & 0xffff0000u) | 0x8000u; /* a tie */
+        if (i % 11 == 2)
+            u = i % 2 ? 0x7f7f7fffu : 0x7f7e8000u; /* bf16's largest; a tie kept even (never inf: 0 x inf) */
+        if (i % 13 == 5)
+            u = (u & 0x8000ffffu); /* subnormal */
+        memcpy(&B[i], &u, sizeof u);
+    }
+    float Bt[N * K];
+    for (int k = 0; k < K; k++)
+        for (int n = 0; n < N; n++)
+            Bt[n * K + k] = B[k * N + n];
+    for (int m = 0; m < M; m++)
+        for (int k = 0; k < K; k++)
+            A[m * K + k] = At[k * M + m] = k == (m * 4) % K ? 1.0f : 0.0f;
+    for (int t = 0; t < 4; t++) {
+        const int ta = t >> 1, tb = t & 1;
+        rnnkit__bf16_gemm(ws, ta, tb, M, N, K, ta ? At : A, ta ? M : K, tb ? Bt : B, tb ? K : N, 0.0f, C, N);
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) {
+                float want = rnnkit__bf16_to_f32(rnnkit__bf16_from_f32(B[((m * 4) % K) * N + n]));
+                if (fabsf(want) < FLT_MIN) /* VDPBF16PS reads subnormals as 0 (DAZ) */
+                    want = 0.0f;
+                if (!(C[m * N + n] == want && (want != 0.0f || memcmp(&C[m * N + n], &want, sizeof want) == 0)))
+                    fail_msg("%c%c C(%d, %d) = %a, bf16 of B is %a", ta ? 'T' : 'N', tb ? 'T' : 'N', m, n,
+                             (double)C[m * N + n], (double)want);
+            }
+    }
+    rnnkit__bf16_ws_free(ws);
+}
+
 /* K < 1: C = beta C; M or N < 1: nothing. */
 static void test_gemm_empty(void **state)
 {
@@ -416,7 +468,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_convert_edges),  cmocka_unit_test(test_convert_array),
         cmocka_unit_test(test_gemm_reference), cmocka_unit_test(test_gemm_empty),
-        cmocka_unit_test(test_gemm_packed),
+        cmocka_unit_test(test_gemm_packed),    cmocka_unit_test(test_gemm_rounds_like_convert),
         cmocka_unit_test(test_pool_same_bits), cmocka_unit_test(test_fallback),
     };
     openblas_set_num_threads(1);

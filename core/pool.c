@@ -338,6 +338,13 @@ int rnnkit__pool_col_blocks(int M, int N, int K)
     return N / RNNKIT__POOL_COL_WIDTH; /* the last block takes the remainder */
 }
 
+/* One block per thread of n rows or columns, rounded up to whole quanta
+ * (a register tile's rows or columns). */
+static int per_thread(int n, int threads, int quantum)
+{
+    return ((n + threads - 1) / threads + quantum - 1) / quantum * quantum;
+}
+
 /* bf16 mode: every cut gives the same bits, so one block per thread,
  * each packing its slice of one operand and all of the other once: rows
  * in multiples of the 8-row tile, or, where the fp32 rule cuts columns
@@ -353,7 +360,7 @@ static int bf16_cut(const rnnkit__pool *p, gemm_job *j)
         return 0;
     const int cols = rnnkit__pool_col_blocks(j->M, j->N, j->K) > 1;
     const int n = cols ? j->N : j->M, q = cols ? 32 : 8;
-    int rb = ((n + t - 1) / t + q - 1) / q * q;
+    const int rb = per_thread(n, t, q);
     if (rb >= n)
         return 0;
     j->rb = rb;
@@ -470,8 +477,7 @@ int rnnkit__pool_pb_rows(const rnnkit__pool *p, int M, int N, int K)
     const int t = rnnkit__pool_threads(p);
     if (t < 2 || M < 16 || (long)M * N * K < PB_MIN_WORK)
         return M;
-    int rb = (M + t - 1) / t;
-    return (rb + 7) / 8 * 8; /* whole register tiles */
+    return per_thread(M, t, 8); /* whole register tiles */
 }
 
 void rnnkit__pool_gemm_pb_rows(rnnkit__pool *p, int slot, int transA, int r0, int r1, int N, int K,

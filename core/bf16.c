@@ -367,12 +367,41 @@ static int first_mode(int kb, float beta)
     return kb > 0 ? BF_LOAD : beta == 0.0f ? BF_ZERO : beta == 1.0f ? BF_LOAD : BF_SCALE;
 }
 
+/* Tiles [0, 2 * npair) of a k-major op(A) (a transposed A) from rows
+ * m0.. : each source row is read once across all of them, 16 columns (two
+ * tiles) at a time, rather than 8 floats of every row per tile (rows
+ * lda apart: a page each, and half a cache line used per visit). The
+ * words are pack's, the same integer steps. */
+BF_TARGET static void pack_a_rows(const bf_src *s, int p0, int kpn, int m0, int npair, uint32_t *a)
+{
+    for (int p = 0; p < kpn; p++) {
+        const size_t k = 2 * (size_t)(p0 + p);
+        const int odd = (int)k + 1 < s->K;
+        const float *r0 = s->p + k * s->ld + (size_t)m0, *r1 = r0 + s->ld;
+        uint32_t *o = a + (size_t)p * BF_MR;
+        for (int t = 0; t < npair; t++, o += 2 * (size_t)BF_KCP * BF_MR) {
+            __m512i w = bf_bits16(_mm512_castps_si512(_mm512_loadu_ps(r0 + 16 * t)));
+            if (odd)
+                w = _mm512_or_si512(
+                    w, _mm512_slli_epi32(bf_bits16(_mm512_castps_si512(_mm512_loadu_ps(r1 + 16 * t))), 16));
+            _mm256_storeu_si256((void *)o, _mm512_castsi512_si256(w));
+            _mm256_storeu_si256((void *)(o + (size_t)BF_KCP * BF_MR), _mm512_extracti64x4_epi64(w, 1));
+        }
+    }
+}
+
 /* The tiles of rows [m0, m0 + mm) of op(A), pairs [kb, kb + kpn), into ws->a;
  * returns their number. */
 static int pack_a_tiles(rnnkit__bf16_ws *ws, const bf_src *sa, int kb, int kpn, int m0, int mm)
 {
     const int ntile = (mm + BF_MR - 1) / BF_MR;
-    for (int it = 0; it < ntile; it++)
+    int it = 0;
+    if (sa->kmajor && mm >= 2 * BF_MR) {
+        const int npair = mm / (2 * BF_MR);
+        pack_a_rows(sa, kb, kpn, m0, npair, ws->a);
+        it = 2 * npair;
+    }
+    for (; it < ntile; it++)
         pack(sa, kb, kpn, m0 + it * BF_MR, min_int(BF_MR, mm - it * BF_MR), BF_MR,
              ws->a + (size_t)it * BF_KCP * BF_MR);
     return ntile;

@@ -209,11 +209,48 @@ BF_TARGET static inline __attribute__((always_inline)) void transpose16(__m512i 
     }
 }
 
+/* 8 rows of 16 32-bit words to 16 rows of 8: row p of o (W words apart)
+ * gets word p of r[0..7]. */
+BF_TARGET static inline __attribute__((always_inline)) void transpose8x16(const __m512i r[8], int W,
+                                                                         uint32_t *restrict o)
+{
+    __m512i t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    /* u[4h + e], 128-bit lane l: rows 4h..4h+3 of word 4l + e. */
+    for (int h = 0; h < 2; h++) {
+        u[4 * h + 0] = _mm512_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
+        u[4 * h + 1] = _mm512_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
+        u[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+        u[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+    }
+    /* Word 4l + e of all 8 rows: lane l of u[e], then lane l of u[4 + e]. */
+    for (int e = 0; e < 4; e++) {
+        const __m512i lo = _mm512_shuffle_i32x4(u[e], u[4 + e], 0x44); /* a0 a1 b0 b1 */
+        const __m512i hi = _mm512_shuffle_i32x4(u[e], u[4 + e], 0xee); /* a2 a3 b2 b3 */
+        const __m512i w01 = _mm512_shuffle_i32x4(lo, lo, 0xd8), w23 = _mm512_shuffle_i32x4(hi, hi, 0xd8);
+        for (int l = 0; l < 4; l++) {
+            const __m512i w = l < 2 ? w01 : w23;
+            const __m256i row = l % 2 ? _mm512_extracti64x4_epi64(w, 1) : _mm512_castsi512_si256(w);
+            _mm256_storeu_si256((void *)(o + (size_t)(4 * l + e) * (size_t)W), row);
+        }
+    }
+}
+
 /* The transposed case (element (k, c) at src[c * ld + k]) for nr (8 or
  * 16) columns c0.. and 16 pairs k0 / 2.., all inside the matrix:
  * o[p * W + j] for p < 16, j < nr. */
 BF_TARGET static void pack_t16(const bf_src *s, size_t k0, int c0, int nr, int W, uint32_t *restrict o)
 {
+    if (nr == 8) { /* a tile of op(A): half the shuffles of the 16 x 16 transpose */
+        __m512i r[8];
+        for (int j = 0; j < 8; j++)
+            r[j] = pair_words(s->p + (size_t)(c0 + j) * s->ld + k0);
+        transpose8x16(r, W, o);
+        return;
+    }
     __m512i r[16];
     for (int j = 0; j < 16; j++)
         r[j] = j < nr ? pair_words(s->p + (size_t)(c0 + j) * s->ld + k0) : _mm512_setzero_si512();

@@ -181,21 +181,27 @@ BF_TARGET static inline __m512i pair_words(const float *x)
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
+/* The first two stages of a transpose of rows of 16 32-bit words, per
+ * group of 4 rows: u[4q + e] holds, in 128-bit lane l, element 4l + e of
+ * rows 4q..4q+3. rows: a multiple of 4. */
+BF_TARGET static inline __attribute__((always_inline)) void lanes4x4(const __m512i *r, int rows, __m512i *u)
+{
+    for (int q = 0; q < rows / 4; q++) {
+        const __m512i *g = r + 4 * q;
+        const __m512i t0 = _mm512_unpacklo_epi32(g[0], g[1]), t1 = _mm512_unpackhi_epi32(g[0], g[1]);
+        const __m512i t2 = _mm512_unpacklo_epi32(g[2], g[3]), t3 = _mm512_unpackhi_epi32(g[2], g[3]);
+        u[4 * q + 0] = _mm512_unpacklo_epi64(t0, t2);
+        u[4 * q + 1] = _mm512_unpackhi_epi64(t0, t2);
+        u[4 * q + 2] = _mm512_unpacklo_epi64(t1, t3);
+        u[4 * q + 3] = _mm512_unpackhi_epi64(t1, t3);
+    }
+}
+
 /* Transposes 16 x 16 32-bit words in place: r[i] lane j <- r[j] lane i. */
 BF_TARGET static inline __attribute__((always_inline)) void transpose16(__m512i r[16])
 {
-    __m512i t[16], u[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-    }
-    /* Rows 4q..4q+3: u[4q + e] holds, in 128-bit lane l, their elements 4l + e. */
-    for (int q = 0; q < 4; q++) {
-        u[4 * q + 0] = _mm512_unpacklo_epi64(t[4 * q], t[4 * q + 2]);
-        u[4 * q + 1] = _mm512_unpackhi_epi64(t[4 * q], t[4 * q + 2]);
-        u[4 * q + 2] = _mm512_unpacklo_epi64(t[4 * q + 1], t[4 * q + 3]);
-        u[4 * q + 3] = _mm512_unpackhi_epi64(t[4 * q + 1], t[4 * q + 3]);
-    }
+    __m512i u[16];
+    lanes4x4(r, 16, u);
     /* Element 4l + e of every row: lane l of u[e], u[4 + e], u[8 + e], u[12 + e]. */
     for (int e = 0; e < 4; e++) {
         const __m512i v0 = _mm512_shuffle_i32x4(u[e], u[4 + e], 0x88);
@@ -214,18 +220,8 @@ BF_TARGET static inline __attribute__((always_inline)) void transpose16(__m512i 
 BF_TARGET static inline __attribute__((always_inline)) void transpose8x16(const __m512i r[8], int W,
                                                                          uint32_t *restrict o)
 {
-    __m512i t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-    }
-    /* u[4h + e], 128-bit lane l: rows 4h..4h+3 of word 4l + e. */
-    for (int h = 0; h < 2; h++) {
-        u[4 * h + 0] = _mm512_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
-        u[4 * h + 1] = _mm512_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
-        u[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
-        u[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
-    }
+    __m512i u[8];
+    lanes4x4(r, 8, u);
     /* Word 4l + e of all 8 rows: lane l of u[e], then lane l of u[4 + e]. */
     for (int e = 0; e < 4; e++) {
         const __m512i lo = _mm512_shuffle_i32x4(u[e], u[4 + e], 0x44); /* a0 a1 b0 b1 */

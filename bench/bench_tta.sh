@@ -84,8 +84,10 @@
 # Tiny Shakespeare (shakespeare): the character generator 2x512 of `rnnkit
 # generate train`'s defaults (embedding 64, 2 LSTM layers of 512, dropout
 # 0.4, weight drop 0.35, 64 streams of 100 characters, 4500 steps, cosine,
-# clip 5; validation: the last 5 % of the text, every 100 steps);
-# bench/torch_generate.py is the reference. Target: validation loss 1.55
+# clip 5; validation: the last 5 % of the text, every 100 steps), its sizes
+# and rates named on rnnkit's command line ($gen_net below), PRECISION on
+# both sides as for the sentiment sets; bench/torch_generate.py is the
+# reference. Target: validation loss 1.55
 # nats/char (rnnkit's defaults: 1.546 at step 900, best 1.5045; README).
 # Each side stops at the first evaluation that reaches it (the schedule
 # stays that of the full run, so the trajectory up to there is the full
@@ -147,6 +149,9 @@ threads=2
 targets_mr=0.75
 targets_imdb=0.88
 target_gen=1.55
+# the network of bench/torch_generate.py (rnnkit's generator defaults of
+# 2026-12-02), named so that a change of the defaults cannot part the two
+gen_net="--embed 64 --hidden 512 --layers 2 --dropout 0.4 --weight-drop 0.35 --seq-len 100 --batch 64 --lr 0.002"
 torch_adam=${TORCH_ADAM:-loop}
 torch_rnn=${TORCH_RNN:-split}
 precision=${PRECISION:-fp32}
@@ -380,8 +385,9 @@ generate() {
     text=$D/tinyshakespeare/input.txt
     [ -f "$text" ] || { echo "bench_tta.sh: no $text" >&2; exit 1; }
     echo "bench_tta.sh: shakespeare: rnnkit, $steps steps, until valid loss <= $target_gen" >&2
-    "$R" generate train --train "$text" -o "$w/rnnkit.db" --steps "$steps" --eval-every "$eval_every" \
-        --threads $threads --checkpoint-minutes 0 --log-format jsonl 2>"$w/rnnkit.log" &
+    # shellcheck disable=SC2086
+    "$R" generate train --train "$text" -o "$w/rnnkit.db" $gen_net --steps "$steps" --eval-every "$eval_every" \
+        --precision "$precision" --threads $threads --checkpoint-minutes 0 --log-format jsonl 2>"$w/rnnkit.log" &
     pid=$!
     # poll the log; SIGINT makes rnnkit finish its step, checkpoint and exit 130
     while kill -0 "$pid" 2>/dev/null; do
@@ -409,7 +415,8 @@ generate() {
     # shellcheck disable=SC2086
     env $malloc_tuned OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=1 /usr/bin/python3 \
         "$src/bench/torch_generate.py" --text "$text" --steps "$steps" --eval-every "$eval_every" \
-        --stop-loss $target_gen --intra 1 --blas $threads --adam "$torch_adam" >"$w/torch.out" 2>"$w/torch.err" ||
+        --stop-loss $target_gen --intra "$torch_intra" --blas "$torch_blas" --autocast "$autocast" \
+        --adam "$torch_adam" >"$w/torch.out" 2>"$w/torch.err" ||
         { cat "$w/torch.err" >&2; echo "bench_tta.sh: shakespeare: PyTorch failed" >&2; exit 1; }
     awk '$1 == "eval" { print $3, $5, $11, $7 }' "$w/torch.out" >"$w/torch.curve"
     setup=$(sed -n 's/^setup //p' "$w/torch.out")
@@ -468,9 +475,10 @@ case " $sets " in
 esac
 case " $sets " in
     *" shakespeare "*)
-        echo "Tiny Shakespeare: rnnkit \`generate train --steps $steps --eval-every $eval_every --threads $threads" \
-            "--checkpoint-minutes 0 --log-format jsonl\`, defaults otherwise, interrupted (SIGINT) once an" \
-            "evaluation reaches the target; PyTorch bench/torch_generate.py --stop-loss $target_gen." ;;
+        echo "Tiny Shakespeare: rnnkit \`generate train $gen_net --steps $steps --eval-every $eval_every" \
+            "--precision $precision --threads $threads --checkpoint-minutes 0 --log-format jsonl\`," \
+            "interrupted (SIGINT) once an evaluation reaches the target; PyTorch bench/torch_generate.py" \
+            "--stop-loss $target_gen." ;;
 esac
 echo "Times: cumulative training wall time, each evaluation excluded."
 echo

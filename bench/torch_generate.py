@@ -5,17 +5,19 @@ wall time and the validation loss.
 
     /usr/bin/python3 bench/torch_generate.py --text input.txt [--steps 4500]
         [--eval-every 100] [--stop-loss L] [--seed 1] [--intra 1] [--blas N]
-        [--adam loop|foreach]
+        [--adam loop|foreach] [--autocast none|bf16]
 
 Output on stdout (set-up first):
-    setup torch=... intra=I blas=B malloc=... blas_core=C adam=... params=N
+    setup torch=... intra=I blas=B malloc=... blas_core=C autocast=A adam=... params=N
           vocab=V train_chars=N valid_chars=N
     eval step S train_s T eval_s E loss L valid_loss V
 train_s: cumulative training wall time after step S (loading chunks,
 forward, backward, clipping, schedule, optimiser), evaluations excluded.
 --stop-loss L: stop after the first evaluation whose validation loss is
 <= L (the schedule stays that of --steps, so the run up to there is the
-full run's).
+full run's). --autocast bf16: the forward passes (training and
+evaluation) under torch.autocast(cpu, bfloat16), PyTorch's mixed precision,
+the peer of rnnkit's --precision bf16 (as bench/torch_classify.py).
 
 The network and its training, as rnnkit's generator defaults
 (cli/cmd_generate_train.c, model/model.c, model/generator.c, model/rnn.c,
@@ -74,6 +76,7 @@ DROPOUT, WEIGHT_DROP = 0.4, 0.35
 BATCH, SEQ = 64, 100
 VALID_FRAC = 0.05
 EVAL_T, EVAL_MAX_STREAMS = 100, 16
+AUTOCAST = [False]  # --autocast bf16, set once by main
 
 
 class Generator(nn.Module):
@@ -112,7 +115,9 @@ def zero_state(B):
 
 
 def chunk_loss(model, x, y, state):
-    logits, state = model(x, state)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=AUTOCAST[0]):
+        logits, state = model(x, state)
+    logits, state = logits.float(), (state[0].float(), state[1].float())
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)), state
 
 
@@ -130,8 +135,9 @@ def evaluate(model, ids):
         if B > 1 and W > 0:
             starts = [0] + [b * seg - W for b in range(1, B)]
             x = torch.stack([ids[s:s + W] for s in starts], dim=1)
-            _, state = model(x, state)
-            state = tuple(s.clone() for s in state)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=AUTOCAST[0]):
+                _, state = model(x, state)
+            state = tuple(s.float().clone() for s in state)
             for s in state:
                 s[:, 0].zero_()  # stream 0 starts at the text's start, cold
         streams = torch.stack([ids[b * seg:b * seg + seg + 1] for b in range(B)], dim=1)  # [seg+1][B]
@@ -147,7 +153,9 @@ def evaluate(model, ids):
             state = zero_state(1)
             w = min(done, T)
             if w > 0:
-                _, state = model(ids[done - w:done].view(-1, 1), state)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=AUTOCAST[0]):
+                    _, state = model(ids[done - w:done].view(-1, 1), state)
+                state = (state[0].float(), state[1].float())
             pos = done
             while pos < n - 1:
                 t = min(T, n - 1 - pos)
@@ -172,10 +180,13 @@ def main():
     p.add_argument("--intra", type=int, default=1)
     p.add_argument("--blas", type=int, default=None)
     p.add_argument("--adam", choices=["loop", "foreach"], default="loop")
+    p.add_argument("--autocast", choices=["none", "bf16"], default="none",
+                   help="bf16: torch.autocast(cpu, bfloat16) around the forward passes")
     a = p.parse_args()
     if a.steps < 1 or a.eval_every < 1 or a.intra < 1:
         p.error("steps, eval-every and intra must be at least 1")
 
+    AUTOCAST[0] = a.autocast == "bf16"
     torch.set_num_threads(a.intra)
     blas, core = blas_threads(a.blas, 2, "torch_generate.py")
     torch.manual_seed(a.seed)
@@ -196,9 +207,10 @@ def main():
     model.train()
     params = list(model.parameters())
     opt = torch.optim.Adam(params, lr=a.lr, foreach=(a.adam == "foreach"))
-    print("setup torch=%s intra=%d blas=%d malloc=%s blas_core=%s adam=%s params=%d vocab=%d train_chars=%d "
-          "valid_chars=%d" % (torch.__version__, torch.get_num_threads(), blas, malloc_setting(), core, a.adam,
-                              sum(t.numel() for t in params), V, train.numel(), valid.numel()), flush=True)
+    print("setup torch=%s intra=%d blas=%d malloc=%s blas_core=%s autocast=%s adam=%s params=%d vocab=%d "
+          "train_chars=%d valid_chars=%d" % (torch.__version__, torch.get_num_threads(), blas, malloc_setting(), core,
+                                             a.autocast, a.adam, sum(t.numel() for t in params), V, train.numel(),
+                                             valid.numel()), flush=True)
 
     state = zero_state(BATCH)
     pos, cum, loss_sum, nloss = 0, 0.0, 0.0, 0

@@ -181,6 +181,16 @@ BF_TARGET static inline __m512i pair_words(const float *x)
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
+/* The 16 pair words of k-major rows r0 (even k) and r1 (odd k) at 16
+ * consecutive columns; odd 0: the pair's high half is past K (0). */
+BF_TARGET static inline __m512i kmajor_words16(const float *r0, const float *r1, int odd)
+{
+    __m512i w = bf_bits16(_mm512_castps_si512(_mm512_loadu_ps(r0)));
+    if (odd)
+        w = _mm512_or_si512(w, _mm512_slli_epi32(bf_bits16(_mm512_castps_si512(_mm512_loadu_ps(r1))), 16));
+    return w;
+}
+
 /* The first two stages of a transpose of rows of 16 32-bit words, per
  * group of 4 rows: u[4q + e] holds, in 128-bit lane l, element 4l + e of
  * rows 4q..4q+3. rows: a multiple of 4. */
@@ -286,13 +296,8 @@ BF_TARGET static void pack(const bf_src *s, int p0, int kpn, int c0, int nc, int
         if (s->kmajor) {
             const float *r0 = s->p + k * s->ld + (size_t)c0, *r1 = r0 + s->ld;
             int j = 0;
-            for (; j + 16 <= nc; j += 16) { /* 16 words at a time, the same integer steps */
-                __m512i w = bf_bits16(_mm512_castps_si512(_mm512_loadu_ps(r0 + j)));
-                if (odd)
-                    w = _mm512_or_si512(
-                        w, _mm512_slli_epi32(bf_bits16(_mm512_castps_si512(_mm512_loadu_ps(r1 + j))), 16));
-                _mm512_storeu_si512((void *)(o + j), w);
-            }
+            for (; j + 16 <= nc; j += 16) /* 16 words at a time, the same integer steps */
+                _mm512_storeu_si512((void *)(o + j), kmajor_words16(r0 + j, r1 + j, odd));
             for (; j < nc; j++)
                 o[j] = bf_bits(f32_bits(r0[j])) | (odd ? bf_bits(f32_bits(r1[j])) << 16 : 0u);
         } else {
@@ -413,10 +418,7 @@ BF_TARGET static void pack_a_rows(const bf_src *s, int p0, int kpn, int m0, int 
         const float *r0 = s->p + k * s->ld + (size_t)m0, *r1 = r0 + s->ld;
         uint32_t *o = a + (size_t)p * BF_MR;
         for (int t = 0; t < npair; t++, o += 2 * (size_t)BF_KCP * BF_MR) {
-            __m512i w = bf_bits16(_mm512_castps_si512(_mm512_loadu_ps(r0 + 16 * t)));
-            if (odd)
-                w = _mm512_or_si512(
-                    w, _mm512_slli_epi32(bf_bits16(_mm512_castps_si512(_mm512_loadu_ps(r1 + 16 * t))), 16));
+            const __m512i w = kmajor_words16(r0 + 16 * t, r1 + 16 * t, odd);
             _mm256_storeu_si256((void *)o, _mm512_castsi512_si256(w));
             _mm256_storeu_si256((void *)(o + (size_t)BF_KCP * BF_MR), _mm512_extracti64x4_epi64(w, 1));
         }

@@ -28,9 +28,9 @@ static inline uint64_t rotl(uint64_t x, int k)
     return (x << k) | (x >> (64 - k));
 }
 
-uint64_t rnnkit_rng_next(rnnkit_rng *r)
+/* One xoshiro256** step on a state s[4]: the output, and s advanced. */
+static inline uint64_t step(uint64_t *s)
 {
-    uint64_t *s = r->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
     s[2] ^= s[0];
@@ -41,6 +41,8 @@ uint64_t rnnkit_rng_next(rnnkit_rng *r)
     s[3] = rotl(s[3], 45);
     return result;
 }
+
+uint64_t rnnkit_rng_next(rnnkit_rng *r) { return step(r->s); }
 
 float rnnkit_rng_uniform(rnnkit_rng *r)
 {
@@ -62,19 +64,13 @@ void rnnkit__rng_keep_mask(rnnkit_rng *r, size_t n, float p, float keep, float *
         below++;
     uint32_t kb;
     memcpy(&kb, &keep, sizeof kb);
-    uint64_t s0 = r->s[0], s1 = r->s[1], s2 = r->s[2], s3 = r->s[3];
+    uint64_t s[4] = {r->s[0], r->s[1], r->s[2], r->s[3]}; /* a local copy: kept in registers */
     for (size_t i = 0; i < n; i++) {
-        const uint64_t k = (rotl(s1 * 5, 7) * 9) >> 40, t = s1 << 17;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 45);
+        const uint64_t k = step(s) >> 40;
         const uint32_t bits = kb & (0u - (uint32_t)(k >= below)); /* no branch: the draws are random */
         memcpy(mask + i, &bits, sizeof bits);
     }
-    r->s[0] = s0, r->s[1] = s1, r->s[2] = s2, r->s[3] = s3;
+    memcpy(r->s, s, sizeof s);
 }
 
 uint64_t rnnkit_rng_below(rnnkit_rng *r, uint64_t n)

@@ -255,18 +255,30 @@ static void carry_row(int H, const float *hp, float *hn, const float *cp, float 
     memset(y, 0, (size_t)H * sizeof(float));
 }
 
+/* Layer 0 at inference: the table of input projections by token id, and
+ * the ids of the next step's rows, which the gate pass asks memory for a
+ * row at a time (spread among the step's arithmetic, so the requests never
+ * queue up) while it works on this step's rows. */
+typedef struct table_next {
+    const float *tab;
+    const int32_t *ids;
+} table_next;
+
 /* The rows of one forward step. z [B][GH], rh [B][GH] (GRU: h W_hh^T), hp,
  * cp [B][H] previous states, hn, cn [B][H] next states, aux [B][H] (tanh c'
  * or W_hn h + b_hn), y [B] rows of stride DH. */
 RNN_INLINE void forward_step(rnnkit_cell cell, int B, int H, int DH, const float *mt, float *z,
                              const float *rh, const float *bih, const float *bhh,
                              const float *hp, const float *cp, float *hn, float *cn,
-                             float *aux, float *y, int exact)
+                             float *aux, float *y, const table_next *pf, int exact)
 {
     const size_t GH = (size_t)(cell == RNNKIT_CELL_LSTM ? 4 : cell == RNNKIT_CELL_GRU ? 3 : 1) * H;
     for (int b = 0; b < B; b++) {
         const size_t rh_ = (size_t)b * H;
         float *zb = z + (size_t)b * GH, *yb = y + (size_t)b * DH;
+        if (pf)
+            for (size_t o = 0; o < GH; o += 16)
+                __builtin_prefetch(pf->tab + (size_t)pf->ids[b] * GH + o, 0, 3);
         if (mt && mt[b] == 0.0f) {
             carry_row(H, hp + rh_, hn + rh_, cp ? cp + rh_ : NULL, cn ? cn + rh_ : NULL, yb);
             continue;
@@ -421,11 +433,21 @@ typedef struct step_task {
     rnnkit__rnn *rnn;
     int B, H, DH, GH, rb, exact;
     const float *mt, *bih, *bhh, *hp, *cp, *dy, *za; /* za: backward's activations */
+    const float *tab;                            /* forward, layer 0 at inference: rows by id */
+    const int32_t *ids, *ids_next;               /* this step's ids, the next step's (or NULL) */
     float *z, *rh, *hn, *cn, *aux, *y;          /* forward */
     float *dh, *dc, *dz, *dzh, *dzr, *dhp;       /* backward */
 } step_task;
 
 static size_t off(int r, int w) { return (size_t)r * (size_t)w; }
+
+/* Layer 0 at inference: rows r0..r1 of z_t are the table's rows of their
+ * tokens (x W_ih^T precomputed per id). */
+static void table_rows(const float *tab, const int32_t *ids, int GH, int r0, int r1, float *z)
+{
+    for (int b = r0; b < r1; b++)
+        memcpy(z + off(b, GH), tab + off(ids[b], GH), (size_t)GH * sizeof(float));
+}
 
 RNNKIT_CLONES static void step_forward_rows(const step_task *j, int r0, int r1)
 {
@@ -434,12 +456,14 @@ RNNKIT_CLONES static void step_forward_rows(const step_task *j, int r0, int r1)
     const float *mt = j->mt ? j->mt + r0 : NULL, *cp = j->cp ? j->cp + off(r0, H) : NULL;
     float *rh = j->rh ? j->rh + off(r0, GH) : NULL, *cn = j->cn ? j->cn + off(r0, H) : NULL;
     float *aux = j->aux ? j->aux + off(r0, H) : NULL;
+    const table_next pf = {.tab = j->tab, .ids = j->ids_next ? j->ids_next + r0 : NULL};
+    const table_next *pfp = pf.ids ? &pf : NULL;
     if (j->exact)
         forward_step(cell, r1 - r0, H, j->DH, mt, j->z + off(r0, GH), rh, j->bih, j->bhh, j->hp + off(r0, H), cp,
-                     j->hn + off(r0, H), cn, aux, j->y + off(r0, j->DH), 1);
+                     j->hn + off(r0, H), cn, aux, j->y + off(r0, j->DH), pfp, 1);
     else
         forward_step(cell, r1 - r0, H, j->DH, mt, j->z + off(r0, GH), rh, j->bih, j->bhh, j->hp + off(r0, H), cp,
-                     j->hn + off(r0, H), cn, aux, j->y + off(r0, j->DH), 0);
+                     j->hn + off(r0, H), cn, aux, j->y + off(r0, j->DH), pfp, 0);
 }
 
 static void step_forward_task(void *ctx, int task, int slot)
@@ -447,6 +471,8 @@ static void step_forward_task(void *ctx, int task, int slot)
     const step_task *j = ctx;
     const int r0 = task * j->rb, r1 = r0 + j->rb < j->B ? r0 + j->rb : j->B;
     const int gru = j->rnn->cfg.cell == RNNKIT_CELL_GRU;
+    if (j->tab)
+        table_rows(j->tab, j->ids, j->GH, r0, r1, j->z);
     rnnkit__pool_gemm_pb_rows(j->rnn->pool, slot, 0, r0, r1, j->GH, j->H, j->hp, j->H, j->rnn->bfp,
                               gru ? 0.0f : 1.0f, gru ? j->rh : j->z, j->GH);
     step_forward_rows(j, r0, r1);
@@ -509,13 +535,13 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
         const int t = d ? T - 1 - k : k;
         const float *hp = u->s + prev_slot(d, t) * BH;
         float *hn = u->s + next_slot(d, t) * BH;
-        float *zt = u->z + (size_t)t * BGH;
+        /* With the table (inference only) no later pass reads z, so every
+         * step reuses the first step's rows: they stay in cache. */
+        float *zt = u->z + (tab ? 0 : (size_t)t * BGH);
         const float *mt = mask ? mask + (size_t)t * B : NULL;
         float *yt = y + (size_t)t * B * DH;
-        if (tab)
-            for (size_t b = 0; b < (size_t)B; b++)
-                memcpy(zt + b * (size_t)GH, tab + (size_t)rnn->in_ids[(size_t)t * B + b] * GH,
-                       (size_t)GH * sizeof(float));
+        const int32_t *ids = tab ? rnn->in_ids + (size_t)t * B : NULL;
+        const int32_t *ids_next = tab && k + 1 < T ? rnn->in_ids + (size_t)(d ? t - 1 : t + 1) * B : NULL;
         const int lstm = cell == RNNKIT_CELL_LSTM;
         const float *cp = lstm ? u->c + prev_slot(d, t) * BH : NULL;
         float *cn = lstm ? u->c + next_slot(d, t) * BH : NULL;
@@ -523,10 +549,12 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
         if (rb < B) {
             step_task j = {.rnn = rnn, .B = B, .H = H, .DH = DH, .GH = GH, .rb = rb, .exact = exact, .mt = mt,
                            .bih = bih, .bhh = bhh, .hp = hp, .cp = cp, .z = zt, .rh = rnn->rh, .hn = hn, .cn = cn,
-                           .aux = aux, .y = yt};
+                           .aux = aux, .y = yt, .tab = tab, .ids = ids, .ids_next = ids_next};
             rnnkit__pool_run_slots(rnn->pool, (B + rb - 1) / rb, step_forward_task, &j);
             continue;
         }
+        if (tab)
+            table_rows(tab, ids, GH, 0, B, zt);
         /* LSTM, RNN: z_t += h_{t-1} W_hh^T.  GRU: rh = h_{t-1} W_hh^T apart. */
         if (rnn->q_hh)
             rnnkit__qgemm(rnn->pool, B, hp, &rnn->q_hh[ui], cell == RNNKIT_CELL_GRU ? 0.0f : 1.0f,
@@ -538,10 +566,11 @@ RNNKIT_CLONES static void unit_forward(rnnkit__rnn *rnn, int l, int d, int T, in
             rnnkit__rnn_gemm_xwt(rnn->pool, B, GH, H, hp, Whh, 0.0f, rnn->rh);
         else
             rnnkit__rnn_gemm_xwt(rnn->pool, B, GH, H, hp, Whh, 1.0f, zt);
+        const table_next pf = {.tab = tab, .ids = ids_next};
         if (exact)
-            forward_step(cell, B, H, DH, mt, zt, rnn->rh, bih, bhh, hp, cp, hn, cn, aux, yt, 1);
+            forward_step(cell, B, H, DH, mt, zt, rnn->rh, bih, bhh, hp, cp, hn, cn, aux, yt, ids_next ? &pf : NULL, 1);
         else
-            forward_step(cell, B, H, DH, mt, zt, rnn->rh, bih, bhh, hp, cp, hn, cn, aux, yt, 0);
+            forward_step(cell, B, H, DH, mt, zt, rnn->rh, bih, bhh, hp, cp, hn, cn, aux, yt, ids_next ? &pf : NULL, 0);
     }
 }
 

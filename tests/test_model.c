@@ -426,6 +426,42 @@ static void test_inference_table_matches_the_plain_path(void **state)
     }
 }
 
+/* The same with rows cut among threads in bf16 (the path where each thread
+ * copies its rows' table entries and asks memory for the next step's): a
+ * network wide enough for the cut, documents of mixed lengths (padded
+ * rows), equal bits on 1 and 3 threads, and the plain path's answers. */
+static void test_inference_table_on_threads(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static size_t off[N + 1];
+    static int32_t ids[N * 12];
+    static float pa[N * 2], pb[N * 2], pc[N * 2];
+    rnnkit_model_config c;
+    rnnkit_model_config_default(&c, RNNKIT_TASK_CLASSIFY);
+    c.embed = 16;
+    c.hidden = 64;
+    c.layers = 2;
+    c.bidirectional = 1;
+    c.members = 1;
+    c.bf16 = 1;
+    const char *labels[] = {"neg", "pos"};
+    rnnkit_vocab *v = support_vocab(RNNKIT_LEVEL_WORD, "good bad great awful fine film plot not very", "test");
+    rnnkit_model *m = support_model(&c, v, labels, 2, 23);
+    rnnkit_dataset d = random_docs(N, (int)rnnkit_vocab_size(rnnkit_model_vocab(m)), 29, off, ids);
+    rnnkit_error err;
+    assert_int_equal(rnnkit_model_set_threads(m, 3, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, pa, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_set_threads(m, 1, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, pb, &err), RNNKIT_OK);
+    assert_memory_equal(pa, pb, sizeof pa);
+    rnnkit__model_set_input_table(m, 0);
+    assert_int_equal(rnnkit_model_set_threads(m, 3, &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_classifier_predict(m, &d, 0, 1, pc, &err), RNNKIT_OK);
+    assert_probs_close(pa, pc, N * 2, "bf16 on threads");
+    rnnkit_model_free(m);
+}
+
 static void test_generator_sampler_agrees_with_batched_evaluation(void **state)
 {
     (void)state;
@@ -666,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_failed_save_leaves_the_old_file),
         cmocka_unit_test(test_classifier_learns_a_toy_task),
         cmocka_unit_test(test_inference_table_matches_the_plain_path),
+        cmocka_unit_test(test_inference_table_on_threads),
         cmocka_unit_test(test_classifier_lr_decays_after_epochs_without_gain),
         cmocka_unit_test(test_generator_sampler_agrees_with_batched_evaluation),
         cmocka_unit_test(test_ensemble_is_its_members_averaged),

@@ -68,6 +68,7 @@ static const cli_use uses[] = {
     CLI_USE_D(CF_LR_SCHEDULE, "cosine"),
     CLI_USE_D(CF_LR_DECAY, "1 = never"),
     CLI_USE_D(CF_CLIP, "5"),
+    CLI_USE_D(CF_EMA, "0"),
     CLI_USE_H(CF_PATIENCE, "3", "stop after N epochs without validation gain (0 = off)"),
     CLI_USE(CF_FOLDS),
     CLI_TRAINER_USES_END,

@@ -44,6 +44,7 @@ static const cli_use train_uses[] = {
     CLI_USE_D(CF_LR_DECAY, "1"),
     CLI_USE_D(CF_PATIENCE, "0"),
     CLI_USE_D(CF_CLIP, "5"),
+    CLI_USE_D(CF_EMA, "0"),
     CLI_TRAINER_USES_END,
 };
 static const cli_command train_cmd = {

@@ -48,6 +48,7 @@ static const cli_use train_uses[] = {
     CLI_USE_D(CF_EVAL_EVERY, "100"),
     CLI_USE_D(CF_PATIENCE, "0"),
     CLI_USE_D(CF_CLIP, "5"),
+    CLI_USE_D(CF_EMA, "0"),
     CLI_USE_D(CF_SOFTMAX_SAMPLES, "auto"),
     CLI_USE(CF_LAZY_EMBEDDING),
     CLI_TRAINER_USES_END,

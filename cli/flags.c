@@ -146,6 +146,10 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
                 "output layer at --lr (discriminative fine-tuning)"},
     FLAG(CF_FREEZE_BODY, "freeze-body", 0, CLI_INT, "N"), RANGE(0, 100000),
         .help = "the first N epochs train the output layer alone"},
+    FLAG(CF_EMA, "ema", 0, CLI_REAL, "D"), REALS(0, 0.999999),
+        .help = "weight averaging: evaluations and the model written use an\n"
+                "average of the weights, avg = D avg + (1 - D) w after every\n"
+                "step (about the last 1 / (1 - D) steps; 0 = off)"},
     FLAG(CF_LAZY_EMBEDDING, "lazy-embedding", 0, CLI_SWITCH, NULL),
         .help = "step only the embedding rows of each batch's tokens (as\n"
                 "PyTorch's SparseAdam): faster on large vocabularies; the\n"

@@ -43,6 +43,7 @@ int cli_train_flag(int id, const cli_value *v, rnnkit_train_options *t)
     case CF_LR_BODY: t->body_lr = v->d; break;
     case CF_FREEZE_BODY: t->freeze_body = (int)v->i; break;
     case CF_LAZY_EMBEDDING: t->lazy_embedding = 1; break;
+    case CF_EMA: t->ema = v->d; break;
     default: return 0;
     }
     return 1;

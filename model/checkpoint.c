@@ -132,6 +132,8 @@ static rnnkit_status write_ckpt(sqlite3 *db, const char *path, const rnnkit_mode
     KV("data_fp", "%016" PRIx64, ck->data_fp);
     KV("has_best", "%d", ck->has_best);
     KV("nstate", "%zu", ck->nstate);
+    if (ck->ema > 0)
+        KV("ema", "%.17g", ck->ema);
     if (ck->optim) {
         KV("optim_kind", "%d", (int)ck->optim->kind);
         KV("optim_lr", "%.9g", (double)ck->optim->lr);
@@ -147,12 +149,13 @@ static rnnkit_status write_ckpt(sqlite3 *db, const char *path, const rnnkit_mode
         const char *name;
         const float *data;
         size_t n;
-    } blobs[4] = {{"weights", ck->weights, m->params.count},
+    } blobs[5] = {{"weights", ck->weights, m->params.count},
                   {"best", ck->has_best ? ck->best : NULL, m->params.count},
                   {"h", ck->nstate ? ck->h : NULL, ck->nstate},
-                  {"c", ck->nstate ? ck->c : NULL, ck->nstate}};
+                  {"c", ck->nstate ? ck->c : NULL, ck->nstate},
+                  {"average", ck->ema > 0 ? ck->avg : NULL, m->params.count}};
     st = RNNKIT_OK;
-    for (int i = 0; i < 4 && !st; i++) {
+    for (int i = 0; i < 5 && !st; i++) {
         if (!blobs[i].data)
             continue;
         sqlite3_bind_text(s, 1, blobs[i].name, -1, SQLITE_STATIC);
@@ -562,6 +565,20 @@ rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit_
                               path, (long long)x, ck->nstate);
         goto done;
     }
+    /* files from before weight averaging, and runs without it, have no "ema" */
+    const double ema_run = ck->ema;
+    ck->ema = 0.0;
+    if (kv_get(&t, "ema") && (st = kv_f64(&t, path, "ema", &ck->ema, err)))
+        goto done;
+    if (!(ck->ema >= 0.0 && ck->ema < 1.0)) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint weight averaging %g is invalid", path, ck->ema);
+        goto done;
+    }
+    if (ck->ema != ema_run) {
+        st = rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with weight averaging %g, not %g",
+                              path, ck->ema, ema_run);
+        goto done;
+    }
     static const char *rk[4] = {"rng0", "rng1", "rng2", "rng3"};
     static const char *ek[4] = {"epoch_rng0", "epoch_rng1", "epoch_rng2", "epoch_rng3"};
     for (int i = 0; i < 4; i++)
@@ -595,6 +612,9 @@ rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit_
         goto done;
     if (ck->has_best && ck->best &&
         (st = read_named_blob(db, path, "checkpoint", "best", ck->best, m->params.count, 1, NULL, err)))
+        goto done;
+    if (ck->ema > 0 && ck->avg &&
+        (st = read_named_blob(db, path, "checkpoint", "average", ck->avg, m->params.count, 1, NULL, err)))
         goto done;
     if (ck->nstate &&
         ((st = read_named_blob(db, path, "checkpoint", "h", ck->h, ck->nstate, 1, NULL, err)) ||

@@ -151,6 +151,8 @@ typedef struct rnnkit__ckpt {
     float *weights;         /* [n] current weights */
     float *best;            /* [n] best weights (valid when has_best) */
     int has_best;
+    double ema;             /* weight averaging's decay (0: off; key "ema" only when on) */
+    float *avg;             /* [n] the average of the weights (written and read when ema > 0) */
     float *h, *c;           /* [nstate] generator: carried recurrent state */
     size_t nstate;
     rnnkit__optim *optim;
@@ -166,7 +168,9 @@ typedef struct rnnkit__ckpt {
 rnnkit_status rnnkit__ckpt_write(const rnnkit_model *m, const char *path, const float *model_weights,
                                  const rnnkit__ckpt *ck, int create, int final, rnnkit_error *err);
 /* Reads the checkpoint of `path` into ck (arrays preallocated for m's sizes;
- * ck->log is malloc'd). Verifies checksums and that it matches m. */
+ * ck->log is malloc'd). Verifies checksums and that it matches m; ck->ema
+ * comes in as the run's weight averaging, which the checkpoint's must equal
+ * (its average is read into ck->avg when on). */
 rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit__ckpt *ck,
                                 rnnkit_error *err);
 /* The testing hook: the step whose loss is made NaN, from the environment

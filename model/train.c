@@ -25,7 +25,10 @@
  * begin at the checkpoint's step and epoch (origin_step, origin_epoch), the
  * learning rate schedule starts over at that step (the cosine is drawn
  * from origin_step to the run's end), the best weights and patience begin
- * anew. An ensemble's checkpoint holds the state
+ * anew. With weight averaging (opt->ema) every evaluation, the best
+ * weights and the model written are those of the average, which each
+ * network begins at its first weights and a checkpoint holds (a carried-on
+ * network carries its average on too). An ensemble's checkpoint holds the state
  * of its last network only, so each network of an ensemble carries on from
  * its final weights with a fresh optimiser, counters on from its last row
  * of the training log (begin_network: the rule that also starts a new
@@ -47,6 +50,8 @@ typedef struct trainer {
     rnnkit__optim optim;
     rnnkit_rng rng;
     float *best;            /* [params] the best weights of the current network */
+    float *avg, *hold;      /* [params] weight averaging (NULL when off): the average, the
+                             * weights put aside while an evaluation uses it */
     int final_current;      /* an off-schedule evaluation beat the best: the model is the current weights */
     rnnkit_log_row *rows;
     int nrows;
@@ -58,9 +63,35 @@ typedef struct trainer {
     int64_t items_period0;  /* ck.tokens when the period's clock started */
 } trainer;
 
+/* The weights evaluations see and the model keeps: the average when on. */
+static const float *judged(const trainer *tr) { return tr->avg ? tr->avg : tr->m->params.value; }
+
+/* avg = d avg + (1 - d) w, element by element: one expression per element
+ * on the caller's thread, so the same bits for any thread count. */
+static void average_step(float *restrict avg, const float *restrict w, size_t n, float d)
+{
+    const float e = 1.0f - d;
+    for (size_t i = 0; i < n; i++)
+        avg[i] = d * avg[i] + e * w[i];
+}
+
+/* on: the model's weights become the average for an evaluation (the
+ * training weights put aside); off: the training weights come back. */
+static void use_average(trainer *tr, int on)
+{
+    const size_t n = tr->m->params.count * sizeof(float);
+    if (on) {
+        memcpy(tr->hold, tr->m->params.value, n);
+        memcpy(tr->m->params.value, tr->avg, n);
+    } else {
+        memcpy(tr->m->params.value, tr->hold, n);
+    }
+    rnnkit__model_weights_changed(tr->m);
+}
+
 static void keep_best(trainer *tr)
 {
-    memcpy(tr->best, tr->m->params.value, tr->m->params.count * sizeof(float));
+    memcpy(tr->best, judged(tr), tr->m->params.count * sizeof(float));
 }
 
 static double elapsed(const trainer *tr) { return tr->elapsed0 + rnnkit__now() - tr->t0; }
@@ -76,7 +107,8 @@ static rnnkit_status checkpoint(trainer *tr, int create, int final, rnnkit_error
     ck->log = tr->rows;
     ck->nlog = tr->nrows;
     ck->weights = tr->m->params.value;
-    const float *model_w = tr->final_current || !ck->has_best ? tr->m->params.value : tr->best;
+    ck->avg = tr->avg;
+    const float *model_w = tr->final_current || !ck->has_best ? judged(tr) : tr->best;
     rnnkit_status st = rnnkit__ckpt_write(tr->m, tr->opt->checkpoint_path, model_w, ck, create, final, err);
     tr->last_ckpt = rnnkit__now();
     return st;
@@ -118,6 +150,8 @@ static void begin_network(trainer *tr)
     rnnkit_rng_seed(&tr->rng, seed);
     ck->origin_step = ck->step = s0;
     ck->epoch = ck->origin_epoch + 1;
+    if (tr->avg) /* the average begins at the network's first weights */
+        memcpy(tr->avg, tr->m->params.value, tr->m->params.count * sizeof(float));
     forget_best(tr);
     ck->loss_sum = 0.0;
     ck->seen = ck->correct = ck->tokens = 0;
@@ -275,6 +309,16 @@ static rnnkit_status start(trainer *tr, const rnnkit__task *t, rnnkit_error *err
     tr->optim.body_n = tr->m->fc.off_w < tr->m->fc.off_b ? tr->m->fc.off_w : tr->m->fc.off_b;
     if (!(tr->best = malloc(tr->m->params.count * sizeof(float))))
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the best weights");
+    if (opt->ema != 0.0) {
+        if (!(opt->ema > 0.0 && opt->ema < 1.0))
+            return rnnkit_error_set(err, RNNKIT_ERR_ARG, "weight averaging: the decay %g is outside (0, 1)", opt->ema);
+        tr->avg = malloc(tr->m->params.count * sizeof(float));
+        tr->hold = malloc(tr->m->params.count * sizeof(float));
+        if (!tr->avg || !tr->hold)
+            return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the weight average (%zu bytes)",
+                                    2 * tr->m->params.count * sizeof(float));
+        memcpy(tr->avg, tr->m->params.value, tr->m->params.count * sizeof(float));
+    }
     if (opt->lazy_embedding) {
         if (tr->m->emb.V < 2)
             return rnnkit_error_set(err, RNNKIT_ERR_ARG, "lazy embedding updates need an embedding; "
@@ -289,6 +333,8 @@ static rnnkit_status start(trainer *tr, const rnnkit__task *t, rnnkit_error *err
     ck->batch_size = opt->batch;
     ck->optim = &tr->optim;
     ck->best = tr->best;
+    ck->ema = opt->ema;
+    ck->avg = tr->avg;
     ck->data_fp = t->data_fp;
     ck->best_acc = -1.0;
     ck->best_loss = INFINITY;
@@ -351,9 +397,14 @@ static rnnkit_status evaluate(trainer *tr, int scheduled, int *stop, rnnkit_erro
                           .valid_loss = NAN, .valid_acc = NAN, .lr = tr->optim.lr};
     int improved = 0;
     if (t->has_valid) {
+        if (tr->avg)
+            use_average(tr, 1);
         rnnkit_status st = t->evaluate(t->ctx, &row.valid_loss, &row.valid_acc, err);
-        if (st)
+        if (st) {
+            if (tr->avg)
+                use_average(tr, 0);
             return st;
+        }
         int better = t->select_by_accuracy ? row.valid_acc > ck->best_acc ||
                                                  (row.valid_acc == ck->best_acc && row.valid_loss < ck->best_loss)
                                            : row.valid_loss < ck->best_loss;
@@ -373,6 +424,8 @@ static rnnkit_status evaluate(trainer *tr, int scheduled, int *stop, rnnkit_erro
             if (opt->lr_schedule == RNNKIT_LR_PLATEAU && opt->lr_decay > 0 && opt->lr_decay < 1)
                 tr->optim.lr *= (float)opt->lr_decay;
         }
+        if (tr->avg)
+            use_average(tr, 0);
     }
     const double tn = rnnkit__now();
     row.seconds = t->epochal ? tn - tr->tperiod : tr->elapsed0 + tn - tr->t0;
@@ -446,6 +499,8 @@ static rnnkit_status step(trainer *tr, rnnkit_error *err)
                            : opt->body_lr > 0 ? (float)opt->body_lr
                                               : 1.0f;
     rnnkit__optim_step_rows(&tr->optim, m->params.value, m->params.grad, rows, m->pool);
+    if (tr->avg)
+        average_step(tr->avg, m->params.value, m->params.count, (float)opt->ema);
     if (t->after_step)
         t->after_step(t->ctx);
     ck->loss_sum += loss * weight;
@@ -488,6 +543,8 @@ static rnnkit_status run_network(trainer *tr, int last_network, rnnkit_error *er
     }
     if (!tr->final_current && ck->has_best)
         memcpy(tr->m->params.value, tr->best, tr->m->params.count * sizeof(float));
+    else if (tr->avg)
+        memcpy(tr->m->params.value, tr->avg, tr->m->params.count * sizeof(float));
     return RNNKIT_OK;
 }
 
@@ -534,6 +591,8 @@ rnnkit_status rnnkit__train(const rnnkit__task *t, rnnkit_log_row **log, int *nl
         free(tr.rows);
     }
     free(tr.best);
+    free(tr.avg);
+    free(tr.hold);
     rnnkit__optim_free(&tr.optim);
     rnnkit__embedding_track(&tr.m->emb, 0, NULL);
     tr.m->training = 0;

@@ -407,6 +407,14 @@ typedef struct rnnkit_train_options {
      * default, steps every row, as torch.optim.Adam does) and needs an
      * embedding (classifiers, generators). */
     int lazy_embedding;
+    /* Weight averaging (Polyak averaging as an exponential moving average):
+     * 0 = off; else the decay d, 0 < d < 1. Each network keeps an average of
+     * its weights, avg = d avg + (1 - d) w after every optimiser step, begun
+     * at the network's first weights; evaluations, the best weights and the
+     * model written are the average's, while training steps the weights
+     * themselves. A checkpoint holds the average, so a resumed run equals an
+     * uninterrupted one. 1 / (1 - d) steps is about the span averaged. */
+    double ema;
     /* Called after every step and every evaluation (may be NULL); nonzero
      * stops like *stop. */
     rnnkit_progress_fn progress;

@@ -87,7 +87,7 @@ _rnnkit()
         --threads|--maxlen|--dropout|--clip|--patience|--seq-len|--eval-every|--title|--labels|--min-count|\
         --max-vocab|--count|--stop|--folds|--lr-decay|--valid-frac|--embed-dropout|--weight-drop|\
         --checkpoint-minutes|--checkpoint-steps|--member|--prime|--top|--value|--target|--features|--date|\
-        --lookback|--horizon|--test-frac)
+        --lookback|--horizon|--test-frac|--ema|--lr-body|--freeze-body)
             return ;;
     esac
 

@@ -154,3 +154,14 @@ void support_expect_tampered(const char *good, const char *sql, rnnkit_status wa
     support_exec_sql(support_tmp("tampered.db"), sql);
     support_expect_load_error(support_tmp("tampered.db"), want, needle);
 }
+
+size_t support_encode_repeated(rnnkit_vocab *v, const char *text, int32_t *ids, size_t cap)
+{
+    size_t k = 0;
+    while (k + 64 < cap) {
+        size_t got = 0;
+        assert_int_equal(rnnkit_vocab_encode(v, text, strlen(text), NULL, ids + k, cap - k, 0, &got, NULL), RNNKIT_OK);
+        k += got;
+    }
+    return k;
+}

@@ -88,4 +88,8 @@ void support_expect_tampered(const char *good, const char *sql, rnnkit_status wa
 rnnkit_model *support_model(const rnnkit_model_config *c, rnnkit_vocab *vocab, const char *const *labels,
                             int nlabels, uint64_t seed);
 
+/* `text` encoded with v over and over into ids[0..cap), whole copies only,
+ * stopping while a copy of up to 64 ids would still fit; returns the count. */
+size_t support_encode_repeated(rnnkit_vocab *v, const char *text, int32_t *ids, size_t cap);
+
 #endif

@@ -47,15 +47,7 @@ static rnnkit_model *tiny_generator(void)
     c.layers = 2;
     const char *text = "to be or not to be, that is the question.\n";
     rnnkit_model *m = support_model(&c, support_vocab(RNNKIT_LEVEL_CHAR, text, "test"), NULL, 0, 5);
-    size_t k = 0;
-    while (k + 64 < sizeof stream / sizeof stream[0]) {
-        size_t got = 0;
-        assert_int_equal(rnnkit_vocab_encode(rnnkit_model_vocab(m), text, strlen(text), NULL, stream + k,
-                                             sizeof stream / sizeof stream[0] - k, 0, &got, NULL),
-                         RNNKIT_OK);
-        k += got;
-    }
-    nstream = k;
+    nstream = support_encode_repeated(rnnkit_model_vocab(m), text, stream, sizeof stream / sizeof stream[0]);
     return m;
 }
 

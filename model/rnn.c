@@ -25,6 +25,9 @@
  *                       dW_ih += dZ^T X,  dW_hh += dZ^T H_prev  one sgemm each
  *                       db += column sums of dZ                 one sgemv each
  *                       dX (+)= dZ W_ih                         one sgemm
+ * At inference with the token table (rnnkit__rnn_set_input_rows) layer 0
+ * skips X W_ih^T: each step copies its tokens' rows of the table into one
+ * step's block of Z, the same block every step (nothing reads Z later).
  * All buffers live in one workspace block that grows only when (T, B) does.
  * At inference with int8 weights (rnnkit__rnn_set_int8) the per-step W_hh
  * products and the W_ih products above layer 0 run through model/quant.c's

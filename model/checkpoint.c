@@ -507,6 +507,24 @@ static rnnkit_status read_origin(const kv_table *t, const char *path, rnnkit__ck
     return RNNKIT_OK;
 }
 
+/* The key "ema" (weight averaging's decay; absent: off, as in files from
+ * before it), which must equal the run's, ck->ema on entry. */
+static rnnkit_status read_ema(const kv_table *t, const char *path, rnnkit__ckpt *ck, rnnkit_error *err)
+{
+    const double run = ck->ema;
+    ck->ema = 0.0;
+    rnnkit_status st;
+    if (kv_get(t, "ema") && (st = kv_f64(t, path, "ema", &ck->ema, err)))
+        return st;
+    if (!(ck->ema >= 0.0 && ck->ema < 1.0))
+        return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint weight averaging %g is invalid", path,
+                                ck->ema);
+    if (ck->ema != run)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with weight averaging %g, not %g",
+                                path, ck->ema, run);
+    return RNNKIT_OK;
+}
+
 rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit__ckpt *ck, rnnkit_error *err)
 {
     sqlite3 *db = NULL;
@@ -565,20 +583,8 @@ rnnkit_status rnnkit__ckpt_read(const rnnkit_model *m, const char *path, rnnkit_
                               path, (long long)x, ck->nstate);
         goto done;
     }
-    /* files from before weight averaging, and runs without it, have no "ema" */
-    const double ema_run = ck->ema;
-    ck->ema = 0.0;
-    if (kv_get(&t, "ema") && (st = kv_f64(&t, path, "ema", &ck->ema, err)))
+    if ((st = read_ema(&t, path, ck, err)))
         goto done;
-    if (!(ck->ema >= 0.0 && ck->ema < 1.0)) {
-        st = rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: checkpoint weight averaging %g is invalid", path, ck->ema);
-        goto done;
-    }
-    if (ck->ema != ema_run) {
-        st = rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: the checkpoint was trained with weight averaging %g, not %g",
-                              path, ck->ema, ema_run);
-        goto done;
-    }
     static const char *rk[4] = {"rng0", "rng1", "rng2", "rng3"};
     static const char *ek[4] = {"epoch_rng0", "epoch_rng1", "epoch_rng2", "epoch_rng3"};
     for (int i = 0; i < 4; i++)

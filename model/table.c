@@ -63,14 +63,14 @@ static void tab_flush(rnnkit_model *m, int np)
  * pages serve if the request is refused. */
 static float *table_alloc(size_t bytes)
 {
-    enum { HUGE = 2u << 20 };
+    const size_t page = (size_t)2 << 20, whole = (bytes + page - 1) / page * page;
     void *p = NULL;
-    if (bytes < HUGE)
+    if (bytes < page)
         return malloc(bytes);
-    if (posix_memalign(&p, HUGE, (bytes + HUGE - 1) / HUGE * HUGE))
+    if (posix_memalign(&p, page, whole))
         return NULL;
 #ifdef MADV_HUGEPAGE
-    (void)madvise(p, (bytes + HUGE - 1) / HUGE * HUGE, MADV_HUGEPAGE);
+    (void)madvise(p, whole, MADV_HUGEPAGE);
 #endif
     return p;
 }

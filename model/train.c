@@ -89,6 +89,13 @@ static void use_average(trainer *tr, int on)
     rnnkit__model_weights_changed(tr->m);
 }
 
+/* The average begins again at the current weights (a network's first). */
+static void restart_average(trainer *tr)
+{
+    if (tr->avg)
+        memcpy(tr->avg, tr->m->params.value, tr->m->params.count * sizeof(float));
+}
+
 static void keep_best(trainer *tr)
 {
     memcpy(tr->best, judged(tr), tr->m->params.count * sizeof(float));
@@ -107,7 +114,6 @@ static rnnkit_status checkpoint(trainer *tr, int create, int final, rnnkit_error
     ck->log = tr->rows;
     ck->nlog = tr->nrows;
     ck->weights = tr->m->params.value;
-    ck->avg = tr->avg;
     const float *model_w = tr->final_current || !ck->has_best ? judged(tr) : tr->best;
     rnnkit_status st = rnnkit__ckpt_write(tr->m, tr->opt->checkpoint_path, model_w, ck, create, final, err);
     tr->last_ckpt = rnnkit__now();
@@ -150,8 +156,7 @@ static void begin_network(trainer *tr)
     rnnkit_rng_seed(&tr->rng, seed);
     ck->origin_step = ck->step = s0;
     ck->epoch = ck->origin_epoch + 1;
-    if (tr->avg) /* the average begins at the network's first weights */
-        memcpy(tr->avg, tr->m->params.value, tr->m->params.count * sizeof(float));
+    restart_average(tr);
     forget_best(tr);
     ck->loss_sum = 0.0;
     ck->seen = ck->correct = ck->tokens = 0;
@@ -317,7 +322,7 @@ static rnnkit_status start(trainer *tr, const rnnkit__task *t, rnnkit_error *err
         if (!tr->avg || !tr->hold)
             return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the weight average (%zu bytes)",
                                     2 * tr->m->params.count * sizeof(float));
-        memcpy(tr->avg, tr->m->params.value, tr->m->params.count * sizeof(float));
+        restart_average(tr);
     }
     if (opt->lazy_embedding) {
         if (tr->m->emb.V < 2)
@@ -400,11 +405,10 @@ static rnnkit_status evaluate(trainer *tr, int scheduled, int *stop, rnnkit_erro
         if (tr->avg)
             use_average(tr, 1);
         rnnkit_status st = t->evaluate(t->ctx, &row.valid_loss, &row.valid_acc, err);
-        if (st) {
-            if (tr->avg)
-                use_average(tr, 0);
+        if (tr->avg) /* keep_best below copies the average itself */
+            use_average(tr, 0);
+        if (st)
             return st;
-        }
         int better = t->select_by_accuracy ? row.valid_acc > ck->best_acc ||
                                                  (row.valid_acc == ck->best_acc && row.valid_loss < ck->best_loss)
                                            : row.valid_loss < ck->best_loss;
@@ -424,8 +428,6 @@ static rnnkit_status evaluate(trainer *tr, int scheduled, int *stop, rnnkit_erro
             if (opt->lr_schedule == RNNKIT_LR_PLATEAU && opt->lr_decay > 0 && opt->lr_decay < 1)
                 tr->optim.lr *= (float)opt->lr_decay;
         }
-        if (tr->avg)
-            use_average(tr, 0);
     }
     const double tn = rnnkit__now();
     row.seconds = t->epochal ? tn - tr->tperiod : tr->elapsed0 + tn - tr->t0;

@@ -11,6 +11,9 @@
 #   for TANG_STEPS steps (default 2000), then a 400-character sample after
 #   "床前明月光，" at temperature 0.7, checked by bench/verse_lines.py (valid
 #   UTF-8, complete lines of regular 5- or 7-character verse).
+# GEN_FLAGS, when set, is added to the shakespeare training command (e.g.
+# "--ensemble 3 --steps 4000": one curve per network, then the ensemble's
+# validation loss as `generate train` prints it).
 # THREADS, when set, is passed as --threads (default: rnnkit's own, all the
 # cores this process may use; the model is the same on any thread count);
 # RNNKIT_DATA overrides the data directory. The models are left in BUILD_DIR/bench-generate/.
@@ -31,13 +34,18 @@ tflag=""
 [ -n "$threads" ] && tflag="--threads $threads"
 out=$build/bench-generate
 mkdir -p "$out"
-bench_header "" "$src" "--threads ${threads:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+gflags=${GEN_FLAGS:-}
+bench_header "" "$src" "--threads ${threads:-default}; GEN_FLAGS=${gflags:-none}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 
-# curve LOG: the evaluation lines of a training log as a Markdown table
+# evals LOG: a training log's evaluation lines, "member k/R " dropped
+evals() { sed 's/^member [0-9]*\/[0-9]*  *//' "$1" | awk '$1 == "step"'; }
+
+# curve LOG: the evaluation lines of a training log as a Markdown table (an
+# ensemble's networks one after the other: the step count starts again)
 curve() {
-    awk '$1 == "step" { s = s " | " $2; t = t " | " $4; v = v " | " $9; n++ }
+    evals "$1" | awk '{ s = s " | " $2; t = t " | " $4; v = v " | " $9; n++ }
          END { printf "| step%s |\n|---", s; for (i = 0; i < n; i++) printf "|---"; printf "|\n";
-               printf "| train loss%s |\n| validation loss%s |\n", t, v }' "$1"
+               printf "| train loss%s |\n| validation loss%s |\n", t, v }'
 }
 
 for s in $sets; do
@@ -46,12 +54,13 @@ for s in $sets; do
         text=$D/tinyshakespeare/input.txt
         t0=$(date +%s)
         # shellcheck disable=SC2086
-        "$R" generate train --train "$text" -o "$out/shakespeare.db" $tflag 2>"$out/shakespeare.log"
+        "$R" generate train --train "$text" -o "$out/shakespeare.db" $tflag $gflags 2>"$out/shakespeare.log"
         t1=$(date +%s)
-        echo "== Tiny Shakespeare: $(( (t1 - t0) / 60 )) min $(( (t1 - t0) % 60 )) s"
+        echo "== Tiny Shakespeare${gflags:+ ($gflags)}: $(( (t1 - t0) / 60 )) min $(( (t1 - t0) % 60 )) s"
         curve "$out/shakespeare.log"
-        awk '$1 == "step" && (best == "" || $9 < best) { best = $9; at = $2 }
-             END { printf "best validation loss %s nats/char at step %s\n", best, at }' "$out/shakespeare.log"
+        evals "$out/shakespeare.log" | awk 'best == "" || $9 < best { best = $9; at = $2 }
+             END { printf "best validation loss of one network %s nats/char at step %s\n", best, at }'
+        grep '^rnnkit: the ensemble' "$out/shakespeare.log" || true
         "$R" generate sample -m "$out/shakespeare.db" --prime "ROMEO:" --length 300 --temperature 0.8 \
             --seed 1 --check-copy "$text"
         echo

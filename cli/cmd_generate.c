@@ -30,14 +30,16 @@ static const cli_use sample_uses[] = {
     CLI_USE_D(CF_COUNT, "1"),
     CLI_USE_D(CF_UNKNOWN, "error"),
     CLI_USE(CF_CHECK_COPY),
+    CLI_USE_H(CF_MEMBER, NULL, "an ensemble's network N alone (1-based; default: all, averaged)"),
     CLI_USES_END,
 };
 static const cli_renamed sample_renamed[] = {{"rng-seed", "seed"}, {NULL, NULL}};
 static const cli_command sample_cmd = {"generate sample", "usage: rnnkit generate sample -m MODEL.db [options]\n\n",
                                        sample_uses, sample_renamed};
 
-static const cli_use eval_uses[] = {CLI_USE_H(CF_MODEL, NULL, "the generator"), CLI_USE(CF_THREADS),
-                                    CLI_USES_END};
+static const cli_use eval_uses[] = {
+    CLI_USE_H(CF_MODEL, NULL, "the generator"), CLI_USE(CF_THREADS),
+    CLI_USE_H(CF_MEMBER, NULL, "an ensemble's network N alone (1-based; default: all, averaged)"), CLI_USES_END};
 static const cli_command eval_cmd = {
     "generate eval",
     "usage: rnnkit generate eval -m MODEL.db FILE\n\n"
@@ -51,7 +53,7 @@ static const cli_command eval_cmd = {
 typedef struct sample_args {
     const char *model, *prime, *stop, *copy_file;
     int64_t length;
-    int count, skip;
+    int count, skip, member;
     uint64_t seed;
     rnnkit_sample_options so;
 } sample_args;
@@ -86,6 +88,7 @@ static int parse_sample(sample_args *a, int argc, char **argv)
         case CF_COUNT: a->count = (int)v.i; break;
         case CF_UNKNOWN: a->skip = v.i == 1; break;
         case CF_CHECK_COPY: a->copy_file = v.s; break;
+        case CF_MEMBER: a->member = (int)v.i; break;
         }
     }
     int rc = cli_no_operands(&p, id);
@@ -199,8 +202,10 @@ static int cmd_sample(int argc, char **argv)
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_model *m = NULL;
-    if (rnnkit_model_load(a.model, RNNKIT_TASK_GENERATE, &m, &err))
+    if (rnnkit_model_load(a.model, RNNKIT_TASK_GENERATE, &m, &err) || cli_keep_member(m, a.model, a.member, &err)) {
+        rnnkit_model_free(m);
         return cli_fail(&err);
+    }
     rnnkit_vocab *v = rnnkit_model_vocab(m);
     const int backward = rnnkit_model_get_config(m)->reverse;
     if (backward && (a.stop || a.copy_file)) {
@@ -253,11 +258,13 @@ static int cmd_eval(int argc, char **argv)
     cli_output_opts o = {.threads = 1};
     cli_parser p;
     cli_value v;
-    int id;
+    int id, member = 0;
     cli_parser_init(&p, &eval_cmd, argc, argv);
     while ((id = cli_next(&p, &v)) >= 0)
         if (!cli_output_flag(id, &v, &o) && id == CF_MODEL)
             model = v.s;
+        else if (id == CF_MEMBER)
+            member = (int)v.i;
     if (id == CLI_STOP)
         return p.rc;
     if (!model)
@@ -268,8 +275,10 @@ static int cmd_eval(int argc, char **argv)
     rnnkit_error err;
     rnnkit_error_clear(&err);
     rnnkit_model *m = NULL;
-    if (rnnkit_model_load(model, RNNKIT_TASK_GENERATE, &m, &err))
+    if (rnnkit_model_load(model, RNNKIT_TASK_GENERATE, &m, &err) || cli_keep_member(m, model, member, &err)) {
+        rnnkit_model_free(m);
         return cli_fail(&err);
+    }
     int32_t *ids = NULL;
     size_t n = 0, unk = 0;
     double loss = 0;

@@ -3,6 +3,7 @@
  * messages; the text's vocabulary and ids come from rnnkit/text.h, the
  * training (which writes the model file itself) from rnnkit/model.h.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,8 @@ static const cli_use train_uses[] = {
     CLI_USE_D(CF_WEIGHT_DROP, "0.35"),
     CLI_USE_D(CF_PRECISION, "bf16"),
     CLI_USE(CF_REVERSE),
+    CLI_USE_H(CF_ENSEMBLE, "1", "networks trained one after the other (seeds SEED, SEED+1, ...);\n"
+                                "sample and eval average their probabilities"),
     CLI_HEADING("training:"),
     CLI_USE_D(CF_SEQ_LEN, "100"),
     CLI_USE_H(CF_BATCH, "64", "parallel streams"),
@@ -179,6 +182,29 @@ static int resume_model(train_args *a, rnnkit_model **m)
     return rnnkit_model_load(a->out, RNNKIT_TASK_GENERATE, m, &err) ? cli_fail(&err) : CLI_GO;
 }
 
+/* An ensemble's validation loss (its members' mean probabilities) beside
+ * each member's best. */
+static rnnkit_status ensemble_note(rnnkit_model *m, const int32_t *va, size_t nva, const rnnkit_log_row *log,
+                                   int nlog, int words, rnnkit_error *err)
+{
+    double loss;
+    rnnkit_status st = rnnkit_generator_evaluate(m, va, nva, &loss, err);
+    if (st)
+        return st;
+    const int R = rnnkit_model_num_members(m);
+    fprintf(stderr, "rnnkit: the ensemble of %d networks: validation loss %.4f nats/%s (each alone, at its best:", R,
+            loss, words ? "token" : "char");
+    for (int k = 0; k < R; k++) {
+        double best = INFINITY;
+        for (int i = 0; i < nlog; i++)
+            if (log[i].member == k && log[i].valid_loss < best)
+                best = log[i].valid_loss;
+        fprintf(stderr, " %.4f", best);
+    }
+    fprintf(stderr, ")\n");
+    return RNNKIT_OK;
+}
+
 /* Trains m on the encoded text; the training writes the model file itself. */
 static rnnkit_status train_on_text(train_args *a, rnnkit_model *m, rnnkit_error *err)
 {
@@ -223,6 +249,8 @@ static rnnkit_status train_on_text(train_args *a, rnnkit_model *m, rnnkit_error 
         st = rnnkit_generator_train(m, all, ntr, va, nva, &a->to, &log, &nlog, err);
         if (st == RNNKIT_ERR_EMPTY)
             rnnkit_error_prefix(err, "%s%s", a->texts[0], a->ntexts > 1 ? " (and the other --train files)" : "");
+        if (!st && !a->o.quiet && rnnkit_model_num_members(m) > 1 && nva >= 2)
+            st = ensemble_note(m, va, nva, log, nlog, words, err);
         free(log);
     }
     free(all);

@@ -33,7 +33,7 @@ typedef struct gen_sampled {
 } gen_sampled;
 
 static rnnkit_status gen_chunk(rnnkit_model *m, int T, int B, int train, rnnkit_rng *rng,
-                               const gen_sampled *smp, double *loss, rnnkit_error *err)
+                               const gen_sampled *smp, double *loss, double *nll, rnnkit_error *err)
 {
     const size_t TB = (size_t)T * (size_t)B, C = (size_t)m->C;
     const int lstm = m->cfg.cell == RNNKIT_CELL_LSTM;
@@ -56,6 +56,16 @@ static rnnkit_status gen_chunk(rnnkit_model *m, int T, int B, int train, rnnkit_
                                              m->dy, smp->work);
     } else {
         rnnkit__dense_forward(&m->fc, TB, m->feat, m->logits);
+        if (nll) { /* evaluation, row by row */
+            double total = 0.0;
+            for (size_t r = 0; r < TB; r++) {
+                const float *z = m->logits + r * (size_t)m->K;
+                nll[r] = rnnkit__logsumexp(m->K, z) - (double)z[m->targets[r]];
+                total += nll[r];
+            }
+            *loss = total / (double)TB;
+            return RNNKIT_OK;
+        }
         *loss = rnnkit__softmax_xent(TB, m->K, m->logits, m->targets, train ? m->dlogits : NULL);
         if (!train)
             return RNNKIT_OK;
@@ -123,8 +133,11 @@ static int32_t *reversed(const int32_t *ids, size_t n, rnnkit_error *err)
     return r;
 }
 
-/* The mean loss of a checked stream of n >= 2 ids in the model's reading order. */
-static rnnkit_status eval_stream(rnnkit_model *m, const int32_t *ids, size_t n, double *loss, rnnkit_error *err)
+/* The mean loss of a checked stream of n >= 2 ids in the model's reading
+ * order; with `at` [n-1], also each prediction's loss: at[i] that of
+ * ids[i+1] after ids[0..i]. */
+static rnnkit_status eval_stream(rnnkit_model *m, const int32_t *ids, size_t n, double *loss, double *at,
+                                 rnnkit_error *err)
 {
     rnnkit_status st;
     /* Up to 16 streams of whole chunks of 100; the leftover tail (< 1 chunk
@@ -138,8 +151,13 @@ static rnnkit_status eval_stream(rnnkit_model *m, const int32_t *ids, size_t n, 
     size_t seg = (n - 1) / (size_t)B;
     if ((st = rnnkit__model_reserve(m, T, B, err)))
         return st;
+    double *rows = NULL; /* [T][B] a chunk's losses, when `at` wants them */
+    if (at && !(rows = malloc((size_t)T * (size_t)B * sizeof *rows)))
+        return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the losses of a chunk");
     zero_state(m, B);
     const int W = (int)(seg < (size_t)T ? seg : (size_t)T);
+    double l, total = 0.0;
+    size_t count = 0;
     if (B > 1 && W > 0) {
         for (int t = 0; t < W; t++)
             for (int b = 0; b < B; b++) {
@@ -148,9 +166,8 @@ static rnnkit_status eval_stream(rnnkit_model *m, const int32_t *ids, size_t n, 
                 m->ids[(size_t)t * B + b] = ids[i];
                 m->targets[(size_t)t * B + b] = ids[i + 1];
             }
-        double l;
-        if ((st = gen_chunk(m, W, B, 0, NULL, NULL, &l, err)))
-            return st;
+        if ((st = gen_chunk(m, W, B, 0, NULL, NULL, &l, NULL, err)))
+            goto done;
         swap_state(m);
         const size_t H = (size_t)m->cfg.hidden;
         for (int k = 0; k < m->LD; k++) {
@@ -158,14 +175,13 @@ static rnnkit_status eval_stream(rnnkit_model *m, const int32_t *ids, size_t n, 
             memset(m->c0 + (size_t)k * B * H, 0, H * sizeof(float));
         }
     }
-    double total = 0.0;
-    size_t count = 0;
     for (size_t pos = 0; pos < seg;) {
         int t = (int)((seg - pos) < (size_t)T ? seg - pos : (size_t)T);
         load_chunk(m, ids, seg, pos, t, B);
-        double l;
-        if ((st = gen_chunk(m, t, B, 0, NULL, NULL, &l, err)))
-            return st;
+        if ((st = gen_chunk(m, t, B, 0, NULL, NULL, &l, rows, err)))
+            goto done;
+        for (int r = 0; rows && r < t * B; r++) /* row r = u*B + b predicts ids[b*seg + pos + u + 1] */
+            at[(size_t)(r % B) * seg + pos + (size_t)(r / B)] = rows[r];
         total += l * (double)t * B;
         count += (size_t)t * (size_t)B;
         swap_state(m);
@@ -178,17 +194,17 @@ static rnnkit_status eval_stream(rnnkit_model *m, const int32_t *ids, size_t n, 
         const size_t w = done < (size_t)T ? done : (size_t)T;
         if (w > 0) {
             load_chunk(m, ids + done - w, 0, 0, (int)w, 1);
-            double l;
-            if ((st = gen_chunk(m, (int)w, 1, 0, NULL, NULL, &l, err)))
-                return st;
+            if ((st = gen_chunk(m, (int)w, 1, 0, NULL, NULL, &l, NULL, err)))
+                goto done;
             swap_state(m);
         }
         for (size_t pos = done; pos < n - 1;) {
             int t = (int)((n - 1 - pos) < (size_t)T ? n - 1 - pos : (size_t)T);
             load_chunk(m, ids + pos, 0, 0, t, 1);
-            double l;
-            if ((st = gen_chunk(m, t, 1, 0, NULL, NULL, &l, err)))
-                return st;
+            if ((st = gen_chunk(m, t, 1, 0, NULL, NULL, &l, rows, err)))
+                goto done;
+            if (rows)
+                memcpy(at + pos, rows, (size_t)t * sizeof *rows);
             total += l * t;
             count += (size_t)t;
             swap_state(m);
@@ -196,7 +212,41 @@ static rnnkit_status eval_stream(rnnkit_model *m, const int32_t *ids, size_t n, 
         }
     }
     *loss = total / (double)count;
-    return RNNKIT_OK;
+done:
+    free(rows);
+    return st;
+}
+
+/* An ensemble's loss: each prediction's probability is the mean of its
+ * ready members' (their state carried apart, as each alone), so the loss is
+ * -log mean_k exp(-loss_k) per prediction, averaged over the n-1. */
+static rnnkit_status eval_ensemble(rnnkit_model *m, const int32_t *ids, size_t n, double *loss, rnnkit_error *err)
+{
+    const int R = m->ready, cur = m->cur;
+    double *lse = malloc((n - 1) * sizeof *lse), *at = malloc((n - 1) * sizeof *at);
+    rnnkit_status st = RNNKIT_OK;
+    if (!lse || !at)
+        st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the losses of %zu predictions", n - 1);
+    for (int k = 0; k < R && !st; k++) {
+        rnnkit__model_use_member(m, k);
+        double l;
+        if ((st = eval_stream(m, ids, n, &l, k ? at : lse, err)))
+            break;
+        for (size_t i = 0; k && i < n - 1; i++) { /* lse[i] = log sum_k exp(-loss_k[i]), kept negated */
+            const double a = -lse[i], b = -at[i], hi = a > b ? a : b, lo = a > b ? b : a;
+            lse[i] = -(hi + log1p(exp(lo - hi)));
+        }
+    }
+    if (!st) {
+        double total = 0.0;
+        for (size_t i = 0; i < n - 1; i++)
+            total += lse[i];
+        *loss = total / (double)(n - 1) + log((double)R);
+    }
+    rnnkit__model_use_member(m, cur);
+    free(lse);
+    free(at);
+    return st;
 }
 
 rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, size_t n, double *loss,
@@ -207,10 +257,12 @@ rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, siz
     if (n < 2)
         return rnnkit_error_set(err, RNNKIT_ERR_EMPTY, "need at least 2 tokens to evaluate (got %zu)", n);
     rnnkit_status st = check_ids(m, ids, n, "evaluate", err);
-    if (st || !m->cfg.reverse)
-        return st ? st : eval_stream(m, ids, n, loss, err);
-    int32_t *r = reversed(ids, n, err);
-    st = r ? eval_stream(m, r, n, loss, err) : RNNKIT_ERR_NOMEM;
+    const int32_t *s = ids;
+    int32_t *r = NULL;
+    if (!st && m->cfg.reverse && !(s = r = reversed(ids, n, err)))
+        st = RNNKIT_ERR_NOMEM;
+    if (!st)
+        st = m->ready > 1 ? eval_ensemble(m, s, n, loss, err) : eval_stream(m, s, n, loss, NULL, err);
     free(r);
     return st;
 }
@@ -256,7 +308,7 @@ static rnnkit_status gen_step(void *ctx, rnnkit_rng *rng, double *loss, double *
     const int T = g->opt->seq_len, B = g->opt->train.batch;
     *weight = 1.0; /* the running loss is the mean of the chunks' means */
     *items = (int64_t)T * B;
-    return gen_chunk(g->m, T, B, 1, rng, g->smp.S ? &g->smp : NULL, loss, err);
+    return gen_chunk(g->m, T, B, 1, rng, g->smp.S ? &g->smp : NULL, loss, NULL, err);
 }
 
 /* Carry the state to the next chunk, cut the gradient (truncated BPTT). */
@@ -270,7 +322,7 @@ static rnnkit_status gen_evaluate(void *ctx, double *loss, double *acc, rnnkit_e
      * training streams' state aside meanwhile */
     memcpy(g->hsave, m->h0, g->S * sizeof(float));
     memcpy(g->csave, m->c0, g->S * sizeof(float));
-    rnnkit_status st = eval_stream(m, g->valid, g->nvalid, loss, err);
+    rnnkit_status st = eval_stream(m, g->valid, g->nvalid, loss, NULL, err);
     memcpy(m->h0, g->hsave, g->S * sizeof(float));
     memcpy(m->c0, g->csave, g->S * sizeof(float));
     *acc = NAN;
@@ -302,13 +354,15 @@ static rnnkit_status gen_restore(void *ctx, const rnnkit__ckpt *ck, const char *
     return RNNKIT_OK;
 }
 
-static void gen_rewind(void *ctx) { ((gen_task *)ctx)->pos = 0; }
-
-static uint64_t gen_rng_seed(uint64_t seed, int k)
+/* A network starts (an ensemble's next one too): from the text's start, from zero state. */
+static void gen_rewind(void *ctx)
 {
-    (void)k; /* a generator is one network */
-    return seed ^ 0x9e4e7a7e5ULL;
+    gen_task *g = ctx;
+    g->pos = 0;
+    zero_state(g->m, g->opt->train.batch);
 }
+
+static uint64_t gen_rng_seed(uint64_t seed, int k) { return rnnkit__member_seed(seed, k) ^ 0x9e4e7a7e5ULL; }
 
 /* Fingerprint of the training and validation text, for checkpoints. */
 static uint64_t text_fp(const int32_t *train, size_t ntrain, const int32_t *valid, size_t nvalid)

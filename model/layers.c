@@ -237,6 +237,17 @@ void rnnkit__softmax(size_t N, int K, float *x)
     }
 }
 
+double rnnkit__logsumexp(int K, const float *z)
+{
+    float mx = z[0];
+    for (int k = 1; k < K; k++)
+        mx = z[k] > mx ? z[k] : mx;
+    double s = 0.0;
+    for (int k = 0; k < K; k++)
+        s += exp((double)(z[k] - mx));
+    return (double)mx + log(s);
+}
+
 double rnnkit__softmax_xent(size_t N, int K, const float *logits, const int32_t *targets,
                            float *dlogits)
 {
@@ -245,13 +256,7 @@ double rnnkit__softmax_xent(size_t N, int K, const float *logits, const int32_t 
     const float invN = N ? 1.0f / (float)N : 0.0f;
     for (size_t n = 0; n < N; n++) {
         const float *z = logits + n * (size_t)K;
-        float mx = z[0];
-        for (int k = 1; k < K; k++)
-            mx = z[k] > mx ? z[k] : mx;
-        double s = 0.0;
-        for (int k = 0; k < K; k++)
-            s += exp((double)(z[k] - mx));
-        double lse = (double)mx + log(s);
+        const double lse = rnnkit__logsumexp(K, z);
         total += lse - (double)z[targets[n]];
         if (dlogits) {
             float *d = dlogits + n * (size_t)K;

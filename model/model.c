@@ -67,8 +67,9 @@ static rnnkit_status check_members(int members, rnnkit_task task, rnnkit_error *
     if (members < 1 || members > RNNKIT_MAX_MEMBERS)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "ensemble of %d networks outside [1, %d]", members,
                                 RNNKIT_MAX_MEMBERS);
-    if (members > 1 && task != RNNKIT_TASK_CLASSIFY)
-        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "an ensemble (%d networks) is for classifiers only", members);
+    if (members > 1 && task == RNNKIT_TASK_FORECAST)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "an ensemble (%d networks) is for classifiers and generators",
+                                members);
     return RNNKIT_OK;
 }
 

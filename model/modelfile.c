@@ -313,11 +313,10 @@ static rnnkit_status read_config(sqlite3 *db, const char *path, rnnkit_model_con
     char why[192];
     if (task == RNNKIT_TASK_FORECAST && rnnkit__spec_check(spec, c->inputs, &seen, why, sizeof why))
         return rnnkit_error_set(err, RNNKIT_ERR_CORRUPT, "%s: model configuration: %s", path, why);
-    if (task != RNNKIT_TASK_CLASSIFY && c->members != 1) {
+    if (task == RNNKIT_TASK_FORECAST && c->members != 1) {
         char m[16];
         snprintf(m, sizeof m, "%d", c->members);
-        return meta_invalid(path, "members", m, task == RNNKIT_TASK_GENERATE ? "1 for a generator" : "1 for a forecaster",
-                            err);
+        return meta_invalid(path, "members", m, "1 for a forecaster", err);
     }
     return RNNKIT_OK;
 }

@@ -214,6 +214,8 @@ void rnnkit__dropout_backward(size_t n, const float *mask, float *dx);
 /* logits [N][K], targets [N] in [0,K). */
 double rnnkit__softmax_xent(size_t N, int K, const float *logits, const int32_t *targets,
                            float *dlogits);
+/* logsumexp of one row z[K] (in double, from its largest logit). */
+double rnnkit__logsumexp(int K, const float *z);
 /* logits [N], targets [N] in {0,1}: binary cross-entropy with logits. */
 double rnnkit__sigmoid_bce(size_t N, const float *logits, const float *targets, float *dlogits);
 /* In-place softmax over each row of [N][K]. */

@@ -88,6 +88,11 @@ static rnnkit_status check_lm(const rnnkit_model *m, rnnkit_model *lm, int backw
     const rnnkit_model_config *c = &m->cfg, *l = &lm->cfg;
     if (l->task != RNNKIT_TASK_GENERATE)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: a %s, not a generator", what, rnnkit_task_noun(l->task));
+    if (lm->members > 1)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG,
+                                "%s: an ensemble of %d generators; a classifier starts from one network (one "
+                                "of them: `rnnkit export --member N --format safetensors`, then `rnnkit import`)",
+                                what, lm->members);
     if (l->reverse != backward)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "%s: a generator of text read %s; %s", what,
                                 l->reverse ? "backwards" : "forwards",

@@ -1,9 +1,15 @@
 /*
  * model/sampler.c: sampling from a generator one token at a time. A sampler
- * holds one stream's recurrent state and its own scratch (the embedding of
- * the token fed, the next token's logits and probabilities, the candidate
- * order), so sampling never touches the model's batch workspace and a model
- * may be evaluated between two draws.
+ * holds one stream's recurrent state (one per ready member of an ensemble)
+ * and its own scratch (the embedding of the token fed, the next token's
+ * logits and probabilities, the candidate order), so sampling never touches
+ * the model's batch workspace and a model may be evaluated between two
+ * draws.
+ *
+ * The next token's logits: the network's own; an ensemble's are
+ * log(mean_k softmax(z_k)), the log of its members' mean probabilities
+ * (each member fed the same tokens from its own state), so a draw from them
+ * is a draw from the mixture.
  *
  * A draw: p_v proportional to exp((z_v - z_max) / T) over the ids v >= 2
  * (<pad> and <unk> are never produced); with top-k or top-p the candidates
@@ -17,12 +23,18 @@
 #include <string.h>
 
 #include "model/model_internal.h"
+#include "model/nn_internal.h"
 
 struct rnnkit_sampler {
     rnnkit_model *m;
-    float *h, *c, *hn, *cn; /* [L][1][H] */
+    int R;                  /* networks fed: the model's ready members */
+    size_t S;               /* floats of one network's state: [L][1][H] */
+    float *h, *c;           /* [R][S] each network's state */
+    float *hn, *cn;         /* [S] a step's new state */
     float *x;               /* [E] embedding of the token fed */
     float *logits;          /* [V] logits of the next token */
+    float *zk;              /* [V] one member's logits (R > 1) */
+    double *mix;            /* [V] the members' summed probabilities (R > 1) */
     float *p;               /* [V] unnormalised probabilities of a draw */
     int32_t *order;         /* [V] candidates of a draw */
     int fed;
@@ -34,19 +46,26 @@ rnnkit_status rnnkit_sampler_new(rnnkit_model *m, rnnkit_sampler **out, rnnkit_e
     if (m->cfg.task != RNNKIT_TASK_GENERATE)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "this model is a classifier, not a generator");
     rnnkit_sampler *s = calloc(1, sizeof *s);
-    size_t S = (size_t)m->LD * (size_t)m->cfg.hidden;
+    const size_t V = (size_t)m->V;
     if (s) {
         s->m = m;
-        s->h = calloc(S, sizeof(float));
-        s->c = calloc(S, sizeof(float));
-        s->hn = calloc(S, sizeof(float));
-        s->cn = calloc(S, sizeof(float));
+        s->R = m->ready > 1 ? m->ready : 1;
+        s->S = (size_t)m->LD * (size_t)m->cfg.hidden;
+        s->h = calloc((size_t)s->R * s->S, sizeof(float));
+        s->c = calloc((size_t)s->R * s->S, sizeof(float));
+        s->hn = calloc(s->S, sizeof(float));
+        s->cn = calloc(s->S, sizeof(float));
         s->x = calloc((size_t)m->cfg.embed, sizeof(float));
-        s->logits = calloc((size_t)m->V, sizeof(float));
-        s->p = calloc((size_t)m->V, sizeof(float));
-        s->order = calloc((size_t)m->V, sizeof(int32_t));
+        s->logits = calloc(V, sizeof(float));
+        s->p = calloc(V, sizeof(float));
+        s->order = calloc(V, sizeof(int32_t));
+        if (s->R > 1) {
+            s->zk = calloc(V, sizeof(float));
+            s->mix = calloc(V, sizeof(double));
+        }
     }
-    if (!s || !s->h || !s->c || !s->hn || !s->cn || !s->x || !s->logits || !s->p || !s->order) {
+    if (!s || !s->h || !s->c || !s->hn || !s->cn || !s->x || !s->logits || !s->p || !s->order ||
+        (s->R > 1 && (!s->zk || !s->mix))) {
         rnnkit_sampler_free(s);
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the sampler");
     }
@@ -69,6 +88,8 @@ void rnnkit_sampler_free(rnnkit_sampler *s)
     free(s->cn);
     free(s->x);
     free(s->logits);
+    free(s->zk);
+    free(s->mix);
     free(s->p);
     free(s->order);
     free(s);
@@ -76,35 +97,56 @@ void rnnkit_sampler_free(rnnkit_sampler *s)
 
 void rnnkit_sampler_reset(rnnkit_sampler *s)
 {
-    size_t S = (size_t)s->m->LD * (size_t)s->m->cfg.hidden;
-    memset(s->h, 0, S * sizeof(float));
-    memset(s->c, 0, S * sizeof(float));
+    memset(s->h, 0, (size_t)s->R * s->S * sizeof(float));
+    memset(s->c, 0, (size_t)s->R * s->S * sizeof(float));
     s->fed = 0;
+}
+
+/* One step of the network in use from state k: its logits into z. */
+static rnnkit_status feed_one(rnnkit_sampler *s, int k, float *z, rnnkit_error *err)
+{
+    rnnkit_model *m = s->m;
+    const int lstm = m->cfg.cell == RNNKIT_CELL_LSTM;
+    float *h = s->h + (size_t)k * s->S, *c = s->c + (size_t)k * s->S;
+    const float *y = NULL;
+    rnnkit_status st = rnnkit__rnn_forward(m->rnn, 1, 1, s->x, NULL, h, lstm ? c : NULL, 0, NULL, &y, s->hn,
+                                           lstm ? s->cn : NULL, err);
+    if (st)
+        return st;
+    memcpy(h, s->hn, s->S * sizeof(float));
+    if (lstm)
+        memcpy(c, s->cn, s->S * sizeof(float));
+    rnnkit__dense_forward(&m->fc, 1, y, z);
+    return RNNKIT_OK;
 }
 
 rnnkit_status rnnkit_sampler_feed(rnnkit_sampler *s, int32_t id, rnnkit_error *err)
 {
     rnnkit_model *m = s->m;
-    const int lstm = m->cfg.cell == RNNKIT_CELL_LSTM;
-    rnnkit_status st = rnnkit__embedding_forward(&m->emb, &id, 1, s->x, err);
+    const int V = m->V, cur = m->cur;
+    rnnkit_status st = RNNKIT_OK;
+    if (s->R > 1)
+        memset(s->mix, 0, (size_t)V * sizeof(double));
+    for (int k = 0; k < s->R && !st; k++) {
+        rnnkit__model_use_member(m, s->R > 1 ? k : cur);
+        /* the embedding is each member's own */
+        if ((st = rnnkit__embedding_forward(&m->emb, &id, 1, s->x, err)) ||
+            (st = feed_one(s, k, s->R > 1 ? s->zk : s->logits, err)))
+            break;
+        if (s->R > 1) {
+            const double lse = rnnkit__logsumexp(V, s->zk);
+            for (int v = 0; v < V; v++)
+                s->mix[v] += exp((double)s->zk[v] - lse);
+        }
+    }
+    rnnkit__model_use_member(m, cur);
     if (st)
         return st;
-    const float *y = NULL;
-    st = rnnkit__rnn_forward(m->rnn, 1, 1, s->x, NULL, s->h, lstm ? s->c : NULL, 0, NULL, &y, s->hn,
-                            lstm ? s->cn : NULL, err);
-    if (st)
-        return st;
-    float *t = s->h;
-    s->h = s->hn;
-    s->hn = t;
-    t = s->c;
-    s->c = s->cn;
-    s->cn = t;
-    rnnkit__dense_forward(&m->fc, 1, y, s->logits);
+    for (int v = 0; s->R > 1 && v < V; v++) /* log of the mean; an underflowed 0 stays far below any kept id */
+        s->logits[v] = s->mix[v] > 0 ? (float)log(s->mix[v] / s->R) : -1e30f;
     s->fed = 1;
     return RNNKIT_OK;
 }
-
 
 const float *rnnkit_sampler_logits(const rnnkit_sampler *s)
 {

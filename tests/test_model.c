@@ -620,14 +620,13 @@ static void test_ensemble_is_its_members_averaged(void **state)
     rnnkit_model_free(l);
     rnnkit_model_free(e);
 
-    /* a generator is one network */
-    rnnkit_model_config gc;
-    rnnkit_model_config_default(&gc, RNNKIT_TASK_GENERATE);
-    gc.members = 2;
-    rnnkit_model *g = NULL;
-    assert_int_equal(rnnkit_model_create(&gc, support_vocab(RNNKIT_LEVEL_WORD, "a b c", "test"), NULL, 0, 1, &g, &err),
-                     RNNKIT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "classifiers only"));
+    /* a forecaster is one network */
+    rnnkit_model_config fc;
+    rnnkit_model_config_default(&fc, RNNKIT_TASK_FORECAST);
+    fc.members = 2;
+    rnnkit_model *f = NULL;
+    assert_int_equal(rnnkit_model_create(&fc, NULL, NULL, 0, 1, &f, &err), RNNKIT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "classifiers and generators"));
 }
 
 static int stop_in_member(void *ctx, const rnnkit_progress *p)

@@ -92,10 +92,11 @@ typedef struct rnnkit_model_config {
     float forget_bias;  /* LSTM forget-gate bias at init (0: PyTorch's default) */
     int maxlen;         /* classifier: tokens kept per document in training and use (0 = all) */
     int keep_last;      /* classifier: a longer document keeps its last maxlen tokens */
-    int members;        /* classifier: an ensemble of this many networks of this shape, trained
-                         * one after the other (member k with seed + k), whose predicted
-                         * probabilities are averaged; 0 or 1: one network. At most
-                         * RNNKIT_MAX_MEMBERS. A generator has one. */
+    int members;        /* classifier or generator: an ensemble of this many networks of this
+                         * shape, trained one after the other (member k with seed + k), whose
+                         * predicted probabilities are averaged (a generator's members each
+                         * carry their own state); 0 or 1: one network. At most
+                         * RNNKIT_MAX_MEMBERS. A forecaster has one. */
     int inputs;         /* forecaster: columns read per time step, the target first
                          * (1..RNNKIT_SERIES_MAX_COLUMNS); no embedding */
     int lookback;       /* forecaster: time steps of the window a forecast reads */
@@ -159,7 +160,7 @@ const char *rnnkit_model_tensor(const rnnkit_model *m, int i, int64_t shape[2], 
  * still under way (the members trained so far, the current one included). */
 int rnnkit_model_num_members(const rnnkit_model *m);
 int rnnkit_model_num_ready(const rnnkit_model *m);
-/* Makes a classifier an ensemble of `members` networks before training: the
+/* Makes a classifier or generator an ensemble of `members` networks before training: the
  * ones it has are kept, new member k gets fresh weights drawn from seed + k
  * (as rnnkit_model_create draws them), surplus ones are dropped. */
 rnnkit_status rnnkit_model_set_members(rnnkit_model *m, int members, uint64_t seed, rnnkit_error *err);
@@ -653,11 +654,14 @@ rnnkit_status rnnkit_generator_train(rnnkit_model *m, const int32_t *train, size
                                      const rnnkit_generator_options *opt, rnnkit_log_row **log,
                                      int *nlog, rnnkit_error *err);
 
-/* Mean loss in nats per token of a stream under the model. */
+/* Mean loss in nats per token of a stream under the model; an ensemble's
+ * is that of its members' mean probability of each token (each member
+ * reading the stream with its own state). */
 rnnkit_status rnnkit_generator_evaluate(rnnkit_model *m, const int32_t *ids, size_t n,
                                         double *loss, rnnkit_error *err);
 
-/* Sampling state: the recurrent state of one stream. */
+/* Sampling state: the recurrent state of one stream (one per member of an
+ * ensemble, whose next-token distribution is the members' mean). */
 typedef struct rnnkit_sampler rnnkit_sampler;
 
 typedef struct rnnkit_sample_options {
@@ -673,7 +677,8 @@ void rnnkit_sampler_free(rnnkit_sampler *s);
 void rnnkit_sampler_reset(rnnkit_sampler *s);
 /* Feeds one token; the distribution of the next one is then available. */
 rnnkit_status rnnkit_sampler_feed(rnnkit_sampler *s, int32_t id, rnnkit_error *err);
-/* Logits [V] of the next token after the last feed (owned by s). */
+/* Logits [V] of the next token after the last feed (owned by s); an
+ * ensemble's are the log of its members' mean probabilities. */
 const float *rnnkit_sampler_logits(const rnnkit_sampler *s);
 /* Draws the next token from the last distribution (never <pad>/<unk>). */
 int32_t rnnkit_sampler_draw(rnnkit_sampler *s, const rnnkit_sample_options *o, rnnkit_rng *rng);

@@ -152,6 +152,9 @@ static int parse_train(train_args *a, int argc, char **argv)
     int rc = cli_train_flags_done(&p, id, decay_set, &a->to.train, a->out);
     if (rc != CLI_GO)
         return rc;
+    if (a->mc.members == 0)
+        return cli_usage(train_cmd.name, "--ensemble auto sizes a classifier's ensemble; give a generator's "
+                                         "number of networks");
     if (a->vocab && (a->level >= 0 || a->normalize >= 0 || a->min_count || a->max_vocab || a->clitics))
         return cli_usage(train_cmd.name, "--vocab: the vocabulary's own rules apply (drop --level, --normalize, "
                                          "--min-count, --max-vocab, --split-clitics)");

@@ -101,7 +101,7 @@ static int parse_train(train_args *a, int argc, char **argv)
     a->to.train.checkpoint_seconds = 600;
     cli_parser p;
     cli_value v;
-    int id, decay_set = 0;
+    int id, decay_set = 0, ensemble_auto = 0;
     cli_parser_init(&p, &train_cmd, argc, argv);
     while ((id = cli_next(&p, &v)) >= 0) {
         if (cli_model_flag(id, &v, &a->mc) || cli_train_flag(id, &v, &a->to.train) || cli_output_flag(id, &v, &a->o))
@@ -148,11 +148,12 @@ static int parse_train(train_args *a, int argc, char **argv)
         a->batch_set |= id == CF_BATCH;
         a->seq_set |= id == CF_SEQ_LEN;
         decay_set |= id == CF_LR_DECAY;
+        ensemble_auto = id == CF_ENSEMBLE ? v.i == 0 : ensemble_auto; /* "auto" reads as 0 */
     }
     int rc = cli_train_flags_done(&p, id, decay_set, &a->to.train, a->out);
     if (rc != CLI_GO)
         return rc;
-    if (a->mc.members == 0)
+    if (ensemble_auto)
         return cli_usage(train_cmd.name, "--ensemble auto sizes a classifier's ensemble; give a generator's "
                                          "number of networks");
     if (a->vocab && (a->level >= 0 || a->normalize >= 0 || a->min_count || a->max_vocab || a->clitics))

@@ -32,6 +32,30 @@ cmp -s "$T/a" "$T/b" || fail "same --seed gave different text"
 ! cmp -s "$T/a" "$T/c" || fail "different --seed gave the same text"
 "$R" generate eval -m "$T/zh.db" "$D/poems_zh.txt" | grep -q "^bpc" || fail "eval prints bpc"
 
+# An ensemble: training ends with its validation loss beside each network's;
+# eval of the whole is below the mean of its networks' (the mean probability
+# of a token is at least the geometric mean); --member N picks one; the
+# classifier's --ensemble auto and a network past the last are refused.
+"$R" generate train --train "$D/poems_zh.txt" -o "$T/ens.db" --hidden 32 --layers 1 --embed 8 \
+    --batch 8 --seq-len 16 --steps 40 --eval-every 20 --ensemble 2 2>"$T/ens.log"
+grep -q "^rnnkit: the ensemble of 2 networks: validation loss [0-9.]* nats/char (each alone, at its best: [0-9.]* [0-9.]*)" \
+    "$T/ens.log" || fail "ensemble training's last line: $(tail -n 2 "$T/ens.log")"
+e0=$("$R" generate eval -m "$T/ens.db" "$D/poems_zh.txt" | awk '$1 == "loss" { print $2 }')
+e1=$("$R" generate eval -m "$T/ens.db" --member 1 "$D/poems_zh.txt" | awk '$1 == "loss" { print $2 }')
+e2=$("$R" generate eval -m "$T/ens.db" --member 2 "$D/poems_zh.txt" | awk '$1 == "loss" { print $2 }')
+awk -v e="$e0" -v a="$e1" -v b="$e2" 'BEGIN { exit !(a != b && e < (a + b) / 2) }' ||
+    fail "ensemble eval $e0, networks $e1 $e2"
+"$R" generate sample -m "$T/ens.db" --prime "春" --length 50 --seed 5 >"$T/a"
+"$R" generate sample -m "$T/ens.db" --prime "春" --length 50 --seed 5 --member 2 >"$T/b"
+iconv -f UTF-8 -t UTF-8 "$T/a" >/dev/null || fail "ensemble sample is not valid UTF-8"
+! cmp -s "$T/a" "$T/b" || fail "the ensemble samples as its second network alone"
+set +e
+"$R" generate eval -m "$T/ens.db" --member 3 "$D/poems_zh.txt" >/dev/null 2>"$T/err"; rc=$?
+[ "$rc" -eq 1 ] && grep -q -- "--member 3" "$T/err" || fail "--member 3 of 2: rc $rc"
+"$R" generate train --train "$D/poems_zh.txt" -o "$T/auto.db" --ensemble auto >/dev/null 2>"$T/err"; rc=$?
+[ "$rc" -eq 2 ] && grep -q -- "--ensemble auto" "$T/err" || fail "--ensemble auto: rc $rc"
+set -e
+
 # The default schedule: the rate of step s is 0.5 lr (1 + cos(pi (s-1) / steps)),
 # what each evaluation's log row records; --lr-schedule plateau halves it
 # only at evaluations without a new best.

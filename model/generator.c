@@ -9,7 +9,12 @@
  * (plus one token for the last target); every step reads the chunk
  * [pos, pos+T) of every stream; m->h0/c0 hold the state the next chunk
  * starts from (zero at each new pass over the text), m->hn/cn the state a
- * chunk ends in, and the two swap after each step.
+ * chunk ends in, and the two swap after each step. Each network of an
+ * ensemble starts at the text's start from zero state with its own rng
+ * stream (member k's is the one network's of seed + k), so it trains as
+ * that network would alone; evaluation of an ensemble scores each
+ * prediction by the mean of its ready members' probabilities, each member
+ * reading the whole text with its own state.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>

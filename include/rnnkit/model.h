@@ -336,7 +336,7 @@ typedef struct rnnkit_checkpoint_info {
     uint64_t seed;     /* the training seed */
     int finished;      /* 1: the run ended normally (it may still be extended) */
     int batch, seq_len;/* settings the run used */
-    int member;        /* classifier ensemble: the network in training (0-based) */
+    int member;        /* ensemble: the network in training (0-based) */
 } rnnkit_checkpoint_info;
 
 /* Reads the checkpoint header of a model file. RNNKIT_ERR_EMPTY when the
@@ -349,7 +349,7 @@ rnnkit_status rnnkit_checkpoint_info_read(const char *path, rnnkit_checkpoint_in
 
 /* Called during training; return nonzero to stop (RNNKIT_ERR_INTERRUPTED). */
 typedef struct rnnkit_progress {
-    int member, members;        /* classifier ensemble: member (0-based) being trained, of members */
+    int member, members;        /* ensemble: member (0-based) being trained, of members */
     int epoch, epochs;          /* 1-based */
     int64_t batch, batches;     /* within the epoch, 1-based */
     int64_t step;               /* optimiser steps so far */

@@ -228,28 +228,29 @@ done:
 static rnnkit_status eval_ensemble(rnnkit_model *m, const int32_t *ids, size_t n, double *loss, rnnkit_error *err)
 {
     const int R = m->ready, cur = m->cur;
-    double *lse = malloc((n - 1) * sizeof *lse), *at = malloc((n - 1) * sizeof *at);
+    /* mix[i] = -log sum_k p_k(i) over the members read so far; at[i]: one member's loss */
+    double *mix = malloc((n - 1) * sizeof *mix), *at = malloc((n - 1) * sizeof *at);
     rnnkit_status st = RNNKIT_OK;
-    if (!lse || !at)
+    if (!mix || !at)
         st = rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for the losses of %zu predictions", n - 1);
     for (int k = 0; k < R && !st; k++) {
         rnnkit__model_use_member(m, k);
         double l;
-        if ((st = eval_stream(m, ids, n, &l, k ? at : lse, err)))
+        if ((st = eval_stream(m, ids, n, &l, k ? at : mix, err)))
             break;
-        for (size_t i = 0; k && i < n - 1; i++) { /* lse[i] = log sum_k exp(-loss_k[i]), kept negated */
-            const double a = -lse[i], b = -at[i], hi = a > b ? a : b, lo = a > b ? b : a;
-            lse[i] = -(hi + log1p(exp(lo - hi)));
+        for (size_t i = 0; k && i < n - 1; i++) { /* -log(e^-a + e^-b) = lo - log1p(e^(lo - hi)) */
+            const double a = mix[i], b = at[i], lo = a < b ? a : b, hi = a < b ? b : a;
+            mix[i] = lo - log1p(exp(lo - hi));
         }
     }
     if (!st) {
         double total = 0.0;
         for (size_t i = 0; i < n - 1; i++)
-            total += lse[i];
+            total += mix[i];
         *loss = total / (double)(n - 1) + log((double)R);
     }
     rnnkit__model_use_member(m, cur);
-    free(lse);
+    free(mix);
     free(at);
     return st;
 }

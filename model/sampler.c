@@ -128,7 +128,8 @@ rnnkit_status rnnkit_sampler_feed(rnnkit_sampler *s, int32_t id, rnnkit_error *e
     if (s->R > 1)
         memset(s->mix, 0, (size_t)V * sizeof(double));
     for (int k = 0; k < s->R && !st; k++) {
-        rnnkit__model_use_member(m, s->R > 1 ? k : cur);
+        if (s->R > 1)
+            rnnkit__model_use_member(m, k);
         /* the embedding is each member's own */
         if ((st = rnnkit__embedding_forward(&m->emb, &id, 1, s->x, err)) ||
             (st = feed_one(s, k, s->R > 1 ? s->zk : s->logits, err)))

@@ -46,6 +46,7 @@ static const cli_use uses[] = {
     CLI_USE_D(CF_DROPOUT, "0.5"),
     CLI_USE_D(CF_EMBED_DROPOUT, "0.4"),
     CLI_USE_D(CF_WEIGHT_DROP, "0"),
+    CLI_USE_D(CF_EMBED_INIT, "0"),
     CLI_USE_D(CF_PRECISION, "bf16"),
     CLI_USE_D(CF_ENSEMBLE, "auto"),
     CLI_HEADING("pretraining (sizes and vocabulary come from the language model):"),

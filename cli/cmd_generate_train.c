@@ -36,6 +36,7 @@ static const cli_use train_uses[] = {
     CLI_USE_D(CF_DROPOUT, "0.4"),
     CLI_USE_D(CF_EMBED_DROPOUT, "0"),
     CLI_USE_D(CF_WEIGHT_DROP, "0.35"),
+    CLI_USE_D(CF_EMBED_INIT, "0"),
     CLI_USE_D(CF_PRECISION, "bf16"),
     CLI_USE(CF_REVERSE),
     CLI_USE_H(CF_ENSEMBLE, "1", "networks trained one after the other (seeds SEED, SEED+1, ...);\n"

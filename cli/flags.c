@@ -87,6 +87,9 @@ static const cli_flag table[CLI_NUM_FLAGS] = {
     FLAG(CF_EMBED_DROPOUT, "embed-dropout", 0, CLI_REAL, "F"), REALS(0, 0.95), .help = "dropout on the embeddings"},
     FLAG(CF_WEIGHT_DROP, "weight-drop", 0, CLI_REAL, "F"), REALS(0, 0.95),
         .help = "DropConnect on the recurrent weights in training"},
+    FLAG(CF_EMBED_INIT, "embed-init", 0, CLI_REAL, "A"), REALS(0, 100),
+        .help = "the embedding's initial weights: 0 N(0, 1), A > 0\n"
+                "uniform in [-A, A) (language models: 0.1)"},
     FLAG(CF_PRECISION, "precision", 0, CLI_WORD, "P"), .words = "fp32|bf16",
         .help = "fp32|bf16: the matrix products' inputs (bf16: sums in fp32,\n"
                 "weights and optimiser state fp32; AVX512-BF16, else fp32);\n"

@@ -40,7 +40,7 @@ typedef enum cli_flag_id {
     CF_PADDING, CF_TRUNCATING, CF_VALUE, CF_REPORT,
     /* model */
     CF_CELL, CF_EMBED, CF_HIDDEN, CF_LAYERS, CF_BIDIRECTIONAL, CF_POOL, CF_DROPOUT,
-    CF_EMBED_DROPOUT, CF_WEIGHT_DROP, CF_PRECISION, CF_ENSEMBLE, CF_REVERSE, CF_SOFTMAX_SAMPLES, CF_PRETRAINED,
+    CF_EMBED_DROPOUT, CF_WEIGHT_DROP, CF_EMBED_INIT, CF_PRECISION, CF_ENSEMBLE, CF_REVERSE, CF_SOFTMAX_SAMPLES, CF_PRETRAINED,
     CF_PRETRAINED_BACKWARD, CF_INIT,
     /* training */
     CF_BATCH, CF_EPOCHS, CF_STEPS, CF_SEQ_LEN, CF_LR, CF_LR_SCHEDULE, CF_LR_DECAY, CF_CLIP,
@@ -184,7 +184,7 @@ int cli_dispatch(const char *name, const cli_verb *verbs, int argc, char **argv)
 struct rnnkit_model_config;
 struct rnnkit_train_options;
 /* --cell --embed --hidden --layers --bidirectional --pool --dropout
- * --embed-dropout --weight-drop --precision --ensemble --maxlen --truncating */
+ * --embed-dropout --weight-drop --embed-init --precision --ensemble --maxlen --truncating */
 int cli_model_flag(int id, const cli_value *v, struct rnnkit_model_config *mc);
 /* --batch --lr --lr-schedule --lr-decay --clip --patience --seed
  * --checkpoint-minutes --checkpoint-steps */

@@ -19,6 +19,7 @@ int cli_model_flag(int id, const cli_value *v, rnnkit_model_config *mc)
     case CF_DROPOUT: mc->dropout = (float)v->d; break;
     case CF_EMBED_DROPOUT: mc->embed_dropout = (float)v->d; break;
     case CF_WEIGHT_DROP: mc->weight_drop = (float)v->d; break;
+    case CF_EMBED_INIT: mc->embed_init = (float)v->d; break;
     case CF_PRECISION: mc->bf16 = v->i == 1; break;
     case CF_ENSEMBLE: mc->members = (int)v->i; break;
     case CF_MAXLEN: mc->maxlen = (int)v->i; break;

@@ -85,7 +85,7 @@ _rnnkit()
             return ;;
         --epochs|--batch|--hidden|--embed|--layers|--lr|--seed|--steps|--length|--temperature|--top-k|--top-p|\
         --threads|--maxlen|--dropout|--clip|--patience|--seq-len|--eval-every|--title|--labels|--min-count|\
-        --max-vocab|--count|--stop|--folds|--lr-decay|--valid-frac|--embed-dropout|--weight-drop|\
+        --max-vocab|--count|--stop|--folds|--lr-decay|--valid-frac|--embed-dropout|--weight-drop|--embed-init|\
         --checkpoint-minutes|--checkpoint-steps|--member|--prime|--top|--value|--target|--features|--date|\
         --lookback|--horizon|--test-frac|--ema|--lr-body|--freeze-body)
             return ;;

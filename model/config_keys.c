@@ -62,6 +62,8 @@ static const rnnkit__config_key keys[] = {
     {"reverse", RNNKIT__KEY_BOOL, 0, 1, FIELD(reverse), RNNKIT__KEY_OPTIONAL | RNNKIT__KEY_IF_SET | RNNKIT__KEY_GENERATE},
     /* bf16 products (absent: fp32, every older file) */
     {"bf16", RNNKIT__KEY_BOOL, 0, 1, FIELD(bf16), RNNKIT__KEY_OPTIONAL | RNNKIT__KEY_IF_SET},
+    /* the embedding's uniform initial range (absent: N(0, 1), every older file) */
+    {"embed_init", RNNKIT__KEY_FLOAT, 0, 100, FIELD(embed_init), RNNKIT__KEY_OPTIONAL | RNNKIT__KEY_IF_SET | TEXT},
 };
 
 const rnnkit__config_key *rnnkit__config_keys(int *n)

@@ -40,12 +40,16 @@ static float normal01(rnnkit_rng *rng)
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
-void rnnkit__embedding_init(rnnkit__embedding *emb, rnnkit_rng *rng)
+void rnnkit__embedding_init(rnnkit__embedding *emb, rnnkit_rng *rng, float range)
 {
     float *w = emb->params->value + emb->off;
     size_t n = (size_t)emb->V * (size_t)emb->E;
-    for (size_t i = 0; i < n; i++)
-        w[i] = normal01(rng);
+    if (range > 0.0f)
+        for (size_t i = 0; i < n; i++)
+            w[i] = range * (2.0f * rnnkit_rng_uniform(rng) - 1.0f);
+    else
+        for (size_t i = 0; i < n; i++)
+            w[i] = normal01(rng);
     memset(w, 0, (size_t)emb->E * sizeof(float)); /* padding row */
 }
 

@@ -113,6 +113,9 @@ static rnnkit_status check_config(const rnnkit_model_config *c, rnnkit_error *er
     rnnkit_status st = check_members(c->members ? c->members : 1, c->task, err);
     if (st)
         return st;
+    if (!(c->embed_init >= 0.0f && c->embed_init <= 100.0f))
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "embedding init range %g out of [0, 100]",
+                                (double)c->embed_init);
     if (!isfinite(c->forget_bias) || fabsf(c->forget_bias) > 100.0f)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "forget bias %g out of range",
                                 (double)c->forget_bias);
@@ -130,7 +133,7 @@ static void init_member(rnnkit_model *m, int k, uint64_t seed)
     rnnkit_rng rng;
     rnnkit_rng_seed(&rng, rnnkit__member_seed(seed, k));
     if (m->cfg.task != RNNKIT_TASK_FORECAST) /* a forecaster reads numbers: no embedding */
-        rnnkit__embedding_init(&m->emb, &rng);
+        rnnkit__embedding_init(&m->emb, &rng, m->cfg.embed_init);
     rnnkit__rnn_init(m->rnn, &rng, m->cfg.forget_bias);
     rnnkit__dense_init(&m->fc, &rng);
     m->params.value = keep;

@@ -33,6 +33,15 @@ static void format_value(const rnnkit__config_key *k, const rnnkit_model *m, cha
     }
 }
 
+/* 1 when c's field of key k is not its default 0 (an int, or a float). */
+static int key_is_set(const rnnkit__config_key *k, const rnnkit_model_config *c)
+{
+    const void *field = (const char *)c + k->offset;
+    if (k->type == RNNKIT__KEY_FLOAT)
+        return *(const float *)field != 0.0f;
+    return *(const int *)field != 0;
+}
+
 int rnnkit__model_meta(const rnnkit_model *m, const char *format, rnnkit__meta_kv kv[RNNKIT__META_MAX])
 {
     int n = 0;
@@ -46,7 +55,7 @@ int rnnkit__model_meta(const rnnkit_model *m, const char *format, rnnkit__meta_k
     for (int i = 0; i < nkeys && n < RNNKIT__META_MAX; i++) {
         if ((keys[i].flags & RNNKIT__KEY_IF_MANY) && m->members <= 1)
             continue; /* absent: one network (every file from before ensembles) */
-        if ((keys[i].flags & RNNKIT__KEY_IF_SET) && !*(const int *)((const char *)&m->cfg + keys[i].offset))
+        if ((keys[i].flags & RNNKIT__KEY_IF_SET) && !key_is_set(&keys[i], &m->cfg))
             continue; /* absent: the default (0) */
         if (!rnnkit__config_key_for_task(&keys[i], m->cfg.task))
             continue;

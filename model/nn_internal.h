@@ -162,8 +162,9 @@ typedef struct rnnkit__embedding {
 
 rnnkit_status rnnkit__embedding_create(rnnkit__embedding *emb, rnnkit__params *params,
                                       const char *name, int V, int E, rnnkit_error *err);
-/* N(0,1) as torch.nn.Embedding, row 0 zeroed. */
-void rnnkit__embedding_init(rnnkit__embedding *emb, rnnkit_rng *rng);
+/* range 0: N(0,1) as torch.nn.Embedding (two uniforms per weight); range > 0:
+ * uniform in [-range, range) (one uniform per weight); row 0 zeroed. */
+void rnnkit__embedding_init(rnnkit__embedding *emb, rnnkit_rng *rng, float range);
 /* out[n][E] = W[ids[n]]; ids outside [0,V) are an error naming the index. */
 rnnkit_status rnnkit__embedding_forward(const rnnkit__embedding *emb, const int32_t *ids,
                                        size_t n, float *out, rnnkit_error *err);

@@ -99,7 +99,7 @@ static void test_embedding_gathers_rows_and_never_updates_padding(void **state)
     assert_int_equal(rnnkit__params_alloc(&p, NULL), RNNKIT_OK);
     rnnkit_rng rng;
     rnnkit_rng_seed(&rng, 2);
-    rnnkit__embedding_init(&emb, &rng);
+    rnnkit__embedding_init(&emb, &rng, 0.0f);
     const float *w = p.value + emb.off;
     for (int e = 0; e < E; e++)
         assert_true(w[e] == 0.0f);

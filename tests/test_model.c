@@ -3,7 +3,8 @@
  * untrusted model files rejected with the tensor named, a failed save that
  * leaves the file already there as it was, determinism of a
  * seed, a classifier that learns a toy task, a generator whose one-step
- * sampler agrees with its batched evaluation.
+ * sampler agrees with its batched evaluation, the embedding's uniform
+ * initial range recorded in the file.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -32,6 +33,7 @@ static int setup(void **state)
 }
 
 static float small_weight_drop = 0.0f; /* set by the round-trip test only */
+static float small_embed_init = 0.0f;  /* set by the embedding-init test only */
 static int small_members = 1;          /* set by the ensemble tests only */
 
 static rnnkit_model *small_classifier(rnnkit_cell cell, int bidi, rnnkit_pool pool, uint64_t seed)
@@ -46,6 +48,7 @@ static rnnkit_model *small_classifier(rnnkit_cell cell, int bidi, rnnkit_pool po
     c.pool = pool;
     c.dropout = 0.1f;
     c.weight_drop = small_weight_drop;
+    c.embed_init = small_embed_init;
     c.members = small_members;
     const char *labels[] = {"neg", "pos"};
     rnnkit_vocab *v = support_vocab(RNNKIT_LEVEL_WORD, "good bad great awful fine film plot not very", "test");
@@ -88,6 +91,59 @@ static void test_same_seed_same_weights_other_seed_other(void **state)
     rnnkit_model_free(a);
     rnnkit_model_free(b);
     rnnkit_model_free(c);
+}
+
+/* --embed-init A: every embedding weight but the padding row's in [-A, A),
+ * spread over the range (not N(0, 1)); the same seed the same draw; the
+ * range kept in the file and read back; the default writes no key. */
+static void test_embedding_init_range_is_drawn_and_recorded(void **state)
+{
+    (void)state;
+    small_embed_init = 0.05f;
+    rnnkit_model *m = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 5);
+    rnnkit_model *m2 = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 5);
+    small_embed_init = 0.0f;
+    rnnkit_model *d = small_classifier(RNNKIT_CELL_LSTM, 1, RNNKIT_POOL_MAX, 5);
+    const rnnkit__params *p = rnnkit__model_params(m);
+    const rnnkit__param_view *e = rnnkit__params_find(p, "embedding.weight");
+    const rnnkit__param_view *ed = rnnkit__params_find(rnnkit__model_params(d), "embedding.weight");
+    size_t E = 8, n = e->numel;
+    float lo = 1.0f, hi = -1.0f, big = 0.0f;
+    for (size_t k = 0; k < n; k++) {
+        float w = p->value[e->offset + k];
+        if (k < E) {
+            assert_true(w == 0.0f); /* padding row */
+            continue;
+        }
+        lo = fminf(lo, w);
+        hi = fmaxf(hi, w);
+        big = fmaxf(big, fabsf(rnnkit__model_params(d)->value[ed->offset + k]));
+    }
+    assert_true(lo >= -0.05f && hi < 0.05f);
+    assert_true(lo < -0.04f && hi > 0.04f); /* spread over the range */
+    assert_true(big > 1.0f);                /* the default: N(0, 1) */
+    assert_memory_equal(p->value, rnnkit__model_params(m2)->value, p->count * sizeof(float));
+
+    rnnkit_error err;
+    assert_int_equal(rnnkit_model_save(m, support_tmp("ei.db"), &err), RNNKIT_OK);
+    assert_int_equal(rnnkit_model_save(d, support_tmp("ei0.db"), &err), RNNKIT_OK);
+    rnnkit_model *l = NULL;
+    if (rnnkit_model_load(support_tmp("ei.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
+        fail_msg("%s", err.msg);
+    assert_true(rnnkit_model_get_config(l)->embed_init == 0.05f);
+    rnnkit_model_free(l);
+    support_expect_tampered("ei.db", "UPDATE model_meta SET value = '-1' WHERE key = 'embed_init'",
+                            RNNKIT_ERR_CORRUPT, "embed_init");
+    /* the default leaves no key, so the files of before read the same */
+    support_expect_tampered("ei0.db", "INSERT INTO model_meta VALUES('embed_init', 'x')",
+                            RNNKIT_ERR_CORRUPT, "embed_init");
+    if (rnnkit_model_load(support_tmp("ei0.db"), RNNKIT_TASK_CLASSIFY, &l, &err))
+        fail_msg("%s", err.msg);
+    assert_true(rnnkit_model_get_config(l)->embed_init == 0.0f);
+    rnnkit_model_free(l);
+    rnnkit_model_free(m);
+    rnnkit_model_free(m2);
+    rnnkit_model_free(d);
 }
 
 static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
@@ -697,6 +753,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_save_load_round_trip_is_bit_exact),
         cmocka_unit_test(test_same_seed_same_weights_other_seed_other),
+        cmocka_unit_test(test_embedding_init_range_is_drawn_and_recorded),
         cmocka_unit_test(test_untrusted_model_files_are_rejected_with_a_reason),
         cmocka_unit_test(test_failed_save_leaves_the_old_file),
         cmocka_unit_test(test_classifier_learns_a_toy_task),

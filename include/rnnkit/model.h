@@ -111,6 +111,11 @@ typedef struct rnnkit_model_config {
                          * Recorded in the model file. On a CPU without AVX512-BF16 the
                          * products run in fp32 (rnnkit_model_bf16_active), whose results
                          * differ in their last bits from a bf16 machine's */
+    float embed_init;   /* classifier or generator: the embedding's initial weights. 0 (the
+                         * default, every older file): N(0, 1), PyTorch's nn.Embedding; a > 0:
+                         * uniform in [-a, a) (0.1 is AWD-LSTM's), small enough that a language
+                         * model's training moves the rows, not only the layers above them.
+                         * Recorded in the model file when set; at most 100 */
 } rnnkit_model_config;
 
 /* The most networks an ensemble may hold. */

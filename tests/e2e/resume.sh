@@ -39,7 +39,7 @@ stop_rc() { kill -"$1" "$2"; set +e; wait "$2"; rc=$?; set -e; }
 ckpt_step() { sqlite3 "$1" "select value from train_state where key = 'step'"; }
 # A random delay in [lo, hi) seconds.
 rand_delay() { awk -v lo="$1" -v hi="$2" -v s="$$$(date +%N)" 'BEGIN { srand(s % 100000); printf "%.3f", lo + rand() * (hi - lo) }'; }
-wait_for() { w=0; while [ ! -s "$1" ] && [ $w -lt 200 ]; do sleep 0.02; w=$((w + 1)); done; }
+wait_for() { w=0; while [ ! -s "$1" ] && [ $w -lt 1500 ]; do sleep 0.02; w=$((w + 1)); done; } # up to 30 s: a loaded machine
 
 G="--train $TXT --hidden 64 --embed 16 --layers 2 --batch 16 --seq-len 32 --eval-every 50 -q"
 

@@ -116,6 +116,8 @@ static rnnkit_status check_config(const rnnkit_model_config *c, rnnkit_error *er
     if (!(c->embed_init >= 0.0f && c->embed_init <= 100.0f))
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "embedding init range %g out of [0, 100]",
                                 (double)c->embed_init);
+    if (c->task == RNNKIT_TASK_FORECAST && c->embed_init != 0.0f)
+        return rnnkit_error_set(err, RNNKIT_ERR_ARG, "a forecaster reads numbers: it has no embedding to initialise");
     if (!isfinite(c->forget_bias) || fabsf(c->forget_bias) > 100.0f)
         return rnnkit_error_set(err, RNNKIT_ERR_ARG, "forget bias %g out of range",
                                 (double)c->forget_bias);

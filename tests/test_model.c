@@ -144,6 +144,15 @@ static void test_embedding_init_range_is_drawn_and_recorded(void **state)
     rnnkit_model_free(m);
     rnnkit_model_free(m2);
     rnnkit_model_free(d);
+
+    /* a forecaster has no embedding: the range is refused, not dropped */
+    rnnkit_model_config fc;
+    rnnkit_model_config_default(&fc, RNNKIT_TASK_FORECAST);
+    fc.embed_init = 0.1f;
+    rnnkit_model *f = NULL;
+    assert_int_equal(rnnkit_model_create(&fc, NULL, NULL, 0, 1, &f, &err), RNNKIT_ERR_ARG);
+    assert_non_null(strstr(err.msg, "no embedding"));
+    assert_null(f);
 }
 
 static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)

@@ -93,6 +93,17 @@ static void test_same_seed_same_weights_other_seed_other(void **state)
     rnnkit_model_free(c);
 }
 
+/* rnnkit_model_create refuses c (RNNKIT_ERR_ARG, no model) with a message
+ * containing needle. */
+static void expect_create_refused(const rnnkit_model_config *c, const char *needle)
+{
+    rnnkit_model *f = NULL;
+    rnnkit_error err;
+    assert_int_equal(rnnkit_model_create(c, NULL, NULL, 0, 1, &f, &err), RNNKIT_ERR_ARG);
+    assert_non_null(strstr(err.msg, needle));
+    assert_null(f);
+}
+
 /* --embed-init A: every embedding weight but the padding row's in [-A, A),
  * spread over the range (not N(0, 1)); the same seed the same draw; the
  * range kept in the file and read back; the default writes no key. */
@@ -149,10 +160,7 @@ static void test_embedding_init_range_is_drawn_and_recorded(void **state)
     rnnkit_model_config fc;
     rnnkit_model_config_default(&fc, RNNKIT_TASK_FORECAST);
     fc.embed_init = 0.1f;
-    rnnkit_model *f = NULL;
-    assert_int_equal(rnnkit_model_create(&fc, NULL, NULL, 0, 1, &f, &err), RNNKIT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "no embedding"));
-    assert_null(f);
+    expect_create_refused(&fc, "no embedding");
 }
 
 static void test_untrusted_model_files_are_rejected_with_a_reason(void **state)
@@ -689,9 +697,7 @@ static void test_ensemble_is_its_members_averaged(void **state)
     rnnkit_model_config fc;
     rnnkit_model_config_default(&fc, RNNKIT_TASK_FORECAST);
     fc.members = 2;
-    rnnkit_model *f = NULL;
-    assert_int_equal(rnnkit_model_create(&fc, NULL, NULL, 0, 1, &f, &err), RNNKIT_ERR_ARG);
-    assert_non_null(strstr(err.msg, "classifiers and generators"));
+    expect_create_refused(&fc, "classifiers and generators");
 }
 
 static int stop_in_member(void *ctx, const rnnkit_progress *p)

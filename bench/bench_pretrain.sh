@@ -16,18 +16,27 @@
 #   (hotel) category, whose reviews repeat ChnSentiCorp's (train.cat names
 #   each line's category), and of chnsenticorp; then a chnsenticorp
 #   classifier.
-# Each classifier is trained with rnnkit's defaults (a dev split where the
-# set has one, else 10 % of train held out) from the language models
-# (--pretrained, --pretrained-backward) and from random weights (BASELINE:
-# the sets to train that way, default all; "none": no set); accuracy on the
-# test split, which nothing else reads.
-# Settings (environment): LM_EPOCHS (default 1), LM_EMBED / LM_HIDDEN
-# (default 128 / 128, the classifier's defaults: the classifier takes the
-# language model's sizes), LM_SEQ (70), LM_BATCH (64), LM_FLAGS (more flags
-# for `generate train`), CLF_FLAGS (more flags for `classify train` with
-# pretraining), SETS (default "imdb mr sst2 imdb-1000"; "none": the language
-# models only), REUSE_LM=1 (keep language models an earlier run left in
-# OUT), THREADS, OUT.
+# The recipe (bench/results/bench_pretrain-embed-init-2026-12-03.md): a
+# language model of embedding 256 and one LSTM of 512 whose embedding starts
+# uniform in [-0.1, 0.1) (--embed-init 0.1), dropout LM_DROPOUT, no weight
+# drop, a sampled softmax over 1,024 words, LM_STEPS optimiser steps of 64 x
+# 70 tokens (english 16,000, about 3.2 passes over its 22 M tokens; chinese
+# 6,000, about 9 passes over its 2.9 M characters). Each classifier takes the
+# language models' sizes and vocabulary (--pretrained, --pretrained-backward:
+# a bi-LSTM with both directions, one direction with LM_BACKWARD=0), mean
+# pooling and dropout 0.1 on the embeddings, 0.2 before the output (the
+# setting a development split of IMDB's training set chose), a dev split
+# where the set has one, else rnnkit's 10 % of train held out; the column
+# "from random weights" is the same network and flags without the language
+# models (BASELINE: the sets to train that way, default all; "none": no set).
+# Accuracy on the test split, which nothing else reads.
+# Settings (environment): LM_STEPS (0: LM_EPOCHS passes, default 1),
+# LM_EMBED / LM_HIDDEN (256 / 512), LM_DROPOUT (english 0.1, chinese 0.3),
+# LM_SEQ (70), LM_BATCH (64), LM_BACKWARD (1), LM_FLAGS (more flags for
+# `generate train`), CLF_FLAGS (more flags for both classifiers of a row,
+# after the recipe's), SETS (default "imdb mr sst2 imdb-1000"; "none": the
+# language models only), REUSE_LM=1 (keep language models an earlier run
+# left in OUT), THREADS, OUT.
 # Prints each language model's time and validation perplexity, then a table:
 # set, labelled documents, accuracy and time without and with pretraining.
 set -eu
@@ -47,16 +56,20 @@ mkdir -p "$out"
 threads=${THREADS:-}
 tflag=""
 [ -n "$threads" ] && tflag="--threads $threads"
-E=${LM_EMBED:-128}
-H=${LM_HIDDEN:-128}
+E=${LM_EMBED:-256}
+H=${LM_HIDDEN:-512}
+# the classifiers' recipe, with and without the language models
+clf_recipe="--pool mean --embed-dropout 0.1 --dropout 0.2"
+[ "${LM_BACKWARD:-1}" = 1 ] || clf_recipe="$clf_recipe --bidirectional no"
 bench_header "# " "$src" "--threads ${threads:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
-echo "# LM: embed $E, hidden $H, epochs ${LM_EPOCHS:-1}, seq ${LM_SEQ:-70}, batch ${LM_BATCH:-64}," \
-    "backward ${LM_BACKWARD:-1}, flags '${LM_FLAGS:-}'; classifier flags '${CLF_FLAGS:-}'"
+echo "# LM: embed $E, hidden $H, steps ${LM_STEPS:-english 16000, chinese 6000} (0: ${LM_EPOCHS:-1} epochs)," \
+    "dropout ${LM_DROPOUT:-english 0.1, chinese 0.3}, seq ${LM_SEQ:-70}, batch ${LM_BATCH:-64}," \
+    "backward ${LM_BACKWARD:-1}, flags '${LM_FLAGS:-}'; classifier flags '$clf_recipe ${CLF_FLAGS:-}'"
 
 now() { date +%s; }
 
-lm() { # lm NAME: a language model of the files in $texts ($lmdir: more flags)
-    name=$1
+lm() { # lm NAME STEPS DROPOUT: a language model of the files in $texts ($lmdir: more flags)
+    name=$1 steps=$2 drop=$3
     if [ "${REUSE_LM:-0}" = 1 ] && [ -s "$out/$name.db" ]; then
         echo "$name: reused from an earlier run ($out/$name.db)"
         return
@@ -66,19 +79,20 @@ lm() { # lm NAME: a language model of the files in $texts ($lmdir: more flags)
     for f in $texts; do set -- "$@" --train "$f"; done
     # shellcheck disable=SC2086
     "$R" generate train --level word --split-clitics "$@" --valid-frac 0.002 --embed "$E" --hidden "$H" \
-        --layers 1 --seq-len "${LM_SEQ:-70}" --batch "${LM_BATCH:-64}" --steps 0 --epochs "${LM_EPOCHS:-1}" \
-        --eval-every 1000 -o "$out/$name.db" --force $tflag ${LM_FLAGS:-} $lmdir 2>"$out/$name.log"
+        --layers 1 --dropout "$drop" --weight-drop 0 --embed-init 0.1 --softmax-samples 1024 --lazy-embedding \
+        --seq-len "${LM_SEQ:-70}" --batch "${LM_BATCH:-64}" --steps "$steps" --epochs "${LM_EPOCHS:-1}" \
+        --eval-every 500 -o "$out/$name.db" --force $tflag ${LM_FLAGS:-} $lmdir 2>"$out/$name.log"
     t1=$(now)
     ppl=$(awk '$1 == "step" && (b == "" || $9 < b) { b = $9 } END { printf "%.1f", exp(b) }' "$out/$name.log")
     echo "$name: $((t1 - t0)) s, best validation perplexity $ppl; $(grep -E '^rnnkit: [0-9]+ training' "$out/$name.log" | cut -c9-)"
 }
-lms() { # lms PREFIX: forward (and backward) models; sets $pre
+lms() { # lms PREFIX STEPS DROPOUT: forward (and backward) models; sets $pre
     lmdir=""
-    lm "$1-forward"
+    lm "$1-forward" "$2" "$3"
     pre="--pretrained $out/$1-forward.db"
     if [ "${LM_BACKWARD:-1}" = 1 ]; then
         lmdir="--reverse"
-        lm "$1-backward"
+        lm "$1-backward" "$2" "$3"
         pre="$pre --pretrained-backward $out/$1-backward.db"
     fi
 }
@@ -99,10 +113,13 @@ row() { # row SET LABELLED TRAIN TEST [flags...]
     set_=$1 n=$2 train=$3 test=$4
     shift 4
     # shellcheck disable=SC2086
-    w=$(clf "$set_-pre" "$train" "$test" "$@" $pre ${CLF_FLAGS:-})
+    w=$(clf "$set_-pre" "$train" "$test" "$@" $pre $clf_recipe ${CLF_FLAGS:-})
     b="- -"
     case " ${BASELINE:-all} " in
-    *" all "* | *" $set_ "*) b=$(clf "$set_-base" "$train" "$test" "$@") ;;
+    *" all "* | *" $set_ "*)
+        # shellcheck disable=SC2086
+        b=$(clf "$set_-base" "$train" "$test" "$@" $same_net $clf_recipe ${CLF_FLAGS:-})
+        ;;
     esac
     printf '| %s | %s | %s %% (%s s) | %s %% (%s s) |\n' "$set_" "$n" "${b% *}" "${b#* }" "${w% *}" "${w#* }"
 }
@@ -119,7 +136,9 @@ for lang in $langs; do
         cut -f2 "$D/mr/train.tsv" >"$out/mr-train.txt"
         cut -f2 "$D/sst2/train.tsv" >"$out/sst2-train.txt"
         texts="$D/imdb/unsup.txt $out/imdb-train.txt $out/mr-train.txt $out/sst2-train.txt"
-        lms en
+        lms en "${LM_STEPS:-16000}" "${LM_DROPOUT:-0.1}"
+        # the same network from random weights: the language models' sizes and tokens
+        same_net="--embed $E --hidden $H --split-clitics"
         header
         for s in ${SETS:-imdb mr sst2 imdb-1000}; do
             case $s in
@@ -142,7 +161,8 @@ for lang in $langs; do
             awk -F'\t' '$1 != "酒店" { print $3 }' >"$out/shopping-train.txt"
         cut -f2 "$D/chnsenticorp/train.tsv" >"$out/chn-train.txt"
         texts="$out/shopping-train.txt $out/chn-train.txt"
-        lms zh
+        lms zh "${LM_STEPS:-6000}" "${LM_DROPOUT:-0.3}"
+        same_net="--embed $E --hidden $H"
         header
         row chnsenticorp 6212 "$D/chnsenticorp/train.tsv" "$D/chnsenticorp/test.tsv" --valid "$D/chnsenticorp/dev.tsv"
         ;;

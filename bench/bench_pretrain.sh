@@ -30,7 +30,8 @@
 # "from random weights" is the same network and flags without the language
 # models (BASELINE: the sets to train that way, default all; "none": no set).
 # Accuracy on the test split, which nothing else reads.
-# Settings (environment): LM_STEPS (0: LM_EPOCHS passes, default 1),
+# Settings (environment): CLF_RECIPE (the classifiers' flags above; empty:
+# rnnkit's defaults), LM_STEPS (0: LM_EPOCHS passes, default 1),
 # LM_EMBED / LM_HIDDEN (256 / 512), LM_DROPOUT (english 0.1, chinese 0.3),
 # LM_SEQ (70), LM_BATCH (64), LM_BACKWARD (1), LM_FLAGS (more flags for
 # `generate train`), CLF_FLAGS (more flags for both classifiers of a row,
@@ -59,7 +60,7 @@ tflag=""
 E=${LM_EMBED:-256}
 H=${LM_HIDDEN:-512}
 # the classifiers' recipe, with and without the language models
-clf_recipe="--pool mean --embed-dropout 0.1 --dropout 0.2"
+clf_recipe=${CLF_RECIPE-"--pool mean --embed-dropout 0.1 --dropout 0.2"}
 [ "${LM_BACKWARD:-1}" = 1 ] || clf_recipe="$clf_recipe --bidirectional no"
 bench_header "# " "$src" "--threads ${threads:-default}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 echo "# LM: embed $E, hidden $H, steps ${LM_STEPS:-english 16000, chinese 6000} (0: ${LM_EPOCHS:-1} epochs)," \

@@ -32,16 +32,16 @@
 # models (BASELINE: the sets to train that way, default all; "none": no set).
 # Accuracy on the test split, which nothing else reads.
 # Settings (environment): CLF_RECIPE (the classifiers' flags above; empty:
-# rnnkit's defaults), PRE_RECIPE (more flags for the pretrained
-# classifiers only, e.g. --freeze-body 1: on SST-2's dev split 84.8 against
-# 84.0 % over 3 seeds, on imdb-1000's 82.3 against 83.4 % over 2, on the test
-# splits of SST-2 and MR 84.35 / 78.71 against 84.46 / 79.27 %), LM_STEPS (0: LM_EPOCHS passes,
-# default 1), LM_EMBED / LM_HIDDEN (256 / 512), LM_DROPOUT (english 0.1,
-# chinese 0.3), LM_SEQ (70), LM_BATCH (64), LM_BACKWARD (1), LM_FLAGS (more
-# flags for `generate train`), CLF_FLAGS (more flags for both classifiers of
-# a row, after the recipe's), SETS (default "imdb mr sst2 sst2-phrases
-# imdb-1000"; "none": the language models only), REUSE_LM=1 (keep language
-# models an earlier run left in OUT), THREADS, OUT.
+# rnnkit's defaults), PRE_RECIPE (more flags for the pretrained classifiers
+# only, e.g. --freeze-body 1: on SST-2's dev split 84.8 against 84.0 % over
+# 3 seeds, on imdb-1000's 82.3 against 83.4 % over 2, on the test splits of
+# SST-2 and MR 84.35 / 78.71 against 84.46 / 79.27 %), LM_STEPS (0:
+# LM_EPOCHS passes, default 1), LM_EMBED / LM_HIDDEN (256 / 512), LM_DROPOUT
+# (english 0.1, chinese 0.3), LM_SEQ (70), LM_BATCH (64), LM_BACKWARD (1),
+# LM_FLAGS (more flags for `generate train`), CLF_FLAGS (more flags for both
+# classifiers of a row, after the recipe's), SETS (default "imdb mr sst2
+# sst2-phrases imdb-1000"; "none": the language models only), REUSE_LM=1
+# (keep language models an earlier run left in OUT), THREADS, OUT.
 # Prints each language model's time and validation perplexity, then a table:
 # set, labelled documents, accuracy and time without and with pretraining.
 set -eu

@@ -33,9 +33,8 @@
 # Accuracy on the test split, which nothing else reads.
 # Settings (environment): CLF_RECIPE (the classifiers' flags above; empty:
 # rnnkit's defaults), PRE_RECIPE (more flags for the pretrained classifiers
-# only, e.g. --freeze-body 1: on SST-2's dev split 84.8 against 84.0 % over
-# 3 seeds, on imdb-1000's 82.3 against 83.4 % over 2, on the test splits of
-# SST-2 and MR 84.35 / 78.71 against 84.46 / 79.27 %), LM_STEPS (0:
+# only, e.g. --freeze-body 1, measured in the results file above and not a
+# default), LM_STEPS (0:
 # LM_EPOCHS passes, default 1), LM_EMBED / LM_HIDDEN (256 / 512), LM_DROPOUT
 # (english 0.1, chinese 0.3), LM_SEQ (70), LM_BATCH (64), LM_BACKWARD (1),
 # LM_FLAGS (more flags for `generate train`), CLF_FLAGS (more flags for both

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "model/nn_internal.h"
 #include "core/clones.h"
 
@@ -40,8 +41,8 @@ rnnkit_status rnnkit__optim_init(rnnkit__optim *o, rnnkit_optim_kind kind, float
     o->n = n;
     o->body_scale = 1.0f;
     size_t bytes = (n ? n : 1) * sizeof(float);
-    o->m = calloc(1, bytes);
-    o->v = kind == RNNKIT_OPT_SGD ? NULL : calloc(1, bytes);
+    o->m = rnnkit__mem_large(bytes, RNNKIT__MEM_ZERO);
+    o->v = kind == RNNKIT_OPT_SGD ? NULL : rnnkit__mem_large(bytes, RNNKIT__MEM_ZERO);
     if (!o->m || (kind != RNNKIT_OPT_SGD && !o->v)) {
         rnnkit__optim_free(o);
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "out of memory for optimiser state (%zu floats)", n);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "model/nn_internal.h"
 
 void rnnkit__params_init(rnnkit__params *p)
@@ -58,8 +59,8 @@ rnnkit_status rnnkit__params_alloc(rnnkit__params *p, rnnkit_error *err)
     size_t n = (p->count + 15) & ~(size_t)15;
     if (n == 0)
         n = 16;
-    p->value = aligned_alloc(64, n * sizeof(float));
-    p->grad = aligned_alloc(64, n * sizeof(float));
+    p->value = rnnkit__mem_large(n * sizeof(float), 0);
+    p->grad = rnnkit__mem_large(n * sizeof(float), 0);
     if (!p->value || !p->grad) {
         free(p->value);
         free(p->grad);

@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "model/rnn_impl.h"
 #include "model/rnn_internal.h"
 
@@ -372,7 +373,7 @@ rnnkit_status rnnkit__rnn_reserve(rnnkit__rnn *rnn, int T, int B, rnnkit_error *
     if (!layout(rnn, NULL, (size_t)nT, (size_t)nB, &need))
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM, "rnn: workspace for %d x %d is too large",
                                 nT, nB);
-    float *ws = aligned_alloc(64, need * sizeof(float));
+    float *ws = rnnkit__mem_large(need * sizeof(float), 0);
     if (!ws)
         return rnnkit_error_set(err, RNNKIT_ERR_NOMEM,
                                 "rnn: out of memory for a %zu-byte workspace (%d steps x %d sequences)",

@@ -13,10 +13,10 @@
  * model/int8.c stale). The table is never used while training, and
  * not past TAB_MAX_BYTES (the plain path serves then).
  */
-#define _DEFAULT_SOURCE /* madvise */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include "core/mem.h"
 
 #include "model/model_internal.h"
 #include "model/rnn_internal.h"
@@ -57,24 +57,6 @@ static void tab_flush(rnnkit_model *m, int np)
     }
 }
 
-/* The table's rows are read in the order of the text, one 4 KB page each
- * at random: with 2 MB pages (where the kernel gives them on request) the
- * reads miss the TLB 512 times less often. An optimisation only: plain
- * pages serve if the request is refused. */
-static float *table_alloc(size_t bytes)
-{
-    const size_t page = (size_t)2 << 20, whole = (bytes + page - 1) / page * page;
-    void *p = NULL;
-    if (bytes < page)
-        return malloc(bytes);
-    if (posix_memalign(&p, page, whole))
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, whole, MADV_HUGEPAGE);
-#endif
-    return p;
-}
-
 /* Makes sure the table holds the rows of ids[0..n). Returns 1 if the forward
  * can use it, 0 for the plain path (training, turned off, no memory for it,
  * or an id out of range, which *st reports). */
@@ -92,7 +74,9 @@ int rnnkit__table_prepare(rnnkit_model *m, const int32_t *ids, size_t n, rnnkit_
             m->tab_off = 1;
             return 0;
         }
-        m->tab = table_alloc(D * V * GH * sizeof(float));
+        /* rows are read in the order of the text, a page each at random:
+         * 2 MB pages (core/mem.h) miss the TLB 512 times less often */
+        m->tab = rnnkit__mem_large(D * V * GH * sizeof(float), RNNKIT__MEM_HUGE);
         m->tab_have = calloc(V, 1);
         m->tab_x = malloc(TAB_CHUNK * E * sizeof(float));
         m->tab_z = malloc(TAB_CHUNK * GH * sizeof(float));

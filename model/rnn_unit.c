@@ -657,8 +657,16 @@ RNNKIT_CLONES static void unit_backward(rnnkit__rnn *rnn, int l, int d, int T, i
     } else {
         rnnkit__pool_sgemm(rnn->pool, 1, 0, GH, H, TB, dzr, GH, Hprev, H, 1.0f, Gr + u->w_hh, H);
     }
+    /* LSTM and RNN: the recurrent part's gradient is dz itself, so db_hh
+     * takes the same column sums as db_ih; when the two start equal (they
+     * do after the gradients are zeroed) one pass serves both, same bits. */
+    const size_t gbytes = (size_t)GH * sizeof(float);
+    const int same = dzr == rnn->dz && memcmp(Gr + u->b_ih, Gr + u->b_hh, gbytes) == 0;
     rnnkit__pool_sgemv_t(rnn->pool, TB, GH, rnn->dz, GH, rnn->ones, Gr + u->b_ih);
-    rnnkit__pool_sgemv_t(rnn->pool, TB, GH, dzr, GH, rnn->ones, Gr + u->b_hh);
+    if (same)
+        memcpy(Gr + u->b_hh, Gr + u->b_ih, gbytes);
+    else
+        rnnkit__pool_sgemv_t(rnn->pool, TB, GH, dzr, GH, rnn->ones, Gr + u->b_hh);
     /* dX = dz W_ih (direction 1 adds to direction 0's). */
     if (dx)
         gemm_xw(rnn->pool, TB, GH, u->in, rnn->dz, Wih, d ? 1.0f : 0.0f, dx);

@@ -2,11 +2,11 @@
  * core/mem.c: large blocks (core/mem.h).
  *
  * Blocks of 1 MB and more start on a 2 MB boundary: measured on 2 x 512
- * generator training (bench_train, bf16, alternating runs), 2-5 % faster
- * on 2 threads and 2-3 % on 1 than the 64-byte alignment before. The 2 MB
+ * generator training (bench_train, bf16, alternating runs), 4-7 % faster
+ * on 2 threads and 3-5 % on 1 than the 64-byte alignment before. The 2 MB
  * pages themselves (madvise MADV_HUGEPAGE, transparent huge pages in
- * "madvise" mode) were slower there: the workspace on them cost 13 % on 1
- * thread, the parameters and Adam's moments 40 %. So they are asked for
+ * "madvise" mode) were slower there: the workspace on them cost 13-15 % on
+ * 1 thread, the parameters and Adam's moments 37-40 %. So they are asked for
  * only where a caller says so (RNNKIT__MEM_HUGE: the inference table,
  * whose rows are read a page each at random). Smaller blocks are 64-byte
  * aligned.

@@ -23,8 +23,8 @@
  *     blocks the partial sums live in C itself (an fp32 store and load are
  *     exact), so the sequence of operations an element sees does not
  *     depend on the blocking either. (Against 128 pairs, 1,024 columns and
- *     128 rows: 6400 x 2048 x 512 products 11-17 % faster on one thread,
- *     2 x 512 generator training 3 %; bench/bench_bf16.c.)
+ *     128 rows: 6400 x 2048 x 512 products 15-17 % faster on one thread,
+ *     2 x 512 generator training 2-5 %; bench/bench_bf16.c.)
  *
  * The workspace is two 64-byte aligned allocations of fixed size: the
  * packed op(B) block (BF_B_WORDS words, 768 KiB) and the packed op(A)
